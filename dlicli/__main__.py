@@ -1,0 +1,6 @@
+"""`python -m dlicli`."""
+
+from dlicli.cli.app import main
+
+if __name__ == "__main__":
+    main()

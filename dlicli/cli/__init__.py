@@ -1,0 +1,1 @@
+"""The command line: typer lives only here. Commands parse, call the client, render."""

@@ -1,0 +1,144 @@
+"""The root command: global options, group wiring, and the ONE exception → exit-code mapper."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from dlicli import __version__
+from dlicli.cli.state import AppState
+
+
+class DlicliGroup(TyperGroup):
+    """Runs every command under one mapper: any failure becomes one `error:` line and the
+    exit code of `dlicli.errors.exit_code_for`; a traceback only with --debug."""
+
+    def main(self, args: Any = None, prog_name: Any = None, *a: Any, standalone_mode: bool = True, **kw: Any):
+        if not standalone_mode:
+            return super().main(args, prog_name, *a, standalone_mode=False, **kw)
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            rv = super().main(argv, prog_name, *a, standalone_mode=False, **kw)
+        except BaseException as exc:  # noqa: BLE001 - this is the one place that maps them all
+            code = report(exc, debug=debug)
+            sys.exit(code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def report(exc: BaseException, *, debug: bool = False) -> int:
+    """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
+    import typer._click.exceptions as click_exc
+
+    from dlicli.errors import DlicliError, ExitCode, exit_code_for
+    from dlicli.output import Output
+
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    if isinstance(exc, typer.Exit):
+        return exc.exit_code
+    out = Output()
+    if isinstance(exc, click_exc.NoArgsIsHelpError):
+        exc.show()
+        return ExitCode.USAGE
+    if isinstance(exc, click_exc.UsageError):
+        out.error(exc.format_message())
+        if exc.ctx is not None:
+            out.hint(f"see `{exc.ctx.command_path} --help`")
+        return ExitCode.USAGE
+    if isinstance(exc, click_exc.ClickException):
+        out.error(exc.format_message())
+        return ExitCode.USAGE
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+        hint = getattr(exc, "hint", None)
+        out.error("interrupted" if isinstance(exc, KeyboardInterrupt) else "aborted")
+        if hint:
+            out.hint(hint)
+        return ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else ExitCode.ERROR
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if isinstance(exc, DlicliError):
+        out.error(exc.message)
+        if exc.hint:
+            out.hint(exc.hint)
+    elif isinstance(exc, BrokenPipeError):
+        return ExitCode.ERROR
+    else:
+        out.error(f"unexpected {type(exc).__name__}: {exc}")
+        if not debug:
+            out.hint("run again with --debug for a traceback, and report it")
+    return exit_code_for(exc)
+
+
+app = typer.Typer(
+    cls=DlicliGroup,
+    name="dlicli",
+    help="dlicli: the command line for the WMLA deep-learning REST API (dlpd), and a local engine.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"dlicli {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    url: Annotated[
+        Optional[str],
+        typer.Option("--url", help="Server base URL (or scheme://host[:port]); env DLICLI_URL.", metavar="URL"),
+    ] = None,
+    profile: Annotated[
+        Optional[str], typer.Option("--profile", "-P", help="Profile to use; env DLICLI_PROFILE.", metavar="NAME")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", "-k", help="Skip TLS certificate checks (warns on every run).")
+    ] = False,
+    ca_bundle: Annotated[
+        Optional[str],
+        typer.Option("--ca-bundle", help="PEM file of CAs to trust; env DLICLI_CA_BUNDLE.", metavar="FILE"),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log requests to stderr (secrets redacted); tracebacks on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    st = AppState(url=url, profile=profile, debug=debug, insecure=True if insecure else None, ca_bundle=ca_bundle)
+    ctx.obj = st
+    ctx.call_on_close(st.close)
+
+
+def _wire() -> None:
+    from dlicli.cli import api, auth, completion, conf, profile
+    from dlicli.cli import exec as exec_
+
+    app.add_typer(conf.app, name="conf")
+    app.add_typer(exec_.app, name="exec")
+    for name, command in auth.COMMANDS.items():
+        app.command(name)(command)
+    app.add_typer(profile.app, name="profile")
+    app.command("api")(api.api)
+    app.add_typer(completion.app, name="completion")
+
+
+_wire()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="dlicli")

@@ -1,0 +1,28 @@
+"""Shared options, declared on every leaf (typer options on the root must come before the verb)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+OutputOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Output format: table, json or yaml.",
+        metavar="table|json|yaml",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (same as -o json).", show_default=False)]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", show_default=False)]
+TimeoutOpt = Annotated[
+    Optional[float],
+    typer.Option("--timeout", help="Give up waiting after this many seconds (exit 8).", metavar="SECONDS"),
+]
+OutFileOpt = Annotated[
+    Optional[str],
+    typer.Option("--output-file", "-O", help="Write to this file (- for stdout).", metavar="FILE"),
+]

@@ -1,0 +1,105 @@
+"""Per-invocation state: the root options, and the connection, client and output built from them.
+
+Commands get it with `state(ctx)`; nothing here is built until a command asks for it, so
+`--help`, `--version` and completion stay free of httpx, keyring and yaml.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from dlicli.output import Output
+
+if TYPE_CHECKING:
+    from dlicli.client.operations import DlpdClient
+    from dlicli.config import Connection
+
+
+@dataclass
+class AppState:
+    url: str | None = None
+    profile: str | None = None
+    debug: bool = False
+    insecure: bool | None = None
+    ca_bundle: str | None = None
+    _connection: Any = field(default=None, repr=False)
+    _client: Any = field(default=None, repr=False)
+    _secrets: list[str] = field(default_factory=list, repr=False)
+
+    def connection(self) -> Connection:
+        if self._connection is None:
+            from dlicli.config import resolve_connection
+
+            self._connection = resolve_connection(
+                url=self.url, profile=self.profile, insecure=self.insecure, ca_bundle=self.ca_bundle
+            )
+            if self._connection.authorization:
+                self.add_secret(self._connection.authorization)
+        return self._connection
+
+    def add_secret(self, secret: str | None) -> None:
+        """Remember a secret so debug output can redact it wherever it shows."""
+        if secret:
+            self._secrets.append(secret)
+            for word in secret.split():
+                if len(word) >= 6:
+                    self._secrets.append(word)
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def debug_log(self, text: str) -> None:
+        if self.debug:
+            sys.stderr.write("debug: " + self.redact(text) + "\n")
+            sys.stderr.flush()
+
+    def client(self, *, require_auth: bool = True) -> DlpdClient:
+        """The API client for this invocation (built once, closed when the command ends)."""
+        if self._client is None:
+            from dlicli.client.http import HttpSession, tls_verify
+            from dlicli.client.operations import DlpdClient
+            from dlicli.config import http_timeout
+            from dlicli.errors import CredentialsError
+
+            conn = self.connection()
+            if require_auth and not conn.authorization:
+                raise CredentialsError(
+                    f"no credentials for {conn.url}",
+                    hint="run `dlicli login`, or set DLICLI_TOKEN (or DLICLI_USERNAME and DLICLI_PASSWORD)",
+                )
+            if conn.insecure:
+                Output().warn("TLS certificate verification is off (--insecure / DLICLI_INSECURE)")
+            session = HttpSession(
+                conn.url,
+                conn.authorization,
+                verify=tls_verify(conn.insecure, conn.ca_bundle),
+                timeout=http_timeout(),
+                debug=self.debug_log if self.debug else None,
+            )
+            self._client = DlpdClient(session)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def output(output_format: str | None = None, as_json: bool = False) -> Output:
+    """The Output for a leaf's `-o/--output` and `--json` options."""
+    if as_json:
+        return Output("json")
+    return Output((output_format or "table").lower())

@@ -1,0 +1,222 @@
+"""The one place that renders: data to stdout (table, json, yaml), everything else to stderr.
+
+Tables are rich on a terminal and plain tab-separated (untruncated, no colour, no header)
+when piped, so `cut -f1` works. JSON is the server's objects exactly. One `Output` per
+invocation; rich consoles are built lazily so `--help` never imports rich's heavy parts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+FORMATS = ("table", "json", "yaml")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: its header and how to read a cell from a row."""
+
+    header: str
+    key: str | Callable[[dict[str, Any]], Any]
+    style: str | None = None
+
+    def cell(self, row: dict[str, Any]) -> str:
+        value = self.key(row) if callable(self.key) else _dig(row, self.key)
+        return format_cell(value)
+
+
+def _dig(row: Any, key: str) -> Any:
+    value = row
+    for part in key.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def to_yaml(data: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+class Output:
+    """Where a command's data and messages go, for one invocation."""
+
+    def __init__(self, fmt: str = "table", *, stdout: IO[str] | None = None, stderr: IO[str] | None = None):
+        if fmt not in FORMATS:
+            from dlicli.errors import UsageError
+
+            raise UsageError(f"unknown output format {fmt!r}", hint="use one of: table, json, yaml")
+        self.format = fmt
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self._console = None
+        self._err_console = None
+
+    # -- terminals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _isatty(stream: IO[str]) -> bool:
+        try:
+            return stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def stdout_is_tty(self) -> bool:
+        return self._isatty(self.stdout)
+
+    @property
+    def stderr_is_tty(self) -> bool:
+        return self._isatty(self.stderr)
+
+    @property
+    def color(self) -> bool:
+        return "NO_COLOR" not in os.environ
+
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.stdout, no_color=not self.color, highlight=False, soft_wrap=False)
+        return self._console
+
+    def err_console(self):
+        if self._err_console is None:
+            from rich.console import Console
+
+            self._err_console = Console(file=self.stderr, no_color=not self.color, highlight=False)
+        return self._err_console
+
+    # -- data (stdout) ---------------------------------------------------------------------
+
+    def data(
+        self,
+        data: Any,
+        *,
+        columns: Sequence[Column] | None = None,
+        title: str | None = None,
+        empty: str | None = None,
+    ) -> None:
+        """Print a list of rows or one object in the chosen format."""
+        if self.format == "json":
+            self.write(to_json(data if data is not None else None) + "\n")
+            return
+        if self.format == "yaml":
+            self.write(to_yaml(data))
+            return
+        if isinstance(data, list):
+            if not data:
+                if empty:
+                    self.info(empty)
+                return
+            cols = list(columns) if columns else _columns_for(data)
+            self.table(data, cols, title=title)
+        elif isinstance(data, dict):
+            self.record(data, columns=columns)
+        elif data is not None:
+            self.write(format_cell(data) + "\n")
+
+    def table(self, rows: list[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> None:
+        if not self.stdout_is_tty:
+            for row in rows:
+                self.write("\t".join(c.cell(row) if isinstance(row, dict) else format_cell(row) for c in columns))
+                self.write("\n")
+            return
+        from rich.table import Table
+
+        table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+        for col in columns:
+            table.add_column(col.header, style=col.style if self.color else None, overflow="fold")
+        for row in rows:
+            table.add_row(*(c.cell(row) if isinstance(row, dict) else format_cell(row) for c in columns))
+        self.console().print(table)
+
+    def record(self, obj: dict[str, Any], *, columns: Sequence[Column] | None = None) -> None:
+        """One object as `key<TAB>value` lines (piped) or an aligned two-column table."""
+        if columns:
+            pairs = [(c.header, c.cell(obj)) for c in columns]
+        else:
+            pairs = [(str(k), format_cell(v)) for k, v in obj.items()]
+        if not self.stdout_is_tty:
+            for key, value in pairs:
+                self.write(f"{key}\t{value}\n")
+            return
+        from rich.table import Table
+
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold" if self.color else None)
+        table.add_column(overflow="fold")
+        for key, value in pairs:
+            table.add_row(key, value)
+        self.console().print(table)
+
+    def write(self, text: str) -> None:
+        """Raw text to stdout (logs, ids): exactly as given."""
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    # -- messages (stderr) -----------------------------------------------------------------
+
+    def _message(self, prefix: str, text: str, style: str) -> None:
+        if self.stderr_is_tty and self.color:
+            from rich.markup import escape
+
+            self.err_console().print(f"[{style}]{prefix}[/{style}]{escape(text)}")
+        else:
+            self.stderr.write(f"{prefix}{text}\n")
+            self.stderr.flush()
+
+    def info(self, text: str) -> None:
+        self._message("", text, "dim")
+
+    def success(self, text: str) -> None:
+        self._message("", text, "green")
+
+    def hint(self, text: str) -> None:
+        self._message("hint: ", text, "cyan")
+
+    def warn(self, text: str) -> None:
+        self._message("warning: ", text, "yellow")
+
+    def error(self, text: str) -> None:
+        self._message("error: ", text, "bold red")
+
+    def debug(self, text: str) -> None:
+        self.stderr.write(f"debug: {text}\n")
+        self.stderr.flush()
+
+
+def _columns_for(rows: list[Any]) -> list[Column]:
+    """Columns for rows nobody described: every key seen, in first-seen order."""
+    keys: list[str] = []
+    for row in rows:
+        if isinstance(row, dict):
+            for key in row:
+                if key not in keys:
+                    keys.append(key)
+    if not keys:
+        return [Column("VALUE", lambda r: r)]
+    return [Column(k.upper(), k) for k in keys]
