@@ -1,16 +1,19 @@
 """Where dlicli keeps its settings, and how a connection is resolved: flag → env → profile.
 
-MINIMAL FIRST VERSION: env and config.yaml profiles; secret stores come next.
+`config.yaml` in the config dir holds the profiles (URL, user, auth kind, TLS, which secret store)
+and `current_profile` — never a secret; secrets live in `dlicli.credentials`. Files are written
+atomically with mode 0600 so a crash or a second dlicli never leaves half a file behind.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlicli.errors import ConfigError
+from dlicli.errors import ConfigError, NotFoundError
 
 ENV_URL = "DLICLI_URL"
 ENV_TOKEN = "DLICLI_TOKEN"
@@ -21,8 +24,12 @@ ENV_CA_BUNDLE = "DLICLI_CA_BUNDLE"
 ENV_INSECURE = "DLICLI_INSECURE"
 ENV_CONFIG_DIR = "DLICLI_CONFIG_DIR"
 ENV_DATA_DIR = "DLICLI_DATA_DIR"
+ENV_CREDENTIALS_STORE = "DLICLI_CREDENTIALS_STORE"
 
 TRUE_WORDS = ("1", "true", "yes", "on")
+AUTH_KINDS = ("token", "basic", "console")
+LOCAL_PROFILE = "local"  # reserved for the local engine
+CONFIG_FILE = "config.yaml"
 
 
 def config_dir() -> Path:
@@ -43,6 +50,172 @@ def data_dir() -> Path:
     return Path(user_data_dir("dlicli"))
 
 
+def env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in TRUE_WORDS
+
+
+# -- private files ------------------------------------------------------------------------
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create the config dir as 0700; an existing dir is the user's choice and stays as it is."""
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` with mode 0600, atomically (temp file in the same dir + os.replace)."""
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping ({} when the file is missing); a broken file is a ConfigError."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", hint=f"fix or remove {path}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a YAML mapping", hint=f"fix or remove {path}")
+    return data
+
+
+def dump_yaml(data: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+# -- profiles -----------------------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    """One named connection: where and how to sign in. Holds no secret."""
+
+    name: str
+    url: str
+    username: str | None = None
+    auth: str = "token"  # token | basic | console
+    insecure: bool = False
+    ca_bundle: str | None = None
+    store: str | None = None  # keyring | file: where its secret was put
+
+    def to_yaml(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["name"]
+        return data
+
+    def to_json(self, current: bool = False) -> dict[str, Any]:
+        """What `profile list/show --json` prints (no secret)."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "user": self.username,
+            "auth": self.auth,
+            "insecure": self.insecure,
+            "caBundle": self.ca_bundle,
+            "store": self.store,
+            "current": current,
+        }
+
+
+def _profile_from(path: Path, name: Any, raw: Any) -> Profile:
+    if not isinstance(raw, dict) or not isinstance(raw.get("url"), str) or not raw["url"]:
+        raise ConfigError(f"{path}: profile {name!r} has no url", hint=f"fix {path}, or log in again")
+    auth = raw.get("auth") or "token"
+    if auth not in AUTH_KINDS:
+        raise ConfigError(f"{path}: profile {name!r} has unknown auth {auth!r}", hint=f"use one of {AUTH_KINDS}")
+    return Profile(
+        name=str(name),
+        url=raw["url"],
+        username=raw.get("username") or None,
+        auth=auth,
+        insecure=bool(raw.get("insecure", False)),
+        ca_bundle=raw.get("ca_bundle") or None,
+        store=raw.get("store") or None,
+    )
+
+
+@dataclass
+class Config:
+    """config.yaml: the profiles and which one is current."""
+
+    path: Path
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    current_profile: str | None = None
+
+    @classmethod
+    def load(cls) -> Config:
+        path = config_dir() / CONFIG_FILE
+        data = read_yaml_mapping(path)
+        raw_profiles = data.get("profiles") or {}
+        if not isinstance(raw_profiles, dict):
+            raise ConfigError(f"{path}: `profiles` is not a mapping", hint=f"fix or remove {path}")
+        profiles = {str(n): _profile_from(path, n, p) for n, p in raw_profiles.items()}
+        current = data.get("current_profile")
+        return cls(path, profiles, str(current) if current else None)
+
+    def save(self) -> None:
+        data = {
+            "current_profile": self.current_profile,
+            "profiles": {name: p.to_yaml() for name, p in self.profiles.items()},
+        }
+        write_private(self.path, dump_yaml(data))
+
+    def get(self, name: str) -> Profile:
+        """The named profile, or NotFoundError (exit 3)."""
+        try:
+            return self.profiles[name]
+        except KeyError:
+            raise NotFoundError(
+                f"no profile named {name!r}", hint="list them with `dlicli profile list`, or `dlicli login`"
+            ) from None
+
+    def active_name(self, flag: str | None = None) -> str | None:
+        """--profile, else DLICLI_PROFILE, else current_profile (when it still exists)."""
+        name = flag or os.environ.get(ENV_PROFILE)
+        if name:
+            return name
+        if self.current_profile in self.profiles:
+            return self.current_profile
+        return None
+
+    def remove(self, name: str) -> Profile:
+        profile = self.get(name)
+        del self.profiles[name]
+        if self.current_profile == name:
+            self.current_profile = None
+        return profile
+
+
+# -- the connection -----------------------------------------------------------------------
+
+
 @dataclass
 class Connection:
     """Everything needed to talk to one server. `authorization` is a secret: never print it."""
@@ -54,6 +227,7 @@ class Connection:
     secret_source: str = "none"
     insecure: bool = False
     ca_bundle: str | None = None
+    secret_problem: str | None = None  # why the profile's secret could not be read (tolerant mode)
 
     def describe(self) -> dict[str, Any]:
         """What `status` may show: no secret."""
@@ -67,43 +241,93 @@ class Connection:
         }
 
 
+def _applicable_profile(cfg: Config, flag: str | None, url: str | None) -> Profile | None:
+    """The active profile, if it applies to this URL.
+
+    A profile named on purpose (--profile, DLICLI_PROFILE) always applies. The implicit current
+    profile applies only when no other URL was given or the URL is its own: its secret must never
+    be sent to a server the user pointed at by --url or DLICLI_URL.
+    """
+    from dlicli.client.http import normalize_base_url
+
+    name = cfg.active_name(flag)
+    if name is None:
+        return None
+    profile = cfg.get(name)
+    explicit = bool(flag or os.environ.get(ENV_PROFILE))
+    if explicit or url is None or normalize_base_url(url) == normalize_base_url(profile.url):
+        return profile
+    return None
+
+
 def resolve_connection(
     *,
     url: str | None = None,
     profile: str | None = None,
     insecure: bool | None = None,
     ca_bundle: str | None = None,
+    strict: bool = True,
 ) -> Connection:
-    """The connection this invocation uses: flags first, then the environment, then the profile."""
+    """The connection this invocation uses: flags first, then the environment, then the profile.
+
+    strict=False (for `status`) records a secret store that cannot be read instead of raising.
+    """
     from dlicli.client.http import authorization_header, normalize_base_url
 
     env = os.environ
-    url = url or env.get(ENV_URL)
+    url = url or env.get(ENV_URL) or None
+    prof = _applicable_profile(Config.load(), profile, url)
+    url = url or (prof.url if prof else None)
     if not url:
         raise ConfigError(
             "no server configured",
             hint=f"run `dlicli login --url URL`, or set {ENV_URL} and {ENV_TOKEN}",
         )
-    token = env.get(ENV_TOKEN)
-    username = env.get(ENV_USERNAME)
+    token = env.get(ENV_TOKEN) or None
+    username = env.get(ENV_USERNAME) or None
     password = env.get(ENV_PASSWORD)
-    source = "none"
+    authorization, source, problem = None, "none", None
     if token:
-        source = f"env:{ENV_TOKEN}"
+        authorization, source = authorization_header(token=token), f"env:{ENV_TOKEN}"
     elif username and password is not None:
-        source = f"env:{ENV_PASSWORD}"
+        authorization, source = authorization_header(username=username, password=password), f"env:{ENV_PASSWORD}"
+    elif prof is not None:
+        from dlicli.credentials import read_secret
+        from dlicli.errors import CredentialsError
+
+        username = prof.username
+        try:
+            secret = read_secret(prof.name, prof.store)
+        except CredentialsError as exc:
+            if strict:
+                raise
+            secret, problem = None, exc.message
+        if secret is not None:
+            authorization, source = profile_authorization(prof, secret), prof.store or "none"
     if insecure is None:
-        insecure = env.get(ENV_INSECURE, "").lower() in TRUE_WORDS
-    ca_bundle = ca_bundle or env.get(ENV_CA_BUNDLE) or env.get("REQUESTS_CA_BUNDLE") or None
+        insecure = env_true(ENV_INSECURE) or (prof.insecure if prof else False)
+    ca_bundle = (
+        ca_bundle or env.get(ENV_CA_BUNDLE) or env.get("REQUESTS_CA_BUNDLE") or (prof.ca_bundle if prof else None)
+    )
     return Connection(
         url=normalize_base_url(url),
-        authorization=authorization_header(token=token, username=username, password=password),
-        profile=profile,
+        authorization=authorization,
+        profile=prof.name if prof else None,
         username=username,
         secret_source=source,
-        insecure=insecure,
-        ca_bundle=ca_bundle,
+        insecure=bool(insecure),
+        ca_bundle=ca_bundle or None,
+        secret_problem=problem,
     )
+
+
+def profile_authorization(prof: Profile, secret: str) -> str | None:
+    """The Authorization header for a profile's stored secret (a token, or a Basic password)."""
+    from dlicli.client.http import authorization_header
+
+    if prof.auth == "basic":
+        return authorization_header(username=prof.username or "", password=secret)
+    return authorization_header(token=secret)
 
 
 def http_timeout() -> float:

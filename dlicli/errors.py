@@ -58,6 +58,10 @@ class CredentialsError(DlicliError):
     exit_code = ExitCode.UNAUTHENTICATED
 
 
+class NotFoundError(DlicliError):
+    exit_code = ExitCode.NOT_FOUND
+
+
 class ConnectError(DlicliError):
     """The server could not be reached, or did not answer in time."""
 

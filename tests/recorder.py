@@ -66,6 +66,16 @@ class Route:
     delay: float = 0.0
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) is not an error worth a traceback on stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class RecordingServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -128,7 +138,7 @@ class RecordingServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

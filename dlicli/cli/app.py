@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any, Optional
 
@@ -17,6 +18,10 @@ class DlicliGroup(TyperGroup):
     exit code of `dlicli.errors.exit_code_for`; a traceback only with --debug."""
 
     def main(self, args: Any = None, prog_name: Any = None, *a: Any, standalone_mode: bool = True, **kw: Any):
+        if os.environ.get("_DLICLI_COMPLETE"):  # typer registers its shell classes only with add_completion
+            from typer._completion_classes import completion_init
+
+            completion_init()
         if not standalone_mode:
             return super().main(args, prog_name, *a, standalone_mode=False, **kw)
         argv = list(sys.argv[1:] if args is None else args)
@@ -28,6 +33,19 @@ class DlicliGroup(TyperGroup):
             sys.exit(code)
         sys.exit(rv if isinstance(rv, int) else 0)
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            # typer turns Ctrl-C into a silent Exit(130); carry it (and its hint) to report()
+            raise _Interrupted(exc) from exc
+
+
+class _Interrupted(Exception):
+    def __init__(self, interrupt: KeyboardInterrupt):
+        super().__init__("interrupted")
+        self.interrupt = interrupt
+
 
 def report(exc: BaseException, *, debug: bool = False) -> int:
     """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
@@ -36,6 +54,8 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
     from dlicli.errors import DlicliError, ExitCode, exit_code_for
     from dlicli.output import Output
 
+    if isinstance(exc, _Interrupted):
+        exc = exc.interrupt
     if isinstance(exc, SystemExit):
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     if isinstance(exc, typer.Exit):

@@ -1,13 +1,88 @@
-"""`dlicli profile` (placeholder; being written)."""
+"""`dlicli profile list|show|use|delete`: the named connections in config.yaml (no secrets shown)."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated, Optional
+
 import typer
+
+from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
+from dlicli.cli.state import output, state
+from dlicli.output import Column, Output
 
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
+NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME")]
+
 
 @app.command("list")
-def list_profiles() -> None:
-    """List profiles."""
-    raise NotImplementedError
+def list_profiles(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
+    """List profiles; the current one is marked with *."""
+    from dlicli.config import Config
+
+    out = output(output_format, as_json)
+    cfg = Config.load()
+    rows = [p.to_json(current=name == cfg.current_profile) for name, p in sorted(cfg.profiles.items())]
+    out.data(rows, empty="no profiles yet: run `dlicli login --url URL`", columns=[
+        Column("NAME", "name"),
+        Column("URL", "url"),
+        Column("USER", "user"),
+        Column("AUTH", "auth"),
+        Column("CURRENT", lambda r: "*" if r["current"] else ""),
+    ])
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[
+        Optional[str], typer.Argument(help="Profile name (default: the active one).", metavar="NAME")
+    ] = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one profile's settings (never its secret)."""
+    from dlicli.config import Config
+    from dlicli.errors import ConfigError
+
+    out = output(output_format, as_json)
+    cfg = Config.load()
+    name = name or cfg.active_name(state(ctx).profile)
+    if not name:
+        raise ConfigError("no active profile", hint="name one, or pick one with `dlicli profile use NAME`")
+    out.data(cfg.get(name).to_json(current=name == cfg.current_profile))
+
+
+@app.command("use")
+def use(name: NameArg) -> None:
+    """Make NAME the current profile."""
+    from dlicli.config import Config
+
+    cfg = Config.load()
+    prof = cfg.get(name)
+    cfg.current_profile = name
+    cfg.save()
+    Output().info(f"now using profile {name} ({prof.url})")
+
+
+@app.command("delete")
+def delete(name: NameArg, yes: YesOpt = False) -> None:
+    """Delete profile NAME and its stored secret."""
+    from dlicli.config import Config
+    from dlicli.credentials import delete_secret
+    from dlicli.errors import UsageError
+
+    out = Output()
+    cfg = Config.load()
+    prof = cfg.get(name)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"not deleting profile {name!r} without confirmation", hint="add --yes")
+        if not typer.confirm(f"Delete profile {name} ({prof.url}) and its secret?", default=False, err=True):
+            raise typer.Abort()
+    if not delete_secret(name, prof.store):
+        out.warn(f"could not reach the system keyring to delete the secret of profile {name!r}")
+    cfg.remove(name)
+    cfg.save()
+    out.info(f"deleted profile {name}")

@@ -1,0 +1,27 @@
+"""The dlpd client library: `DlpdClient` (one method per operation) over an `HttpSession`.
+
+Usable without the CLI: `DlpdClient(HttpSession(url, authorization_header(token=…)))`.
+Names are loaded lazily so `import dlicli.client.models` (the engine does) never pulls in httpx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "DlpdClient": "dlicli.client.operations",
+    "HttpSession": "dlicli.client.http",
+    "authorization_header": "dlicli.client.http",
+    "normalize_base_url": "dlicli.client.http",
+    "tls_verify": "dlicli.client.http",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

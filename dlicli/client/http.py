@@ -253,6 +253,12 @@ class HttpSession:
                 ) from exc
             except httpx.TransportError as exc:
                 self._log(f"< connection error after {time.monotonic() - started:.3f}s: {exc}")
+                if _is_tls_failure(exc):  # retrying cannot fix a certificate the client does not trust
+                    raise ConnectError(
+                        f"TLS handshake with {self.base_url} failed: {exc}",
+                        hint="trust the server's CA with --ca-bundle FILE (or DLICLI_CA_BUNDLE), "
+                        "or skip the check with --insecure",
+                    ) from exc
                 if attempt + 1 < attempts:
                     self._sleep_before_retry(attempt, None)
                     continue
@@ -294,6 +300,18 @@ class HttpSession:
             yield response
         finally:
             response.close()
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """True when a transport error comes from TLS (e.g. an untrusted certificate)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _query_for_log(params: dict[str, Any] | None) -> str:

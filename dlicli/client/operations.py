@@ -176,15 +176,14 @@ class DlpdClient:
     def install_hpo_algorithm(
         self, data: dict[str, Any] | str, file_name: str | None = None, file: IO[bytes] | bytes | None = None
     ) -> Any:
-        """POST /hypersearch/algorithm/install: form field `data`, optional part `file` (a .tar)."""
-        files = {"file": (file_name or "plugin.tar", file, "application/x-tar")} if file is not None else None
-        return self.http.call(
-            "POST",
-            "/hypersearch/algorithm/install",
-            operation="installHPOAlgorithm",
-            data={"data": _form_json(data)},
-            files=files,
-        )
+        """POST /hypersearch/algorithm/install: form field `data`, optional part `file` (a .tar).
+
+        Always multipart/form-data, even without a file (the server reads form-data parts).
+        """
+        files: dict[str, Any] = {"data": (None, _form_json(data))}
+        if file is not None:
+            files["file"] = (file_name or "plugin.tar", file, "application/x-tar")
+        return self.http.call("POST", "/hypersearch/algorithm/install", operation="installHPOAlgorithm", files=files)
 
     def debug_algorithm(self, hpo_task_opts: dict[str, Any]):
         """POST /hypersearch/algorithm/debug — a context manager yielding the streamed file."""

@@ -1,35 +1,225 @@
-"""`dlicli exec list|get|stop|delete|deploy|frameworks` (placeholder; being written)."""
+"""`dlicli exec list|get|stop|delete|deploy|frameworks`: tasks as records (Execute tag)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, Optional
+
 import typer
 
+from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
+from dlicli.cli.state import output, state
+from dlicli.output import Column, Output
 
-def list_tasks(ctx: typer.Context) -> None:
-    """List tasks (GET /execs)."""
-    raise NotImplementedError
-
-
-def get(ctx: typer.Context) -> None:
-    """Show a task."""
-    raise NotImplementedError
+BATCH_FIELDS = ("id", "state", "args", "appId", "appName", "creator", "submissionId", "workDir",
+                "schedulerUrl", "events")
+ARGS_WIDTH = 60
 
 
-def stop(ctx: typer.Context) -> None:
-    """Stop a task."""
-    raise NotImplementedError
+def _short_args(row: dict[str, Any]) -> str:
+    """The args for a terminal: without the leading `--exec-start`, cut to ARGS_WIDTH."""
+    text = " ".join(str(row.get("args") or "").split())
+    if text.startswith("--exec-start "):
+        text = text[len("--exec-start "):]
+    return text if len(text) <= ARGS_WIDTH else text[: ARGS_WIDTH - 1] + "…"
 
 
-def delete(ctx: typer.Context) -> None:
-    """Delete tasks."""
-    raise NotImplementedError
+def _task_columns(out: Output) -> list[Column]:
+    args: str | Callable[[dict[str, Any]], Any] = _short_args if out.stdout_is_tty else "args"
+    return [
+        Column("ID", "id", style="bold"),
+        Column("STATE", "state"),
+        Column("FRAMEWORK/ARGS", args),
+        Column("APP ID", "appId"),
+        Column("CREATOR", "creator"),
+    ]
 
 
-def deploy(ctx: typer.Context) -> None:
-    """Deploy a task's model."""
-    raise NotImplementedError
+def list_tasks(
+    ctx: typer.Context,
+    states: Annotated[
+        Optional[list[str]],
+        typer.Option("--state", help="Only tasks in this state (repeat or comma-separate for several).",
+                     metavar="STATE"),
+    ] = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List your tasks (GET /execs)."""
+    out = output(output_format, as_json)
+    wanted = {s.strip().upper() for value in states or [] for s in value.split(",") if s.strip()}
+    tasks = state(ctx).client().execs_get()
+    if wanted:
+        tasks = [t for t in tasks if isinstance(t, dict) and str(t.get("state") or "").upper() in wanted]
+    out.data(tasks, columns=_task_columns(out), empty="no tasks")
 
 
-def frameworks(ctx: typer.Context) -> None:
-    """List frameworks."""
-    raise NotImplementedError
+def get(
+    ctx: typer.Context,
+    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.")],
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one task (GET /execs/{id})."""
+    out = output(output_format, as_json)
+    batch = state(ctx).client().execs_exec_id_get(exec_id)
+    if out.format == "table" and isinstance(batch, dict):
+        keys = [k for k in BATCH_FIELDS if k in batch] + [k for k in batch if k not in BATCH_FIELDS]
+        out.record(batch, columns=[Column(k, k) for k in keys])
+        return
+    out.data(batch)
+
+
+def _each(exec_ids: list[str], verb: str, call: Callable[[str], Any], out: Output) -> None:
+    """Call for every id, like `docker stop`: report each failure, go on, and end with the
+    first failure's exit code. Connection and credential failures stop at once."""
+    from dlicli.errors import APIError, DlicliError
+
+    failures: list[tuple[str, DlicliError]] = []
+    for exec_id in exec_ids:
+        try:
+            call(exec_id)
+        except APIError as exc:
+            if len(exec_ids) == 1:
+                raise
+            out.error(f"{exec_id}: {exc.message}")
+            failures.append((exec_id, exc))
+            continue
+        out.info(exec_id)
+    if failures:
+        first = failures[0][1]
+        summary = DlicliError(
+            f"could not {verb} {len(failures)} of {len(exec_ids)} tasks: " + ", ".join(i for i, _ in failures),
+            hint=first.hint,
+        )
+        summary.exit_code = first.exit_code
+        raise summary
+
+
+def stop(
+    ctx: typer.Context,
+    exec_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The tasks to stop.")],
+) -> None:
+    """Stop tasks (POST /execs/{id}/stop for each); the stopped ids go to stderr."""
+    client = state(ctx).client()
+    _each(exec_ids, "stop", client.execs_exec_id_stop_post, Output())
+
+
+def delete(
+    ctx: typer.Context,
+    exec_ids: Annotated[
+        Optional[list[str]], typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False)
+    ] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
+    yes: YesOpt = False,
+) -> None:
+    """Delete tasks (DELETE /execs/{id}), or all of yours with --all (asks first unless --yes)."""
+    from dlicli.errors import UsageError
+
+    out = Output()
+    if all_tasks and exec_ids:
+        raise UsageError("give task ids or --all, not both", hint="dlicli exec delete ID… | dlicli exec delete --all")
+    if not all_tasks and not exec_ids:
+        raise UsageError("no task to delete", hint="give one or more ids, or --all to delete every task of yours")
+    st = state(ctx)
+    if not all_tasks:
+        client = st.client()
+        _each(exec_ids or [], "delete", client.execs_exec_id_delete, out)
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to ask: stdin is not a terminal; pass --yes",
+                             hint="dlicli exec delete --all --yes")
+        url = st.connection().url
+        if not _confirm(f"Delete ALL your tasks on {url}?"):
+            raise typer.Abort()
+    st.client().execs_delete()
+    out.info("deleted all tasks")
+
+
+def _confirm(question: str) -> bool:
+    """Ask on stderr, read a line on stdin (click's prompt leaks a space to stdout)."""
+    sys.stderr.write(f"{question} [y/N]: ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:
+    """`K=V` options as the spec's [{name, value}] list."""
+    from dlicli.errors import UsageError
+
+    pairs = []
+    for value in values or []:
+        name, sep, val = value.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} wants NAME=VALUE, not {value!r}", hint=f"for example {option} key=value")
+        pairs.append({"name": name.strip(), "value": val})
+    return pairs
+
+
+def deploy(
+    ctx: typer.Context,
+    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The training task's id.")],
+    name: Annotated[str, typer.Option("--name", help="The inference model's name.", metavar="NAME")],
+    kernel: Annotated[
+        str, typer.Option("--kernel", help="Kernel file, relative to the model directory.", metavar="PATH")
+    ],
+    runtime: Annotated[
+        Optional[str], typer.Option("--runtime", help="Runtime that loads and runs the model.", metavar="R")
+    ] = None,
+    weight: Annotated[
+        Optional[str], typer.Option("--weight", help="Weight path, relative to the model directory.", metavar="PATH")
+    ] = None,
+    tag: Annotated[Optional[str], typer.Option("--tag", help="Information tag for the model.", metavar="T")] = None,
+    attrs: Annotated[
+        Optional[list[str]], typer.Option("--attr", help="Attribute the kernel can read (repeatable).", metavar="K=V")
+    ] = None,
+    envs: Annotated[
+        Optional[list[str]], typer.Option("--env", help="Environment variable for the kernel (repeatable).",
+                                          metavar="K=V")
+    ] = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deploy a trained model to Elastic Distributed Inference (POST /execs/{id}/deploy).
+
+    Prints the created model's id.
+    """
+    from dlicli.client.models import created_id
+
+    out = output(output_format, as_json)
+    body: dict[str, Any] = {"name": name, "kernel": kernel}
+    for key, value in (("runtime", runtime), ("weight", weight), ("tag", tag)):
+        if value is not None:
+            body[key] = value
+    attributes, environments = _pairs(attrs, "--attr"), _pairs(envs, "--env")
+    if attributes:
+        body["attributes"] = attributes
+    if environments:
+        body["environments"] = environments
+    response = state(ctx).client().execs_exec_id_deploy_post(exec_id, body)
+    if out.format != "table":
+        out.data(response)
+        return
+    uid = created_id(response)
+    if uid:
+        out.write(uid + "\n")
+    else:
+        out.info(f"deployed {exec_id} as {name}")
+
+
+def frameworks(
+    ctx: typer.Context,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the deep-learning frameworks tasks can start with (GET /execs/frameworks)."""
+    out = output(output_format, as_json)
+    columns = [
+        Column("NAME", "name", style="bold"),
+        Column("VERSION", "frameworkVersion"),
+        Column("DISTRIBUTE STRATEGY", "distributeStrategy"),
+        Column("DESCRIPTION", lambda r: r.get("description") or " ".join(map(str, r.get("desc") or []))),
+    ]
+    out.data(state(ctx).client().execs_frameworks_get(), columns=columns, empty="no frameworks")

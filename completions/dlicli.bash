@@ -1,0 +1,10 @@
+_dlicli_completion() {
+    local IFS=$'
+'
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _DLICLI_COMPLETE=complete_bash $1 ) )
+    return 0
+}
+
+complete -o default -F _dlicli_completion dlicli

@@ -1,0 +1,1 @@
+complete --command dlicli --no-files --arguments "(env _DLICLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) dlicli)" --condition "env _DLICLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) dlicli"

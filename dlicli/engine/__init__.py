@@ -1,0 +1,31 @@
+"""The local engine: a dlpd-compatible server for one machine that really runs training tasks.
+
+This package imports only the standard library (server dependencies live in app.py/serve.py).
+`EngineError` and `User` live here so every engine module can raise them without import cycles;
+`dlicli.engine.core` re-exports them with the `Engine` facade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """A failure the HTTP layer turns into a status: 400, 401, 403, 404, 409 or 500."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    admin: bool = False
+
+
+NOT_FOUND_EXEC = "Cannot find task with given execId."

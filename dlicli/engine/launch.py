@@ -1,0 +1,116 @@
+"""The per-task wrapper: `python -m dlicli.engine.launch <task dir>`.
+
+The engine starts it in a new session (its own process group). It reads `<task>/launch.json`,
+starts every worker in the SAME group (so one killpg stops the task and all it spawned), waits for
+all of them and writes `<task>/exit.json` atomically — the engine learns the outcome from that
+file even when it was restarted meanwhile. When one worker fails, the others are terminated
+(a distributed job cannot finish without it). Standard library only: it starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+SPEC_FILE = "launch.json"
+EXIT_FILE = "exit.json"
+
+
+def _say(message: str) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    print(f"{stamp}Z launcher: {message}", flush=True)
+
+
+def write_json_atomic(path: str, data: dict) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def run(task_dir: str) -> int:
+    with open(os.path.join(task_dir, SPEC_FILE), encoding="utf-8") as handle:
+        spec = json.load(handle)
+    terminated = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+    procs: dict[int, int] = {}  # pid → rank
+    codes: dict[int, int] = {}  # rank → exit code
+    first_failure: int | None = None
+    for rank, worker in enumerate(spec["workers"]):
+        if terminated:
+            break
+        with open(worker["stdout"], "ab") as out, open(worker["stderr"], "ab") as err:
+            try:
+                proc = subprocess.Popen(worker["argv"], cwd=worker["cwd"], env={**base, **worker["env"]},
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=err, close_fds=True)
+            except OSError as exc:
+                err.write(f"cannot start worker {rank}: {exc}\n".encode())
+                _say(f"cannot start worker {rank}: {exc}")
+                codes[rank] = first_failure = 127
+                break
+        procs[proc.pid] = rank
+        _say(f"worker {rank} started, pid {proc.pid}: {' '.join(worker['argv'])}")
+    pids = {rank: pid for pid, rank in procs.items()}
+
+    def remaining() -> list[int]:
+        return [pid for pid, rank in procs.items() if rank not in codes]
+
+    def kill_remaining(signum, frame) -> None:
+        for pid in remaining():
+            _signal(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGALRM, kill_remaining)
+    escalating = False
+    while remaining():
+        if first_failure is not None and not escalating:  # the others cannot finish without it
+            escalating = True
+            for pid in remaining():
+                _signal(pid, signal.SIGTERM)
+            signal.setitimer(signal.ITIMER_REAL, max(float(spec.get("grace", 10)), 0.1))
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid not in procs:
+            continue
+        rank, code = procs[pid], _code(status)
+        codes[rank] = code
+        _say(f"worker {rank} exited with {code}")
+        if code != 0 and first_failure is None:
+            first_failure = code
+    workers = [{"rank": rank, "pid": pids.get(rank), "exitCode": codes.get(rank)}
+               for rank in range(len(spec["workers"]))]
+    exit_code = first_failure if first_failure is not None else (143 if terminated and not procs else 0)
+    write_json_atomic(os.path.join(task_dir, EXIT_FILE),
+                      {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated)})
+    return exit_code
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m dlicli.engine.launch TASK_DIR", file=sys.stderr)
+        return 2
+    return 0 if run(argv[1]) == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

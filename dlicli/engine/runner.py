@@ -1,0 +1,147 @@
+"""Starting, watching and stopping one task's process group, and reading what it left behind.
+
+A task runs under the wrapper of launch.py, started with start_new_session=True: its pid is the
+task's process-group id. Whether it still lives is read from /proc (a zombie counts as gone) and
+checked against the start time recorded at launch, so a reused pid is never mistaken for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from dlicli.engine import launch
+
+LOG_FILES = {"stdout": "stdout.log", "stderr": "stderr.log", "launcherlog": "launcher.log"}
+
+
+def proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (index 0 = state), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def start_time(pid: int) -> int | None:
+    """The process's start time (clock ticks since boot), or None when it is gone or a zombie."""
+    fields = proc_stat(pid)
+    if fields is None or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def alive(pid: int | None, started: int | None) -> bool:
+    """True while the process lives and is the one recorded (same start time)."""
+    now = start_time(pid) if pid else None
+    return now is not None and (started is None or now == started)
+
+
+def group_members(pgid: int, not_before: int | None = None) -> list[int]:
+    """Live processes of process group `pgid` (started no earlier than `not_before`)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = proc_stat(int(entry))
+        if fields is None or fields[0] in ("Z", "X") or int(fields[2]) != pgid:
+            continue
+        if not_before is None or int(fields[19]) >= not_before:
+            members.append(int(entry))
+    return members
+
+
+def signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def kill_remnants(pgid: int | None, not_before: int | None) -> None:
+    """SIGKILL what is left of a finished task's group (workers orphaned by a dead wrapper)."""
+    if not pgid:
+        return
+    for pid in group_members(pgid, not_before):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def write_spec(task_dir: Path, workers: list[dict], grace: float) -> None:
+    launch.write_json_atomic(str(task_dir / launch.SPEC_FILE), {"workers": workers, "grace": grace})
+
+
+def spawn(task_dir: Path) -> tuple[subprocess.Popen, int | None]:
+    """Start the wrapper in its own session; its output is the task's launcher log."""
+    log_dir = task_dir / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (task_dir / launch.EXIT_FILE).unlink(missing_ok=True)
+    with open(log_dir / LOG_FILES["launcherlog"], "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "dlicli.engine.launch", str(task_dir)],
+                                cwd=str(task_dir), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    return proc, start_time(proc.pid)
+
+
+def read_exit(task_dir: Path) -> dict | None:
+    try:
+        data = json.loads((task_dir / launch.EXIT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("exitCode"), int) else None
+
+
+def log_file(task_dir: Path, worker: int, log_type: str) -> Path:
+    """stdout.log / stderr.log for worker 0, worker-k.stdout.log … for others; launcher.log."""
+    name = LOG_FILES[log_type]
+    if worker and log_type != "launcherlog":
+        name = f"worker-{worker}.{name}"
+    return task_dir / "log" / name
+
+
+def read_text(path: Path, lastlines: int | None = None) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    if lastlines is not None and lastlines >= 0:
+        lines = text.splitlines(keepends=True)
+        text = "".join(lines[-lastlines:]) if lastlines else ""
+    return text
+
+
+def zip_dir(source: Path, target: Path) -> Path:
+    """Zip every regular file under `source` (symlinks are not followed) into `target`, atomically."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{id(source)}.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if source.is_dir():
+            for root, dirs, files in os.walk(source):
+                dirs.sort()
+                for name in sorted(files):
+                    path = Path(root) / name
+                    if path.is_file() and not path.is_symlink():
+                        archive.write(path, path.relative_to(source).as_posix())
+    os.replace(tmp, target)
+    return target
+
+
+def group_rss_mb(pgid: int) -> float:
+    total = 0
+    for pid in group_members(pgid):
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return round(total * os.sysconf("SC_PAGE_SIZE") / (1 << 20), 1)

@@ -1,0 +1,267 @@
+"""FIFO scheduling with slots and resource-plan quotas, task monitoring, stop, and recovery.
+
+One background thread ticks: it finalises tasks whose wrapper is gone (outcome from exit.json),
+escalates a stop to SIGKILL after the grace period, then launches queued tasks in submission
+order. The global pool is strict FIFO (the head of the queue blocks those behind it); a task whose
+resource plan is full waits without blocking tasks of other plans.
+
+Quotas are resource-plan labels: `cpu=N` (worker processes, one CPU each) and `gpu=N`; a plan's
+usage counts its descendants' tasks, and a task must fit in its plan and every ancestor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from dlicli.engine import frameworks, runner
+from dlicli.engine.store import Store
+
+log = logging.getLogger("dlicli.engine")
+
+QUEUED = ("SUBMITTED", "PENDING_JOB_SCHEDULER")
+ACTIVE = ("LAUNCHING", "RUNNING")
+FINAL = ("FINISHED", "FAILED", "KILLED", "ERROR")
+LOST_RUNNING = "the task's launcher exited without recording an exit status"
+LOST_RESTART = "engine restarted and the task's process was gone"
+
+
+def _in(states: tuple[str, ...]) -> str:
+    return "state IN (" + ", ".join(f"'{s}'" for s in states) + ")"
+
+
+def quota(labels: list | dict, key: str) -> float | None:
+    """A plan's quota for `key` ('cpu' or 'gpu') from its labels, None when unlimited."""
+    pairs = labels.items() if isinstance(labels, dict) else ((l.get("key"), l.get("value")) for l in labels)
+    for name, value in pairs:
+        if str(name).lower() == key:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def chain(name: str | None, plans: dict[str, dict]) -> list[str]:
+    """The plan and its ancestors, nearest first."""
+    out: list[str] = []
+    while name and name in plans and name not in out:
+        out.append(name)
+        name = plans[name].get("parent")
+    return out
+
+
+def plan_usage(tasks: list[dict], plans: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """cpu/gpu of `tasks` summed per plan, each task counted in its plan and every ancestor."""
+    usage: dict[str, dict[str, float]] = {}
+    for task in tasks:
+        for name in chain(task.get("resplan"), plans):
+            entry = usage.setdefault(name, {"cpu": 0.0, "gpu": 0.0})
+            entry["cpu"] += task["cpu"]
+            entry["gpu"] += task["gpu"]
+    return usage
+
+
+class Scheduler:
+    def __init__(self, store: Store, *, slots: int, cpu_capacity: float, gpu_capacity: float,
+                 grace: float, tick: float, lock: threading.RLock):
+        self.store = store
+        self.slots, self.cpu_capacity, self.gpu_capacity = slots, cpu_capacity, gpu_capacity
+        self.grace, self.tick_seconds, self.lock = grace, tick, lock
+        self.children: dict[str, subprocess.Popen] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="dlicli-engine-scheduler", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # the thread must survive one bad tick
+                log.exception("scheduler tick failed")
+            self._wake.wait(self.tick_seconds)
+            self._wake.clear()
+
+    def tick(self) -> None:
+        with self.lock:
+            self._monitor()
+            self._schedule()
+
+    # recovery and monitoring --------------------------------------------------------------
+    def recover(self) -> None:
+        """Re-adopt tasks whose wrapper still lives; finalise the others (exit.json or ERROR)."""
+        with self.lock:
+            for task in self.store.tasks(_in(ACTIVE)):
+                if runner.alive(task["pid"], task["pid_start"]):
+                    self.store.event(task["id"], "RECOVERED", f"re-adopted running process {task['pid']}")
+                else:
+                    self.finalize(task, LOST_RESTART)
+
+    def _monitor(self) -> None:
+        now = time.time()
+        for task in self.store.tasks(_in(ACTIVE)):
+            proc = self.children.get(task["id"])
+            if proc is not None:
+                proc.poll()  # reap our own child so it does not linger as a zombie
+            if runner.alive(task["pid"], task["pid_start"]):
+                if task["stop_requested"] and not task["kill_sent"] and now - task["stop_requested"] >= self.grace:
+                    runner.signal_group(task["pid"], signal.SIGKILL)
+                    self.store.update_task(task["id"], kill_sent=1)
+                    self.store.event(task["id"], "KILL", f"still running {self.grace:g}s after SIGTERM: SIGKILL")
+                continue
+            self.finalize(task, LOST_RUNNING)
+
+    def finalize(self, task: dict, lost_reason: str) -> None:
+        """Record the end of a task whose wrapper is gone. Idempotent."""
+        task = self.store.task(task["id"])
+        if task is None or task["state"] not in ACTIVE:
+            return
+        runner.kill_remnants(task["pid"], task["pid_start"])
+        outcome = runner.read_exit(Path(task["task_dir"]))
+        code = outcome["exitCode"] if outcome else None
+        if task["stop_requested"] and not (outcome and code == 0 and not outcome.get("terminated")):
+            state, reason = "KILLED", "stopped on request"
+        elif outcome is None:
+            state, reason = "ERROR", lost_reason
+        elif code == 0:
+            state, reason = "FINISHED", ""
+        else:
+            state, reason = "FAILED", f"exit code {code}"
+        with self.store.tx() as db:
+            for worker in (outcome or {}).get("workers", []):
+                db.execute("INSERT OR REPLACE INTO workers (task_id, idx, pid, exit_code) VALUES (?, ?, ?, ?)",
+                           (task["id"], worker.get("rank", 0), worker.get("pid"), worker.get("exitCode")))
+            db.execute("UPDATE tasks SET state = ?, reason = ?, exit_code = ?, end_time = ? WHERE id = ?",
+                       (state, reason, code, time.time(), task["id"]))
+        self.store.event(task["id"], state, reason, "Info" if state in ("FINISHED", "KILLED") else "Error")
+        proc = self.children.pop(task["id"], None)
+        if proc is not None:
+            proc.poll()
+
+    # stop -------------------------------------------------------------------------------
+    def stop(self, task: dict) -> None:
+        """Queued: KILLED at once. Running: SIGTERM to its group; the monitor escalates and finalises."""
+        with self.lock:
+            task = self.store.task(task["id"])
+            if task is None:
+                return
+            if task["state"] in QUEUED or (task["state"] in ACTIVE and not task["pid"]):
+                self.store.update_task(task["id"], state="KILLED", reason="stopped before it started",
+                                       end_time=time.time(), stop_requested=time.time())
+                self.store.event(task["id"], "KILLED", "stopped before it started")
+            elif task["state"] in ACTIVE and not task["stop_requested"]:
+                self.store.update_task(task["id"], stop_requested=time.time())
+                self.store.event(task["id"], "STOP", "SIGTERM sent to the task's process group")
+                if runner.alive(task["pid"], task["pid_start"]):
+                    runner.signal_group(task["pid"], signal.SIGTERM)
+        self.wake()
+
+    def stop_and_wait(self, task: dict) -> None:
+        """Stop a task and return once its processes are gone (SIGKILL after the grace period)."""
+        self.stop(task)
+        task = self.store.task(task["id"]) or task
+        if task["state"] not in ACTIVE:
+            return
+        deadline = time.monotonic() + self.grace
+        while runner.alive(task["pid"], task["pid_start"]) and time.monotonic() < deadline:
+            self._reap(task["id"])
+            time.sleep(0.05)
+        if runner.alive(task["pid"], task["pid_start"]):
+            runner.signal_group(task["pid"], signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while runner.alive(task["pid"], task["pid_start"]) and time.monotonic() < deadline:
+                self._reap(task["id"])
+                time.sleep(0.02)
+        with self.lock:
+            self._reap(task["id"])
+            self.finalize(task, LOST_RUNNING)
+
+    def _reap(self, task_id: str) -> None:
+        proc = self.children.get(task_id)
+        if proc is not None:
+            proc.poll()
+
+    # scheduling -------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        queued = self.store.tasks(_in(QUEUED))
+        if not queued:
+            return
+        active = self.store.tasks(_in(ACTIVE))
+        plans = {plan["name"]: plan for plan in self.store.resplans()}
+        usage = plan_usage(active, plans)
+        used = {"slots": sum(t["num_workers"] for t in active), "cpu": sum(t["cpu"] for t in active),
+                "gpu": sum(t["gpu"] for t in active)}
+        blocked_pool, blocked_plans = False, set()
+        for task in queued:
+            why = None
+            names = chain(task["resplan"], plans)
+            if blocked_pool or not self._fits_pool(task, used):
+                blocked_pool, why = True, f"waiting for {task['num_workers']} free slot(s)"
+            elif blocked_plans.intersection(names) or not _fits_plans(task, names, plans, usage):
+                blocked_plans.update(names)
+                why = f"resource plan {task['resplan']} is at its quota"
+            if why is None:
+                self._launch(task)
+                used = {k: used[k] + (task["num_workers"] if k == "slots" else task[k]) for k in used}
+                usage = plan_usage(self.store.tasks(_in(ACTIVE)), plans)
+            elif task["state"] == "SUBMITTED":
+                self.store.update_task(task["id"], state="PENDING_JOB_SCHEDULER", reason=why)
+                self.store.event(task["id"], "PENDING_JOB_SCHEDULER", why)
+
+    def _fits_pool(self, task: dict, used: dict) -> bool:
+        return (used["slots"] + task["num_workers"] <= self.slots
+                and used["cpu"] + task["cpu"] <= self.cpu_capacity
+                and (task["gpu"] <= 0 or used["gpu"] + task["gpu"] <= self.gpu_capacity))
+
+    def _launch(self, task: dict) -> None:
+        self.store.update_task(task["id"], state="LAUNCHING", reason="")
+        task_dir = Path(task["task_dir"])
+        try:
+            spec = json.loads(task["spec"])
+            argv = [spec["python"], task["model_main"], *spec["model_args"]]
+            workers = [{"argv": argv, "env": {**spec["env"], **extra}, "cwd": task["work_dir"],
+                        "stdout": str(runner.log_file(task_dir, rank, "stdout")),
+                        "stderr": str(runner.log_file(task_dir, rank, "stderr"))}
+                       for rank, extra in enumerate(frameworks.worker_envs(task["framework"], task["num_workers"]))]
+            runner.write_spec(task_dir, workers, self.grace)
+            proc, started = runner.spawn(task_dir)
+        except Exception as exc:  # could not start: the task ends ERROR, the engine goes on
+            reason = f"could not start the task: {exc}"
+            self.store.update_task(task["id"], state="ERROR", reason=reason, end_time=time.time())
+            self.store.event(task["id"], "ERROR", reason, "Error")
+            return
+        self.children[task["id"]] = proc
+        self.store.update_task(task["id"], state="RUNNING", pid=proc.pid, pid_start=started,
+                               start_time=time.time())
+        self.store.event(task["id"], "RUNNING", f"started {len(workers)} worker(s), process group {proc.pid}")
+
+
+def _fits_plans(task: dict, names: list[str], plans: dict, usage: dict) -> bool:
+    for name in names:
+        for key in ("cpu", "gpu"):
+            limit = quota(plans[name]["labels"], key)
+            if limit is not None and task[key] > 0 and usage.get(name, {}).get(key, 0.0) + task[key] > limit:
+                return False
+    return True

@@ -1,0 +1,170 @@
+"""Safe unpacking of an uploaded model: a tar (plain, gz, bz2, xz) or a single file.
+
+Every member is checked BEFORE anything is written: no absolute path, no `..`, no member under a
+symlink, no symlink or hardlink whose target leaves the folder (resolved through the archive's own
+links), no device or fifo, and no more than `max_bytes` in total. A refusal raises EngineError(400)
+and leaves the destination absent.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shutil
+import stat
+import tarfile
+from pathlib import Path, PurePosixPath
+
+from dlicli.engine import EngineError
+
+TAR_SUFFIXES = (".modeldir.tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar")
+
+
+def safe_name(upload_name: str) -> str:
+    """The upload's own file name, stripped of any directory a client sent with it."""
+    name = PurePosixPath(upload_name.replace("\\", "/")).name.strip()
+    if not name or name in (".", "..") or "\x00" in name:
+        raise EngineError(400, f"invalid upload file name {upload_name!r}")
+    return name
+
+
+def archive_stem(name: str) -> str:
+    lower = name.lower()
+    for suffix in TAR_SUFFIXES:
+        if lower.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    stem = PurePosixPath(name).stem
+    return stem or name
+
+
+def is_tar_name(name: str) -> bool:
+    return name.lower().endswith(TAR_SUFFIXES)
+
+
+def unpack(upload: Path, upload_name: str, dest: Path, max_bytes: int, basename: str | None = None) -> Path:
+    """Unpack `upload` into `dest/<basename>` and return that folder (the task's cwd).
+
+    A tar whose members share one top folder keeps that folder's name; other tars go under
+    `basename` (or the archive's stem). A single file goes into a folder named after its stem.
+    `dest` must not exist yet; on any failure it is removed again.
+    """
+    name = safe_name(upload_name)
+    if upload.stat().st_size > max_bytes:
+        raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
+    try:
+        if is_tar_name(name):
+            return _unpack_tar(upload, name, dest, max_bytes, basename)
+        folder = dest / _component(basename or archive_stem(name))
+        folder.mkdir(parents=True)
+        shutil.copyfile(upload, folder / name)
+        return folder
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+
+
+def _component(name: str) -> str:
+    name = safe_name(name)
+    if name.startswith("."):
+        raise EngineError(400, f"invalid model folder name {name!r}")
+    return name
+
+
+def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: str | None) -> Path:
+    try:
+        archive = tarfile.open(upload, mode="r:*")
+    except (tarfile.TarError, OSError) as exc:
+        raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
+    with archive:
+        try:
+            members = archive.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
+        paths = check_members(members, max_bytes)
+        tops = {p.split("/", 1)[0] for p in paths}
+        top = next(iter(tops)) if len(tops) == 1 else None
+        if top is not None and any(p != top for p in paths):  # one top folder: keep its name
+            target, folder = dest, dest / _component(top)
+        else:
+            folder = dest / _component(basename or archive_stem(name))
+            target = folder
+        target.mkdir(parents=True, exist_ok=True)
+        for member, path in zip(members, paths):
+            member.name = path
+            if member.islnk():
+                member.linkname = _normal(member.linkname)
+            member.mode = (member.mode | 0o600) & 0o755 if not member.isdir() else 0o755
+            member.uid = member.gid = 0
+            member.uname = member.gname = ""
+        try:
+            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(target, members=members, numeric_owner=True, **kwargs)
+        except (tarfile.TarError, OSError, EOFError, KeyError) as exc:
+            raise EngineError(400, f"could not unpack {name}: {exc}") from None
+    if not folder.is_dir():
+        raise EngineError(400, f"{name} holds no files")
+    return folder
+
+
+def _normal(path: str) -> str:
+    """A member path made relative and normalised; refuses absolute paths and `..`."""
+    if path.startswith("/") or path.startswith("\\") or (len(path) > 1 and path[1] == ":"):
+        raise EngineError(400, f"archive member has an absolute path: {path!r}")
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise EngineError(400, f"archive member leaves the model folder: {path!r}")
+    if not parts or any("\x00" in p for p in parts):
+        raise EngineError(400, f"archive member has an invalid name: {path!r}")
+    return "/".join(parts)
+
+
+def check_members(members: list[tarfile.TarInfo], max_bytes: int) -> list[str]:
+    """Validate every member; returns their normalised paths (same order)."""
+    paths = [_normal(m.name) for m in members]
+    links = {p: m.linkname for p, m in zip(paths, members) if m.issym()}
+    total = 0
+    for path, member in zip(paths, members):
+        if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+            kind = "device" if (member.ischr() or member.isblk()) else "fifo" if member.isfifo() else "special"
+            raise EngineError(400, f"archive member {path!r} is a {kind} file")
+        if member.mode & (stat.S_ISUID | stat.S_ISGID):
+            member.mode &= 0o777
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        if parent and _through_link(parent, links):
+            raise EngineError(400, f"archive member {path!r} lies under a symlink")
+        if member.issym():
+            target = member.linkname
+            if not target or target.startswith("/"):
+                raise EngineError(400, f"symlink {path!r} points outside the model folder")
+            _resolve(posixpath.join(parent, target).split("/"), links, path)
+        elif member.islnk():
+            target = _normal(member.linkname)
+            _resolve(target.split("/"), links, path)
+        total += max(member.size, 0)
+        if total > max_bytes:
+            raise EngineError(400, f"archive unpacks to more than the engine's limit of {max_bytes} bytes")
+    return paths
+
+
+def _through_link(parent: str, links: dict[str, str]) -> bool:
+    parts = parent.split("/")
+    return any("/".join(parts[: i + 1]) in links for i in range(len(parts)))
+
+
+def _resolve(parts: list[str], links: dict[str, str], member: str, depth: int = 0) -> list[str]:
+    """Resolve a path inside the archive, following its symlinks; refuses any escape."""
+    out: list[str] = []
+    for part in parts:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not out:
+                raise EngineError(400, f"link {member!r} points outside the model folder")
+            out.pop()
+            continue
+        out.append(part)
+        target = links.get("/".join(out))
+        if target is not None:
+            if depth > 40 or target.startswith("/"):
+                raise EngineError(400, f"link {member!r} points outside the model folder")
+            out = _resolve(out[:-1] + target.split("/"), links, member, depth + 1)
+    return out

@@ -1,0 +1,311 @@
+"""Watching training tasks: state classification, waiting, log following, result download.
+
+Typer-free so tests and other commands (`exec start --wait/--follow`) share one loop. The
+callers pass the client and small callbacks for output; this module only decides.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from dlicli.client.models import EXEC_FINAL_STATES
+from dlicli.errors import ConnectError, ExitCode, TaskOutcome, UsageError, WaitTimeout
+
+if TYPE_CHECKING:
+    from dlicli.client.operations import DlpdClient
+
+DEFAULT_INTERVAL = 2.0
+ENV_INTERVAL = "DLICLI_POLL_INTERVAL"
+FAILED_STATES = frozenset({"FAILED", "ERROR"})
+KILLED_STATES = frozenset({"KILLED", "STOPPED"})
+
+
+# -- states ------------------------------------------------------------------------------
+
+
+def state_of(batch: Any) -> str:
+    """A Batch's state, upper-cased; "" when the server sent none."""
+    if isinstance(batch, dict):
+        return str(batch.get("state") or "").strip().upper()
+    return ""
+
+
+def is_final(state: str) -> bool:
+    """True for the exec final states of DESIGN.md; any other (unknown) state counts as active."""
+    return state.strip().upper() in EXEC_FINAL_STATES
+
+
+def exit_code_for_states(states: Iterable[str]) -> ExitCode:
+    """The worst outcome: any FAILED/ERROR → 10, else any KILLED → 11, else 0."""
+    states = [s.upper() for s in states]
+    if any(s in FAILED_STATES for s in states):
+        return ExitCode.TASK_FAILED
+    if any(s in KILLED_STATES for s in states):
+        return ExitCode.TASK_KILLED
+    return ExitCode.OK
+
+
+def raise_for_outcome(batches: dict[str, dict[str, Any]]) -> None:
+    """Return when every task FINISHED; else raise TaskOutcome with the worst exit code."""
+    states = {exec_id: state_of(b) for exec_id, b in batches.items()}
+    code = exit_code_for_states(states.values())
+    if code == ExitCode.OK:
+        return
+    bad = [f"{exec_id} {state}" for exec_id, state in states.items() if state != "FINISHED"]
+    first = next(exec_id for exec_id, state in states.items() if state != "FINISHED")
+    noun = "task" if len(bad) == 1 else "tasks"
+    raise TaskOutcome(
+        f"{noun} ended badly: {', '.join(bad)}",
+        code,
+        hint=f"see the task's error log: dlicli exec logs {first} --stderr",
+    )
+
+
+# -- polling -----------------------------------------------------------------------------
+
+
+def poll_interval(value: float | None = None) -> float:
+    """Seconds between polls: the option, else $DLICLI_POLL_INTERVAL, else 2."""
+    if value is None:
+        text = os.environ.get(ENV_INTERVAL, "").strip()
+        if not text:
+            return DEFAULT_INTERVAL
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{ENV_INTERVAL} is not a number of seconds: {text!r}") from None
+    if value < 0 or value != value:
+        raise UsageError(f"the poll interval must be 0 or more seconds, not {value}")
+    return value
+
+
+def check_timeout(timeout: float | None) -> None:
+    if timeout is not None and (timeout < 0 or timeout != timeout):
+        raise UsageError(f"--timeout must be 0 or more seconds, not {timeout}")
+
+
+class _Clock:
+    """A deadline (or none) and the sleep between polls, never past the deadline."""
+
+    def __init__(self, timeout: float | None, interval: float):
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.interval = interval
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def sleep(self) -> None:
+        delay = self.interval
+        if self.deadline is not None:
+            delay = min(delay, max(0.0, self.deadline - time.monotonic()))
+        time.sleep(delay)
+
+
+def wait_for(
+    client: DlpdClient,
+    exec_ids: Sequence[str],
+    *,
+    timeout: float | None = None,
+    interval: float = DEFAULT_INTERVAL,
+    on_change: Callable[[str, str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Poll GET /execs/{id} until every task is final; return the last Batch of each.
+
+    `on_change(id, state)` is called when a task's state is first seen or changes.
+    Raises WaitTimeout (naming the tasks still running) when `timeout` runs out.
+    """
+    check_timeout(timeout)
+    clock = _Clock(timeout, interval)
+    ids = list(dict.fromkeys(exec_ids))
+    latest: dict[str, dict[str, Any]] = {}
+    seen: dict[str, str] = {}
+    while True:
+        for exec_id in ids:
+            if exec_id in latest and is_final(state_of(latest[exec_id])):
+                continue
+            batch = client.execs_exec_id_get(exec_id)
+            latest[exec_id] = batch if isinstance(batch, dict) else {"id": exec_id}
+            state = state_of(latest[exec_id])
+            if seen.get(exec_id) != state:
+                seen[exec_id] = state
+                if on_change is not None:
+                    on_change(exec_id, state or "(no state)")
+        running = [i for i in ids if not is_final(state_of(latest[i]))]
+        if not running:
+            return {i: latest[i] for i in ids}
+        if clock.expired():
+            raise WaitTimeout(
+                f"still running after {timeout:g}s: {', '.join(running)}",
+                hint="wait again with: dlicli exec wait " + " ".join(running),
+            )
+        clock.sleep()
+
+
+def follow_log(
+    client: DlpdClient,
+    exec_id: str,
+    write: Callable[[str], None],
+    *,
+    log_type: str = "outlog",
+    timeout: float | None = None,
+    interval: float = DEFAULT_INTERVAL,
+    notice: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Print a task's log as it grows until the task is final; return its last Batch.
+
+    Each poll fetches the log and writes only the text beyond what was already written;
+    a log that no longer starts with it (truncated, restarted) is written whole after a
+    notice. After a final state one more fetch catches the log's last lines.
+    """
+    check_timeout(timeout)
+    clock = _Clock(timeout, interval)
+    printed = ""
+
+    def fetch() -> None:
+        nonlocal printed
+        text = client.execs_exec_id_log_get(exec_id, log_type)
+        if text.startswith(printed):
+            new = text[len(printed):]
+        else:
+            if notice is not None:
+                notice(f"the log of {exec_id} was truncated or restarted; printing it from the start")
+            new = text
+        if new:
+            write(new)
+        printed = text
+
+    while True:
+        fetch()
+        batch = client.execs_exec_id_get(exec_id)
+        if is_final(state_of(batch)):
+            fetch()
+            return batch
+        if clock.expired():
+            raise WaitTimeout(
+                f"task {exec_id} still running after {timeout:g}s ({state_of(batch) or 'no state'})",
+                hint=f"follow it again with: dlicli exec logs {exec_id} --follow",
+            )
+        clock.sleep()
+
+
+# -- result download ---------------------------------------------------------------------
+
+
+def safe_filename(name: str | None) -> str | None:
+    """A server-given file name reduced to a plain base name, or None if nothing safe is left."""
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    if base in ("", ".", "..") or ".." in base:
+        return None
+    return base
+
+
+def disposition_filename(header: str | None) -> str | None:
+    """The filename of a Content-Disposition header (filename* of RFC 6266 honoured), sanitised."""
+    if not header:
+        return None
+    from email.message import Message
+
+    msg = Message()
+    msg["content-disposition"] = header
+    try:
+        name = msg.get_filename()
+    except (ValueError, LookupError):
+        return None
+    return safe_filename(name)
+
+
+def default_result_name(exec_id: str) -> str:
+    """`<ID>.zip`, with path separators in the id made harmless."""
+    cleaned = "".join(ch if ch.isprintable() and ch not in "/\\" else "_" for ch in exec_id)
+    return cleaned.lstrip(".") + ".zip" if cleaned.strip(".") else "result.zip"
+
+
+def result_target(exec_id: str, out_file: str | None, disposition: str | None) -> str:
+    """Where a result goes: -O FILE, -O DIR/<name>, else ./<server name or ID.zip>."""
+    name = disposition_filename(disposition) or default_result_name(exec_id)
+    if out_file:
+        if os.path.isdir(out_file):
+            return os.path.join(out_file, name)
+        return out_file
+    return name
+
+
+def check_destination(path: str, force: bool) -> None:
+    """Before any request: the file's folder exists, and the file does not (unless force)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"no such directory: {folder}", hint="create it first, or choose another -O FILE")
+    refuse_overwrite(path, force)
+
+
+def refuse_overwrite(path: str, force: bool) -> None:
+    if not force and os.path.lexists(path):
+        raise UsageError(f"{path} already exists", hint="pass --force to overwrite it, or choose another -O FILE")
+
+
+def save_stream(chunks: Iterable[bytes], path: str, *, force: bool = False) -> int:
+    """Write chunks to `path` atomically: a temp file beside it, renamed when complete.
+
+    On any failure the temp file is removed and no partial file is left. Returns the size.
+    """
+    import httpx
+
+    refuse_overwrite(path, force)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".part")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                size += len(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        refuse_overwrite(path, force)
+        os.replace(tmp, path)
+    except httpx.HTTPError as exc:
+        _unlink(tmp)
+        raise ConnectError(
+            f"the download broke off after {size} bytes: {exc or type(exc).__name__}",
+            hint="nothing was saved; try again",
+        ) from exc
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return size
+
+
+def copy_stream(chunks: Iterable[bytes], sink: IO[bytes]) -> int:
+    """Stream chunks to a binary sink (`-O -`); a broken download is a ConnectError."""
+    import httpx
+
+    size = 0
+    try:
+        for chunk in chunks:
+            sink.write(chunk)
+            size += len(chunk)
+    except httpx.HTTPError as exc:
+        raise ConnectError(f"the download broke off after {size} bytes: {exc or type(exc).__name__}") from exc
+    sink.flush()
+    return size
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

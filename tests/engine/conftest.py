@@ -1,0 +1,94 @@
+"""Engine test helpers: a started Engine in a tmp dir, script submission and state polling."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dlicli.engine.core import Engine, User
+
+ADMIN = User("admin", True)
+ALICE = User("alice", False)
+BOB = User("bob", False)
+FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
+
+
+@pytest.fixture
+def make_engine(tmp_path):
+    """make_engine(**kw) → a started Engine on tmp_path/'data'; all are shut down at the end."""
+    engines: list[Engine] = []
+
+    def make(**kw) -> Engine:
+        kw.setdefault("slots", 2)
+        kw.setdefault("tick", 0.05)
+        kw.setdefault("grace_seconds", 3.0)
+        engine = Engine(tmp_path / "data", **kw)
+        engine.start()
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.shutdown()
+    # kill whatever a test left running (its own process groups only)
+    for engine in engines:
+        for task in engine.store.tasks("state IN ('LAUNCHING', 'RUNNING')"):
+            from dlicli.engine import runner
+            runner.kill_remnants(task["pid"], task["pid_start"])
+
+
+@pytest.fixture
+def engine(make_engine):
+    return make_engine()
+
+
+def write_script(directory: Path, body: str, name: str = "main.py") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def submit(engine: Engine, tmp_path: Path, body: str, *, user: User = ADMIN, extra: str = "",
+           framework: str = "python", model_args: str = "", data: dict | None = None) -> dict:
+    """Submit a one-file model whose main is `body` (dedented)."""
+    src = tmp_path / f"src-{time.monotonic_ns()}"
+    script = write_script(src, body)
+    args = f"--exec-start {framework} --model-main main.py {extra} {model_args}".strip()
+    return engine.submit(user, args, "main.py", script, data)
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def wait_state(engine: Engine, exec_id: str, states=FINAL, user: User = ADMIN, timeout: float = 15.0) -> dict:
+    states = {states} if isinstance(states, str) else set(states)
+
+    def check():
+        task = engine.get_task(user, exec_id)
+        return task if task["state"] in states else None
+
+    try:
+        return wait_for(check, timeout)
+    except AssertionError:
+        task = engine.get_task(user, exec_id)
+        raise AssertionError(f"{exec_id} is {task['state']}, not {states}: {task}") from None
+
+
+def pid_gone(pid: int) -> bool:
+    """True when the process no longer exists or is a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return text[text.rindex(")") + 2] in "ZX"

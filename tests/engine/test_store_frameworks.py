@@ -1,0 +1,70 @@
+"""The SQLite store (WAL, versioned schema, state that survives a reopen) and the args parser."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from dlicli.engine import EngineError
+from dlicli.engine.frameworks import parse_args, worker_envs
+from dlicli.engine.store import SCHEMA_VERSION, Store
+
+
+def test_store_is_wal_versioned_and_persistent(tmp_path):
+    store = Store(tmp_path / "engine.db")
+    assert store.one("PRAGMA journal_mode")["journal_mode"] == "wal"
+    assert store.one("PRAGMA user_version")["user_version"] == SCHEMA_VERSION
+    tables = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "tokens", "tasks", "workers", "deployments", "resplans", "events"} <= tables
+    store.insert("resplans", name="p", parent=None, labels='[{"key": "cpu", "value": "2"}]', created=1.0)
+    store.close()
+    again = Store(tmp_path / "engine.db")
+    assert again.resplan("p")["labels"] == [{"key": "cpu", "value": "2"}]
+
+
+def test_store_refuses_a_newer_schema(tmp_path):
+    with sqlite3.connect(tmp_path / "engine.db") as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(EngineError) as info:
+        Store(tmp_path / "engine.db")
+    assert info.value.status == 500
+
+
+def test_a_failed_transaction_is_rolled_back(tmp_path):
+    store = Store(tmp_path / "engine.db")
+    with pytest.raises(RuntimeError):
+        with store.tx() as db:
+            db.execute("INSERT INTO users (name, admin, created) VALUES ('x', 0, 1)")
+            raise RuntimeError
+    assert store.all("SELECT * FROM users") == []
+
+
+def test_parse_args_reads_known_options_then_model_args():
+    parsed = parse_args("--exec-start pytorch --model-main train.py --model-dir mnist --numWorker=3 "
+                        "--workerDeviceNum 1 --appName 'my app' --cs-datastore-meta data_path=x,type=fs "
+                        "--lr 0.1 --numWorker 9 'a b'")
+    assert parsed.framework == "PyTorch" and parsed.model_main == "train.py" and parsed.model_dir == "mnist"
+    assert parsed.num_worker == 3 and parsed.worker_device_num == 1 and parsed.app_name == "my app"
+    assert parsed.datastore_meta == {"data_path": "x", "type": "fs"}
+    assert parsed.model_args == ["--lr", "0.1", "--numWorker", "9", "a b"]
+    assert parsed.workers == 1  # PyTorch runs one process
+    assert parse_args("--exec-start distPyTorch --model-main m.py --numWorker 2 -- --x").workers == 2
+    assert parse_args("--exec-start python --model-main m.py -- --appName z").model_args == ["--appName", "z"]
+
+
+@pytest.mark.parametrize("args", ["", "--model-main m.py", "--exec-start python", "--exec-start caffe --model-main m",
+                                  "--exec-start python --model-main m.py --numWorker 0",
+                                  "--exec-start python --model-main m.py --numWorker",
+                                  "--exec-start python --model-main m.py --cs-datastore-meta nokey",
+                                  "--exec-start python --model-main 'unterminated"])
+def test_parse_args_refuses_bad_args(args):
+    with pytest.raises(EngineError) as info:
+        parse_args(args)
+    assert info.value.status == 400
+
+
+def test_worker_envs():
+    assert worker_envs("python", 1) == [{}]
+    torch = worker_envs("distPyTorch", 3)
+    assert [e["RANK"] for e in torch] == ["0", "1", "2"] and len({e["MASTER_PORT"] for e in torch}) == 1

@@ -1,0 +1,109 @@
+"""Exit codes and error lines through the CLI: one `error:` line with the server's words, no
+traceback (unless --debug), and --debug request lines that never show the token."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import TOKEN
+
+
+def error_lines(stderr: str) -> list[str]:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert all(line.startswith(("error: ", "hint: ")) for line in lines), stderr
+    return [line for line in lines if line.startswith("error: ")]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (400, {"message": "Cannot find task with given execId."}, 3),
+        (400, {"message": "The request format is invalid: args"}, 2),
+        (401, {"message": "Authentication error. The request was denied."}, 4),
+        (403, {"message": "Forbidden: user bob may not read this"}, 5),
+        (404, {"message": "No exec named x here"}, 3),
+        (409, {"message": "Conflict. The requested resource already exists."}, 6),
+        (500, {"message": "An unexpected error occurred: NPE"}, 1),
+        (500, b"plain text from a proxy", 1),
+    ],
+)
+@pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "/conf")])
+def test_http_error_status_to_exit_code(env_server, run, status, body, code, command):
+    env_server.route("GET", "/conf", status=status, body=body)
+    result = run(*command)
+    assert result.exit_code == code, result.stderr
+    assert result.stdout == ""
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1
+    message = body["message"] if isinstance(body, dict) else body.decode()
+    assert message in errors[0]
+    assert f"HTTP {status}" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert len(env_server.requests) == 1  # none of these is retried
+
+
+@pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "conf")])
+def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
+    env_server.route("GET", "/conf", status=503, body={"message": "Service Unavailable: maintenance"})
+    result = run(*command)
+    assert result.exit_code == 7
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and "maintenance" in errors[0]
+    assert len(env_server.requests) == 4
+
+
+def test_connection_refused_is_exit_7(run, monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DLICLI_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
+    result = run("conf", "get")
+    assert result.exit_code == 7
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and f"127.0.0.1:{port}" in errors[0]
+    assert "hint:" in result.stderr
+
+
+def test_timeout_is_exit_7(env_server, run, monkeypatch):
+    monkeypatch.setenv("DLICLI_HTTP_TIMEOUT", "0.3")
+    env_server.route("GET", "/conf", body={}, delay=2)
+    result = run("conf", "get")
+    assert result.exit_code == 7
+    errors = error_lines(result.stderr)
+    assert len(errors) == 1 and "timed out" in errors[0]
+
+
+def test_no_credentials_is_exit_4_without_a_request(server, run, monkeypatch):
+    monkeypatch.setenv("DLICLI_URL", server.root)
+    result = run("conf", "get")
+    assert result.exit_code == 4
+    assert len(error_lines(result.stderr)) == 1
+    assert server.requests == []
+
+
+def test_debug_shows_request_lines_and_a_traceback_but_never_the_token(env_server, run):
+    env_server.route("GET", "/execs/x", status=400, body={"message": "Cannot find task with given execId."})
+    result = run("--debug", "api", "GET", "/execs/x", "-f", "a=1")
+    assert result.exit_code == 3
+    err = result.stderr
+    assert "Traceback" in err
+    assert TOKEN not in err and TOKEN not in result.stdout
+    debug = [line for line in err.splitlines() if line.startswith("debug: ")]
+    sent = next(line for line in debug if line.startswith("debug: > "))
+    assert f"GET {env_server.url}/execs/x" in sent and "a=1" in sent
+    answered = next(line for line in debug if line.startswith("debug: < "))
+    assert "400" in answered and "GET" in answered and f"{env_server.url}/execs/x" in answered
+    assert answered.rstrip().endswith("ms)")
+    assert err.count("error: ") == 1
+
+
+def test_debug_on_success_shows_timing_and_no_token(env_server, run):
+    env_server.route("GET", "/conf", body={"a": "b"})
+    result = run("--debug", "conf", "get", "--json")
+    assert result.exit_code == 0
+    assert "debug: < 200 GET" in result.stderr
+    assert TOKEN not in result.stderr
+    assert result.stdout == '{\n  "a": "b"\n}\n'
