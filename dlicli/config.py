@@ -42,12 +42,9 @@ def config_dir() -> Path:
 
 
 def data_dir() -> Path:
-    value = os.environ.get(ENV_DATA_DIR)
-    if value:
-        return Path(value).expanduser()
-    from platformdirs import user_data_dir
+    from dlicli.paths import data_dir as shared_data_dir  # one rule for the CLI and the engine
 
-    return Path(user_data_dir("dlicli"))
+    return shared_data_dir()
 
 
 def env_true(name: str) -> bool:
@@ -188,7 +185,9 @@ class Config:
         write_private(self.path, dump_yaml(data))
 
     def get(self, name: str) -> Profile:
-        """The named profile, or NotFoundError (exit 3)."""
+        """The named profile (`local`: the local engine's), or NotFoundError (exit 3)."""
+        if name == LOCAL_PROFILE and name not in self.profiles:
+            return Profile(LOCAL_PROFILE, local_engine_url(), auth="token")
         try:
             return self.profiles[name]
         except KeyError:
@@ -207,7 +206,7 @@ class Config:
 
     def remove(self, name: str) -> Profile:
         profile = self.get(name)
-        del self.profiles[name]
+        self.profiles.pop(name, None)
         if self.current_profile == name:
             self.current_profile = None
         return profile
@@ -251,7 +250,7 @@ def _applicable_profile(cfg: Config, flag: str | None, url: str | None) -> Profi
     from dlicli.client.http import normalize_base_url
 
     name = cfg.active_name(flag)
-    if name is None:
+    if name is None or name == LOCAL_PROFILE:
         return None
     profile = cfg.get(name)
     explicit = bool(flag or os.environ.get(ENV_PROFILE))
@@ -276,7 +275,12 @@ def resolve_connection(
 
     env = os.environ
     url = url or env.get(ENV_URL) or None
-    prof = _applicable_profile(Config.load(), profile, url)
+    cfg = Config.load()
+    local = url is None and cfg.active_name(profile) in (None, LOCAL_PROFILE)
+    prof = _applicable_profile(cfg, profile, url)
+    engine_token, problem = None, None
+    if local:  # the embedded default: the local engine, started on demand
+        url, engine_token, problem = _local_engine(start=strict)
     url = url or (prof.url if prof else None)
     if not url:
         raise ConfigError(
@@ -286,11 +290,14 @@ def resolve_connection(
     token = env.get(ENV_TOKEN) or None
     username = env.get(ENV_USERNAME) or None
     password = env.get(ENV_PASSWORD)
-    authorization, source, problem = None, "none", None
+    authorization, source = None, "none"
     if token:
         authorization, source = authorization_header(token=token), f"env:{ENV_TOKEN}"
     elif username and password is not None:
         authorization, source = authorization_header(username=username, password=password), f"env:{ENV_PASSWORD}"
+    elif engine_token:
+        authorization, source = authorization_header(token=engine_token), "engine:admin.token"
+        username = "admin"
     elif prof is not None:
         from dlicli.credentials import read_secret
         from dlicli.errors import CredentialsError
@@ -312,13 +319,33 @@ def resolve_connection(
     return Connection(
         url=normalize_base_url(url),
         authorization=authorization,
-        profile=prof.name if prof else None,
+        profile=LOCAL_PROFILE if local else (prof.name if prof else None),
         username=username,
         secret_source=source,
         insecure=bool(insecure),
         ca_bundle=ca_bundle or None,
         secret_problem=problem,
     )
+
+
+def _local_engine(start: bool) -> tuple[str, str | None, str | None]:
+    """(URL, admin token, problem) of the local engine; start it first when `start`."""
+    import sys
+
+    from dlicli import localengine
+
+    ddir = localengine.data_dir()
+    if not start:
+        return localengine.peek(ddir)
+    url, token = localengine.ensure_running(ddir, note=lambda text: sys.stderr.write(text + "\n"))
+    return url, token, None
+
+
+def local_engine_url() -> str:
+    """The local engine's URL when it runs, else where it usually listens."""
+    from dlicli import localengine
+
+    return localengine.peek(localengine.data_dir())[0]
 
 
 def profile_authorization(prof: Profile, secret: str) -> str | None:

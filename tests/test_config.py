@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
 import time
 
 import certifi
@@ -124,10 +125,12 @@ def test_env_insecure_is_used_but_not_saved(server, run, monkeypatch):
     assert json.loads(run("profile", "show", "--json").stdout)["insecure"] is False
 
 
-def test_no_url_anywhere_is_a_config_error(run):
+def test_no_url_anywhere_uses_the_local_engine_which_needs_its_extra(run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "starlette", None)  # as if `dlicli[engine]` were not installed
     result = run("conf", "get")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: no server configured")
+    assert result.stderr.startswith("error: the local engine needs starlette")
+    assert "pip install 'dlicli[engine]'" in result.stderr
 
 
 def test_unknown_profile_exits_3(run, monkeypatch):

@@ -1,0 +1,133 @@
+"""Streaming multipart parsing for `POST /execs`: the part `file` goes straight to a 0600 temp file
+under the engine's data dir, capped in size; other parts (`data`) are small and kept in memory.
+
+Starlette's own `request.form()` spools files to the system temp dir without a size cap, hence this.
+Imported only by engine/app.py (it needs python-multipart from the `engine` extra).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from dlicli.engine import EngineError
+
+FIELD_LIMIT = 1 << 20  # a form field such as `data` (JSON) is small
+FILE_PART = "file"
+
+
+@dataclass
+class ExecForm:
+    """What a submission carried: the upload on disk, its client-side name, and the other fields."""
+
+    path: Path | None = None
+    filename: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+class _Collector:
+    """python-multipart callbacks; raises EngineError(400) as soon as a limit is crossed."""
+
+    def __init__(self, spool_dir: Path, max_bytes: int, form: ExecForm):
+        self.spool_dir, self.max_bytes, self.form = spool_dir, max_bytes, form
+        self.header_name = self.header_value = b""
+        self.disposition = b""
+        self.name = ""
+        self.handle = None
+        self.buffer = bytearray()
+        self.size = 0
+
+    def on_part_begin(self) -> None:
+        self.disposition, self.name, self.buffer, self.size = b"", "", bytearray(), 0
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if self.header_name.strip().lower() == b"content-disposition":
+            self.disposition = self.header_value
+        self.header_name = self.header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.disposition)
+        self.name = options.get(b"name", b"").decode("utf-8", "replace")
+        if self.name != FILE_PART:
+            return
+        if self.form.path is not None:
+            raise EngineError(400, "the form has more than one part named file")
+        self.form.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+        fd, name = tempfile.mkstemp(dir=self.spool_dir, prefix="upload-", suffix=".part")  # mode 0600
+        self.form.path = Path(name)
+        self.handle = os.fdopen(fd, "wb")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self.size += end - start
+        if self.handle is not None:
+            if self.size > self.max_bytes:
+                raise EngineError(400, f"upload exceeds the engine's limit of {self.max_bytes} bytes")
+            self.handle.write(data[start:end])
+        else:
+            if self.size > FIELD_LIMIT:
+                raise EngineError(400, f"form field {self.name!r} exceeds {FIELD_LIMIT} bytes")
+            self.buffer += data[start:end]
+
+    def on_part_end(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+        elif self.name:
+            self.form.fields[self.name] = self.buffer.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def callbacks(self) -> dict:
+        names = ("on_part_begin", "on_header_field", "on_header_value", "on_header_end",
+                 "on_headers_finished", "on_part_data", "on_part_end")
+        return {name: getattr(self, name) for name in names}
+
+
+async def read_exec_form(request: Request, spool_dir: Path, max_bytes: int) -> ExecForm:
+    """Parse a multipart/form-data body chunk by chunk; the caller discards the form when done."""
+    ctype, options = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != b"multipart/form-data" or not options.get(b"boundary"):
+        raise EngineError(400, "POST /execs needs a multipart/form-data body with the part file")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes + FIELD_LIMIT:
+        raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    form = ExecForm()
+    collector = _Collector(spool_dir, max_bytes, form)
+    parser = MultipartParser(options[b"boundary"], collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await run_in_threadpool(parser.write, chunk)  # writes the file part off the event loop
+        parser.finalize()
+        if collector.handle is not None:
+            raise EngineError(400, "the multipart body ended inside the part file")
+        if form.path is None:
+            raise EngineError(400, "the form has no part named file (the model file or .modelDir.tar)")
+    except BaseException as exc:
+        collector.close()
+        form.discard()
+        if isinstance(exc, FormParserError):
+            raise EngineError(400, "the multipart body is malformed") from None
+        raise
+    return form

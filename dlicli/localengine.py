@@ -1,0 +1,354 @@
+"""Find, start and stop the local engine process (`python -m dlicli.engine.serve`). Typer-free.
+
+The engine is always a separate process in its own session: `start` spawns it with its output in
+<data_dir>/engine.log and waits (bounded) for the <data_dir>/engine.json that serve writes once it
+answers; `stop` sends SIGTERM to its process group, then SIGKILL after a grace period. Tasks run in
+process groups of their own, so stopping the engine never kills them (the next start re-adopts them).
+A record is trusted only when its pid is alive, is a serve process, and its URL answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import http.client
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
+
+ENGINE_JSON = "engine.json"
+ENGINE_LOG = "engine.log"
+ADMIN_TOKEN = "admin.token"
+START_LOCK = "engine.start.lock"
+SERVE_MODULE = "dlicli.engine.serve"
+START_TIMEOUT = 15.0
+STOP_GRACE = 10.0
+EXTRA_HINT = "pip install 'dlicli[engine]'"
+DEFAULT_URL = "http://127.0.0.1:9281/platform/rest/deeplearning/v1"
+# never hand the CLI's own secrets to the engine (its tasks inherit its environment)
+SECRET_ENV = ("DLICLI_TOKEN", "DLICLI_PASSWORD", "DLICLI_USERNAME")
+
+Note = Callable[[str], None]
+
+
+class ConflictError(DlicliError):
+    """The engine is in a state that forbids the request (exit 6)."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+def data_dir(value: str | Path | None = None) -> Path:
+    """The engine's data dir: the given one, else dlicli.config.data_dir() (DLICLI_DATA_DIR)."""
+    if value is not None:
+        return Path(value).expanduser().absolute()
+    from dlicli.config import data_dir as configured
+
+    return configured().absolute()
+
+
+def log_path(ddir: Path) -> Path:
+    return ddir / ENGINE_LOG
+
+
+def read_record(ddir: Path) -> dict[str, Any] | None:
+    """engine.json as a dict, or None when it is missing or unreadable."""
+    try:
+        data = json.loads((ddir / ENGINE_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+
+
+def admin_token(ddir: Path) -> str | None:
+    try:
+        return (ddir / ADMIN_TOKEN).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def is_serve_process(pid: int) -> bool:
+    """True when `pid` lives (not a zombie) and runs dlicli.engine.serve: a reused pid is not it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if stat[stat.rindex(")") + 2] in "ZX":
+        return False
+    return SERVE_MODULE.encode() in cmdline
+
+
+def client_url(url: str) -> str:
+    """The record's URL as a client reaches it (a wildcard bind address → loopback)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in ("0.0.0.0", "::", ""):
+        netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """True when an HTTP server answers GET <url>/conf at all (401 counts: it is up)."""
+    parts = urlsplit(client_url(url))
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    try:
+        conn.request("GET", parts.path.rstrip("/") + "/conf")
+        conn.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def running(ddir: Path) -> dict[str, Any] | None:
+    """The record of the engine serving `ddir`, when its process lives and its URL answers."""
+    record = read_record(ddir)
+    if record and is_serve_process(record["pid"]) and answers(str(record.get("url", ""))):
+        return record
+    return None
+
+
+def status(ddir: Path) -> dict[str, Any]:
+    """What `dlicli server status --json` prints."""
+    from dlicli import __version__
+
+    record = running(ddir)
+    return {
+        "running": record is not None,
+        "url": client_url(record["url"]) if record else None,
+        "pid": record["pid"] if record else None,
+        "version": (record.get("version") if record else None) or __version__,
+        "dataDir": str(ddir),
+        "host": record.get("host") if record else None,
+        "port": record.get("port") if record else None,
+        "startedAt": record.get("startedAt") if record else None,
+        "log": str(log_path(ddir)),
+    }
+
+
+def check_extra() -> None:
+    """The engine needs the `engine` extra; say how to install it when it is missing."""
+    missing = []
+    for module in ("starlette", "uvicorn"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ConfigError(
+            f"the local engine needs {' and '.join(missing)}, which are not installed",
+            hint=f"{EXTRA_HINT}, or point dlicli at a server with `dlicli login --url URL`",
+        )
+
+
+def serve_command(ddir: Path, *, host: str | None = None, port: int | None = None,
+                  slots: int | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
+    if host:
+        cmd += ["--host", host]
+    if port is not None:
+        cmd += ["--port", str(port)]
+    if slots is not None:
+        cmd += ["--slots", str(slots)]
+    return cmd
+
+
+def engine_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@contextlib.contextmanager
+def _start_lock(ddir: Path) -> Iterator[None]:
+    """Serialise starts, so two CLIs at once do not both spawn an engine."""
+    ddir.mkdir(parents=True, exist_ok=True)
+    with open(ddir / START_LOCK, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _log_tail(ddir: Path, lines: int = 5) -> str:
+    try:
+        text = log_path(ddir).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def start(ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None,
+          timeout: float = START_TIMEOUT, note: Note | None = None) -> tuple[dict[str, Any], bool]:
+    """Start the engine detached unless one already serves `ddir`; → (its record, started now?)."""
+    with _start_lock(ddir):
+        record = read_record(ddir)
+        if record and is_serve_process(record["pid"]):
+            if _wait_answering(record, min(timeout, 5.0)):
+                return record, False
+            raise ConflictError(f"the local engine (pid {record['pid']}) runs but does not answer",
+                                hint="stop it with `dlicli server stop`, then start it again")
+        check_extra()
+        with contextlib.suppress(FileNotFoundError):
+            (ddir / ENGINE_JSON).unlink()  # stale: its process is gone
+        if note:
+            note(f"starting the local engine ({log_path(ddir)})")
+        with open(log_path(ddir), "ab") as log:
+            proc = subprocess.Popen(serve_command(ddir, host=host, port=port, slots=slots), cwd=ddir,
+                                    env=engine_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    start_new_session=True, close_fds=True)
+        try:
+            return _wait_started(ddir, proc, timeout), True
+        except BaseException:
+            _terminate(proc.pid, grace=2.0)
+            _reap(proc.pid)
+            raise
+
+
+def _wait_answering(record: dict[str, Any], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if answers(str(record.get("url", "")), timeout=1.0):
+            return True
+        if time.monotonic() >= deadline or not is_serve_process(record["pid"]):
+            return False
+        time.sleep(0.1)
+
+
+def _wait_started(ddir: Path, proc: subprocess.Popen, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = proc.poll()
+        if code is not None:
+            tail = _log_tail(ddir)
+            raise DlicliError(f"the local engine exited with code {code} while starting"
+                              + (f": {tail}" if tail else ""), hint=f"see {log_path(ddir)}")
+        record = read_record(ddir)
+        if record and record["pid"] == proc.pid and answers(str(record.get("url", "")), timeout=1.0):
+            return record
+        time.sleep(0.05)
+    raise DlicliError(f"the local engine did not start within {timeout:g} s", hint=f"see {log_path(ddir)}")
+
+
+def ensure_running(ddir: Path, note: Note | None = None) -> tuple[str, str | None]:
+    """The embedded default: (client URL, admin token) of the engine, started first if needed."""
+    record = running(ddir)
+    if record is None:
+        record, _ = start(ddir, note=note)
+    return client_url(record["url"]), admin_token(ddir)
+
+
+def peek(ddir: Path) -> tuple[str, str | None, str | None]:
+    """(URL, admin token, problem) without starting anything: for `dlicli status`."""
+    record = running(ddir)
+    if record is None:
+        url = client_url(str((read_record(ddir) or {}).get("url") or DEFAULT_URL))
+        return url, admin_token(ddir), "the local engine is not running (any command starts it; or `dlicli server start`)"
+    return client_url(record["url"]), admin_token(ddir), None
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _signal(pid: int, sig: int) -> None:
+    """Signal the engine's process group (it leads one), or the process when it does not lead."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if _pgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child's exit status so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _gone(pid: int) -> bool:
+    _reap(pid)
+    return not is_serve_process(pid)
+
+
+def _terminate(pid: int, grace: float) -> bool:
+    """SIGTERM, wait up to `grace`, then SIGKILL; True when it went on SIGTERM alone."""
+    _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return True
+        time.sleep(0.05)
+    _signal(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return False
+
+
+def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, bool]:
+    """Stop the engine serving `ddir` → (its record or None when none ran, stopped cleanly?)."""
+    record = read_record(ddir)
+    if record is None or not is_serve_process(record["pid"]):
+        with contextlib.suppress(FileNotFoundError):
+            (ddir / ENGINE_JSON).unlink()
+        return None, True
+    clean = _terminate(record["pid"], grace)
+    now = read_record(ddir)
+    if now and now.get("pid") == record["pid"]:
+        with contextlib.suppress(FileNotFoundError):
+            (ddir / ENGINE_JSON).unlink()
+    return record, clean
+
+
+def add_user(ddir: Path, name: str, timeout: float = 60.0) -> str:
+    """A new engine user → their token (serve --add-user works on the store, running engine or not)."""
+    check_extra()
+    ddir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
+    proc = subprocess.run(cmd, cwd=ddir, env=engine_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        message = message.removeprefix("error: ")
+        if "exist" in message.lower():
+            raise ConflictError(f"cannot add user {name!r}: {message}")
+        raise UsageError(f"cannot add user {name!r}: {message}")
+    return lines[-1].strip()
+
+
+def tail_lines(path: Path, count: int) -> str:
+    """The last `count` lines of a text file ('' when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            block, data = 8192, b""
+            while size > 0 and data.count(b"\n") <= count:
+                step = min(block, size)
+                size -= step
+                handle.seek(size)
+                data = handle.read(step) + data
+    except FileNotFoundError:
+        return ""
+    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    return "".join(lines[-count:]) if count > 0 else ""
