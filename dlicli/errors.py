@@ -139,3 +139,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     return ExitCode.ERROR
+
+
+class FileChanged(DlicliError):
+    """A file changed size or vanished while it was being uploaded."""

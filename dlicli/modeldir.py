@@ -28,20 +28,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dlicli.errors import DlicliError, UsageError
+from dlicli.client.multipart import CHUNK_SIZE, exact_chunks
+from dlicli.errors import FileChanged, UsageError
 
 DEFAULT_EXCLUDES = (".git", "__pycache__", "*.pyc", ".DS_Store", "._*")
 IGNORE_FILE = ".dliignore"
 TAR_SUFFIX = ".modelDir.tar"
-CHUNK_SIZE = 1024 * 1024  # file reads, and what MultipartBody asks for: chunks pass through uncopied
 _BLOCK = tarfile.BLOCKSIZE
 
 Warn = Callable[[str], None]
 _UNCHANGED = "do not change the model while it uploads; run the command again"
 
 
-class ModelDirChanged(DlicliError):
-    """A file of the model directory changed size or vanished while it was being uploaded."""
+ModelDirChanged = FileChanged  # a file of the model directory changed while it was uploading
 
 
 # -- scanning -------------------------------------------------------------------------------
@@ -259,58 +258,6 @@ def _file_chunks(member: Member) -> Iterator[bytes]:
                               hint="run the command again") from exc
     with fh:
         yield from exact_chunks(fh, member.info.size, member.info.name)
-
-
-def exact_chunks(fh: Any, size: int, name: str, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    """Exactly `size` bytes of `fh` in CHUNK_SIZE pieces; ModelDirChanged if it has more or less."""
-    remaining = size
-    while remaining > 0:
-        chunk = fh.read(min(CHUNK_SIZE, remaining))
-        if not chunk:
-            raise ModelDirChanged(f"{name} shrank while uploading (was {size} bytes)", hint=_UNCHANGED)
-        remaining -= len(chunk)
-        yield chunk
-        if progress is not None:
-            progress(size - remaining)
-    if fh.read(1):
-        raise ModelDirChanged(f"{name} grew while uploading (was {size} bytes)", hint=_UNCHANGED)
-
-
-class MultipartBody:
-    """A multipart/form-data body of text fields and one file, streamed in CHUNK_SIZE pieces,
-    its exact `length` known up front (send it as Content-Length).
-
-    Why not httpx's `files=`: it reads files 64 KiB at a time, and the per-chunk cost in
-    httpx/httpcore/h11 halves the throughput of a GiB upload (benchmarks/bench_upload.py).
-    Iterable more than once: each pass seeks the file back to 0.
-    """
-
-    def __init__(self, fields: Sequence[tuple[str, str]], name: str, file_name: str, stream: Any, size: int,
-                 content_type: str = "application/octet-stream"):
-        self.boundary = os.urandom(16).hex()
-        dash = b"--" + self.boundary.encode()
-        head = [b"%s\r\nContent-Disposition: form-data; name=%s\r\n\r\n%s\r\n" % (dash, _param(k), v.encode())
-                for k, v in fields]
-        head.append(b"%s\r\nContent-Disposition: form-data; name=%s; filename=%s\r\nContent-Type: %s\r\n\r\n"
-                    % (dash, _param(name), _param(file_name), content_type.encode()))
-        self._head, self._tail = b"".join(head), b"\r\n" + dash + b"--\r\n"
-        self.stream, self.size, self.file_name = stream, size, file_name
-        self.length = len(self._head) + size + len(self._tail)
-        self.content_type = f"multipart/form-data; boundary={self.boundary}"
-        self.progress: Callable[[int], None] | None = None  # called with the file bytes sent so far
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self._head
-        self.stream.seek(0)
-        yield from exact_chunks(self.stream, self.size, self.file_name, self.progress)
-        yield self._tail
-
-
-def _param(value: str) -> bytes:
-    """A quoted multipart header parameter, escaped as browsers (and httpx) do."""
-    text = value.replace("\\", "\\\\").replace('"', "%22")
-    text = "".join(f"%{ord(c):02X}" if ord(c) < 0x20 and c != "\x1b" else c for c in text)
-    return f'"{text}"'.encode()
 
 
 # -- the model as uploaded ----------------------------------------------------------------------

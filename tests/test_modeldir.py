@@ -10,7 +10,8 @@ import pytest
 
 from dlicli import modeldir
 from dlicli.errors import UsageError
-from dlicli.modeldir import ModelDirChanged, MultipartBody, TarStream
+from dlicli.client.multipart import MultipartBody
+from dlicli.modeldir import ModelDirChanged, TarStream
 
 
 def make_tree(root, files: dict[str, bytes | str]) -> str:

@@ -144,7 +144,7 @@ def root(
 
 
 def _wire() -> None:
-    from dlicli.cli import api, auth, completion, conf, profile
+    from dlicli.cli import api, auth, completion, conf, profile, server
     from dlicli.cli import exec as exec_
 
     app.add_typer(conf.app, name="conf")
@@ -152,6 +152,7 @@ def _wire() -> None:
     for name, command in auth.COMMANDS.items():
         app.command(name)(command)
     app.add_typer(profile.app, name="profile")
+    app.add_typer(server.app, name="server")
     app.command("api")(api.api)
     app.add_typer(completion.app, name="completion")
 

@@ -8,10 +8,12 @@ Path segments are URL-quoted; query values are encoded by httpx.
 from __future__ import annotations
 
 import json as jsonlib
+from collections.abc import Callable
 from typing import IO, Any
 from urllib.parse import quote
 
 from dlicli.client.http import HttpSession
+from dlicli.client.multipart import MultipartBody
 
 
 def _seg(value: str | int) -> str:
@@ -57,16 +59,20 @@ class DlpdClient:
         file: IO[bytes] | bytes,
         data: dict[str, Any] | str | None = None,
         content_type: str = "application/octet-stream",
+        *,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Any:
-        """POST /execs?args=… with multipart part `file` and optional form field `data`."""
-        form = {"data": _form_json(data)} if data is not None else None
+        """POST /execs?args=… with multipart part `file` and optional form field `data`.
+
+        `file` is streamed from 0 (a seekable stream, e.g. modeldir.TarStream, or bytes);
+        `progress` is called with the bytes sent so far.
+        """
+        fields = [("data", _form_json(data))] if data is not None else []
+        body = MultipartBody(fields, "file", file_name, file, size, content_type)
+        body.progress = progress
         return self.http.call(
-            "POST",
-            "/execs",
-            operation="execsPost",
-            params={"args": args},
-            data=form,
-            files={"file": (file_name, file, content_type)},
+            "POST", "/execs", operation="execsPost", params={"args": args}, content=body, headers=body.headers
         )
 
     def execs_delete(self) -> Any:
@@ -124,15 +130,14 @@ class DlpdClient:
         file_name: str,
         file: IO[bytes] | bytes,
         content_type: str = "application/octet-stream",
+        *,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Any:
         """POST /hypersearch: form field `data` = the task JSON, part `file` = the model."""
-        return self.http.call(
-            "POST",
-            "/hypersearch",
-            operation="startHPO",
-            data={"data": _form_json(data)},
-            files={"file": (file_name, file, content_type)},
-        )
+        body = MultipartBody([("data", _form_json(data))], "file", file_name, file, size, content_type)
+        body.progress = progress
+        return self.http.call("POST", "/hypersearch", operation="startHPO", content=body, headers=body.headers)
 
     def stop_one_hpo(self, hpo_name: str) -> Any:
         """PUT /hypersearch/{hpoName}"""
@@ -180,10 +185,12 @@ class DlpdClient:
 
         Always multipart/form-data, even without a file (the server reads form-data parts).
         """
-        files: dict[str, Any] = {"data": (None, _form_json(data))}
-        if file is not None:
-            files["file"] = (file_name or "plugin.tar", file, "application/x-tar")
-        return self.http.call("POST", "/hypersearch/algorithm/install", operation="installHPOAlgorithm", files=files)
+        body = MultipartBody([("data", _form_json(data))], "file", file_name or "plugin.tar", file,
+                             content_type="application/x-tar")
+        return self.http.call(
+            "POST", "/hypersearch/algorithm/install", operation="installHPOAlgorithm", content=body,
+            headers=body.headers,
+        )
 
     def debug_algorithm(self, hpo_task_opts: dict[str, Any]):
         """POST /hypersearch/algorithm/debug — a context manager yielding the streamed file."""

@@ -106,21 +106,10 @@ def start(
 
 
 def _submit(client, out, args: str, upload, data: str | None):
-    """POST /execs with the model streamed as part `file` (and `data`), a progress bar on a terminal.
+    """POST /execs with the model streamed as part `file` (and `data`), a progress bar on a terminal."""
 
-    The multipart body is built by modeldir.MultipartBody (1 MiB pieces, exact Content-Length)
-    rather than DlpdClient.execs_post's httpx `files=`, which reads 64 KiB at a time and is twice
-    as slow on a GiB model; the request still goes through the same HttpSession.
-    """
-    from dlicli.modeldir import MultipartBody
-
-    body = MultipartBody([("data", data)] if data is not None else [], "file", upload.file_name, upload.stream,
-                         upload.size)
-
-    def post():
-        headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
-        return client.http.call("POST", "/execs", operation="execsPost", params={"args": args}, content=body,
-                                headers=headers)
+    def post(progress=None):
+        return client.execs_post(args, upload.file_name, upload.stream, data, size=upload.size, progress=progress)
 
     if not out.stderr_is_tty:
         return post()
@@ -131,8 +120,7 @@ def _submit(client, out, args: str, upload, data: str | None):
                TimeRemainingColumn())
     with Progress(*columns, console=out.err_console(), transient=True) as progress:
         task = progress.add_task(upload.file_name, total=upload.size)
-        body.progress = lambda sent: progress.update(task, completed=sent)
-        return post()
+        return post(lambda sent: progress.update(task, completed=sent))
 
 
 def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None) -> None:

@@ -1,0 +1,150 @@
+"""`dlicli server start|stop|status|logs|user add`: the local engine's lifecycle.
+
+The work is in dlicli.localengine (typer-free); these commands parse and render. The engine's
+data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the embedded default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from dlicli.cli.options import JsonOpt, OutputOpt
+from dlicli.cli.state import output
+from dlicli.output import Column, Output
+
+app = typer.Typer(help="Run the local engine: a dlpd-compatible server on this machine.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the local engine.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("start")
+def start(
+    foreground: Annotated[
+        bool, typer.Option("--foreground", help="Run in this terminal (Ctrl-C stops it) instead of detached.")
+    ] = False,
+    host: Annotated[
+        Optional[str], typer.Option("--host", help="Address to listen on (default 127.0.0.1).", metavar="HOST")
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option("--port", min=0, max=65535, help="Port (default 9281 if free, else any).",
+                                    metavar="PORT")
+    ] = None,
+    slots: Annotated[
+        Optional[int], typer.Option("--slots", min=1, help="Worker processes run at once (default: CPU count).",
+                                    metavar="N")
+    ] = None,
+) -> None:
+    """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs."""
+    import os
+
+    from dlicli import localengine
+
+    out = Output()
+    ddir = localengine.data_dir()
+    if foreground:
+        record = localengine.running(ddir)
+        if record is not None:
+            raise localengine.ConflictError(f"the local engine already runs at {record['url']} "
+                                            f"(pid {record['pid']})", hint="stop it first: `dlicli server stop`")
+        localengine.check_extra()
+        ddir.mkdir(parents=True, exist_ok=True)
+        cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots)
+        os.execve(cmd[0], cmd, localengine.engine_env())  # serve handles Ctrl-C/SIGTERM itself
+    record, started = localengine.start(ddir, host=host, port=port, slots=slots)
+    url = localengine.client_url(record["url"])
+    if not started:
+        if host or port is not None or slots is not None:
+            out.warn("the engine already runs; --host/--port/--slots apply at its next start")
+        out.info(f"the local engine already runs at {url} (pid {record['pid']})")
+        return
+    if host and host not in LOOPBACK:
+        out.warn(f"the engine listens on {host}: anyone who can reach it may try to use it")
+    out.success(f"the local engine runs at {url} (pid {record['pid']}, data in {ddir})")
+
+
+@app.command("stop")
+def stop() -> None:
+    """Stop the local engine cleanly (SIGTERM; SIGKILL after a grace period). Tasks keep running."""
+    from dlicli import localengine
+
+    out = Output()
+    record, clean = localengine.stop(localengine.data_dir())
+    if record is None:
+        out.info("the local engine is not running")
+    elif clean:
+        out.info(f"stopped the local engine (pid {record['pid']})")
+    else:
+        out.warn(f"the local engine (pid {record['pid']}) did not stop in time and was killed")
+
+
+@app.command("status")
+def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
+    """Whether the local engine runs, and where: url, pid, version, data dir."""
+    from dlicli import localengine
+
+    out = output(output_format, as_json)
+    info = localengine.status(localengine.data_dir())
+    out.data(info, columns=[
+        Column("RUNNING", lambda r: "yes" if r["running"] else "no"),
+        Column("URL", "url"),
+        Column("PID", "pid"),
+        Column("VERSION", "version"),
+        Column("DATA DIR", "dataDir"),
+        Column("LOG", "log"),
+    ])
+
+
+@app.command("logs")
+def logs(
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C ends).")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Print the last N lines first.",
+                                       metavar="N")] = 50,
+) -> None:
+    """Print the engine's log (<data dir>/engine.log)."""
+    import time
+
+    from dlicli import localengine
+    from dlicli.errors import NotFoundError
+
+    out = Output()
+    path = localengine.log_path(localengine.data_dir())
+    if not path.exists() and not follow:
+        raise NotFoundError(f"no engine log at {path}", hint="start the engine: `dlicli server start`")
+    out.write(localengine.tail_lines(path, lines))
+    if not follow:
+        return
+    offset = path.stat().st_size if path.exists() else 0
+    while True:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size < offset:  # truncated or replaced: start over
+            offset = 0
+        if size > offset:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read(size - offset)
+            offset += len(chunk)
+            out.write(chunk.decode("utf-8", errors="replace"))
+        time.sleep(0.25)
+
+
+@user_app.command("add")
+def user_add(name: Annotated[str, typer.Argument(help="The new user's name.", metavar="NAME")]) -> None:
+    """Create an engine user and print their token on stdout (shown once: keep it)."""
+    import re
+
+    from dlicli import localengine
+    from dlicli.errors import UsageError
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise UsageError(f"not a valid user name: {name!r}",
+                         hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)")
+    token = localengine.add_user(localengine.data_dir(), name)
+    Output().write(token + "\n")
+    Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")

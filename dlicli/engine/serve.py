@@ -1,0 +1,195 @@
+"""`python -m dlicli.engine.serve`: run the local engine in the foreground (uvicorn, one worker).
+
+The process contract with `dlicli server`: take the data dir's lock, write admin.token (0600) on
+first start, bind (default 127.0.0.1:9281, else any free port), write engine.json atomically once
+serving, remove it at exit; SIGTERM/SIGINT shut down cleanly and leave running tasks running.
+`--add-user NAME` is a one-shot mode: it adds a user straight in the SQLite store (safe while an
+engine runs: WAL plus short transactions), prints the token on stdout and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import ipaddress
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from dlicli import __version__, paths
+from dlicli.engine import EngineError, users
+from dlicli.engine.launch import write_json_atomic
+
+DEFAULT_PORT = 9281
+ENGINE_FILE = "engine.json"
+TOKEN_FILE = "admin.token"
+log = logging.getLogger("dlicli.engine")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m dlicli.engine.serve", description="Run the dlicli local engine.")
+    p.add_argument("--data-dir", type=Path, help="state directory (default: $DLICLI_DATA_DIR or the user data dir)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT} when free, else any free port; 0 = any)")
+    p.add_argument("--slots", type=int, help="task slots (default: the CPU count)")
+    p.add_argument("--data-root", type=Path, help="root of the data sets tasks may read (DATA_DIR)")
+    p.add_argument("--gpus", type=float, default=0, help="GPU capacity to schedule (default 0)")
+    p.add_argument("--grace-seconds", type=float, default=10.0, help="SIGTERM→SIGKILL grace when stopping a task")
+    p.add_argument("--max-upload-bytes", type=int, default=8 << 30, help="largest upload, packed and unpacked")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
+    p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
+    return p.parse_args(argv)
+
+
+def add_user(data_dir: Path, name: str, admin: bool) -> int:
+    from dlicli.engine.store import Store
+
+    store = Store(data_dir / "engine.db")
+    try:
+        token = users.add_user(store, name, admin)
+    except EngineError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(token)
+    return 0
+
+
+def write_token(path: Path, token: str) -> None:
+    """The admin token, readable by this user only (never printed, never in the log)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(token + "\n")
+
+
+def bind(host: str, port: int | None) -> socket.socket:
+    """A bound socket: `port` exactly, or DEFAULT_PORT when free, else any free port."""
+    info = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0]
+    for candidate in ([DEFAULT_PORT, 0] if port is None else [port]):
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((info[4][0], candidate) + tuple(info[4][2:]))
+            return sock
+        except OSError as exc:
+            sock.close()
+            if port is not None or exc.errno != errno.EADDRINUSE:
+                raise
+    raise AssertionError("unreachable")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(host: str, port: int) -> str:
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    from dlicli.engine.app import BASE
+
+    return f"http://{shown}:{port}{BASE}"
+
+
+def serve(args: argparse.Namespace, data_dir: Path) -> int:
+    import uvicorn
+
+    from dlicli.engine.app import create_app
+    from dlicli.engine.core import Engine
+
+    server: uvicorn.Server | None = None
+    stopping = False
+
+    def on_signal(signum, frame) -> None:  # before, during and after uvicorn's own handlers
+        nonlocal stopping
+        stopping = True
+        if server is not None:
+            server.should_exit = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    engine = Engine(data_dir, slots=args.slots, data_root=args.data_root, grace_seconds=args.grace_seconds,
+                    max_upload_bytes=args.max_upload_bytes, gpu_capacity=args.gpus)
+    try:
+        engine.start()
+    except EngineError as exc:
+        log.error("%s", exc.message)
+        return 1
+    engine_file = data_dir / ENGINE_FILE
+    try:
+        shutil.rmtree(data_dir / "uploads", ignore_errors=True)  # partial uploads of a previous run
+        token = engine.ensure_admin()
+        if token:
+            write_token(data_dir / TOKEN_FILE, token)
+            log.info("created user admin; its token is in %s", data_dir / TOKEN_FILE)
+        try:
+            sock = bind(args.host, args.port)
+        except OSError as exc:
+            log.error("cannot listen on %s port %s: %s", args.host, args.port, exc.strerror or exc)
+            return 1
+        host, port = args.host, sock.getsockname()[1]
+        if not is_loopback(host):
+            log.warning("listening on %s: other machines can reach this engine; every request needs a token", host)
+        config = uvicorn.Config(create_app(engine), log_config=None, lifespan="off", server_header=False,
+                                timeout_graceful_shutdown=5, log_level=args.log_level)
+        server = uvicorn.Server(config)
+        server.should_exit = stopping
+        info = {"pid": os.getpid(), "host": host, "port": port, "url": base_url(host, port),
+                "version": __version__, "dataDir": str(data_dir),
+                "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        asyncio.run(_run(server, sock, engine_file, info))
+        return 0
+    finally:
+        _remove_engine_file(engine_file)
+        engine.shutdown()
+        log.info("engine stopped; running tasks keep running and are re-adopted at the next start")
+
+
+async def _run(server, sock: socket.socket, engine_file: Path, info: dict) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if server.started and not server.should_exit:
+        write_json_atomic(str(engine_file), info)
+        log.info("dlicli engine %s listening on %s (pid %d)", info["version"], info["url"], info["pid"])
+    await task
+
+
+def _remove_engine_file(path: Path) -> None:
+    """Remove engine.json when it is this process's own (a newer engine may have replaced it)."""
+    import json
+
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    data_dir = (args.data_dir.expanduser() if args.data_dir else paths.data_dir()).absolute()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if args.add_user:
+        return add_user(data_dir, args.add_user, args.admin)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(args, data_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
