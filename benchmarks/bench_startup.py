@@ -22,9 +22,13 @@ BARE = '''
 import json, sys
 import typer
 app = typer.Typer(add_completion=False)
-@app.command("version")
-def version():
-    print("bare 0.0")
+def _version(value: bool):
+    if value:
+        print("bare 0.0")
+        raise typer.Exit()
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True)):
+    pass
 @app.command("list")
 def list_(url: str):
     import httpx
@@ -56,7 +60,7 @@ def main() -> None:
         env = dict(os.environ, DLICLI_URL=url, DLICLI_TOKEN="bench-token", DLICLI_CONFIG_DIR=tmp,
                    DLICLI_DATA_DIR=tmp, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
         cases = {
-            "--version": ([py, "-m", "dlicli", "--version"], [py, str(bare), "version"]),
+            "--version": ([py, "-m", "dlicli", "--version"], [py, str(bare), "--version"]),
             "exec list --json": ([py, "-m", "dlicli", "exec", "list", "--json"], [py, str(bare), "list", url]),
         }
         print(f"{'case':<18} {'dlicli ms':>10} {'bare typer ms':>14} {'ratio':>7}")

@@ -82,14 +82,14 @@ def write_private(path: Path, text: str) -> None:
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """A YAML file's top-level mapping ({} when the file is missing); a broken file is a ConfigError."""
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    import yaml  # only when there is a file: keeps yaml off the env-only path
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

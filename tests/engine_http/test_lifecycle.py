@@ -1,0 +1,70 @@
+"""`python -m dlicli.engine.serve`: files, binding, SIGTERM, restart with a running task, add-user."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+
+from tests.engine_http.conftest import clean_env, submit, wait_state
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of sockets listening on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, port_hex = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and int(port_hex, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp_path):
+    data = tmp_path / "data"
+    first = start_engine(data)  # no --port: 9281 when free, else any free port
+    info = first.info
+    assert set(info) == {"pid", "host", "port", "url", "version", "dataDir", "startedAt"}
+    assert info["host"] == "127.0.0.1" and info["url"] == f"http://127.0.0.1:{info['port']}/platform/rest/deeplearning/v1"
+    assert info["dataDir"] == str(data)
+    assert listening_addresses(info["port"]) == {"0100007F"}  # 127.0.0.1 only
+    assert stat.S_IMODE((data / "admin.token").stat().st_mode) == 0o600
+    assert first.token not in first.log()
+
+    second = subprocess.run([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(data), "--port", "0"],
+                            capture_output=True, text=True, env=clean_env(), timeout=30)
+    assert second.returncode == 1 and "another engine" in second.stderr
+    assert json.loads((data / "engine.json").read_text())["pid"] == info["pid"]
+
+    with first.client() as client:
+        script = "import time\nprint('start', flush=True)\ntime.sleep(3)\nprint('end')\n"
+        task = submit(client, script).json()
+        wait_state(client, task["id"], "RUNNING")
+    assert first.stop() == 0
+    assert not (data / "engine.json").exists()
+    assert "Shutting down" in first.log()
+
+    again = start_engine(data, "--port", "0")
+    assert again.token == first.token  # admin.token is written once
+    with again.client() as client:
+        assert client.get(f"execs/{task['id']}").json()["state"] == "RUNNING"  # re-adopted, not ERROR
+        done = wait_state(client, task["id"], timeout=15)
+        assert done["state"] == "FINISHED" and done["exitCode"] == 0
+        assert client.get(f"execs/{task['id']}/log?logType=outlog").json() == "start\nend\n"
+    assert again.stop() == 0
+
+
+def test_add_user_prints_only_a_token(start_engine, tmp_path):
+    running = start_engine(tmp_path / "data", "--port", "0")
+    token = running.add_user("dave")
+    with running.client(token) as dave:
+        assert dave.get("execs").json() == []
+    duplicate = subprocess.run([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(running.data_dir),
+                                "--add-user", "dave"], capture_output=True, text=True, env=clean_env(), timeout=30)
+    assert duplicate.returncode == 1 and duplicate.stdout == "" and "already exists" in duplicate.stderr
