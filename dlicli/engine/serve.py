@@ -29,6 +29,7 @@ from dlicli.engine.launch import write_json_atomic
 DEFAULT_PORT = 9281
 ENGINE_FILE = "engine.json"
 TOKEN_FILE = "admin.token"
+EXIT_MISSING_EXTRA = 3  # exit codes: 0 clean stop, 1 cannot start (lock, port, user), 2 usage
 log = logging.getLogger("dlicli.engine")
 
 
@@ -106,9 +107,13 @@ def base_url(host: str, port: int) -> str:
 
 
 def serve(args: argparse.Namespace, data_dir: Path) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
-    from dlicli.engine.app import create_app
+        from dlicli.engine.app import create_app
+    except ImportError as exc:
+        log.error("the engine needs the 'engine' extra (%s): pip install 'dlicli[engine]'", exc)
+        return EXIT_MISSING_EXTRA
     from dlicli.engine.core import Engine
 
     server: uvicorn.Server | None = None
