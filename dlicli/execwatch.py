@@ -227,9 +227,9 @@ def default_result_name(exec_id: str) -> str:
     return cleaned.lstrip(".") + ".zip" if cleaned.strip(".") else "result.zip"
 
 
-def result_target(exec_id: str, out_file: str | None, disposition: str | None) -> str:
-    """Where a result goes: -O FILE, -O DIR/<name>, else ./<server name or ID.zip>."""
-    name = disposition_filename(disposition) or default_result_name(exec_id)
+def result_target(exec_id: str, out_file: str | None, disposition: str | None, default: str | None = None) -> str:
+    """Where a result goes: -O FILE, -O DIR/<name>, else ./<server name or `default` or ID.zip>."""
+    name = disposition_filename(disposition) or default or default_result_name(exec_id)
     if out_file:
         if os.path.isdir(out_file):
             return os.path.join(out_file, name)

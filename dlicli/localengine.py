@@ -258,7 +258,7 @@ def peek(ddir: Path) -> tuple[str, str | None, str | None]:
     record = running(ddir)
     if record is None:
         url = client_url(str((read_record(ddir) or {}).get("url") or DEFAULT_URL))
-        return url, admin_token(ddir), "the local engine is not running (any command starts it; or `dlicli server start`)"
+        return url, admin_token(ddir), "the local engine is not running"
     return client_url(record["url"]), admin_token(ddir), None
 
 
@@ -321,7 +321,6 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
 
 def add_user(ddir: Path, name: str, timeout: float = 60.0) -> str:
     """A new engine user → their token (serve --add-user works on the store, running engine or not)."""
-    check_extra()
     ddir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
     proc = subprocess.run(cmd, cwd=ddir, env=engine_env(), stdin=subprocess.DEVNULL, capture_output=True,

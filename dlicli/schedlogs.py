@@ -148,7 +148,8 @@ def follow(
 
     Each poll reads the state first, then the last `window` lines, and prints the lines past the
     overlap with the previous poll (`new_lines`). The first poll prints the last `last` lines
-    (all of the window without it). A line without its newline yet is held back until it is
+    (all of the window without it); a 404 before the application ends counts as an empty log
+    (it may not have started writing). A line without its newline yet is held back until it is
     complete or the application has ended, so it is never printed twice.
     """
     window = max(window, last or 0)
@@ -156,7 +157,7 @@ def follow(
     while True:
         state = application_state(client, source.appid)
         done = state is None or is_final(state)
-        lines = source.lines(client, window).splitlines(keepends=True)
+        lines = _poll_lines(client, source, window, done).splitlines(keepends=True)
         if lines and not done and not lines[-1].endswith(("\n", "\r")):
             lines.pop()
         if printed is None:
@@ -172,6 +173,18 @@ def follow(
         if done:
             return state
         sleep(interval)
+
+
+def _poll_lines(client: DlpdClient, source: LogSource, window: int, done: bool) -> str:
+    """The window's text; a 404 while the application still runs means no log yet."""
+    from dlicli.errors import APIError
+
+    try:
+        return source.lines(client, window)
+    except APIError as exc:
+        if exc.status == 404 and not done:
+            return ""
+        raise
 
 
 # -- timestamps -----------------------------------------------------------------------------
@@ -193,3 +206,13 @@ def local_time(value: Any) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
     except (OverflowError, OSError, ValueError):
         return str(value)
+
+
+def time_column(header: str, key: str, *, tty: bool):
+    """A table column of epoch times: local time on a terminal, the raw number when piped
+    (scripts get what the server sent)."""
+    from dlicli.output import Column
+
+    if not tty:
+        return Column(header, key)
+    return Column(header, lambda row: local_time(row.get(key)))

@@ -144,17 +144,24 @@ def root(
 
 
 def _wire() -> None:
-    from dlicli.cli import api, auth, completion, conf, profile, server
+    from dlicli.cli import api, auth, completion, conf, dlicmd, notebook, profile, resplan, scheduler, server
     from dlicli.cli import exec as exec_
+    from dlicli.cli import hpo
 
     app.add_typer(conf.app, name="conf")
     app.add_typer(exec_.app, name="exec")
+    app.add_typer(hpo.app, name="hpo")
+    app.add_typer(hpo.app, name="hypersearch", hidden=True)  # the API tag's name, an alias of hpo
     for name, command in auth.COMMANDS.items():
         app.command(name)(command)
+    app.add_typer(notebook.app, name="notebook")
+    app.add_typer(resplan.app, name="resplan")
+    app.add_typer(scheduler.app, name="scheduler")
     app.add_typer(profile.app, name="profile")
     app.add_typer(server.app, name="server")
     app.command("api")(api.api)
     app.add_typer(completion.app, name="completion")
+    app.command("dlicmd", cls=dlicmd.DlicmdCommand, context_settings=dlicmd.CONTEXT)(dlicmd.dlicmd)
 
 
 _wire()

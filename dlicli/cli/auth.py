@@ -283,9 +283,8 @@ def logout(
 
 def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """Show the active profile, URL, user and secret source, and whether the server answers."""
-    from dlicli.client.http import tls_verify
-    from dlicli.config import resolve_connection
-    from dlicli.errors import APIError, ConnectError, CredentialsError
+    from dlicli.config import LOCAL_PROFILE, resolve_connection
+    from dlicli.errors import ConnectError, CredentialsError
 
     st = state(ctx)
     out = output(output_format, as_json)
@@ -293,22 +292,17 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
         url=st.url, profile=st.profile, insecure=st.insecure, ca_bundle=st.ca_bundle, strict=False
     )
     st.add_secret(conn.authorization)
-    if conn.secret_problem:
+    local_down = conn.profile == LOCAL_PROFILE and conn.secret_problem is not None  # nothing to ask
+    if conn.secret_problem and not local_down:
         Output().warn(conn.secret_problem)
     error: Exception | None = None
     server: dict[str, Any]
-    try:
-        with _client(st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle), quick=True) as c:
-            response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
-        server = {"reachable": True, "status": response.status_code, "message": "ok"}
-    except APIError as exc:
-        detail = f": {exc.server_message}" if exc.server_message else ""
-        server = {"reachable": True, "status": exc.status, "message": f"HTTP {exc.status}{detail}"}
-        error = exc
-    except ConnectError as exc:
-        server = {"reachable": False, "status": None, "message": f"unreachable: {exc}"}
-        error = exc
-    if not conn.authorization:
+    if local_down:
+        server = {"reachable": False, "status": None, "message": "not running"}
+        error = ConnectError(f"{conn.secret_problem}", hint="any command starts it, or `dlicli server start`")
+    else:
+        server, error = _probe(st, conn)
+    if not conn.authorization and not local_down:
         error = CredentialsError(
             conn.secret_problem or f"no credentials for {conn.url}",
             hint="run `dlicli login`, or set DLICLI_TOKEN (or DLICLI_USERNAME and DLICLI_PASSWORD)",
@@ -325,6 +319,22 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
     ])
     if error is not None:
         raise error
+
+
+def _probe(st: AppState, conn: Any) -> tuple[dict[str, Any], Exception | None]:
+    """Ask the server for GET /conf: (what `status` shows of it, the error to exit with)."""
+    from dlicli.client.http import tls_verify
+    from dlicli.errors import APIError, ConnectError
+
+    try:
+        with _client(st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle), quick=True) as c:
+            response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
+        return {"reachable": True, "status": response.status_code, "message": "ok"}, None
+    except APIError as exc:
+        detail = f": {exc.server_message}" if exc.server_message else ""
+        return {"reachable": True, "status": exc.status, "message": f"HTTP {exc.status}{detail}"}, exc
+    except ConnectError as exc:
+        return {"reachable": False, "status": None, "message": f"unreachable: {exc}"}, exc
 
 
 def token(ctx: typer.Context) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from dlicli.cli import server_notebook
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output
 from dlicli.output import Column, Output
@@ -17,6 +18,7 @@ from dlicli.output import Column, Output
 app = typer.Typer(help="Run the local engine: a dlpd-compatible server on this machine.", no_args_is_help=True)
 user_app = typer.Typer(help="Users of the local engine.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(server_notebook.app, name="notebook")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

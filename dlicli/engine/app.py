@@ -120,10 +120,6 @@ class Api:
     def logoff(self, request: Request) -> None:
         self.engine.logoff(request.headers.get("authorization"))
 
-    def not_implemented(self, request: Request, user: User) -> None:
-        area = "HyperSearch" if "/hypersearch" in request.url.path else "Notebooks"
-        raise EngineError(404, f"{area} is not implemented by the local engine yet")
-
     # Execute ------------------------------------------------------------------------------
     def list_tasks(self, request: Request, user: User) -> list:
         return self.engine.list_tasks(user)
@@ -241,10 +237,12 @@ def _routes(api: Api) -> list[Route]:
     for method, path, endpoint in table:
         for variant in (BASE + path, BASE + path + "/"):
             routes.append(Route(variant, endpoint, methods=[method]))
-    later = e(api.not_implemented)  # issues to come; the spec has no 501, so 404 with a message
-    all_methods = ["GET", "POST", "PUT", "DELETE"]
-    routes += [Route(BASE + "/hypersearch{rest:path}", later, methods=all_methods),
-               Route(BASE + "/notebooks{rest:path}", later, methods=all_methods)]
+    from dlicli.engine import routes_hpo  # the HyperSearch routes live there
+
+    routes += routes_hpo.routes(api, BASE, json_body)
+    from dlicli.engine import routes_notebooks  # the Notebooks routes (and startservice) live there
+
+    routes += routes_notebooks.routes(api, BASE, json_body)
     for method, path, endpoint in (("GET", "/auth/v1/logon", e(api.logon, auth=False)),
                                    ("POST", "/auth/v1/logoff", e(api.logoff, auth=False))):
         routes += [Route(path, endpoint, methods=[method]), Route(path + "/", endpoint, methods=[method])]

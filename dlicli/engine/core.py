@@ -19,6 +19,8 @@ from pathlib import Path
 
 from dlicli import __version__
 from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, frameworks, runner, unpack, users, views
+from dlicli.engine.notebooks import NotebookManager
+from dlicli.engine.hposervice import HpoService
 from dlicli.engine.scheduler import ACTIVE, QUEUED, Scheduler, chain
 from dlicli.engine.store import Store
 
@@ -44,6 +46,8 @@ class Engine:
         self.lock = threading.RLock()
         self.scheduler = Scheduler(self.store, slots=self.slots, cpu_capacity=self.cpu_capacity,
                                    gpu_capacity=self.gpu_capacity, grace=grace_seconds, tick=tick, lock=self.lock)
+        self.notebooks = NotebookManager(self.store, self.data_dir / "notebooks", grace=grace_seconds)
+        self.hpo = HpoService(self)  # the HyperSearch operations: engine.hpo.create(…) etc.
         self._lockfile = None
 
     def start(self) -> None:
@@ -56,9 +60,11 @@ class Engine:
             raise EngineError(500, f"another engine is using {self.data_dir}") from None
         self._lockfile = handle
         self.scheduler.start()
+        self.hpo.start()
 
     def shutdown(self) -> None:
         """Stop the scheduler thread; running tasks keep running and are re-adopted by the next start."""
+        self.hpo.shutdown()
         self.scheduler.shutdown()
         if self._lockfile is not None:
             self._lockfile.close()
@@ -112,6 +118,28 @@ class Engine:
         if not (args or "").strip() and isinstance(data.get("args"), str):
             args = data["args"]
         parsed = frameworks.parse_args(args)
+        plan = self.launch_plan(parsed, data)
+        task_id = f"{user.name}-{secrets.token_hex(5)}"
+        task_dir = self.tasks_root / task_id
+        task_dir.mkdir(parents=True)
+        try:
+            code = unpack.unpack(upload, upload_name, task_dir / "_submitted_code", self.max_upload_bytes,
+                                 basename=parsed.model_dir)
+            if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
+                raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
+            self.store.insert("tasks", **self.task_row(task_id, user.name, args, parsed, plan, task_dir, code))
+        except BaseException:
+            shutil.rmtree(task_dir, ignore_errors=True)
+            raise
+        self.store.event(task_id, "SUBMITTED", f"by {user.name}")
+        for level, text in plan["notes"]:
+            self.store.event(task_id, "NOTE", text, level)
+        self.scheduler.wake()
+        return self._batch(self.store.task(task_id))
+
+    def launch_plan(self, parsed: frameworks.ExecArgs, data: dict) -> dict:
+        """What a task of these args needs (python, DATA_DIR, slots, GPUs, resource plan) and the notes
+        to record; 400 when it cannot run here. Shared by submit() and HPO experiments."""
         workers = parsed.workers
         if workers > self.slots:
             raise EngineError(400, f"the task needs {workers} slots; this engine has {self.slots}")
@@ -127,34 +155,25 @@ class Engine:
                 notes.append(("Warning", f"conda env {parsed.conda_env} not found; using {python}"))
             else:
                 python = str(found)
-        task_id = f"{user.name}-{secrets.token_hex(5)}"
-        task_dir = self.tasks_root / task_id
-        task_dir.mkdir(parents=True)
-        try:
-            code = unpack.unpack(upload, upload_name, task_dir / "_submitted_code", self.max_upload_bytes,
-                                 basename=parsed.model_dir)
-            if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
-                raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
-            for sub in ("result", "log"):
-                (task_dir / sub).mkdir()
-            env = {"RESULT_DIR": str(task_dir / "result"), "LOG_DIR": str(task_dir / "log"),
-                   "DATA_DIR": str(data_path), "DLI_EXECID": task_id, "PYTHONUNBUFFERED": "1"}
-            spec = {"python": python, "model_args": parsed.model_args, "env": env}
-            gpu = workers * parsed.worker_device_num if self.gpu_capacity > 0 else 0
-            if parsed.worker_device_num and not gpu:
-                notes.append(("Warning", "this engine has no GPU; the task runs on the CPU"))
-            self.store.insert("tasks", id=task_id, creator=user.name, args=args, framework=parsed.framework,
-                              app_name=parsed.app_name or task_id, model_main=parsed.model_main, state="SUBMITTED",
-                              task_dir=str(task_dir), work_dir=str(code), num_workers=workers, cpu=float(workers),
-                              gpu=float(gpu), resplan=resplan, spec=json.dumps(spec), create_time=time.time())
-        except BaseException:
-            shutil.rmtree(task_dir, ignore_errors=True)
-            raise
-        self.store.event(task_id, "SUBMITTED", f"by {user.name}")
-        for level, text in notes:
-            self.store.event(task_id, "NOTE", text, level)
-        self.scheduler.wake()
-        return self._batch(self.store.task(task_id))
+        gpu = workers * parsed.worker_device_num if self.gpu_capacity > 0 else 0
+        if parsed.worker_device_num and not gpu:
+            notes.append(("Warning", "this engine has no GPU; the task runs on the CPU"))
+        return {"python": python, "data_path": str(data_path), "workers": workers, "gpu": gpu, "resplan": resplan,
+                "notes": notes}
+
+    def task_row(self, task_id: str, creator: str, args: str, parsed: frameworks.ExecArgs, plan: dict,
+                 task_dir: Path, code: Path, env: dict | None = None, app_name: str | None = None) -> dict:
+        """The tasks row of a new SUBMITTED task whose code is in place; makes result/ and log/."""
+        for sub in ("result", "log"):
+            (task_dir / sub).mkdir(exist_ok=True)
+        env = {"RESULT_DIR": str(task_dir / "result"), "LOG_DIR": str(task_dir / "log"),
+               "DATA_DIR": plan["data_path"], "DLI_EXECID": task_id, "PYTHONUNBUFFERED": "1", **(env or {})}
+        spec = {"python": plan["python"], "model_args": parsed.model_args, "env": env}
+        workers = plan["workers"]
+        return dict(id=task_id, creator=creator, args=args, framework=parsed.framework,
+                    app_name=app_name or parsed.app_name or task_id, model_main=parsed.model_main, state="SUBMITTED",
+                    task_dir=str(task_dir), work_dir=str(code), num_workers=workers, cpu=float(workers),
+                    gpu=float(plan["gpu"]), resplan=plan["resplan"], spec=json.dumps(spec), create_time=time.time())
 
     def _data_path(self, parsed: frameworks.ExecArgs, data: dict, notes: list) -> Path:
         """DATA_DIR: --cs-datastore-meta data_path=… or an fs dataSource, kept under data_root."""

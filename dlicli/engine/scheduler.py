@@ -74,6 +74,7 @@ class Scheduler:
         self.slots, self.cpu_capacity, self.gpu_capacity = slots, cpu_capacity, gpu_capacity
         self.grace, self.tick_seconds, self.lock = grace, tick, lock
         self.children: dict[str, subprocess.Popen] = {}
+        self.listeners: list = []  # callables(task_id, state) told when a running task ends (HPO's driver)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -159,6 +160,8 @@ class Scheduler:
         proc = self.children.pop(task["id"], None)
         if proc is not None:
             proc.poll()
+        for listener in self.listeners:
+            listener(task["id"], state)
 
     # stop -------------------------------------------------------------------------------
     def stop(self, task: dict) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from dlicli.engine import EngineError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # = 1 + len(_MIGRATIONS)
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -90,6 +90,71 @@ CREATE TABLE events (
 CREATE INDEX events_task ON events(task_id);
 """
 
+# Each later schema version is one script here (version 2 = _MIGRATIONS[0], …): append, never edit.
+_MIGRATIONS = [
+    """
+CREATE TABLE notebooks (
+    user TEXT PRIMARY KEY,            -- one notebook service (a Jupyter server) per user
+    status TEXT NOT NULL,             -- Pending, Running, Stopped
+    port INTEGER,
+    pid INTEGER,                      -- the server's pid = its process group id
+    pid_start INTEGER,                -- its /proc start time, to tell a reused pid apart
+    resplan TEXT,
+    create_time REAL NOT NULL,
+    start_time REAL,
+    message TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+""",
+    """
+CREATE TABLE hpo_tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- listing order
+    name TEXT NOT NULL UNIQUE,               -- hpoName
+    creator TEXT NOT NULL,
+    state TEXT NOT NULL,                     -- SUBMITTED RUNNING FINISHED FAILED STOPPED RECOVERPEND
+    algorithm TEXT NOT NULL,
+    input TEXT NOT NULL,                     -- JSON: the data field as received
+    hpo_dir TEXT NOT NULL,                   -- code/ (the unpacked model), search.log
+    code_dir TEXT NOT NULL,
+    launch TEXT NOT NULL,                    -- JSON: Engine.launch_plan() of modelSpec.args
+    create_time REAL NOT NULL,
+    start_time REAL,
+    end_time REAL,
+    deadline REAL,                           -- maxRunTime as an absolute time, NULL = none
+    opt_state BLOB,                          -- pickle of the optimizer's get_state() after each search()
+    search_done INTEGER NOT NULL DEFAULT 0,  -- the optimizer said it is done: no more search() calls
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE experiments (
+    hpo_name TEXT NOT NULL REFERENCES hpo_tasks(name) ON DELETE CASCADE,
+    id INTEGER NOT NULL,
+    task_id TEXT,                            -- the engine task that runs it (tasks.id)
+    state TEXT NOT NULL,                     -- NOTRUN SUBMITTED RUNNING FINISHED FAILED STOPPED KILLED ERROR
+    config TEXT NOT NULL,                    -- JSON: config.json, flat name -> value
+    metric_val REAL,
+    metrics TEXT NOT NULL DEFAULT '[]',      -- JSON: [{name, min, max, latest}]
+    maxiteration INTEGER,
+    reported INTEGER NOT NULL DEFAULT 0,     -- fed to the optimizer as a result
+    start_time REAL,
+    end_time REAL,
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (hpo_name, id)
+);
+CREATE INDEX experiments_task ON experiments(task_id);
+CREATE TABLE algorithms (
+    name TEXT PRIMARY KEY,                   -- user plugins only (built-ins are not stored)
+    creator TEXT NOT NULL,
+    path TEXT NOT NULL,                      -- the installed copy (holds optimizer.py)
+    source TEXT NOT NULL DEFAULT '',         -- 'upload' or the server path it was copied from
+    conda_home TEXT NOT NULL DEFAULT '',
+    conda_env TEXT NOT NULL DEFAULT '',
+    remote_exec INTEGER NOT NULL DEFAULT 0,
+    log_level TEXT NOT NULL DEFAULT 'INFO',
+    create_time REAL NOT NULL
+);
+""",
+]
+
 
 class Store:
     """Thread-safe access to engine.db; every method is one short transaction."""
@@ -112,6 +177,12 @@ class Store:
                 for statement in _SCHEMA.split(";"):  # no ';' inside the schema's comments
                     if statement.strip():
                         self._db.execute(statement)
+                version = 1
+            if version < SCHEMA_VERSION:
+                for script in _MIGRATIONS[version - 1:]:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             elif version > SCHEMA_VERSION:
                 raise EngineError(500, f"engine.db has schema {version}; this dlicli knows {SCHEMA_VERSION}")

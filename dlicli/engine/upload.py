@@ -103,11 +103,13 @@ class _Collector:
         return {name: getattr(self, name) for name in names}
 
 
-async def read_exec_form(request: Request, spool_dir: Path, max_bytes: int) -> ExecForm:
-    """Parse a multipart/form-data body chunk by chunk; the caller discards the form when done."""
+async def read_exec_form(request: Request, spool_dir: Path, max_bytes: int, *, file_required: bool = True,
+                         what: str = "POST /execs") -> ExecForm:
+    """Parse a multipart/form-data body chunk by chunk; the caller discards the form when done.
+    `what` names the operation in errors (POST /hypersearch reads its form with this too)."""
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not options.get(b"boundary"):
-        raise EngineError(400, "POST /execs needs a multipart/form-data body with the part file")
+        raise EngineError(400, f"{what} needs a multipart/form-data body" + (" with the part file" if file_required else ""))
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes + FIELD_LIMIT:
         raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
@@ -122,7 +124,7 @@ async def read_exec_form(request: Request, spool_dir: Path, max_bytes: int) -> E
         parser.finalize()
         if collector.handle is not None:
             raise EngineError(400, "the multipart body ended inside the part file")
-        if form.path is None:
+        if form.path is None and file_required:
             raise EngineError(400, "the form has no part named file (the model file or .modelDir.tar)")
     except BaseException as exc:
         collector.close()

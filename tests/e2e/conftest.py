@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.conftest import pid_gone  # noqa: F401 - re-exported for the e2e tests
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
@@ -111,15 +113,6 @@ def kill_group(pid: int) -> None:
         pass
 
 
-def pid_gone(pid: int) -> bool:
-    """True when the process no longer exists or is a zombie."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return text[text.rindex(")") + 2] in "ZX"
-
-
 def task_id(result: subprocess.CompletedProcess) -> str:
     """The id `exec start` reported: on stderr with --follow, else stdout's first line."""
     if "started task " in result.stderr:
@@ -155,7 +148,8 @@ def engine_cli(tmp_path_factory):
     """One engine shared by a module's tests (started with `dlicli server start`)."""
     cli = Cli(tmp_path_factory.mktemp("engine"))
     try:
-        cli.ok("server", "start", "--port", "0", "--slots", "4")
+        # the CLI's secrets must not reach the engine, nor so its tasks
+        cli.ok("server", "start", "--port", "0", "--slots", "4", env={"DLICLI_TOKEN": "must-not-leak"})
         yield cli
     finally:
         cli.cleanup()

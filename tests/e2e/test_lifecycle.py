@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 from tests.e2e.conftest import pid_gone, write_model
 
@@ -28,8 +30,9 @@ def test_server_start_status_logs_stop(new_cli):
     cli = new_cli()
     before = cli.json("server", "status")
     assert before["running"] is False and before["pid"] is None and before["url"] is None
-    started = cli.ok("server", "start", "--port", "0", "--slots", "2")
+    started = cli.ok("server", "start", "--port", "0", "--slots", "2", env={"DLICLI_TOKEN": "must-not-leak"})
     assert started.stdout == "" and "the local engine runs at http://127.0.0.1:" in started.stderr
+    assert b"must-not-leak" not in Path(f"/proc/{cli.engine()['pid']}/environ").read_bytes()
     status = cli.json("server", "status")
     record = cli.engine()
     assert status["running"] is True and status["pid"] == record["pid"] and status["url"] == record["url"]
@@ -40,6 +43,20 @@ def test_server_start_status_logs_stop(new_cli):
     again = cli.ok("server", "start")  # idempotent
     assert "already runs" in again.stderr and cli.engine()["pid"] == record["pid"]
     assert "listening on" in cli.ok("server", "logs", "--lines", "20").stdout
+    follower = subprocess.Popen([sys.executable, "-m", "dlicli", "server", "logs", "--follow", "--lines", "0"],
+                                env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        cli.ok("exec", "list")  # the engine logs the request; the follower prints it
+        seen, deadline = b"", time.monotonic() + 10
+        while b"GET /platform/rest/deeplearning/v1/execs" not in seen and time.monotonic() < deadline:
+            if select.select([follower.stdout], [], [], 0.2)[0]:
+                seen += os.read(follower.stdout.fileno(), 65536)
+        assert b"GET /platform/rest/deeplearning/v1/execs" in seen and b"listening on" not in seen
+    finally:
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(timeout=10) == 130
+        follower.stdout.close()
 
     stopped = cli.ok("server", "stop")
     assert "stopped the local engine" in stopped.stderr
@@ -87,6 +104,11 @@ def test_engine_restart_mid_task_loses_nothing(new_cli, tmp_path):
 
 def test_the_embedded_default_starts_the_engine_by_itself(new_cli, tmp_path):
     cli = new_cli("bare")  # no config, no URL, no profile, nothing running
+    idle = cli("status", "--json")  # says what would be used, without starting it
+    assert idle.returncode == 7 and "error: the local engine is not running" in idle.stderr
+    shown = json.loads(idle.stdout)
+    assert shown["profile"] == "local" and shown["server"]["message"] == "not running"
+    assert cli.engine() is None and cli.json("server", "status")["running"] is False
     model = write_model(tmp_path / "hello", "print('hello from the local engine')\n")
     first = cli("exec", "start", "--framework", "python", "--model-main", str(model), "--follow")
     assert first.returncode == 0, first.stderr

@@ -107,41 +107,19 @@ def start(
 
 def _submit(client, out, args: str, upload, data: str | None):
     """POST /execs with the model streamed as part `file` (and `data`), a progress bar on a terminal."""
+    from dlicli.cli.submit import with_upload_progress
 
-    def post(progress=None):
-        return client.execs_post(args, upload.file_name, upload.stream, data, size=upload.size, progress=progress)
-
-    if not out.stderr_is_tty:
-        return post()
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                               TransferSpeedColumn)
-
-    columns = (TextColumn("uploading {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=out.err_console(), transient=True) as progress:
-        task = progress.add_task(upload.file_name, total=upload.size)
-        return post(lambda sent: progress.update(task, completed=sent))
+    return with_upload_progress(out, upload.file_name, upload.size, lambda progress: client.execs_post(
+        args, upload.file_name, upload.stream, data, size=upload.size, progress=progress))
 
 
 def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None) -> None:
     """Print the created task (its id, or the server's object), then wait or follow it."""
-    from dlicli.client.models import created_id
-    from dlicli.errors import DlicliError
+    from dlicli.cli.submit import report_created
 
-    exec_id = created_id(body)
-    if follow:
-        out.info(f"started task {exec_id}" if exec_id else f"started: {body}")
-    elif out.format != "table":
-        out.data(body)
-    elif exec_id:
-        out.write(exec_id + "\n")
-    else:
-        out.data(body)
+    exec_id = report_created(out, body, noun="task", list_command="dlicli exec list", waiting=wait or follow,
+                             to_stderr=follow)
     if exec_id is None:
-        if wait or follow:
-            raise DlicliError(f"the server accepted the task but its answer held no task id: {body!r}",
-                              hint="list the tasks with `dlicli exec list`")
-        out.warn("the server's answer held no task id")
         return
     if not (wait or follow):
         out.hint(f"follow it with: dlicli exec logs {exec_id} --follow")

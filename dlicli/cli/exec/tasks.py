@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any, Optional
 
 import typer
 
+from dlicli.cli.bulk import ask as _confirm  # noqa: F401 - resplan imports it from here
+from dlicli.cli.bulk import confirm
+from dlicli.cli.bulk import each as _each
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -71,32 +73,6 @@ def get(
     out.data(batch)
 
 
-def _each(exec_ids: list[str], verb: str, call: Callable[[str], Any], out: Output) -> None:
-    """Call for every id, like `docker stop`: report each failure, go on, and end with the
-    first failure's exit code. Connection and credential failures stop at once."""
-    from dlicli.errors import APIError, DlicliError
-
-    failures: list[tuple[str, DlicliError]] = []
-    for exec_id in exec_ids:
-        try:
-            call(exec_id)
-        except APIError as exc:
-            if len(exec_ids) == 1:
-                raise
-            out.error(f"{exec_id}: {exc.message}")
-            failures.append((exec_id, exc))
-            continue
-        out.info(exec_id)
-    if failures:
-        first = failures[0][1]
-        summary = DlicliError(
-            f"could not {verb} {len(failures)} of {len(exec_ids)} tasks: " + ", ".join(i for i, _ in failures),
-            hint=first.hint,
-        )
-        summary.exit_code = first.exit_code
-        raise summary
-
-
 def stop(
     ctx: typer.Context,
     exec_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The tasks to stop.")],
@@ -128,21 +104,9 @@ def delete(
         _each(exec_ids or [], "delete", client.execs_exec_id_delete, out)
         return
     if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("refusing to ask: stdin is not a terminal; pass --yes",
-                             hint="dlicli exec delete --all --yes")
-        url = st.connection().url
-        if not _confirm(f"Delete ALL your tasks on {url}?"):
-            raise typer.Abort()
+        confirm(f"Delete ALL your tasks on {st.connection().url}?", yes=yes, example="dlicli exec delete --all --yes")
     st.client().execs_delete()
     out.info("deleted all tasks")
-
-
-def _confirm(question: str) -> bool:
-    """Ask on stderr, read a line on stdin (click's prompt leaks a space to stdout)."""
-    sys.stderr.write(f"{question} [y/N]: ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:

@@ -1,0 +1,20 @@
+"""`dlicli hpo` (alias `hypersearch`): hyperparameter search tasks and algorithms (HyperSearch tag)."""
+
+from __future__ import annotations
+
+import typer
+
+from dlicli.cli.hpo import algorithm, start, tasks
+
+app = typer.Typer(help="Hyperparameter search: start, watch and manage HPO tasks; algorithms and plugins.",
+                  no_args_is_help=True)
+
+app.command("start")(start.start)
+app.command("list")(tasks.list_tasks)
+app.command("get")(tasks.get)
+app.command("best")(tasks.best)
+app.command("wait")(tasks.wait)
+app.command("stop")(tasks.stop)
+app.command("restart")(tasks.restart)
+app.command("delete")(tasks.delete)
+app.add_typer(algorithm.app, name="algorithm")

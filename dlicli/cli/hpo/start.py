@@ -1,0 +1,112 @@
+"""`dlicli hpo start SPEC`: check the spec, pack the model as `exec start` does, POST /hypersearch.
+
+Nothing is sent until the spec is valid (every problem listed, by field path) and the model
+is found; the model directory streams as a tar (dlicli.modeldir), never held in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dlicli.cli.hpo.tasks import IntervalOpt, ObjectiveOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt
+from dlicli.cli.state import output, state
+
+
+def start(
+    ctx: typer.Context,
+    spec: Annotated[str, typer.Argument(metavar="SPEC", help="The task as YAML or JSON (startHPO's body); - for stdin.")],
+    model_dir: Annotated[
+        Optional[str], typer.Option("--model-dir", help="Upload this directory as the model (as `exec start` does).",
+                                    metavar="DIR")
+    ] = None,
+    model_file: Annotated[
+        Optional[str], typer.Option("--model-file", help="Upload this single file as the model.", metavar="FILE")
+    ] = None,
+    framework: Annotated[
+        Optional[str], typer.Option("--framework", help="Sets --exec-start in modelSpec.args (builds the args "
+                                    "when the spec has none).", metavar="NAME")
+    ] = None,
+    model_main: Annotated[
+        Optional[str], typer.Option("--model-main", help="The main file inside --model-dir (default: the spec's "
+                                    "--model-main).", metavar="FILE")
+    ] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="The task's name (overrides hpoName).",
+                                                metavar="NAME")] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Show the experiments live until the task ends; exit with its outcome.")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until the task ends; exit with its outcome.")] = False,
+    timeout: TimeoutOpt = None,
+    interval: IntervalOpt = None,
+    direction: ObjectiveOpt = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a hyperparameter search (POST /hypersearch) and print its name.
+
+    SPEC is startHPO's own body: hpoName, modelSpec {args, dataSource}, algoDef {algorithm,
+    objectiveMetric, objective, maxJobNum, maxParalleJob, maxRunTime, algoParams …}, and
+    hyperParams (or experiments, for ExperimentGridSearch). It is checked before anything is
+    sent. The model is --model-dir or --model-file, else what modelSpec.args names
+    (--model-dir, found here or next to the spec). --wait/--follow exit 0 FINISHED,
+    10 FAILED, 11 STOPPED, 8 on --timeout.
+
+    Examples:
+
+      dlicli hpo start examples/hpo/digits-tpe.yaml --model-dir examples/digits-mlp --follow
+
+      dlicli hpo start search.json --framework PyTorch --model-dir ./mnist --model-main train.py --name lr-sweep
+    """
+    from dlicli import hpospec, modeldir
+    from dlicli.errors import UsageError
+    from dlicli.hpospec import model as hpomodel
+
+    out = output(output_format, as_json)
+    if wait and follow:
+        raise UsageError("--wait and --follow cannot be used together", hint="--follow also waits; pick one")
+    if timeout is not None and not (wait or follow):
+        raise UsageError("--timeout needs --wait or --follow")
+    raw = hpospec.load(spec)
+    if isinstance(raw, dict) and name is not None:
+        raw["hpoName"] = name
+    body, warnings = hpospec.validate(raw, spec, args_optional=framework is not None)
+    spec_args = (body.get("modelSpec") or {}).get("args")
+    plan = hpomodel.plan(spec_args, spec, model_dir=model_dir, model_file=model_file, model_main=model_main)
+    with modeldir.prepare_model(plan.main, plan.model_dir, warn=out.warn) as upload:
+        args, notes = hpomodel.model_args(spec_args, framework, upload.main, upload.dir_name)
+        body.setdefault("modelSpec", {})["args"] = args
+        for warning in warnings + notes:
+            out.warn(warning)
+        client = state(ctx).client()
+        response = _submit(client, out, body, upload)
+    _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval,
+            direction=direction)
+
+
+def _submit(client, out, body: dict[str, Any], upload):
+    """POST /hypersearch: `data` = the spec JSON, `file` = the model, a progress bar on a terminal."""
+    from dlicli.cli.submit import with_upload_progress
+
+    return with_upload_progress(out, upload.file_name, upload.size, lambda progress: client.start_hpo(
+        body, upload.file_name, upload.stream, size=upload.size, progress=progress))
+
+
+def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direction) -> None:
+    """Print the created task (its name, or the server's answer), then wait or follow it."""
+    from dlicli.cli.hpo.tasks import finish, wait_for
+    from dlicli.cli.submit import report_created
+
+    name = report_created(out, response, noun="hpo task", list_command="dlicli hpo list", waiting=wait or follow,
+                          fallback=body.get("hpoName"))
+    if name is None:
+        return
+    if not (wait or follow):
+        out.hint(f"follow it with: dlicli hpo wait {name} --follow")
+        return
+    live = follow and out.format == "table"  # with --json, stdout holds the answer: changes go to stderr
+    task = wait_for(state(ctx), out, name, timeout, follow=follow, live=live, direction=direction,
+                    interval=interval)
+    finish(out, name, task)

@@ -1,0 +1,186 @@
+"""HPO tasks as data: final states and outcomes, experiments ranked by metric, the best
+parameters, and the poll loop behind `--wait`/`--follow`. No typer, no rich: callers render.
+
+Direction of "best": `--objective` when given, else the task's objective when the server sends
+it (the local engine adds `objective` and `objectiveMetric`; WMLA's HpoTaskState has neither),
+else what the server's own `best` experiment implies, else minimize.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
+
+if TYPE_CHECKING:
+    from dlicli.client.operations import DlpdClient
+
+OUTCOMES = {"FINISHED": ExitCode.OK, "FAILED": ExitCode.TASK_FAILED, "STOPPED": ExitCode.TASK_KILLED}
+BAD = frozenset({"FAILED", "ERROR", "KILLED", "STOPPED"})
+
+
+def state_of(obj: Any) -> str:
+    return str(obj.get("state") or "").strip().upper() if isinstance(obj, dict) else ""
+
+
+def is_final(task: Any) -> bool:
+    return state_of(task) in OUTCOMES
+
+
+def experiments(task: Any) -> list[dict[str, Any]]:
+    rows = task.get("experiments") if isinstance(task, dict) else None
+    return [e for e in rows or [] if isinstance(e, dict)]
+
+
+def metric(exp: dict[str, Any]) -> float | None:
+    value = exp.get("metricVal")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def _dig(obj: Any, *path: str) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def objective_metric(task: Any) -> str | None:
+    for path in ((), ("algoDef",), ("input", "algoDef")):
+        name = _dig(task, *path, "objectiveMetric")
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def objective(task: Any, override: str | None = None) -> str:
+    """"minimize" or "maximize" for ranking this task's experiments (see the module doc)."""
+    if override:
+        value = override.strip().lower()
+        if value not in ("minimize", "maximize"):
+            raise UsageError(f"--objective must be minimize or maximize, not {override!r}")
+        return value
+    for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
+        value = _dig(task, *path)
+        if isinstance(value, str) and value.strip().lower() in ("minimize", "maximize"):
+            return value.strip().lower()
+    best = metric(task.get("best") or {}) if isinstance(task, dict) else None
+    values = [m for m in map(metric, experiments(task)) if m is not None]
+    if best is not None and values and min(values) != max(values):
+        if best == max(values):
+            return "maximize"
+    return "minimize"
+
+
+def ranked(task: Any, direction: str) -> list[dict[str, Any]]:
+    """Experiments best first: those with a metric (by it), then the rest by id, then the failed."""
+    sign = -1.0 if direction == "maximize" else 1.0
+
+    def key(exp: dict[str, Any]) -> tuple:
+        value, bad = metric(exp), state_of(exp) in BAD
+        group = 2 if bad else (0 if value is not None else 1)
+        ident = exp.get("id") if isinstance(exp.get("id"), int) else 0
+        return group, sign * value if group == 0 else 0.0, ident
+
+    return sorted(experiments(task), key=key)
+
+
+def best(task: Any, direction: str) -> dict[str, Any] | None:
+    """The best FINISHED experiment: the server's `best` when it names one, else the top ranked."""
+    server_best = task.get("best") if isinstance(task, dict) else None
+    if isinstance(server_best, dict) and server_best.get("hyperParams") and metric(server_best) is not None:
+        return server_best
+    for exp in ranked(task, direction):
+        if state_of(exp) == "FINISHED" and metric(exp) is not None:
+            return exp
+    return None
+
+
+def params(exp: dict[str, Any]) -> dict[str, Any]:
+    """An experiment's hyper-parameters as {name: value}, typed by each one's dataType."""
+    from dlicli.hpospec import as_float, as_int
+
+    given = exp.get("hyperParams")
+    if isinstance(given, dict):
+        return dict(given)
+    values: dict[str, Any] = {}
+    for hp in given or []:
+        if not isinstance(hp, dict) or not hp.get("name"):
+            continue
+        raw = hp.get("fixedVal")
+        dtype = str(hp.get("dataType") or "").lower()
+        typed = as_int(raw) if dtype == "int" else as_float(raw) if dtype == "double" else None
+        values[str(hp["name"])] = raw if typed is None or isinstance(raw, bool) else typed
+    return values
+
+
+def param_names(task: Any) -> list[str]:
+    names: list[str] = []
+    for exp in experiments(task):
+        for name in params(exp):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def raise_for_outcome(name: str, task: Any) -> None:
+    """Return when the task FINISHED; TaskOutcome (10 FAILED, 11 STOPPED) otherwise."""
+    state = state_of(task)
+    code = OUTCOMES.get(state, ExitCode.ERROR)
+    if code != ExitCode.OK:
+        raise TaskOutcome(f"hpo task {name} ended {state or 'in no state'}", code,
+                          hint=f"see its experiments: dlicli hpo get {name}")
+
+
+def wait(
+    client: DlpdClient,
+    name: str,
+    *,
+    timeout: float | None,
+    interval: float,
+    on_poll: Callable[[dict[str, Any]], None],
+) -> dict[str, Any]:
+    """Poll GET /hypersearch/{name} until the task is final; on_poll sees every answer."""
+    from dlicli.execwatch import _Clock
+
+    clock = _Clock(timeout, interval)
+    while True:
+        task = client.get_one_hpo(name)
+        task = task if isinstance(task, dict) else {"hpoName": name}
+        on_poll(task)
+        if is_final(task):
+            return task
+        if clock.expired():
+            raise WaitTimeout(f"hpo task {name} still {state_of(task) or 'running'} after {timeout:g}s",
+                              hint=f"wait again with: dlicli hpo wait {name}")
+        clock.sleep()
+
+
+class ChangeLog:
+    """Turns successive polls into lines worth printing: task state/progress and experiment states."""
+
+    def __init__(self, name: str, with_experiments: bool):
+        self.name, self.with_experiments = name, with_experiments
+        self.task: tuple | None = None
+        self.seen: dict[Any, str] = {}
+
+    def lines(self, task: dict[str, Any]) -> list[str]:
+        out = []
+        now = (state_of(task), task.get("progress"))
+        if now != self.task:
+            self.task = now
+            progress = f" ({now[1]})" if now[1] else ""
+            out.append(f"{self.name}: {now[0] or 'no state'}{progress}")
+        if not self.with_experiments:
+            return out
+        label = objective_metric(task) or "metric"
+        for exp in experiments(task):
+            state = state_of(exp)
+            if self.seen.get(exp.get("id")) == state:
+                continue
+            self.seen[exp.get("id")] = state
+            value = metric(exp)
+            shown = f" {label}={value:.6g}" if value is not None and state == "FINISHED" else ""
+            out.append(f"{self.name}: experiment {exp.get('id')} {state or 'no state'}{shown}")
+        return out

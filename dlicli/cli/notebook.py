@@ -1,0 +1,158 @@
+"""`dlicli notebook list|get|kernels|stop|update`: users' notebook services (Notebooks tag)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from dlicli.cli.options import JsonOpt, OutputOpt
+from dlicli.cli.state import output, state
+from dlicli.output import Column, Output
+
+app = typer.Typer(help="Inspect, stop and re-plan users' notebook services.", no_args_is_help=True)
+
+UserArg = Annotated[str, typer.Argument(metavar="USER", help="The notebook service's user name.")]
+SERVICE_FIELDS = ("userName", "podName", "podStatus", "podMessage", "podReason", "resourcePlan",
+                  "resourcePlanPath", "podCreateTime", "podStartTime", "kernels", "cpuUsed", "gpuUsed",
+                  "memoryUsed")
+
+
+def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> None:
+    """The API says one object where servers send a list: a table of either (JSON as sent,
+    `[]` for nothing)."""
+    if out.format != "table":
+        out.data(data if data is not None else [])
+        return
+    rows = [] if data is None else data if isinstance(data, list) else [data]
+    out.data(rows, columns=columns, empty=empty)
+
+
+def _created(out: Output, key: str) -> Column:
+    from dlicli.schedlogs import time_column
+
+    return time_column("CREATED", key, tty=out.stdout_is_tty)
+
+
+def _service_columns(out: Output) -> list[Column]:
+    return [
+        Column("USER", "userName", style="bold"),
+        Column("POD", "podName"),
+        Column("STATUS", "podStatus"),
+        Column("PLAN", "resourcePlan"),
+        Column("KERNELS", "kernels"),
+        Column("CPU", "cpuUsed"),
+        Column("GPU", "gpuUsed"),
+        Column("MEMORY", "memoryUsed"),
+        _created(out, "podCreateTime"),
+    ]
+
+
+def _show_service(out: Output, service: Any) -> None:
+    """One service as a record (the spec's fields first), or a list of them as a table."""
+    if out.format == "table" and isinstance(service, dict):
+        keys = [k for k in SERVICE_FIELDS if k in service] + [k for k in service if k not in SERVICE_FIELDS]
+        out.record(service, columns=[Column(k, k) for k in keys])
+    elif out.format == "table" and isinstance(service, list):
+        out.data(service, columns=_service_columns(out), empty="no notebook service")
+    else:
+        out.data(service)
+
+
+@app.command("list")
+def list_services(
+    ctx: typer.Context,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List every user's running notebook service (GET /notebooks/runningservices)."""
+    out = output(output_format, as_json)
+    services = state(ctx).client().running_services()
+    _show_list(out, services, _service_columns(out), "no notebook services")
+
+
+@app.command("get")
+def get(
+    ctx: typer.Context,
+    user: UserArg,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one user's notebook service (GET /notebooks/{user}/runningservices)."""
+    out = output(output_format, as_json)
+    _show_service(out, state(ctx).client().running_service_by_user_name(user))
+
+
+@app.command("kernels")
+def kernels(
+    ctx: typer.Context,
+    user: UserArg,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the kernels running in a user's notebook service (GET /notebooks/{user}/runningkernels)."""
+    out = output(output_format, as_json)
+    found = state(ctx).client().running_kernels(user)
+    columns = [
+        Column("KERNEL", "kernelName", style="bold"),
+        Column("STATUS", "status"),
+        Column("JOB ID", "jobId"),
+        Column("CPU", "cpuUsed"),
+        Column("GPU", "gpuUsed"),
+        Column("MEMORY", "memoryUsed"),
+        _created(out, "createTime"),
+    ]
+    _show_list(out, found, columns, "no running kernels")
+
+
+@app.command("stop")
+def stop(
+    ctx: typer.Context,
+    user: UserArg,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop a user's notebook service (PUT /notebooks/{user}/stopservice).
+
+    The server answers {result, message}: a result of "error" exits 1 with its message.
+    """
+    from dlicli.errors import DlicliError
+
+    out = output(output_format, as_json)
+    answer = state(ctx).client().stop_service(user)
+    if out.format != "table":
+        out.data(answer)
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if str(result or "").strip().lower() == "error":
+        message = answer.get("message") or "the server gave no reason"
+        raise DlicliError(f"could not stop the notebook service of {user}: {message}",
+                          hint=f"check it with: dlicli notebook get {user}")
+    if out.format == "table":
+        message = answer.get("message") if isinstance(answer, dict) else None
+        out.info(f"stopped the notebook service of {user}" + (f": {message}" if message else ""))
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    user: UserArg,
+    resource_plan: Annotated[
+        str, typer.Option("--resource-plan", help="The resource plan the service moves to.", metavar="PLAN")
+    ],
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a user's notebook service to another resource plan (PUT /notebooks/{user}).
+
+    Sends the spec's NotebookService body {userName, resourcePlan}; prints the updated service.
+    """
+    from dlicli.errors import UsageError
+
+    out = output(output_format, as_json)
+    if not resource_plan.strip():
+        raise UsageError("--resource-plan is empty", hint="give the name of a resource plan: dlicli resplan tree")
+    updated = state(ctx).client().update_service(user, {"userName": user, "resourcePlan": resource_plan})
+    if updated is None:
+        out.info(f"moved the notebook service of {user} to {resource_plan}")
+        return
+    _show_service(out, updated)

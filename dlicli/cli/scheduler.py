@@ -1,0 +1,198 @@
+"""`dlicli scheduler apps|stats|logs`: deep-learning applications and their logs (Scheduler tag)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Optional
+
+import typer
+
+from dlicli.cli.exec.follow import IntervalOpt
+from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt
+from dlicli.cli.state import output, state
+from dlicli.output import Column, Output
+
+app = typer.Typer(help="List scheduler applications and statistics; read their logs.", no_args_is_help=True)
+
+
+def _opt(flag: str, text: str, metavar: str = "TEXT") -> Any:
+    return typer.Option(flag, help=text, metavar=metavar, show_default=False)
+
+
+IdOpt = Annotated[Optional[str], _opt("--id", "Only the application with this ID.", "APPID")]
+NameOpt = Annotated[Optional[str], _opt("--name", "Only applications with this name.", "NAME")]
+StateOpt = Annotated[Optional[str], _opt("--state", "Only applications in this state.", "STATE")]
+StartOpt = Annotated[
+    Optional[int], typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)
+]
+LengthOpt = Annotated[
+    Optional[int], typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)
+]
+
+
+@app.command("apps")
+def apps(
+    ctx: typer.Context,
+    app_id: IdOpt = None,
+    name: NameOpt = None,
+    driver_id: Annotated[Optional[str], _opt("--driver-id", "Only the application of this driver.", "ID")] = None,
+    search: Annotated[Optional[str], _opt("--search", "Free-text search.")] = None,
+    sort: Annotated[
+        Optional[str], _opt("--sort", "Field to sort by; prefix it with - for descending order.", "FIELD")
+    ] = None,
+    order: Annotated[Optional[str], _opt("--order", "Sort order, as the server takes it (asc/desc).", "ORDER")] = None,
+    start: StartOpt = None,
+    length: LengthOpt = None,
+    app_state: StateOpt = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List deep-learning applications (GET /scheduler/applications)."""
+    from dlicli.schedlogs import time_column
+
+    out = output(output_format, as_json)
+    found = state(ctx).client().get_applications(
+        applicationid=app_id, applicationname=name, driverid=driver_id, search=search, sort=sort,
+        order=order, start=start, length=length, state=app_state,
+    )
+    columns = [
+        Column("ID", "applicationid", style="bold"),
+        Column("NAME", "applicationname"),
+        Column("STATE", "state"),
+        Column("USER", "username"),
+        Column("SLOTS", "slots"),
+        Column("CORES", "coresused"),
+        Column("MEM MB", "memused"),
+        time_column("SUBMITTED", "submittedtime", tty=out.stdout_is_tty),
+        Column("DURATION", "apprunduration"),
+        Column("FRAMEWORK", "dltype"),
+    ]
+    out.data(found, columns=columns, empty="no applications")
+
+
+def _ratio(used: str, requested: str):
+    return lambda row: f"{_num(row.get(used))}/{_num(row.get(requested))}"
+
+
+def _num(value: Any) -> str:
+    from dlicli.output import format_cell
+
+    return "-" if value is None else format_cell(value)
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    app_id: IdOpt = None,
+    name: NameOpt = None,
+    consumer: Annotated[Optional[str], _opt("--consumer", "Only applications of this consumer.", "CONSUMER")] = None,
+    start: StartOpt = None,
+    length: LengthOpt = None,
+    app_state: StateOpt = None,
+    output_format: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-user CPU/GPU use and job counts (GET /scheduler/applicationStatistic)."""
+    out = output(output_format, as_json)
+    found = state(ctx).client().get_application_statistic(
+        applicationid=app_id, applicationname=name, consumer=consumer, start=start, length=length, state=app_state,
+    )
+    columns = [
+        Column("USER", "username", style="bold"),
+        Column("CPU USED/REQ", _ratio("cpuUsed", "cpuReq")),
+        Column("GPU USED/REQ", _ratio("gpuUsed", "gpuReq")),
+        Column("PENDING", "jobPending"),
+        Column("RUNNING", "jobRunning"),
+    ]
+    out.data(found, columns=columns, empty="no statistics")
+
+
+@app.command("logs")
+def logs(
+    ctx: typer.Context,
+    appid: Annotated[str, typer.Argument(metavar="APPID", help="The application's ID.")],
+    executor: Annotated[
+        Optional[str], _opt("--executor", "An executor's log instead of the driver's.", "EID")
+    ] = None,
+    log_type: Annotated[
+        str, typer.Option("--type", help="Which log: stdout, stderr or launcherlog.", metavar="TYPE")
+    ] = "stdout",
+    last: Annotated[
+        Optional[int], typer.Option("--last", help="Only the last N lines (the server's default is 10).",
+                                    metavar="N", show_default=False)
+    ] = None,
+    download: Annotated[bool, typer.Option("--download", help="Save the whole log file instead.")] = False,
+    out_file: OutFileOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="With --download: overwrite an existing file.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the application ends.")
+    ] = False,
+    interval: IntervalOpt = None,
+) -> None:
+    """Print an application's driver or executor log; or --download the whole file.
+
+    --download saves to -O FILE (a directory: the server's name inside it; - for stdout), else the
+    server's file name, else APPID[-EID]-TYPE.log; the file appears only when complete.
+
+    --follow polls the last 10000 lines (or --last N, if more) and prints only the lines past the
+    overlap with the previous poll, until the application's state is final. If more lines than
+    that arrive between two polls some are skipped (a warning says so); a log whose last lines
+    repeat can hide a repeated line. Exit: 0 FINISHED, 10 FAILED/ERROR, 11 KILLED/STOPPED.
+    """
+    from dlicli import execwatch, schedlogs
+    from dlicli.errors import UsageError
+
+    out = Output()
+    source = schedlogs.LogSource(appid, schedlogs.check_log_type(log_type), executor)
+    if last is not None and last <= 0:
+        raise UsageError(f"--last must be a positive number of lines, not {last}", hint="for example --last 100")
+    if download and (follow or last is not None):
+        raise UsageError("--download saves the whole file: it takes neither --follow nor --last")
+    if not download and (out_file is not None or force):
+        raise UsageError("-O/--output-file and --force go with --download",
+                         hint=f"dlicli scheduler logs {appid} --download -O FILE")
+    if download:
+        _download(ctx, out, source, out_file, force)
+        return
+    if not follow:
+        out.write(source.lines(state(ctx).client(), last))
+        return
+    every = execwatch.poll_interval(interval)
+    _follow(ctx, out, source, last, every)
+
+
+def _follow(ctx: typer.Context, out: Output, source: Any, last: int | None, every: float) -> None:
+    from dlicli import execwatch, schedlogs
+    from dlicli.cli.exec.follow import _detachable
+    from dlicli.errors import TaskOutcome
+
+    flags = (f" --executor {source.executor}" if source.executor else "") + f" --type {source.log_type}"
+    final = _detachable(
+        f"the application runs on; reattach with: dlicli scheduler logs {source.appid}{flags} --follow",
+        lambda: schedlogs.follow(state(ctx).client(), source, out.write, interval=every, last=last,
+                                 notice=out.warn),
+    )
+    if final is None:
+        out.warn(f"the scheduler no longer lists application {source.appid}; stopped following")
+        return
+    out.info(f"{source.appid}: {final}")
+    code = execwatch.exit_code_for_states([final])
+    if code:
+        raise TaskOutcome(f"application {source.appid} ended {final}", code,
+                          hint=f"see its error log: dlicli scheduler logs {source.appid} --type stderr")
+
+
+def _download(ctx: typer.Context, out: Output, source: Any, out_file: str | None, force: bool) -> None:
+    from dlicli import execwatch
+
+    if out_file and out_file != "-" and not os.path.isdir(out_file):
+        execwatch.check_destination(out_file, force)
+    with source.download(state(ctx).client()) as response:
+        chunks = response.iter_bytes()
+        if out_file == "-":
+            execwatch.copy_stream(chunks, out.stdout.buffer)
+            return
+        disposition = response.headers.get("content-disposition")
+        path = execwatch.result_target(source.appid, out_file, disposition, default=source.default_name())
+        size = execwatch.save_stream(chunks, path, force=force)
+    out.info(f"saved {path} ({size} bytes)")

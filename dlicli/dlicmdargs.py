@@ -1,0 +1,385 @@
+"""IBM dlicmd.py's syntax (flags as commands) translated into dlicli argv, typer-free.
+
+`translate(args)` parses what a dlicmd.py script passed (`--exec-get-all --rest-host h -o json`)
+and returns the native dlicli command(s) to run, plus the connection the flags named. The
+`dlicli dlicmd` command runs them in-process, so output and exit codes are the native ones.
+
+Faithful to dlicmd.py where it matters to scripts: the command may sit anywhere (dlicmd wanted it
+first); `--opt value` and `--opt=value`; `--exec-start` passes options it does not know, and
+everything after `--`, on to the model. Fixed on purpose: every `--data-source` is kept, queries
+are URL-encoded, JSON is clean, no secret is read from argv except `--jwt-token` (warned about).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote
+
+from dlicli.errors import UsageError
+
+DOC = "docs/migrating-from-dlicmd.md"
+
+# dlicmd command → how many values it takes: 0, 1 or "+" (one or more).
+COMMANDS: dict[str, int | str] = {
+    "--logon": 0, "--dl-frameworks": 0, "--exec-start": 1, "--exec-get": 1, "--exec-get-all": 0,
+    "--exec-stop": 1, "--exec-delete": 1, "--exec-delete-all": 0, "--exec-deploy": 1,
+    "--exec-trainlogs": 1, "--exec-trainoutlogs": 1, "--exec-trainerrlogs": 1, "--exec-trainresult": 1,
+    "--exec-outlogs": 1, "--exec-errlogs": 1, "--exec-launcherlogs": 1,
+    "--hpo-start": 1, "--hpo-get": 1, "--hpo-get-all": 0, "--hpo-stop": "+", "--hpo-restart": 1,
+    "--hpo-delete": "+", "--hpo-delete-all": 0, "--hpo-algorithm-get-all": 0, "--hpo-algorithm-get": 1,
+    "--hpo-algorithm-delete": 1, "--rp-get-all": 0, "--rp-get": 1, "--rp-delete": 1,
+}
+
+# Options that take a value; the alias spellings dlicmd accepted map to one name.
+CONNECTION = {"--rest-host": "--rest-host", "--master-host": "--rest-host", "--rest-port": "--rest-port",
+              "--dli-rest-port": "--rest-port", "--rest-protocol": "--rest-protocol", "--jwt-token": "--jwt-token",
+              "--username": "--username", "--query-args": "--query-args", "--debug-level": "--debug-level",
+              "-o": "-o", "--output": "-o"}
+SUBMIT = {"--model-main": "--model-main", "--model-dir": "--model-dir", "--data-source": "--data-source",
+          "--cs-datastore-meta": "--cs-datastore-meta", "--numWorker": "--num-worker",
+          "--workerDeviceNum": "--worker-device-num", "--appName": "--app-name",
+          "--conda-env-name": "--conda-env-name"}
+DEPLOY = ("--name", "--runtime", "--kernel", "--weight", "--tag", "--attributes", "--envs")
+FLAGS = ("--http", "--debug", "--password-stdin")  # dlicli's additions that take no value
+
+# dlicmd's other submit options: dlicli has no flag for them, so (like dlicmd) they go to the
+# server verbatim inside the `args` query, after the options dlicli knows.
+SUBMIT_PASSTHROUGH = frozenset(
+    "--workerDeviceType --workerMemory --workerCPULimit --workerGPULimit --workerMemoryLimit --numPs --numDriver "
+    "--driverDeviceType --driverDeviceNum --driverMemory --driverCPULimit --driverGPULimit --driverMemoryLimit "
+    "--sc-runasuser --sc-runasgroup --sc-fsgroup --cs-rmq-meta --cs-url-meta --cs-url-bearer --msd-env --msd-attr "
+    "--msd-label --msd-image-name --msd-image-pull-secret --msd-image-pull-policy --msd-priority "
+    "--msd-task0-node-selector --msd-task12n-node-selector --msd-pending-timeout --lsf-gpu-syntax "
+    "--msd-podaffinity-rule --msd-podaffinity-topology-key --msd-pack-id --consumer --submit-user --conda-home "
+    "--ig".split()
+)
+SECRET_PASSTHROUGH = frozenset({"--cs-url-bearer"})
+
+# dlicmd options dlicli does not take, with what to use instead (None: nothing in the API).
+NOT_SUPPORTED: dict[str, str | None] = {
+    "--password": "dlicli prompts for it; or pipe it with `dlicli login --username U --password-stdin`",
+    "--logoff": "dlicli logout",
+    "--status": "dlicli status",
+    "--app-get-all": "dlicli scheduler apps --state RUNNING",
+    "--app-history-get-all": "dlicli scheduler apps --state FINISHED",
+    "--app-get": "dlicli scheduler apps --id APPID",
+    "--app-outlogs": "dlicli scheduler logs APPID",
+    "--app-errlogs": "dlicli scheduler logs APPID --type stderr",
+    "--app-launcherlogs": "dlicli scheduler logs APPID --type launcherlog",
+    "--app-wait": "dlicli scheduler logs APPID --follow",
+    "--app-analyze": "dlicli scheduler stats",
+    "--app-stop": None, "--app-stop-all": None, "--pj-get-all": None, "--k8s-obj-get-all": None,
+    "--k8s-obj-get": None,
+    "--conda-env-yaml": None, "--conda-package": None,
+    "--pbmodel-name": None, "--pbmodel-cmd": None, "--user-cmd": None,
+    "--app-search-start": "dlicli scheduler apps --start N",
+    "--app-search-length": "dlicli scheduler apps --length N",
+}
+
+DATA_COMMANDS = frozenset({"--dl-frameworks", "--exec-start", "--exec-get", "--exec-get-all", "--exec-deploy",
+                           "--hpo-start", "--hpo-get", "--hpo-get-all", "--hpo-algorithm-get-all",
+                           "--hpo-algorithm-get", "--rp-get-all", "--rp-get"})
+APP_LOG_TYPES = {"--exec-outlogs": "stdout", "--exec-errlogs": "stderr", "--exec-launcherlogs": "launcherlog"}
+
+
+@dataclass
+class Translation:
+    """What to run: `steps` (dlicli argvs without root options), or for the application-log
+    commands `app_logs` = (exec id, log type), resolved by looking the task up first."""
+
+    command: str
+    steps: list[list[str]] = field(default_factory=list)
+    url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    debug: bool = False
+    app_logs: tuple[str, str] | None = None
+    secrets: list[str] = field(default_factory=list, repr=False)
+
+    def shown(self, argv: list[str]) -> str:
+        """An argv for --debug, with pass-through secrets (--cs-url-bearer) masked."""
+        text = shlex.join(argv)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+@dataclass
+class _Parsed:
+    command: str | None = None
+    values: list[str] = field(default_factory=list)
+    opts: dict[str, list[str]] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+    extra: list[str] = field(default_factory=list)  # unknown tokens, in order
+    after: list[str] | None = None  # what followed `--`
+
+    def one(self, name: str) -> str | None:
+        values = self.opts.get(name)
+        return values[-1] if values else None
+
+
+def _unknown(name: str) -> UsageError:
+    if name in NOT_SUPPORTED:
+        instead = NOT_SUPPORTED[name]
+        return UsageError(f"dlicmd option {name} is not supported by dlicli dlicmd",
+                          hint=f"use: {instead}" if instead else f"it has no dlicli equivalent; see {DOC}")
+    return UsageError(f"unknown dlicmd option {name}", hint=f"see `dlicli dlicmd --help` and {DOC}")
+
+
+def _parse(args: list[str]) -> _Parsed:
+    p = _Parsed()
+    tokens = list(args)
+    if "--" in tokens:
+        cut = tokens.index("--")
+        tokens, p.after = tokens[:cut], tokens[cut + 1:]
+    named = {t.partition("=")[0] for t in tokens}
+    deploy = DEPLOY if "--exec-deploy" in named else ()  # else `--name x` may well be a model's option
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        name, eq, inline = token.partition("=") if token.startswith("--") else (token, "", "")
+        i += 1
+
+        def value() -> str:
+            nonlocal i
+            if eq:
+                return inline
+            if i >= len(tokens):
+                raise UsageError(f"{name} needs a value", hint=f"see {DOC}")
+            i += 1
+            return tokens[i - 1]
+
+        if name in COMMANDS:
+            if p.command is not None:
+                raise UsageError(f"two dlicmd commands: {p.command} and {name}", hint="give one command per run")
+            p.command = name
+            nargs = COMMANDS[name]
+            if nargs == 0:
+                if eq:
+                    raise UsageError(f"{name} takes no value")
+                continue
+            p.values.append(value())
+            while nargs == "+" and not eq and i < len(tokens) and not tokens[i].startswith("-"):
+                p.values.append(tokens[i])
+                i += 1
+        elif name in CONNECTION or name in SUBMIT or name in deploy:
+            key = CONNECTION.get(name) or SUBMIT.get(name) or name
+            p.opts.setdefault(key, []).append(value())
+        elif name in FLAGS:
+            p.flags.add(name)
+        elif name in SUBMIT_PASSTHROUGH:
+            p.extra += [name, value()] if not eq else [token]
+            p.opts.setdefault("passthrough", []).append(name)
+        elif name in NOT_SUPPORTED:
+            raise _unknown(name)
+        else:
+            p.extra.append(token)
+    return p
+
+
+def _url(p: _Parsed) -> str | None:
+    host, port = p.one("--rest-host"), p.one("--rest-port")
+    protocol = (p.one("--rest-protocol") or ("http" if "--http" in p.flags else "https")).lower()
+    if protocol not in ("http", "https"):
+        raise UsageError(f"--rest-protocol must be http or https, not {protocol!r}")
+    if host is None:
+        if port is not None or "--rest-protocol" in p.opts or "--http" in p.flags:
+            raise UsageError("--rest-port and --rest-protocol/--http need --rest-host",
+                             hint="dlicli dlicmd ... --rest-host wmla.example.com --rest-port 9243")
+        return None
+    host = host.strip()
+    if not host or "/" in host:
+        raise UsageError(f"--rest-host is a host name, not {host!r}", hint="for example --rest-host wmla.example.com")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    if port is None or port.strip() == "-1":  # dlicmd: -1 means no port (an OpenShift route)
+        return f"{protocol}://{host}"
+    if not port.strip().isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--rest-port must be a port number (or -1 for none), not {port!r}")
+    return f"{protocol}://{host}:{int(port)}"
+
+
+def _format_flags(p: _Parsed) -> list[str]:
+    """dlicmd printed JSON by default and with -o json; -o table|yaml are dlicli's own."""
+    fmt = (p.one("-o") or "json").strip().lower()
+    if fmt == "json":
+        return ["--json"]
+    if fmt in ("table", "yaml"):
+        return ["-o", fmt]
+    hint = "dlicli prints json (the default here), table or yaml"
+    if fmt.startswith("custom-columns"):
+        hint += "; pick columns from the JSON with jq"
+    raise UsageError(f"unsupported output format {fmt!r}", hint=hint)
+
+
+def _pairs(text: str, option: str, flag: str) -> list[str]:
+    """dlicmd's `k=v,k=v` as dlicli's repeated `FLAG k=v`."""
+    out: list[str] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" not in item or item.startswith("="):
+            raise UsageError(f"{option} wants k=v,k=v, not {text!r}", hint=f"for example {option} a=1,b=2")
+        out += [flag, item]
+    return out
+
+
+def _query(text: str) -> list[str]:
+    """--query-args 'a=1&b=2' (dlicmd glued it in raw) as `api` fields, decoded once."""
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise UsageError(f"--query-args is not k=v&k=v: {text!r}",
+                         hint='for example --query-args "limit=10&state=FINISHED"') from None
+    return [arg for key, val in pairs for arg in ("-f", f"{key}={val}")]
+
+
+def _exec_start(p: _Parsed, framework: str) -> list[str]:
+    if "--model-main" not in p.opts:
+        raise UsageError("--exec-start needs --model-main",
+                         hint="dlicli dlicmd --exec-start PyTorch --model-dir DIR --model-main main.py")
+    argv = ["exec", "start", "--framework", framework]
+    for name in SUBMIT.values():
+        values = p.opts.get(name, [])
+        for val in values if name == "--data-source" else values[-1:]:  # dlicmd kept one data source
+            argv += [name, val]
+    argv += _format_flags(p)
+    model_args = p.extra + (p.after or [])
+    return argv + (["--", *model_args] if model_args else [])
+
+
+def _exec_deploy(p: _Parsed, exec_id: str) -> list[str]:
+    for needed in ("--name", "--kernel"):
+        if needed not in p.opts:
+            raise UsageError(f"--exec-deploy needs {needed}", hint="--exec-deploy ID --name MODEL --kernel kernel.py")
+    argv = ["exec", "deploy", exec_id]
+    for name in ("--name", "--kernel", "--runtime", "--weight", "--tag"):
+        if name in p.opts:
+            argv += [name, p.one(name) or ""]
+    if "--attributes" in p.opts:
+        argv += _pairs(p.one("--attributes") or "", "--attributes", "--attr")
+    if "--envs" in p.opts:
+        argv += _pairs(p.one("--envs") or "", "--envs", "--env")
+    return argv + _format_flags(p)
+
+
+def _steps(p: _Parsed) -> list[list[str]]:
+    cmd, vals = p.command or "", p.values
+    one = vals[0] if vals else ""
+    fmt = _format_flags(p) if cmd in DATA_COMMANDS else []
+    query = _query(p.one("--query-args") or "") if "--query-args" in p.opts else None
+    if cmd == "--logon":
+        user = p.one("--username")
+        stdin = ["--password-stdin"] if "--password-stdin" in p.flags else []
+        return [["login", "--console-logon", *(["--username", user] if user else []), *stdin]]
+    if cmd == "--exec-start":
+        return [_exec_start(p, one)]
+    if cmd == "--exec-deploy":
+        return [_exec_deploy(p, one)]
+    if cmd == "--exec-get-all" and query is not None:
+        return [["api", "GET", "/execs", *query, *fmt]]
+    if cmd == "--hpo-get-all" and query is not None:
+        return [["api", "GET", "/hypersearch", *query, *fmt]]
+    if cmd == "--exec-trainlogs":  # both streams: no `exec logs` flag asks for logType=outerrlog
+        return [["api", "GET", f"/execs/{quote(one, safe='')}/log", "-f", "logType=outerrlog"]]
+    simple: dict[str, list[str]] = {
+        "--dl-frameworks": ["exec", "frameworks"],
+        "--exec-get": ["exec", "get", one],
+        "--exec-get-all": ["exec", "list"],
+        "--exec-stop": ["exec", "stop", one],
+        "--exec-delete": ["exec", "delete", one],
+        "--exec-delete-all": ["exec", "delete", "--all", "--yes"],
+        "--exec-trainoutlogs": ["exec", "logs", one],
+        "--exec-trainerrlogs": ["exec", "logs", one, "--stderr"],
+        "--exec-trainresult": ["exec", "result", one],
+        "--hpo-start": ["hpo", "start", one, *(["--model-dir", p.one("--model-dir") or ""]
+                                                if "--model-dir" in p.opts else [])],
+        "--hpo-get": ["hpo", "get", one],
+        "--hpo-get-all": ["hpo", "list"],
+        "--hpo-stop": ["hpo", "stop", *vals],
+        "--hpo-restart": ["hpo", "restart", one],
+        "--hpo-delete": ["hpo", "delete", *vals],
+        "--hpo-delete-all": ["hpo", "delete", "--all", "--yes"],
+        "--hpo-algorithm-get-all": ["hpo", "algorithm", "list"],
+        "--hpo-algorithm-get": ["hpo", "algorithm", "get", one],
+        "--hpo-algorithm-delete": ["hpo", "algorithm", "delete", one],
+        "--rp-get-all": ["resplan", "tree"],
+        "--rp-get": ["resplan", "get", one],
+        "--rp-delete": ["resplan", "delete", one, "--yes"],
+    }
+    return [simple[cmd] + fmt]
+
+
+# Which options each command may take besides the connection ones (a stray one is an error).
+_ALLOWED: dict[str, frozenset[str]] = {
+    "--exec-start": frozenset(SUBMIT.values()) | {"-o", "passthrough"},
+    "--exec-deploy": frozenset(DEPLOY) | {"-o"},
+    "--hpo-start": frozenset({"--model-dir", "-o"}),
+    "--logon": frozenset({"--username"}),
+    "--exec-get-all": frozenset({"--query-args", "-o"}),
+    "--hpo-get-all": frozenset({"--query-args", "-o"}),
+}
+_COMMON = frozenset({"--rest-host", "--rest-port", "--rest-protocol", "--jwt-token", "--debug-level", "-o"})
+
+
+def _check(p: _Parsed) -> None:
+    cmd = p.command
+    if cmd is None:
+        stray = next((t for t in p.extra if t.startswith("-")), None)
+        if stray is not None:
+            raise _unknown(stray.partition("=")[0])
+        raise UsageError("no dlicmd command given", hint="for example: dlicli dlicmd --exec-get-all; see " + DOC)
+    allowed = _ALLOWED.get(cmd, frozenset({"-o"} if cmd in DATA_COMMANDS else ()))
+    for name in p.opts:
+        if name not in allowed and name not in _COMMON:
+            shown = "a dlicmd submit option" if name == "passthrough" else name
+            raise UsageError(f"{shown} does not go with {cmd}", hint=f"see {DOC}")
+    if cmd != "--exec-start":
+        if p.extra:
+            raise _unknown(p.extra[0].partition("=")[0]) if p.extra[0].startswith("-") else UsageError(
+                f"unexpected argument {p.extra[0]!r} after {cmd}", hint=f"see {DOC}")
+        if p.after:
+            raise UsageError(f"{cmd} takes no arguments after --")
+    if "--password-stdin" in p.flags and cmd != "--logon":
+        raise UsageError(f"--password-stdin does not go with {cmd}", hint="it is for --logon")
+    if cmd == "--hpo-start" and "--model-dir" not in p.opts:
+        raise UsageError("--hpo-start needs --model-dir", hint="--hpo-start spec.json --model-dir DIR")
+    for value in p.values:
+        if not value.strip():
+            raise UsageError(f"{cmd} needs a non-empty value")
+    level = (p.one("--debug-level") or "info").lower()
+    if level not in ("debug", "info", "warn", "error"):
+        raise UsageError(f"--debug-level must be debug, info, warn or error, not {level!r}")
+
+
+def translate(args: list[str]) -> Translation:
+    """dlicmd.py's argv → the dlicli command(s) to run. Raises UsageError before any request."""
+    p = _parse(args)
+    _check(p)
+    t = Translation(command=p.command or "", url=_url(p), token=p.one("--jwt-token"))
+    if t.token is not None and not t.token.strip():
+        raise UsageError("--jwt-token is empty")
+    t.debug = "--debug" in p.flags or (p.one("--debug-level") or "").lower() == "debug"
+    extra = p.extra
+    t.secrets = [extra[i + 1] for i, tok in enumerate(extra[:-1]) if tok in SECRET_PASSTHROUGH]
+    t.secrets += [tok.partition("=")[2] for tok in extra if tok.partition("=")[0] in SECRET_PASSTHROUGH]
+    if t.command in APP_LOG_TYPES:
+        t.app_logs = (p.values[0], APP_LOG_TYPES[t.command])
+        return t
+    t.steps = _steps(p)
+    return t
+
+
+def app_log_steps(appid: str, log_type: str, app: dict | None) -> list[tuple[str, list[str]]]:
+    """(header, argv) per log dlicmd printed for an application: the driver's when it has
+    `task0` (or the listing says nothing of its tasks), then one per `task12n` executor."""
+    base = ["scheduler", "logs", appid]
+    app = app or {}
+    executors = app.get("task12n") if isinstance(app.get("task12n"), list) else []
+    steps = []
+    if app.get("task0") or "task12n" not in app:
+        steps.append((f"driver {log_type}", [*base, "--type", log_type]))
+    for n in range(1, len(executors) + 1):
+        steps.append((f"executor {n} {log_type}", [*base, "--executor", str(n), "--type", log_type]))
+    return steps

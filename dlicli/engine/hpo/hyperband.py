@@ -1,0 +1,122 @@
+"""Hyperband (Li et al., 2018), synchronous: brackets one after another, each a successive halving.
+
+R = ResourceValue, eta = `eta`/`hyperbandEta` (default 3), s_max = floor(log_eta R). Bracket
+s = s_max..0 starts n = ceil((s_max+1)/(s+1)·eta^s) random configs at r = R·eta^-s; rung i runs
+n_i configs at r_i = R·eta^(i-s) and the best floor(n_i/eta) go on to rung i+1 (failed ones rank
+last). Each suggestion carries the rung's resource under ResourceName (an int), so config.json
+has it. While a rung is still running search() returns [] but is_done() stays False.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from dlicli.engine.hpo.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
+
+
+def s_max_for(R: int, eta: float) -> int:
+    s = 0
+    while eta ** (s + 1) <= R * (1 + 1e-9):
+        s += 1
+    return s
+
+
+def bracket_table(R: int, eta: float) -> list[list[tuple[int, int]]]:
+    """Per bracket (s = s_max..0) its rungs as (configs, resource)."""
+    s_max = s_max_for(R, eta)
+    table = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s - 1e-9)
+        rungs = []
+        for i in range(s + 1):
+            rungs.append((n, max(1, int(round(R * eta ** (i - s))))))
+            n = int(math.floor(n / eta + 1e-9))
+            if n == 0:
+                break
+        table.append(rungs)
+    return table
+
+
+class HyperbandSearch(BuiltinOptimizer):
+    def __init__(self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):
+        self.resource_name = str(kwarg(kwargs, "ResourceName", ""))
+        if not self.resource_name:
+            raise OptimizerError("algoParams ResourceName: required for Hyperband")
+        self.exclude = (self.resource_name,)
+        super().__init__(name, hyper_parameters, **kwargs)
+        if kwarg(kwargs, "ResourceValue") is None:
+            raise OptimizerError("algoParams ResourceValue: required for Hyperband")
+        self.R = self.int_param("ResourceValue", 0, minimum=1)
+        eta = kwarg(kwargs, "eta", kwarg(kwargs, "hyperbandEta", 3))
+        try:
+            self.eta = float(eta)
+        except (TypeError, ValueError):
+            raise OptimizerError(f"algoParams eta: not a number: {eta!r}") from None
+        if self.eta <= 1:
+            raise OptimizerError("algoParams eta: must be greater than 1")
+        self.table = bracket_table(self.R, self.eta)
+        self.rng = np.random.default_rng(self.seed)
+        self.bracket, self.rung = 0, 0
+        self.members: list[dict[str, Any]] = []  # current rung: values, status, loss
+        self._start_rung([self.space.sample(self.rng) for _ in range(self.table[0][0][0])])
+
+    @property
+    def resource(self) -> int:
+        return self.table[self.bracket][self.rung][1]
+
+    def _start_rung(self, configs: list[dict[str, Any]]) -> None:
+        self.members = [{"values": c, "status": "todo", "loss": None} for c in configs]
+
+    def _finished(self) -> bool:
+        return self.bracket >= len(self.table) or super()._finished()
+
+    def _observe(self, result: dict[str, Any], values: dict[str, Any], suggestion: dict | None) -> None:
+        if self.bracket >= len(self.table):
+            return
+        want = suggestion or values
+        if int(float(want.get(self.resource_name, -1))) != self.resource:
+            return
+        for m in self.members:
+            if m["status"] == "running" and same_values(m["values"], want):
+                m.update(status="done", loss=self.loss(result))
+                break
+        self._advance()
+
+    def _advance(self) -> None:
+        """Promote the top 1/eta once every member of the rung is done; next bracket at the end."""
+        while self.bracket < len(self.table) and all(m["status"] == "done" for m in self.members):
+            rungs = self.table[self.bracket]
+            if self.rung + 1 < len(rungs):
+                keep = rungs[self.rung + 1][0]
+                ranked = sorted(range(len(self.members)), key=lambda i: (
+                    self.members[i]["loss"] is None, self.members[i]["loss"] or 0.0, i))
+                self.rung += 1
+                self._start_rung([self.members[i]["values"] for i in ranked[:keep]])
+            else:
+                self.bracket, self.rung = self.bracket + 1, 0
+                if self.bracket < len(self.table):
+                    n = self.table[self.bracket][0][0]
+                    self._start_rung([self.space.sample(self.rng) for _ in range(n)])
+
+    def _suggest(self, n: int) -> list[dict[str, Any]]:
+        out = []
+        for m in self.members:
+            if len(out) == n:
+                break
+            if m["status"] == "todo":
+                m["status"] = "running"
+                out.append({**m["values"], self.resource_name: self.resource})
+        return out
+
+    def _state(self) -> Any:
+        return {"rng": self.rng.bit_generator.state, "bracket": self.bracket, "rung": self.rung,
+                "members": [dict(m) for m in self.members]}
+
+    def _load(self, state: Any) -> None:
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = state["rng"]
+        self.bracket, self.rung = state["bracket"], state["rung"]
+        self.members = [dict(m) for m in state["members"]]

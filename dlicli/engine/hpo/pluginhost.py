@@ -1,0 +1,242 @@
+"""A WMLA plugin in its own process: `python -m dlicli.engine.hpo.pluginhost` speaks JSON lines.
+
+Requests on the child's stdin, one per line, each answered by one line on its stdout:
+  {"op": "init", "plugin_dir", "name", "hyper_parameters", "kwargs"}  → {"ok": true}
+  {"op": "search", "number_samples", "last_exp_results"}              → {"ok": true, "result": [...]}
+  {"op": "get_state"}                        → {"ok": true, "state": base64 of pickle.dumps(state)}
+  {"op": "set_state", "state": base64}       → {"ok": true}
+A plugin exception answers {"ok": false, "error": "ValueError: …", "traceback": "…"}. The plugin's
+own prints and its `plugins.core.logger` go to stderr (the log), never into the protocol.
+
+PluginHost is the parent side and has the algorithm contract itself, so the engine drives a
+plugin like a built-in; its state is the opaque base64 text (never unpickled in the engine).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from dlicli.engine.hpo.base import OptimizerError
+
+
+class PluginError(OptimizerError):
+    """A plugin failed; `traceback` holds the plugin's traceback text (or its stderr tail)."""
+
+    def __init__(self, message: str, traceback_text: str = ""):
+        super().__init__(message)
+        self.traceback = traceback_text
+
+
+# -- child ----------------------------------------------------------------------------------------
+def _jsonable(obj: Any) -> Any:
+    """numpy scalars and arrays (and other objects with item/tolist) as plain JSON."""
+    for attr in ("item", "tolist"):
+        if hasattr(obj, attr):
+            try:
+                return getattr(obj, attr)()
+            except (TypeError, ValueError):
+                pass
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def _handle(optimizer: Any, req: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    op = req.get("op")
+    if op == "init":
+        from dlicli.engine.hpo.plugin import load_plugin_class
+
+        cls = load_plugin_class(req["plugin_dir"])
+        return cls(req["name"], req["hyper_parameters"], **req.get("kwargs", {})), {}
+    if optimizer is None:
+        raise OptimizerError(f"{op}: the plugin is not initialised")
+    if op == "search":
+        result = optimizer.search(req["number_samples"], req["last_exp_results"])
+        if result is None:
+            result = []
+        if not isinstance(result, (list, tuple)) or not all(isinstance(s, dict) for s in result):
+            raise OptimizerError(f"search() must return a list of dicts, not {type(result).__name__}")
+        return optimizer, {"result": list(result)}
+    if op == "get_state":
+        return optimizer, {"state": base64.b64encode(pickle.dumps(optimizer.get_state())).decode("ascii")}
+    if op == "set_state":
+        optimizer.set_state(pickle.loads(base64.b64decode(req["state"])))
+        return optimizer, {}
+    raise OptimizerError(f"unknown op {op!r}")
+
+
+def main() -> int:
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever the plugin prints (Python or C level) goes to the log
+    sys.stdout = sys.stderr
+    optimizer = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            optimizer, reply = _handle(optimizer, json.loads(line))
+            reply = {"ok": True, **reply}
+            text = json.dumps(reply, default=_jsonable)
+        except Exception as e:  # noqa: BLE001 - every plugin failure goes back to the engine
+            text = json.dumps({"ok": False, "error": f"{type(e).__name__}: {e}",
+                               "traceback": traceback.format_exc()})
+        proto.write(text + "\n")
+        proto.flush()
+    return 0
+
+
+# -- parent ---------------------------------------------------------------------------------------
+def plugin_python(conda_home: str | None = None, conda_env: str | None = None) -> str:
+    """The Python for a plugin: condaHome[/envs/condaEnv]/bin/python (condaEnv may be a path)."""
+    if not conda_home and not conda_env:
+        return sys.executable
+    if conda_env and os.path.isabs(conda_env):
+        env = Path(conda_env)
+    elif conda_env:
+        env = Path(conda_home or "") / "envs" / conda_env
+    else:
+        env = Path(conda_home)
+    for cand in (env / "bin" / "python", env / "python.exe"):
+        if cand.is_file():
+            return str(cand)
+    raise OptimizerError(f"no python in the conda environment {env}")
+
+
+class PluginHost:
+    """One plugin process with the algorithm contract: search / is_done / get_state / set_state.
+
+    log_path: where the plugin's stderr goes ("-" = this process's stderr; default a temp file
+    whose tail is quoted when the process dies). kwargs are the algoParams etc., sent as strings.
+    """
+
+    def __init__(self, plugin_dir: str | Path, name: str, hyper_parameters: list[dict[str, Any]], *,
+                 conda_home: str | None = None, conda_env: str | None = None, log_path: str | Path | None = None,
+                 log_level: str | None = None, timeout: float = 600.0, **kwargs: Any):
+        from dlicli.engine.hpo.plugin import find_optimizer
+        from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
+
+        self.name, self.timeout, self.done = name, timeout, False
+        try:
+            find_optimizer(plugin_dir)
+        except OptimizerError as e:
+            raise PluginError(f"plugin {name}: {e}") from None
+        try:
+            hps = canonical_hyper_parameters(hyper_parameters)
+        except SpaceError as e:
+            raise OptimizerError(str(e)) from None
+        python = plugin_python(conda_home, conda_env)
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        if log_level:
+            env["DLICLI_HPO_PLUGIN_LOG_LEVEL"] = str(log_level)
+        self._root = None
+        if os.path.abspath(python) != os.path.abspath(sys.executable):
+            self._root = tempfile.mkdtemp(prefix="dlicli-plugin-")  # only dlicli on that Python's path
+            os.symlink(Path(__file__).resolve().parents[2], Path(self._root) / "dlicli")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self._root, env.get("PYTHONPATH")]))
+        self._own_log = log_path is None
+        if log_path == "-":
+            self._log_path, err = None, None
+        else:
+            if log_path is None:
+                fd, log_path = tempfile.mkstemp(prefix="dlicli-plugin-", suffix=".log")
+                os.close(fd)
+            self._log_path = Path(log_path)
+            err = open(self._log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-m", "dlicli.engine.hpo.pluginhost"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=err, cwd=str(plugin_dir), env=env, text=True, encoding="utf-8", bufsize=1,
+            )
+        finally:
+            if err is not None:
+                err.close()
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            self._call({"op": "init", "plugin_dir": str(Path(plugin_dir).resolve()), "name": name,
+                        "hyper_parameters": hps, "kwargs": {k: str(v) for k, v in kwargs.items() if v is not None}})
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _log_tail(self, lines: int = 20) -> str:
+        if self._log_path is None or not self._log_path.exists():
+            return ""
+        return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _call(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req["op"]
+        if self.proc.poll() is not None and self._lines.empty():
+            raise PluginError(f"plugin {self.name}: its process has exited ({self.proc.returncode})", self._log_tail())
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the read below reports the exit
+        try:
+            line = self._lines.get(timeout=self.timeout)
+        except queue.Empty:
+            self.close()
+            raise PluginError(f"plugin {self.name}: {op} gave no answer within {self.timeout:g}s") from None
+        if line is None:
+            code = self.proc.wait()
+            raise PluginError(f"plugin {self.name}: its process exited ({code}) during {op}", self._log_tail())
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise PluginError(f"plugin {self.name}: {op} failed: {reply.get('error')}", reply.get("traceback", ""))
+        return reply
+
+    # -- the contract ------------------------------------------------------------------------------
+    def search(self, number_samples: int, last_exp_results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        result = self._call({"op": "search", "number_samples": int(number_samples),
+                             "last_exp_results": list(last_exp_results or [])})["result"]
+        if not result and number_samples > 0:
+            self.done = True  # as on WMLA: [] ends the search
+        return result
+
+    def is_done(self) -> bool:
+        return self.done
+
+    def get_state(self) -> str:
+        return self._call({"op": "get_state"})["state"]
+
+    def set_state(self, state: str) -> None:
+        self._call({"op": "set_state", "state": state})
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        if self._own_log and self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
+        if self._root:
+            shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> PluginHost:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

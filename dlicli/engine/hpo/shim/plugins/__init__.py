@@ -1,0 +1,1 @@
+"""WMLA's `plugins` package, as a plugin's optimizer.py sees it on WMLA."""

@@ -1,0 +1,1 @@
+"""WMLA's `plugins.core`: base_plugin_opt (BasePluginOptimizer) and logger (`logger`)."""

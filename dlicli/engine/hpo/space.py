@@ -1,0 +1,236 @@
+"""The search space: WMLA's `hyperParams` in any key case or spelling → typed parameters.
+
+Every parameter maps to one dimension of the unit cube so the model-based algorithms (Bayesian)
+work in [0, 1]^d: a continuous Range linearly (on the exponent when `power` is set, i.e. a
+log scale), anything finite (int Range, stepped Range, Discrete) as the centre of one of its
+n equal cells, so uniform sampling of the cube is uniform over the grid and decoding rounds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dlicli.engine.hpo.base import to_number
+
+_KEYS = {k.lower(): k for k in (
+    "name", "type", "dataType", "minDbVal", "maxDbVal", "minIntVal", "maxIntVal", "discreteDbVal",
+    "discreteIntVal", "discreateStrVal", "step", "power", "fixedVal",
+)}
+_KEYS["discretestrval"] = "discreateStrVal"  # the spec's typo, both ways
+_DTYPES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
+_KINDS = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
+_EPS = 1e-9
+
+
+class SpaceError(ValueError):
+    """A hyperparameter definition the algorithms cannot use; the message names the field path."""
+
+
+def canonical_keys(hp: dict[str, Any]) -> dict[str, Any]:
+    """One hyperparameter with WMLA's key spellings (unknown keys kept as written)."""
+    return {_KEYS.get(str(k).lower(), k): v for k, v in hp.items()}
+
+
+def _number(where: str, value: Any, kind: type) -> Any:
+    try:
+        return to_number(value, kind)
+    except (TypeError, ValueError, OverflowError):
+        raise SpaceError(f"{where}: not {'an integer' if kind is int else 'a number'}: {value!r}") from None
+
+
+def _values(where: str, raw: Any) -> list[Any]:
+    if isinstance(raw, str):
+        raw = [v.strip() for v in raw.strip().strip("[]").split(",") if v.strip()]
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise SpaceError(f"{where}: must be a non-empty list")
+    return list(raw)
+
+
+@dataclass
+class Param:
+    """One typed parameter. `low`/`high` are exponents when `power` is set."""
+
+    name: str
+    kind: str  # Range | Discrete
+    dtype: str  # DOUBLE | INT | STR
+    low: float = 0.0
+    high: float = 0.0
+    step: float | None = None
+    power: float | None = None
+    values: list[Any] = field(default_factory=list)  # Discrete choices, typed
+    grid: list[Any] | None = None  # every value a finite parameter can take, in order
+
+    def __post_init__(self) -> None:
+        if self.kind == "Discrete":
+            self.grid = list(self.values)
+        elif self.step is not None or (self.dtype == "INT" and self.power is None):
+            step = self.step or 1.0
+            n = int(math.floor((self.high - self.low) / step + _EPS)) + 1
+            self.grid = [self._typed(self.low + i * step) for i in range(n)]
+        elif self.dtype == "INT":  # int with a power and no step: integer exponents
+            self.grid = [self._typed(x) for x in range(math.ceil(self.low - _EPS), math.floor(self.high + _EPS) + 1)]
+
+    def _typed(self, x: float) -> Any:
+        """An exponent or raw value → the value the user gets."""
+        v = self.power ** x if self.power is not None else x
+        if self.dtype == "INT":
+            return int(round(v))
+        return float(round(v, 12)) if self.power is None else float(v)
+
+    def decode(self, u: float) -> Any:
+        """A unit-interval coordinate → a typed value."""
+        u = min(max(float(u), 0.0), 1.0)
+        if self.grid is not None:
+            return self.grid[min(int(u * len(self.grid)), len(self.grid) - 1)]
+        return self._typed(self.low + u * (self.high - self.low))
+
+    def encode(self, value: Any) -> float:
+        """A typed value → its unit-interval coordinate (a grid value → its cell centre)."""
+        if self.grid is not None:
+            return (self.index(value) + 0.5) / len(self.grid)
+        x = float(value)
+        if self.power is not None:
+            x = math.log(max(x, 1e-300)) / math.log(self.power)
+        return 0.0 if self.high == self.low else min(max((x - self.low) / (self.high - self.low), 0.0), 1.0)
+
+    def index(self, value: Any) -> int:
+        """The grid index of a value (the nearest one for numbers)."""
+        assert self.grid is not None
+        if self.dtype == "STR":
+            return self.grid.index(str(value))
+        v = float(value)
+        return min(range(len(self.grid)), key=lambda i: abs(float(self.grid[i]) - v))
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        """Coordinates moved to their cell centres (no-op for continuous parameters)."""
+        if self.grid is None:
+            return np.clip(u, 0.0, 1.0)
+        n = len(self.grid)
+        return (np.minimum(np.floor(np.clip(u, 0.0, 1.0) * n), n - 1) + 0.5) / n
+
+
+def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param:
+    """One hyperparameter dict (any key case/spelling, values maybe strings) → Param."""
+    if not isinstance(hp, dict):
+        raise SpaceError(f"{where}: must be an object")
+    d = canonical_keys(hp)
+    name = d.get("name")
+    if not isinstance(name, str) or not name:
+        raise SpaceError(f"{where}.name: required")
+    kind = _KINDS.get(str(d.get("type", "")).strip().lower())
+    if kind is None:
+        raise SpaceError(f"{where}.type: must be Range or Discrete, not {d.get('type')!r}")
+    dtype = _DTYPES.get(str(d.get("dataType", "")).strip().lower())
+    if dtype is None:
+        raise SpaceError(f"{where}.dataType: must be int, double or str, not {d.get('dataType')!r}")
+    cast = {"INT": int, "DOUBLE": float, "STR": str}[dtype]
+    if kind == "Fix":
+        if "fixedVal" not in d:
+            raise SpaceError(f"{where}.fixedVal: required")
+        value = d["fixedVal"] if dtype == "STR" else _number(f"{where}.fixedVal", d["fixedVal"], cast)
+        return Param(name, "Discrete", dtype, values=[str(value) if dtype == "STR" else value])
+    if kind == "Discrete":
+        key = {"INT": "discreteIntVal", "DOUBLE": "discreteDbVal", "STR": "discreateStrVal"}[dtype]
+        raw = _values(f"{where}.{key}", d.get(key))
+        if dtype == "STR":
+            values = [str(v) for v in raw]
+        else:
+            values = [_number(f"{where}.{key}[{i}]", v, cast) for i, v in enumerate(raw)]
+        return Param(name, kind, dtype, values=list(dict.fromkeys(values)))
+    if dtype == "STR":
+        raise SpaceError(f"{where}.dataType: a Range must be int or double")
+    lo_key, hi_key = ("minIntVal", "maxIntVal") if dtype == "INT" else ("minDbVal", "maxDbVal")
+    for key in (lo_key, hi_key):
+        if d.get(key) in (None, ""):
+            raise SpaceError(f"{where}.{key}: required for a Range of {dtype.lower()}")
+    low = float(_number(f"{where}.{lo_key}", d[lo_key], cast))
+    high = float(_number(f"{where}.{hi_key}", d[hi_key], cast))
+    if high < low:
+        raise SpaceError(f"{where}.{hi_key}: must not be less than {lo_key} ({d[lo_key]})")
+    step = power = None
+    if d.get("step") not in (None, ""):
+        step = _number(f"{where}.step", d["step"], float)
+        if step <= 0:
+            raise SpaceError(f"{where}.step: must be greater than 0")
+    if d.get("power") not in (None, ""):
+        power = _number(f"{where}.power", d["power"], float)
+        if power <= 0 or power == 1:
+            raise SpaceError(f"{where}.power: must be positive and not 1")
+    return Param(name, kind, dtype, low, high, step, power)
+
+
+class Space:
+    """The parameters of one search, in the given order."""
+
+    def __init__(self, hyper_parameters: list[dict[str, Any]], exclude: tuple[str, ...] = ()):
+        if not isinstance(hyper_parameters, list):
+            raise SpaceError("hyper_parameters: must be a list")
+        self.params = [
+            parse_param(hp, f"hyper_parameters[{i}]") for i, hp in enumerate(hyper_parameters)
+        ]
+        self.params = [p for p in self.params if p.name not in exclude]
+        names = [p.name for p in self.params]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise SpaceError(f"hyper_parameters: duplicate name {sorted(dup)[0]!r}")
+
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    def size(self) -> float:
+        """How many distinct points the space has (inf when any parameter is continuous)."""
+        return math.prod(len(p.grid) if p.grid is not None else math.inf for p in self.params)
+
+    def decode(self, u: np.ndarray) -> dict[str, Any]:
+        return {p.name: p.decode(x) for p, x in zip(self.params, u)}
+
+    def encode(self, values: dict[str, Any]) -> np.ndarray:
+        return np.array([p.encode(values[p.name]) for p in self.params], dtype=float)
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        """Points (n, d) moved onto what decode() can produce, so models see real points."""
+        u = np.atleast_2d(np.asarray(u, dtype=float)).copy()
+        for j, p in enumerate(self.params):
+            u[:, j] = p.snap(u[:, j])
+        return u
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        """One uniform draw: uniform over each grid, log-uniform for a Range with power."""
+        return self.decode(rng.random(self.dim))
+
+    def contains(self, values: dict[str, Any]) -> bool:
+        try:
+            return all(p.decode(p.encode(values[p.name])) == values[p.name] for p in self.params)
+        except (KeyError, ValueError, TypeError):
+            return False
+
+
+def canonical_hyper_parameters(hyper_parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a WMLA plugin receives: WMLA's key spellings, `type` Range/Discrete, `dataType`
+    DOUBLE/INT/STR, numbers as numbers, `step`/`power` as strings."""
+    out = []
+    for i, hp in enumerate(hyper_parameters):
+        p = parse_param(hp, f"hyper_parameters[{i}]")
+        d = {k: v for k, v in canonical_keys(hp).items() if k not in ("type", "dataType")}
+        d.update(name=p.name, type=p.kind, dataType=p.dtype)
+        if p.kind == "Discrete":
+            key = {"INT": "discreteIntVal", "DOUBLE": "discreteDbVal", "STR": "discreateStrVal"}[p.dtype]
+            d[key] = list(p.values)
+        elif p.dtype == "INT":
+            d.update(minIntVal=int(p.low), maxIntVal=int(p.high))
+        else:
+            d.update(minDbVal=p.low, maxDbVal=p.high)
+        for key in ("step", "power"):
+            if d.get(key) not in (None, ""):
+                d[key] = str(d[key])
+        out.append(d)
+    return out

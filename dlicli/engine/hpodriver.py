@@ -1,0 +1,353 @@
+"""The HPO search loop: one thread that drives every active hpo task.
+
+Each pass, per task: update its experiments from their engine tasks (metrics from
+val_dict_list.json), end it at its maxRunTime deadline, and when there is room (maxParalleJobNum −
+active, bounded by maxJobNum) call the optimizer's search() with the experiments that finished since
+the last call. The new experiments, the optimizer's pickled get_state(), the `reported` marks and
+`search_done` are written in ONE transaction, so an engine restart resumes exactly: running
+experiments are re-adopted by the task machinery, the optimizer is rebuilt and set_state()'d, and
+results not yet marked reported are fed again. The search ends when the optimizer is done (`[]`
+with is_done(), or `[]` with nothing left running) and no experiment is active: FINISHED, or
+FAILED when no experiment finished. The scheduler wakes the loop when a task ends, so the gap
+between one experiment's end and the next start is about one scheduler tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import secrets
+import shutil
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from dlicli.engine import User, hpoinput
+from dlicli.engine.hpometrics import ACTIVE_EXP, exp_result, read_values, summarize
+from dlicli.engine.scheduler import ACTIVE, QUEUED
+
+log = logging.getLogger("dlicli.engine")
+
+TASK_ACTIVE = ("SUBMITTED", "RUNNING", "RECOVERPEND")
+RESULT_STATES = ("FINISHED", "FAILED", "ERROR")  # fed to the optimizer (as FINISHED or FAILED)
+RERUN_STATES = ("STOPPED", "KILLED")             # re-run when a stopped task is restarted
+LINK_MIN_BYTES = 1 << 20                         # experiment code copies hardlink files this large
+
+
+def copy_code(source: Path, target: Path) -> None:
+    """A private copy of the model code for one experiment (big files hardlinked, small ones copied)."""
+    def copy(src: str, dst: str) -> str:
+        if os.path.getsize(src) >= LINK_MIN_BYTES:
+            try:
+                os.link(src, dst)
+                return dst
+            except OSError:
+                pass
+        return shutil.copy2(src, dst)
+    shutil.copytree(source, target, symlinks=True, copy_function=copy)
+
+
+class Driver:
+    def __init__(self, engine: Any, algorithms: Any):
+        self.engine, self.store, self.algorithms = engine, engine.store, algorithms
+        self.lock = threading.RLock()  # one task step or one API change at a time
+        self.tick = max(0.05, engine.scheduler.tick_seconds)
+        self.optimizers: dict[str, Any] = {}
+        self.inputs: dict[str, hpoinput.HpoInput] = {}
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
+        self.store.run(f"UPDATE hpo_tasks SET state = 'RECOVERPEND' WHERE state IN ({states})")
+        if self._on_task_end not in self.engine.scheduler.listeners:
+            self.engine.scheduler.listeners.append(self._on_task_end)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="dlicli-engine-hpo", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        with self.lock:
+            for name in list(self.optimizers):
+                self.drop(name)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _on_task_end(self, task_id: str, state: str) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step_all()
+            except Exception:  # the loop must survive one bad pass
+                log.exception("hpo driver pass failed")
+            self._wake.wait(self.tick)
+            self._wake.clear()
+
+    def step_all(self) -> None:
+        states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
+        busy = ", ".join(f"'{s}'" for s in ACTIVE_EXP)
+        rows = self.store.all(f"SELECT name FROM hpo_tasks WHERE state IN ({states}) OR name IN "
+                              f"(SELECT hpo_name FROM experiments WHERE state IN ({busy})) ORDER BY seq")
+        for row in rows:
+            if self._stop.is_set():
+                return
+            with self.lock:
+                task = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", row["name"])
+                if task is not None:
+                    self.step(task)
+
+    # helpers ------------------------------------------------------------------------------------
+    def input(self, row: dict) -> hpoinput.HpoInput:
+        hpo = self.inputs.get(row["name"])
+        if hpo is None:
+            hpo = hpoinput.parse(json.loads(row["input"]), row["creator"], self.algorithms.plugins(), debug=True)
+            self.inputs[row["name"]] = hpo
+        return hpo
+
+    def optimizer(self, row: dict, hpo: hpoinput.HpoInput) -> Any:
+        """The task's optimizer: cached, or rebuilt and restored from its last saved state."""
+        opt = self.optimizers.get(row["name"])
+        if opt is None:
+            opt = self.algorithms.build(hpo, Path(row["hpo_dir"]) / "search.log")
+            if row["opt_state"] is not None:
+                try:
+                    opt.set_state(pickle.loads(row["opt_state"]))
+                except BaseException:
+                    _close(opt)
+                    raise
+            self.optimizers[row["name"]] = opt
+        return opt
+
+    def drop(self, name: str) -> None:
+        """Forget a task's optimizer (a plugin's process ends); the saved state stays in the DB."""
+        _close(self.optimizers.pop(name, None))
+        self.inputs.pop(name, None)
+
+    def log(self, row: dict, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        try:
+            with open(Path(row["hpo_dir"]) / "search.log", "a", encoding="utf-8") as handle:
+                handle.write(f"{stamp}Z {message}\n")
+        except OSError:
+            log.warning("hpo %s: %s", row["name"], message)
+
+    def experiments(self, name: str) -> list[dict]:
+        return self.store.all("SELECT * FROM experiments WHERE hpo_name = ? ORDER BY id", name)
+
+    def update(self, name: str, **cols: Any) -> None:
+        sets = ", ".join(f"{k} = ?" for k in cols)
+        self.store.run(f"UPDATE hpo_tasks SET {sets} WHERE name = ?", *cols.values(), name)
+
+    # experiments --------------------------------------------------------------------------------
+    def sync(self, row: dict, hpo: hpoinput.HpoInput) -> list[dict]:
+        """Bring active experiments up to date with their engine tasks; returns all experiments."""
+        exps = self.experiments(row["name"])
+        for exp in exps:
+            if exp["state"] not in ACTIVE_EXP or not exp["task_id"]:
+                continue
+            changes = self._observe(exp, self.store.task(exp["task_id"]), hpo)
+            if changes:
+                sets = ", ".join(f"{k} = ?" for k in changes)
+                self.store.run(f"UPDATE experiments SET {sets} WHERE hpo_name = ? AND id = ?",
+                               *changes.values(), row["name"], exp["id"])
+                exp.update(changes)
+                if changes.get("state") not in (None, "RUNNING", "SUBMITTED"):
+                    value = changes.get("metric_val")
+                    self.log(row, f"experiment {exp['id']} {changes['state']}"
+                                  + (f": {changes['reason']}" if changes.get("reason") else "")
+                                  + (f" (metricVal {value:g})" if value is not None else ""))
+        return exps
+
+    def _observe(self, exp: dict, task: dict | None, hpo: hpoinput.HpoInput) -> dict:
+        if task is None:
+            return {"state": "ERROR", "reason": "its engine task was deleted", "end_time": time.time()}
+        if task["state"] in QUEUED:
+            return {} if exp["state"] == "SUBMITTED" else {"state": "SUBMITTED"}
+        if task["state"] in ACTIVE:
+            if exp["state"] == "RUNNING":
+                return {}
+            return {"state": "RUNNING", "start_time": task["start_time"] or time.time()}
+        entries = read_values(Path(task["task_dir"]) / "result")
+        metric_val, metrics, iterations = summarize(entries, hpo.objective_metric, hpo.maximize,
+                                                    hpo.additional_metrics)
+        state, reason = task["state"], task["reason"] or ""
+        if state == "FINISHED" and metric_val is None:
+            state, reason = "FAILED", f"it reported no value of {hpo.objective_metric} in val_dict_list.json"
+        elif state == "KILLED":
+            state = "STOPPED" if task["start_time"] is None else "KILLED"
+        return {"state": state, "reason": reason, "metric_val": metric_val if state == "FINISHED" else None,
+                "metrics": json.dumps(metrics), "maxiteration": iterations, "start_time": task["start_time"],
+                "end_time": task["end_time"] or time.time()}
+
+    def prepare(self, row: dict, hpo: hpoinput.HpoInput, exp_id: int, config: dict) -> dict:
+        """A task dir with a copy of the code and config.json; returns the tasks row to insert."""
+        launch = json.loads(row["launch"])
+        task_id = f"{row['creator']}-{secrets.token_hex(5)}"
+        task_dir = self.engine.tasks_root / task_id
+        code = Path(row["code_dir"])
+        work = task_dir / "_submitted_code" / code.name
+        try:
+            copy_code(code, work)
+            (work / "config.json").write_text(json.dumps(config), encoding="utf-8")
+            env = {"DLI_HPO_NAME": row["name"], "DLI_HPO_EXPERIMENT_ID": str(exp_id)}
+            return self.engine.task_row(task_id, row["creator"], hpo.args, hpo.parsed, launch, task_dir, work,
+                                        env=env, app_name=f"{row['name']}-{exp_id}")
+        except BaseException:
+            shutil.rmtree(task_dir, ignore_errors=True)
+            raise
+
+    def submit(self, row: dict, hpo: hpoinput.HpoInput, items: list[tuple[int, dict]], *, new: bool,
+               extra: dict | None = None, fresh: list[int] = ()) -> None:
+        """Create the tasks of experiments (new rows, or re-runs of existing ones) and commit them in
+        one transaction with `extra` hpo_tasks columns (the optimizer's state) and the reported marks."""
+        tasks = []
+        try:
+            for exp_id, config in items:
+                tasks.append(self.prepare(row, hpo, exp_id, config))
+            with self.store.tx() as db:
+                for (exp_id, config), task in zip(items, tasks):
+                    db.execute(f"INSERT INTO tasks ({', '.join(task)}) VALUES ({', '.join('?' for _ in task)})",
+                               tuple(task.values()))
+                    if new:
+                        db.execute("INSERT INTO experiments (hpo_name, id, task_id, state, config) VALUES "
+                                   "(?, ?, ?, 'SUBMITTED', ?)", (row["name"], exp_id, task["id"], json.dumps(config)))
+                    else:
+                        db.execute("UPDATE experiments SET task_id = ?, state = 'SUBMITTED', metric_val = NULL, "
+                                   "metrics = '[]', maxiteration = NULL, start_time = NULL, end_time = NULL, "
+                                   "reason = '' WHERE hpo_name = ? AND id = ?", (task["id"], row["name"], exp_id))
+                db.executemany("UPDATE experiments SET reported = 1 WHERE hpo_name = ? AND id = ?",
+                               [(row["name"], exp_id) for exp_id in fresh])
+                if extra:
+                    db.execute(f"UPDATE hpo_tasks SET {', '.join(f'{k} = ?' for k in extra)} WHERE name = ?",
+                               (*extra.values(), row["name"]))
+        except BaseException:
+            for task in tasks:
+                shutil.rmtree(task["task_dir"], ignore_errors=True)
+            raise
+        for (exp_id, config), task in zip(items, tasks):
+            what = f"experiment {exp_id} of hpo task {row['name']}"
+            self.store.event(task["id"], "SUBMITTED", f"{what}: {json.dumps(config)}")
+            self.log(row, f"experiment {exp_id} submitted as {task['id']}: {json.dumps(config)}")
+        if items:
+            self.engine.scheduler.wake()
+
+    def stop_experiments(self, row: dict, exps: list[dict], *, running: bool) -> None:
+        """Cancel queued experiments (→ STOPPED now); with running=True also SIGTERM the running ones."""
+        for exp in exps:
+            if exp["state"] not in ACTIVE_EXP or not exp["task_id"]:
+                continue
+            task = self.store.task(exp["task_id"])
+            if task is not None and task["state"] in QUEUED:
+                self.engine.scheduler.stop(task)
+                self.store.run("UPDATE experiments SET state = 'STOPPED', end_time = ?, reason = ? "
+                               "WHERE hpo_name = ? AND id = ?", time.time(), "stopped before it started",
+                               row["name"], exp["id"])
+            elif task is not None and running and task["state"] in ACTIVE:
+                self.engine.scheduler.stop(task)
+                self.log(row, f"experiment {exp['id']}: stopping its task {task['id']}")
+
+    # the search ---------------------------------------------------------------------------------
+    def step(self, row: dict) -> None:
+        name = row["name"]
+        try:
+            hpo = self.input(row)
+        except Exception as exc:  # e.g. an input this engine can no longer read
+            self.end(row, [], "FAILED", f"cannot read the task's input: {exc}")
+            return
+        exps = self.sync(row, hpo)
+        if row["state"] not in TASK_ACTIVE:
+            return
+        try:
+            opt = self.optimizer(row, hpo)
+        except Exception as exc:  # noqa: BLE001 - a plugin that cannot start fails its task
+            self.fail(row, exps, "the algorithm could not start", exc)
+            return
+        if row["state"] != "RUNNING":
+            self.log(row, "search resumed from the saved state" if row["state"] == "RECOVERPEND" else "search started")
+            self.update(name, state="RUNNING", start_time=row["start_time"] or time.time())
+        if row["deadline"] is not None and time.time() >= row["deadline"]:
+            self.stop_experiments(row, exps, running=True)
+            self.end(row, exps, None, f"maxRunTime of {hpo.max_run_time} minute(s) reached")
+            return
+        active = [e for e in exps if e["state"] in ACTIVE_EXP]
+        done = bool(row["search_done"])
+        limit = hpo.job_limit()
+        if not done and limit > 0 and len(exps) >= limit:
+            done = True
+            self.update(name, search_done=1)
+        room = hpo.max_parallel - len(active)
+        if limit > 0:
+            room = min(room, limit - len(exps))
+        if not done and room > 0:
+            fresh = [e for e in exps if e["state"] in RESULT_STATES and not e["reported"]]
+            results = [exp_result(e, hpo.objective_metric, hpo.searched) for e in fresh]
+            try:
+                suggestions = list(opt.search(room, results) or [])[:room]
+                state = pickle.dumps(opt.get_state())
+            except Exception as exc:  # noqa: BLE001 - the algorithm's failure is the task's
+                self.fail(row, exps, "the algorithm failed", exc)
+                return
+            finished = getattr(opt, "is_done", None)
+            done = not suggestions and (not active or finished is None or bool(finished()))
+            self.log(row, f"search({room}, {len(results)} result(s)) -> {len(suggestions)} suggestion(s)"
+                          + (", search done" if done else ""))
+            ids = self._ids(hpo, exps, len(suggestions))
+            self.submit(row, hpo, list(zip(ids, suggestions)), new=True, fresh=[e["id"] for e in fresh],
+                        extra={"opt_state": state, "search_done": int(done)})
+            active += [{"id": i} for i in ids]
+        if done and not active:
+            self.end(row, self.experiments(name), None, "")
+
+    def _ids(self, hpo: hpoinput.HpoInput, exps: list[dict], count: int) -> list[int]:
+        """Next experiment ids: the grid's own ids when it has distinct ones, else 1, 2, …"""
+        grid = hpoinput.grid_ids(hpo.experiments)
+        if grid is not None and len(exps) + count <= len(grid):
+            return grid[len(exps): len(exps) + count]
+        first = max([e["id"] for e in exps], default=0) + 1
+        return list(range(first, first + count))
+
+    def end(self, row: dict, exps: list[dict], state: str | None, reason: str) -> None:
+        """Final state: FINISHED when some experiment finished, else FAILED (unless `state` given)."""
+        finished = sum(e["state"] == "FINISHED" for e in exps)
+        if state is None:
+            state = "FINISHED" if finished else "FAILED"
+            total = len(exps)
+            note = f"{finished} of {total} experiment(s) finished" if total else "no experiment ran"
+            reason = f"{reason}; {note}" if reason else note
+        self.update(row["name"], state=state, reason=reason, end_time=time.time())
+        self.log(row, f"hpo task {state}: {reason}")
+        self.drop(row["name"])
+
+    def fail(self, row: dict, exps: list[dict], what: str, exc: BaseException) -> None:
+        detail = getattr(exc, "traceback", "") or traceback.format_exc()
+        self.log(row, f"{what}: {exc}\n{detail.rstrip()}")
+        self.stop_experiments(row, exps, running=True)
+        log_path = Path(row["hpo_dir"]) / "search.log"
+        self.end(row, exps, "FAILED", f"{what}: {exc} (see {log_path})")
+
+
+def _close(opt: Any) -> None:
+    close = getattr(opt, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            log.exception("closing an hpo optimizer failed")
+
+
+def owner(row: dict) -> User:
+    """The user an hpo task's engine tasks are managed as."""
+    return User(row["creator"], True)

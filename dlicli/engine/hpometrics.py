@@ -1,0 +1,167 @@
+"""HPO results: an experiment's `$RESULT_DIR/val_dict_list.json` → metricVal, metrics, maxiteration,
+and the spec's views of experiments and tasks (HpoExperiment, HpoTaskState).
+
+val_dict_list.json is a list of dicts, one per evaluation, in the order the script wrote them:
+`{"steps": n, "<metric>": value, …}` (`step` accepted too; a lone dict counts as a list of one).
+Per metric name: min, max and latest (the last one written); `metricVal` is the best value of
+`objectiveMetric` by `objective`. A metric named in `additionalMetrics` gets `strategy` and the
+`value` that strategy picks (min for minimize, max for maximize, else latest), as the objective does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from dlicli.engine.views import iso
+
+VAL_FILE = "val_dict_list.json"
+STEP_KEYS = ("steps", "step")
+ACTIVE_EXP = ("NOTRUN", "SUBMITTED", "RUNNING")
+FAILED_EXP = ("FAILED", "ERROR")
+STRATEGIES = ("minimize", "maximize", "latest")
+
+
+def read_values(result_dir: Path) -> list[dict] | None:
+    """The script's evaluations, or None when the file is absent or (still) not valid JSON."""
+    try:
+        data = json.loads((Path(result_dir) / VAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return None
+    return [entry for entry in data if isinstance(entry, dict)]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def strategy(name: str | None) -> str:
+    """minimize | maximize | latest (anything else is latest, as the spec says)."""
+    name = str(name or "").strip().lower()
+    return name if name in STRATEGIES else "latest"
+
+
+def summarize(entries: list[dict] | None, objective_metric: str, maximize: bool,
+              additional: dict[str, str] | None = None) -> tuple[float | None, list[dict], int | None]:
+    """(metricVal, metrics [{name, min, max, latest, …}], maxiteration) of one experiment."""
+    series: dict[str, list[float]] = {}
+    steps: list[float] = []
+    for entry in entries or []:
+        for key, raw in entry.items():
+            value = _number(raw)
+            if value is None:
+                continue
+            if key in STEP_KEYS:
+                steps.append(value)
+            else:
+                series.setdefault(str(key), []).append(value)
+    wanted = {objective_metric: "maximize" if maximize else "minimize"}
+    for name, how in (additional or {}).items():
+        wanted.setdefault(str(name), strategy(how))
+    metrics = []
+    for name in sorted(series, key=lambda n: (n != objective_metric, list(series).index(n))):
+        values = series[name]
+        metric = {"name": name, "min": min(values), "max": max(values), "latest": values[-1]}
+        if name in wanted:
+            how = wanted[name]
+            metric["strategy"] = how
+            metric["value"] = {"minimize": metric["min"], "maximize": metric["max"]}.get(how, metric["latest"])
+        metrics.append(metric)
+    objective = series.get(objective_metric)
+    metric_val = (max(objective) if maximize else min(objective)) if objective else None
+    iterations = int(max(steps)) if steps else (len(entries) if entries else None)
+    return metric_val, metrics, iterations
+
+
+def rank(experiments: list[dict], maximize: bool) -> list[dict]:
+    """Best first: FINISHED by metricVal (ties by id), then everything else by id."""
+    def key(exp: dict):
+        good = exp["state"] == "FINISHED" and exp["metricVal"] is not None
+        value = exp["metricVal"] if good else 0.0
+        return (not good, -value if maximize else value, exp["id"])
+    return sorted(experiments, key=key)
+
+
+def duration_text(seconds: float) -> str:
+    """A compact duration: 45s, 3m07s, 2h05m09s."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _data_type(value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, str):
+        return "str"
+    return "int" if isinstance(value, int) else "double"
+
+
+def hyper_params(config: dict[str, Any], searched: set[str]) -> list[dict]:
+    """An experiment's values as HpoHyperParameter objects of type fix (value = the typed value)."""
+    return [{"name": name, "type": "fix", "dataType": _data_type(value),
+             "fixedVal": value if isinstance(value, str) else json.dumps(value), "value": value,
+             "userDefined": name in searched} for name, value in config.items()]
+
+
+def experiment(row: dict, searched: set[str]) -> dict:
+    """One experiments row as HpoExperiment (plus execId and reason)."""
+    return {
+        "id": row["id"], "state": row["state"], "metricVal": row["metric_val"],
+        "metrics": json.loads(row["metrics"] or "[]"), "maxiteration": row["maxiteration"],
+        "hyperParams": hyper_params(json.loads(row["config"]), searched),
+        "appId": f"app-{row['task_id']}" if row["task_id"] else "", "execId": row["task_id"] or "",
+        "startTime": iso(row["start_time"]), "endTime": iso(row["end_time"]), "reason": row["reason"] or "",
+    }
+
+
+def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
+    """An hpo_tasks row and its experiments as HpoTaskState, plus the input and a few extras.
+
+    `spec` holds the parsed input's essentials: objective, objectiveMetric, maxJobNum, searched.
+    """
+    maximize = spec["objective"] == "maximize"
+    experiments = [experiment(row, spec["searched"]) for row in rows]
+    running = sum(e["state"] in ACTIVE_EXP for e in experiments)
+    complete = sum(e["state"] == "FINISHED" for e in experiments)
+    failed = sum(e["state"] in FAILED_EXP for e in experiments)
+    ranked = rank(experiments, maximize)
+    best = ranked[0] if ranked and ranked[0]["state"] == "FINISHED" and ranked[0]["metricVal"] is not None else None
+    start = task["start_time"] or task["create_time"]
+    limit = spec["maxJobNum"]
+    return {
+        "hpoName": task["name"], "state": task["state"], "running": running, "complete": complete,
+        "failed": failed, "progress": f"{complete + failed}/{limit if limit > 0 else '-'}",
+        "duration": duration_text((task["end_time"] or time.time()) - start), "creator": task["creator"],
+        "createtime": iso(task["create_time"]), "best": best, "experiments": experiments,
+        "algorithm": task["algorithm"], "objective": spec["objective"], "objectiveMetric": spec["objectiveMetric"],
+        "startTime": iso(task["start_time"]), "endTime": iso(task["end_time"]), "reason": task["reason"] or "",
+        "searchLog": str(Path(task["hpo_dir"]) / "search.log"), "input": json.loads(task["input"]),
+    }
+
+
+def exp_result(row: dict, objective_metric: str, searched: set[str]) -> dict:
+    """A finished experiment in the shape of `last_exp_results` (dlicli/engine/hpo's contract):
+    `hyperparameters` the searched values, `config` all of config.json (Hyperband's resource too)."""
+    config = json.loads(row["config"])
+    chosen = {k: v for k, v in config.items() if k in searched}
+    ok = row["state"] == "FINISHED" and row["metric_val"] is not None
+    metrics = {m["name"]: {"min": m["min"], "max": m["max"], "latest": m["latest"]}
+               for m in json.loads(row["metrics"] or "[]")}
+    return {"id": row["id"], "state": "FINISHED" if ok else "FAILED", "hyperparameters": chosen,
+            "hyper_parameters": dict(chosen), "metricVal": row["metric_val"] if ok else None,
+            "objectiveMetric": objective_metric, "metrics": metrics, "config": dict(config)}

@@ -1,0 +1,133 @@
+"""startHPO's modelSpec and algoDef (algoParams checked per built-in algorithm)."""
+
+from __future__ import annotations
+
+import shlex
+
+from dlicli.hpospec.checker import (ALGO_KEYS, ALGO_PARAMS, BUILTIN, Checker, as_float, as_number,
+                                    show)
+
+
+def model_spec(c: Checker, body: dict, args_optional: bool = False) -> None:
+    """modelSpec: args (required unless the caller builds them, e.g. from --framework), dataSource."""
+    required = "required: the dlicmd-style args (or give --framework and --model-main)"
+    spec = body.get("modelSpec")
+    if spec is None:
+        if not args_optional:
+            c.error("modelSpec.args", required)
+        return
+    if not c.mapping(spec, "modelSpec"):
+        return
+    c.unknown(spec, ("args", "dataSource"), "modelSpec.")
+    if "args" in spec or not args_optional:
+        args = c.text(spec, "args", "modelSpec.", required)
+        try:
+            shlex.split(args or "")
+        except ValueError as exc:
+            c.error("modelSpec.args", f"cannot be split like a shell line: {exc}")
+        if args and not args_optional and "--exec-start" not in args.split():
+            c.warn("modelSpec.args", "names no --exec-start FRAMEWORK (give --framework)")
+    sources = spec.get("dataSource")
+    if sources is not None and not (isinstance(sources, list) and all(isinstance(s, dict) for s in sources)):
+        c.error("modelSpec.dataSource", "must be a list of data source objects ({type, location, …})")
+
+
+def algo_def(c: Checker, body: dict) -> str | None:
+    """Check algoDef; return the algorithm's canonical name for a built-in, its own for a plugin."""
+    algo = body.get("algoDef")
+    if algo is None:
+        c.error("algoDef", "required: algorithm, objectiveMetric, objective …")
+        return None
+    if not c.mapping(algo, "algoDef"):
+        return None
+    p = "algoDef."
+    c.unknown(algo, ALGO_KEYS, p)
+    name = c.text(algo, "algorithm", p, "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch "
+                                        "or an installed plugin's name")
+    canonical = BUILTIN.get(name.strip().lower()) if name else None
+    if canonical and canonical != name:
+        c.warn(p + "algorithm", f"WMLA spells it {canonical!r}; sent as {name!r}")
+    c.count(algo, "maxRunTime", p, 1, True)
+    c.count(algo, "maxJobNum", p, 1, True)
+    c.count(algo, "maxParalleJob", p, 1, False)
+    c.count(algo, "maxParalleJobNum", p, 1, False)
+    for a, b in (("maxParalleJob", "maxParalleJobNum"), ("eta", "hyperbandEta")):
+        if a in algo and b in algo and algo[a] != algo[b]:
+            c.error(p + b, f"contradicts {a} ({show(algo[a])}); give one of them")
+    for key in ("eta", "hyperbandEta"):
+        if key in algo:
+            if (as_float(algo[key]) or 0) > 1:
+                algo[key] = as_number(algo[key], "double")
+            else:
+                c.error(p + key, f"must be a number greater than 1, not {show(algo[key])}")
+    c.text(algo, "objectiveMetric", p, "required: the metric to optimise, as named in val_dict_list.json")
+    objective = algo.get("objective")
+    if not (isinstance(objective, str) and objective.strip().lower() in ("minimize", "maximize")):
+        c.error(p + "objective", "required: minimize or maximize" if objective is None
+                else f"must be minimize or maximize, not {show(objective)}")
+    extra = algo.get("additionalMetrics")
+    if extra is not None:
+        if not isinstance(extra, dict):
+            c.error(p + "additionalMetrics", "must be a mapping {metric: minimize|maximize|latest}")
+        else:
+            for metric, how in extra.items():
+                if not (isinstance(how, str) and how.strip().lower() in ("minimize", "maximize", "latest")):
+                    c.warn(f"{p}additionalMetrics.{metric}", f"{show(how)} is not minimize, maximize or "
+                                                              "latest; the server uses latest")
+    return canonical or name
+
+
+def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) -> None:
+    algo = body.get("algoDef")
+    if not isinstance(algo, dict) or algo.get("algoParams") is None:
+        params: list = []
+    elif not isinstance(algo["algoParams"], list):
+        c.error("algoDef.algoParams", "must be a list of {name, value}")
+        return
+    else:
+        params = algo["algoParams"]
+    known = ALGO_PARAMS.get(algorithm or "")
+    by_lower = {k.lower(): k for k in known or {}}
+    seen: dict[str, int] = {}
+    given: dict[str, Any] = {}
+    for i, param in enumerate(params):
+        path = f"algoDef.algoParams[{i}]"
+        if not c.mapping(param, path):
+            continue
+        c.unknown(param, ("name", "value"), path + ".")
+        name = c.text(param, "name", path + ".")
+        if name is None:
+            continue
+        key = name.strip().lower()
+        if key in seen:
+            c.error(path + ".name", f"{name!r} is already algoParams[{seen[key]}]")
+            continue
+        seen[key] = i
+        value = param.get("value")
+        if value is None or isinstance(value, (list, dict)):
+            c.error(path + ".value", "required: a string" if value is None else f"must be a string, not {show(value)}")
+            continue
+        if not isinstance(value, str):
+            value = param["value"] = str(value).lower() if isinstance(value, bool) else str(value)
+        if known is None:
+            continue
+        canonical = by_lower.get(key)
+        if canonical is None:
+            c.warn(path + ".name", f"{name!r} is not a {algorithm} parameter (known: {', '.join(known) or 'none'});"
+                                   " sent anyway")
+            continue
+        if canonical != name:
+            c.warn(path + ".name", f"WMLA spells it {canonical!r}; sent as {name!r}")
+        ok, want = known[canonical]
+        if not ok(value):
+            c.error(path + ".value", f"{canonical} must be {want}, not {show(value)}")
+        given[canonical] = value
+    if algorithm == "Hyperband":
+        for required, what in (("ResourceName", "the config.json key it sets, e.g. epochs"),
+                               ("ResourceValue", "the largest resource, an integer > 0")):
+            if required not in given and required.lower() not in seen:
+                c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
+        if given.get("ResourceName") in names:
+            c.warn("algoDef.algoParams", f"ResourceName {given['ResourceName']!r} is also in hyperParams; "
+                                         "Hyperband sets it itself")
+

@@ -1,0 +1,1 @@
+"""Tests of the HPO algorithms (dlicli.engine.hpo): space, built-ins, Hyperband, plugin host."""

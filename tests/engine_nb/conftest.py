@@ -1,0 +1,86 @@
+"""Engines with notebook services: real `dlicli.engine.serve` subprocesses and real Jupyter servers.
+
+Kernels come from a tiny kernelspec put on the engine's JUPYTER_PATH (a process that lives while
+its parent, the Jupyter server, does), so the tests need jupyter_server but not ipykernel.
+At the end every engine is stopped and the Jupyter servers they recorded are killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.engine_http.conftest import start_engine  # noqa: F401 - the fixture nb_start wraps
+
+FAKE_KERNEL = """\
+import os, time
+parent = os.getppid()
+while os.getppid() == parent:
+    time.sleep(0.2)
+"""
+
+
+def kernelspec_path(root: Path) -> Path:
+    """A JUPYTER_PATH dir whose kernels/fake spec starts FAKE_KERNEL with the connection file."""
+    spec = root / "kernels" / "fake"
+    spec.mkdir(parents=True, exist_ok=True)
+    (root / "fakekernel.py").write_text(FAKE_KERNEL)
+    argv = [sys.executable, str(root / "fakekernel.py"), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Fake", "language": "python"}))
+    return root
+
+
+def without_jupyter(root: Path) -> dict[str, str]:
+    """An engine environment whose `import jupyter_server` fails: a shim package first on PYTHONPATH."""
+    shim = root / "shim" / "jupyter_server"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text('raise ImportError("No module named jupyter_server (test shim)")\n')
+    return {"PYTHONPATH": str(shim.parent)}
+
+
+def kill_notebooks(data_dir: Path) -> None:
+    """Kill the Jupyter servers an engine recorded (by pid + start time: never a reused pid)."""
+    from dlicli.engine import runner
+
+    if (data_dir / "engine.db").exists():
+        with contextlib.closing(sqlite3.connect(data_dir / "engine.db")) as db:
+            for pid, started in db.execute("SELECT pid, pid_start FROM notebooks"):
+                runner.kill_remnants(pid, started)
+
+
+@pytest.fixture(scope="session")
+def nb_start(start_engine, tmp_path_factory):
+    """start(data_dir, env=None, *args) → a running EngineProc whose environment adds `env`."""
+    data_dirs: list[Path] = []
+    jupyter_path = kernelspec_path(tmp_path_factory.mktemp("jupyter-path"))
+
+    def start(data_dir: Path, env: dict[str, str] | None = None, *args: str):
+        extra = {"JUPYTER_PATH": str(jupyter_path), **(env or {})}
+        saved = {key: os.environ.get(key) for key in extra}
+        os.environ.update(extra)
+        try:
+            data_dirs.append(data_dir)
+            return start_engine(data_dir, "--port", "0", "--grace-seconds", "5", *args)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    yield start
+    for data_dir in data_dirs:
+        kill_notebooks(data_dir)
+
+
+@pytest.fixture(scope="session")
+def nb_engine(nb_start, tmp_path_factory):
+    engine = nb_start(tmp_path_factory.mktemp("nb-engine") / "data")
+    engine.tokens = {name: engine.add_user(name) for name in ("alice", "bob", "carol")}
+    return engine
