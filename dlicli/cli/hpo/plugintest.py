@@ -2,7 +2,7 @@
 
 The plugin runs as the engine runs it: `python -m dlicli.engine.hpo.pluginhost` in the plugin
 folder, spoken to in JSON lines (init, search, get_state); the CLI never imports the engine.
-Simulated metric: a bowl around a point of the space drawn from --seed — the sum over parameters
+Simulated metric: a bowl around a point of the space drawn from --seed — the mean over parameters
 of the squared normalised distance (Range; in exponent space with power) or 0/1 (Discrete),
 plus noise of 0.01; lower is better, and `1 − it` when the objective is maximize. Typer-free.
 """
@@ -134,7 +134,7 @@ def score(suggestion: dict[str, Any], hps: list[dict[str, Any]], seed: int, iden
         x = _exponent(hp, float(value)) if isinstance(value, (int, float)) else None
         target = lo + (hi - lo) * pick.random()
         total += 1.0 if x is None else ((x - target) / ((hi - lo) or 1.0)) ** 2
-    return total + random.Random(f"{seed}:noise:{ident}").gauss(0.0, 0.01)
+    return total / max(1, len(hps)) + random.Random(f"{seed}:noise:{ident}").gauss(0.0, 0.01)
 
 
 # -- the plugin process ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from dlicli.cli.hpo.tasks import IntervalOpt, ObjectiveOpt
+from dlicli.cli.hpo.tasks import FollowOpt, IntervalOpt, ObjectiveOpt
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt
 from dlicli.cli.state import output, state
 
@@ -35,9 +35,7 @@ def start(
     ] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="The task's name (overrides hpoName).",
                                                 metavar="NAME")] = None,
-    follow: Annotated[
-        bool, typer.Option("--follow", help="Show the experiments live until the task ends; exit with its outcome.")
-    ] = False,
+    follow: FollowOpt = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the task ends; exit with its outcome.")] = False,
     timeout: TimeoutOpt = None,
     interval: IntervalOpt = None,

@@ -19,6 +19,9 @@ ObjectiveOpt = Annotated[
     typer.Option("--objective", help="Rank as minimize or maximize (default: the task's, when the server says).",
                  metavar="minimize|maximize"),
 ]
+FollowOpt = Annotated[
+    bool, typer.Option("--follow", "-f", help="Show the experiments live until the task ends; exit with its outcome.")
+]
 IntervalOpt = Annotated[
     Optional[float],
     typer.Option("--interval", help="Seconds between polls (default 2; env DLICLI_POLL_INTERVAL).", metavar="SECONDS"),
@@ -167,7 +170,7 @@ def best(
 def wait(
     ctx: typer.Context,
     name: NameArg,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Show the experiments as they run.")] = False,
+    follow: FollowOpt = False,
     timeout: TimeoutOpt = None,
     interval: IntervalOpt = None,
     direction: ObjectiveOpt = None,
