@@ -15,16 +15,6 @@ from tests.conftest import TOKEN
 from tests.recorder import BASE
 
 
-def _wired(group: str) -> bool:
-    import typer.main
-
-    from dlicli.cli.app import app
-
-    return group in typer.main.get_command(app).commands
-
-
-needs_hpo = pytest.mark.skipif(not _wired("hpo"), reason="the hpo group is not wired yet (another engineer's work)")
-needs_resplan = pytest.mark.skipif(not _wired("resplan"), reason="the resplan group is not wired yet")
 
 BATCH = {"id": "dl-1", "state": "RUNNING", "appId": "app-1", "args": "--exec-start PyTorch --model-main m.py"}
 ROUTES = [
@@ -142,7 +132,6 @@ def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
     assert (tmp_path / "0" / "dl-1.zip").read_bytes() == (tmp_path / "1" / "dl-1.zip").read_bytes() == b"PK-zip"
 
 
-@needs_resplan
 @pytest.mark.parametrize("dlicmd_args, native_args", [
     (["--rp-get-all"], ["resplan", "tree", "--json"]),
     (["--rp-get", "plan a"], ["resplan", "get", "plan a", "--json"]),
@@ -152,7 +141,6 @@ def test_resource_plans(api, run, dlicmd_args, native_args):
     same_as_native(api, run, dlicmd_args, native_args)
 
 
-@needs_hpo
 @pytest.mark.parametrize("dlicmd_args, native_args", [
     (["--hpo-get", "h1"], ["hpo", "get", "h1", "--json"]),
     (["--hpo-get-all"], ["hpo", "list", "--json"]),
@@ -171,7 +159,6 @@ def test_hpo(api, run, dlicmd_args, native_args):
     same_as_native(api, run, dlicmd_args, native_args)
 
 
-@needs_hpo
 def test_hpo_start(api, run, tmp_path, model):
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({

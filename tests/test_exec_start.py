@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from dlicli.cli.exec import follow
 from tests.conftest import TOKEN
 
 CREATED = {"id": "exec-42", "args": "whatever", "state": "SUBMITTED"}
@@ -188,10 +187,8 @@ def test_server_error_is_reported(env_server, run, model):
     assert result.stderr.startswith("error: execsPost failed with HTTP 500: framework not found")
 
 
-HAS_WAIT = hasattr(follow, "wait_and_exit") and hasattr(follow, "follow_and_exit")
 
 
-@pytest.mark.skipif(not HAS_WAIT, reason="dlicli/cli/exec/follow.py has no wait_and_exit yet")
 @pytest.mark.parametrize("final, code", [("FINISHED", 0), ("FAILED", 10), ("KILLED", 11)])
 def test_wait_exits_with_the_task_outcome(env_server, run, model, monkeypatch, final, code):
     monkeypatch.setenv("DLICLI_POLL_INTERVAL", "0")
@@ -206,7 +203,6 @@ def test_wait_exits_with_the_task_outcome(env_server, run, model, monkeypatch, f
     assert len(polls) >= 2 and all(r.path.endswith("/execs/exec-42") for r in polls)
 
 
-@pytest.mark.skipif(not HAS_WAIT, reason="dlicli/cli/exec/follow.py has no follow_and_exit yet")
 def test_follow_prints_the_log_and_exits_0(env_server, run, model, monkeypatch):
     monkeypatch.setenv("DLICLI_POLL_INTERVAL", "0")
     env_server.route("POST", "/execs", body=CREATED)

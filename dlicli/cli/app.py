@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from dlicli import __version__
+from dlicli.cli import complete
 from dlicli.cli.state import AppState
 
 
@@ -121,7 +122,9 @@ def root(
         typer.Option("--url", help="Server base URL (or scheme://host[:port]); env DLICLI_URL.", metavar="URL"),
     ] = None,
     profile: Annotated[
-        Optional[str], typer.Option("--profile", "-P", help="Profile to use; env DLICLI_PROFILE.", metavar="NAME")
+        Optional[str],
+        typer.Option("--profile", "-P", help="Profile to use; env DLICLI_PROFILE.", metavar="NAME",
+                     autocompletion=complete.profile_names),
     ] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", "-k", help="Skip TLS certificate checks (warns on every run).")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -137,7 +138,9 @@ def update(
     ctx: typer.Context,
     user: UserArg,
     resource_plan: Annotated[
-        str, typer.Option("--resource-plan", help="The resource plan the service moves to.", metavar="PLAN")
+        str,
+        typer.Option("--resource-plan", help="The resource plan the service moves to.", metavar="PLAN",
+                     autocompletion=complete.plan_names),
     ],
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,

@@ -7,13 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
-NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME")]
+NameArg = Annotated[
+    str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=complete.profile_names)
+]
 
 
 @app.command("list")
@@ -37,7 +40,9 @@ def list_profiles(output_format: OutputOpt = None, as_json: JsonOpt = False) -> 
 def show(
     ctx: typer.Context,
     name: Annotated[
-        Optional[str], typer.Argument(help="Profile name (default: the active one).", metavar="NAME")
+        Optional[str],
+        typer.Argument(help="Profile name (default: the active one).", metavar="NAME",
+                       autocompletion=complete.profile_names),
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,

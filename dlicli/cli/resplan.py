@@ -6,15 +6,20 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Create, inspect and delete resource plans; show their tree.", no_args_is_help=True)
 
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The resource plan's name.")]
+NameArg = Annotated[
+    str, typer.Argument(metavar="NAME", help="The resource plan's name.", autocompletion=complete.plan_names)
+]
 ParentOpt = Annotated[
-    Optional[str], typer.Option("--parent", help="The parent resource plan.", metavar="PLAN", show_default=False)
+    Optional[str],
+    typer.Option("--parent", help="The parent resource plan.", metavar="PLAN", show_default=False,
+                 autocompletion=complete.plan_names),
 ]
 LabelOpt = Annotated[
     Optional[list[str]],

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.bulk import ask as _confirm  # noqa: F401 - resplan imports it from here
 from dlicli.cli.bulk import confirm
 from dlicli.cli.bulk import each as _each
@@ -59,7 +60,7 @@ def list_tasks(
 
 def get(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.")],
+    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=complete.task_ids)],
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -75,7 +76,9 @@ def get(
 
 def stop(
     ctx: typer.Context,
-    exec_ids: Annotated[list[str], typer.Argument(metavar="ID", help="The tasks to stop.")],
+    exec_ids: Annotated[
+        list[str], typer.Argument(metavar="ID", help="The tasks to stop.", autocompletion=complete.task_ids)
+    ],
 ) -> None:
     """Stop tasks (POST /execs/{id}/stop for each); the stopped ids go to stderr."""
     client = state(ctx).client()
@@ -85,7 +88,9 @@ def stop(
 def delete(
     ctx: typer.Context,
     exec_ids: Annotated[
-        Optional[list[str]], typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False)
+        Optional[list[str]],
+        typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False,
+                       autocompletion=complete.task_ids),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
     yes: YesOpt = False,
@@ -124,7 +129,9 @@ def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:
 
 def deploy(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The training task's id.")],
+    exec_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The training task's id.", autocompletion=complete.task_ids)
+    ],
     name: Annotated[str, typer.Option("--name", help="The inference model's name.", metavar="NAME")],
     kernel: Annotated[
         str, typer.Option("--kernel", help="Kernel file, relative to the model directory.", metavar="PATH")

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -15,7 +16,9 @@ app = typer.Typer(help="Search algorithms: built-in and installed plugins.", no_
 
 TYPES = ("BUILD_IN", "USER_PLUGIN")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The algorithm's name.")]
+NameArg = Annotated[
+    str, typer.Argument(metavar="NAME", help="The algorithm's name.", autocompletion=complete.algorithm_names)
+]
 
 
 @app.command("list")
@@ -49,7 +52,11 @@ def get(ctx: typer.Context, name: NameArg, output_format: OutputOpt = None, as_j
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    names: Annotated[list[str], typer.Argument(metavar="NAME", help="The plugin algorithms to delete.")],
+    names: Annotated[
+        list[str],
+        typer.Argument(metavar="NAME", help="The plugin algorithms to delete.",
+                       autocompletion=complete.algorithm_names),
+    ],
 ) -> None:
     """Delete installed plugin algorithms (DELETE /hypersearch/algorithm/{name})."""
     from dlicli.cli.bulk import each

@@ -7,13 +7,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from dlicli.cli import complete
 from dlicli.cli.hpo import watch
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Column, Output, format_cell
 
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The HPO task's name.")]
-NamesArg = Annotated[list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.")]
+NameArg = Annotated[
+    str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=complete.hpo_names)
+]
+NamesArg = Annotated[
+    list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.", autocompletion=complete.hpo_names)
+]
 ObjectiveOpt = Annotated[
     Optional[str],
     typer.Option("--objective", help="Rank as minimize or maximize (default: the task's, when the server says).",
@@ -211,7 +216,9 @@ def restart(ctx: typer.Context, names: NamesArg) -> None:
 def delete(
     ctx: typer.Context,
     names: Annotated[
-        Optional[list[str]], typer.Argument(metavar="NAME", help="The HPO tasks to delete.", show_default=False)
+        Optional[list[str]],
+        typer.Argument(metavar="NAME", help="The HPO tasks to delete.", show_default=False,
+                       autocompletion=complete.hpo_names),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every HPO task (DELETE /hypersearch).")] = False,
     yes: YesOpt = False,
