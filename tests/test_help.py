@@ -19,8 +19,10 @@ def _command_paths():
 
     def walk(cmd, path):
         paths.append(path)
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, path + [name])
+        if hasattr(cmd, "list_commands"):
+            ctx = cmd.make_context("dlicli", ["--help"], resilient_parsing=True)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), path + [name])
 
     walk(root, [])
     return paths

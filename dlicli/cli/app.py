@@ -34,12 +34,47 @@ class DlicliGroup(TyperGroup):
             sys.exit(code)
         sys.exit(rv if isinstance(rv, int) else 0)
 
+    def _load(self, name: str) -> Any:
+        """Build one lazy group (see LAZY_GROUPS) and keep it among the commands."""
+        if name not in self.commands and name in LAZY_GROUPS:
+            import importlib
+
+            import typer.main
+
+            module, hidden = LAZY_GROUPS[name]
+            group = typer.main.get_group(importlib.import_module(module).app)
+            group.name, group.hidden = name, hidden
+            _plain_help(group)
+            self.commands[name] = group
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        for name in LAZY_GROUPS:
+            self._load(name)
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: HELP_ORDER.index(n) if n in HELP_ORDER else len(HELP_ORDER))
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        return self._load(name) or super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in LAZY_GROUPS:
+            self.list_commands(ctx)  # an unknown word: load all, so "did you mean" knows every name
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:
             # typer turns Ctrl-C into a silent Exit(130); carry it (and its hint) to report()
             raise _Interrupted(exc) from exc
+
+
+def _plain_help(command: Any) -> None:
+    """The root's plain help (rich_markup_mode=None) for a group built on its own, and its leaves."""
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
 
 
 class _Interrupted(Exception):
@@ -146,24 +181,33 @@ def root(
     ctx.call_on_close(st.close)
 
 
-def _wire() -> None:
-    from dlicli.cli import api, auth, completion, conf, dlicmd, notebook, profile, resplan, scheduler, server
-    from dlicli.cli import exec as exec_
-    from dlicli.cli import hpo
+# Command groups are built only when used: typer turns every command's signature into click
+# parameters, and doing that for the whole tree costs more than the rest of a start-up.
+# name -> (module, hidden). The order is the order --help lists them in.
+LAZY_GROUPS: dict[str, tuple[str, bool]] = {
+    "conf": ("dlicli.cli.conf", False),
+    "exec": ("dlicli.cli.exec", False),
+    "hpo": ("dlicli.cli.hpo", False),
+    "hypersearch": ("dlicli.cli.hpo", True),  # the API tag's name, an alias of hpo
+    "notebook": ("dlicli.cli.notebook", False),
+    "resplan": ("dlicli.cli.resplan", False),
+    "scheduler": ("dlicli.cli.scheduler", False),
+    "profile": ("dlicli.cli.profile", False),
+    "server": ("dlicli.cli.server", False),
+    "completion": ("dlicli.cli.completion", False),
+}
 
-    app.add_typer(conf.app, name="conf")
-    app.add_typer(exec_.app, name="exec")
-    app.add_typer(hpo.app, name="hpo")
-    app.add_typer(hpo.app, name="hypersearch", hidden=True)  # the API tag's name, an alias of hpo
+
+HELP_ORDER = ["conf", "exec", "hpo", "hypersearch", "notebook", "resplan", "scheduler", "login", "logout",
+              "status", "token", "profile", "server", "api", "completion", "dlicmd"]
+
+
+def _wire() -> None:
+    from dlicli.cli import api, auth, dlicmd
+
     for name, command in auth.COMMANDS.items():
         app.command(name)(command)
-    app.add_typer(notebook.app, name="notebook")
-    app.add_typer(resplan.app, name="resplan")
-    app.add_typer(scheduler.app, name="scheduler")
-    app.add_typer(profile.app, name="profile")
-    app.add_typer(server.app, name="server")
     app.command("api")(api.api)
-    app.add_typer(completion.app, name="completion")
     app.command("dlicmd", cls=dlicmd.DlicmdCommand, context_settings=dlicmd.CONTEXT)(dlicmd.dlicmd)
 
 
