@@ -193,7 +193,8 @@ def test_hpo_start_get_list_stop_delete(cli, dlicmd, tmp_path):
     write_model(quad, QUADRATIC)
     mine, theirs = pair(dlicmd, cli, ["--hpo-start", str(hpo_spec(tmp_path, "dl-mine", 4)), "--model-dir", str(quad)],
                         ["hpo", "start", str(hpo_spec(tmp_path, "dl-theirs", 4)), "--model-dir", str(quad), "--json"])
-    assert (mine, theirs) == ("dl-mine", "dl-theirs")  # the server's answer: the name, as JSON
+    assert mine == {"uid": "dl-mine", "href": "/hypersearch/dl-mine"} and theirs["uid"] == "dl-theirs"
+    mine, theirs = mine["uid"], theirs["uid"]
     for name in (mine, theirs):
         wait_hpo(cli, name, {"FINISHED", "FAILED"})
     got = same(dlicmd, cli, ["--hpo-get", mine], ["hpo", "get", mine, "--json"])
@@ -212,7 +213,8 @@ def test_hpo_start_get_list_stop_delete(cli, dlicmd, tmp_path):
     assert all(task["complete"] < 20 for task in stopped)
     same(dlicmd, cli, ["--hpo-stop", "dl-slow0"], ["hpo", "stop", "dl-slow2"], code=2)  # 400: already stopped
 
-    assert same(dlicmd, cli, ["--hpo-delete", mine, "dl-slow0", "dl-slow1"], ["hpo", "delete", theirs, "dl-slow2"]) == ""
+    deleted = same(dlicmd, cli, ["--hpo-delete", mine, "dl-slow0", "dl-slow1"], ["hpo", "delete", theirs, "dl-slow2"])
+    assert deleted == ""
     same(dlicmd, cli, ["--hpo-get", mine], ["hpo", "get", theirs, "--json"], code=3)
     assert not {mine, theirs, "dl-slow0"} & {t["hpoName"] for t in cli.json("hpo", "list")}
 

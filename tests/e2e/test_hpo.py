@@ -206,12 +206,15 @@ def test_every_algorithm_searches_within_its_limits(cli, tmp_path, plugin, algor
         assert [r["exp"] for r in sorted(runs, key=lambda r: r["start"])][:2] in ([7, 8], [8, 7])
         assert json.loads(printed.stdout) == {"x": 1, "y": -2}
 
+    if algorithm == "numpyrand":  # WMLA's logger reaches the search log
+        assert "numpy random search over ['x', 'y']" in Path(task["searchLog"]).read_text()
+
     table = cli.ok("hpo", "list").stdout.splitlines()
     assert [line.split("\t")[:3] for line in table if line.startswith(name + "\t")] == [
         [name, "FINISHED", task["progress"]]]
 
 
-def test_the_plugin_is_listed_and_logs_to_the_search_log(cli, plugin):
+def test_the_uploaded_plugin_is_listed_and_installed_without_its_pycache(cli, plugin):
     algos = {a["name"]: a for a in cli.json("hpo", "algorithm", "list")}
     assert algos["numpyrand"]["type"] == "USER_PLUGIN" and algos["Tpe"]["type"] == "BUILD_IN"
     got = cli.json("hpo", "algorithm", "get", "numpyrand")
@@ -271,3 +274,27 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
     assert deleted.returncode == 0, deleted.stderr
     assert cli("hpo", "get", name).returncode == 3
     assert name not in {t["hpoName"] for t in cli.json("hpo", "list")}
+
+
+def test_an_engine_restart_mid_search_loses_and_repeats_nothing(new_cli, tmp_path):
+    cli = new_cli("restart")
+    cli.ok("server", "start", "--port", "0", "--slots", "2")
+    model_dir, stamps = model(tmp_path, sleep=0.8)
+    path = write_spec(tmp_path, spec("q-resume", "Random", {"maxJobNum": 6}, XY))
+    cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir))
+    deadline = time.monotonic() + 30
+    while cli.json("hpo", "get", "q-resume")["running"] < 1:
+        assert time.monotonic() < deadline, "no experiment started"
+        time.sleep(0.1)
+    old = cli.engine()["pid"]
+    cli.ok("server", "stop")
+    cli.ok("server", "start", "--port", "0", "--slots", "2")
+    assert cli.engine()["pid"] != old
+
+    waited = cli("hpo", "wait", "q-resume", "--timeout", "60", timeout=90)
+    assert waited.returncode == 0, waited.stderr
+    task = cli.json("hpo", "get", "q-resume")
+    assert (task["state"], task["complete"], task["failed"]) == ("FINISHED", 6, 0)
+    assert [e["id"] for e in task["experiments"]] == [1, 2, 3, 4, 5, 6]
+    runs = read_stamps(stamps)  # each experiment ran exactly once, across the restart
+    assert sorted(r["exp"] for r in runs) == [1, 2, 3, 4, 5, 6] and max_overlap(runs) <= PARALLEL
