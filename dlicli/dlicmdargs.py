@@ -132,6 +132,10 @@ def _parse(args: list[str]) -> _Parsed:
     if "--" in tokens:
         cut = tokens.index("--")
         tokens, p.after = tokens[:cut], tokens[cut + 1:]
+        leaked = [t for t in p.after if t.partition("=")[0] in ("--jwt-token", "--password")]
+        if leaked:  # dlicmd.py sent these to the task as model args, where the server stores them
+            raise UsageError(f"{leaked[0].partition('=')[0]} after `--` would reach the task's args, stored by "
+                             "the server", hint="put it before `--`, or better set DLICLI_TOKEN")
     named = {t.partition("=")[0] for t in tokens}
     deploy = DEPLOY if "--exec-deploy" in named else ()  # else `--name x` may well be a model's option
     i = 0

@@ -396,3 +396,13 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     assert run("dlicmd", "--exec-delete", theirs["id"]).exit_code == 0
     gone = same(["--exec-get", theirs["id"]], ["exec", "get", theirs["id"], "--json"])
     assert gone.exit_code == 3
+
+
+def test_a_token_after_the_double_dash_is_refused_and_nothing_sent(env_server, run, tmp_path):
+    (tmp_path / "m.py").write_text("print(1)\n")
+    result = run("dlicmd", "--exec-start", "PyTorch", "--model-main", str(tmp_path / "m.py"),
+                 "--", "--lr", "0.1", "--jwt-token", "s3cr3t-value")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --jwt-token after `--` would reach the task's args")
+    assert "s3cr3t-value" not in result.stdout + result.stderr
+    assert env_server.requests == []
