@@ -58,3 +58,37 @@ def confirm(question: str, *, yes: bool, example: str) -> None:
         raise UsageError("refusing to ask: stdin is not a terminal; pass --yes", hint=example)
     if not ask(question):
         raise typer.Abort()
+
+
+def delete_ids_or_all(
+    st: Any,
+    ids: list[str] | None,
+    all_items: bool,
+    yes: bool,
+    *,
+    delete_one: Callable[[Any], Callable[[str], Any]],
+    delete_all: Callable[[Any], Any],
+    noun: str,
+    one: str,
+    ids_word: str,
+    usage: str,
+) -> None:
+    """`delete ID…` or `delete --all [--yes]`: exactly one of the two; --all asks first.
+
+    `delete_one(client)` gives the per-id call, `delete_all(client)` makes the one request;
+    `noun`/`one` name the things (plural/singular), `ids_word` how they are given ("task ids"),
+    `usage` the command without arguments, e.g. "dlicli exec delete".
+    """
+    from dlicli.errors import UsageError
+
+    out = Output()
+    if all_items and ids:
+        raise UsageError(f"give {ids_word} or --all, not both", hint=f"{usage} ID… | {usage} --all")
+    if not all_items and not ids:
+        raise UsageError(f"no {one} to delete", hint=f"give one or more {ids_word}, or --all to delete all of yours")
+    if not all_items:
+        each(list(ids or []), "delete", delete_one(st.client()), out, noun)
+        return
+    confirm(f"Delete ALL your {noun} on {st.connection().url}?", yes=yes, example=f"{usage} --all --yes")
+    delete_all(st.client())
+    out.info(f"deleted all {noun}")

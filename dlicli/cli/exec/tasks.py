@@ -8,8 +8,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from dlicli.cli import complete
-from dlicli.cli.bulk import ask as _confirm  # noqa: F401 - resplan imports it from here
-from dlicli.cli.bulk import confirm
 from dlicli.cli.bulk import each as _each
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
@@ -96,22 +94,11 @@ def delete(
     yes: YesOpt = False,
 ) -> None:
     """Delete tasks (DELETE /execs/{id}), or all of yours with --all (asks first unless --yes)."""
-    from dlicli.errors import UsageError
+    from dlicli.cli.bulk import delete_ids_or_all
 
-    out = Output()
-    if all_tasks and exec_ids:
-        raise UsageError("give task ids or --all, not both", hint="dlicli exec delete ID… | dlicli exec delete --all")
-    if not all_tasks and not exec_ids:
-        raise UsageError("no task to delete", hint="give one or more ids, or --all to delete every task of yours")
-    st = state(ctx)
-    if not all_tasks:
-        client = st.client()
-        _each(exec_ids or [], "delete", client.execs_exec_id_delete, out)
-        return
-    if not yes:
-        confirm(f"Delete ALL your tasks on {st.connection().url}?", yes=yes, example="dlicli exec delete --all --yes")
-    st.client().execs_delete()
-    out.info("deleted all tasks")
+    delete_ids_or_all(state(ctx), exec_ids, all_tasks, yes, delete_one=lambda c: c.execs_exec_id_delete,
+                      delete_all=lambda c: c.execs_delete(),
+                      noun="tasks", one="task", ids_word="task ids", usage="dlicli exec delete")
 
 
 def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:

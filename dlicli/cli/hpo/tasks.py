@@ -224,19 +224,8 @@ def delete(
     yes: YesOpt = False,
 ) -> None:
     """Delete HPO tasks (DELETE /hypersearch/{name}), or all with --all (asks first unless --yes)."""
-    from dlicli.cli.bulk import confirm, each
-    from dlicli.errors import UsageError
+    from dlicli.cli.bulk import delete_ids_or_all
 
-    out = Output()
-    if all_tasks and names:
-        raise UsageError("give names or --all, not both", hint="dlicli hpo delete NAME… | dlicli hpo delete --all")
-    if not all_tasks and not names:
-        raise UsageError("no hpo task to delete", hint="give one or more names, or --all to delete every hpo task")
-    st = state(ctx)
-    if not all_tasks:
-        each(names or [], "delete", st.client().delete_one_hpo, out, "hpo tasks")
-        return
-    if not yes:
-        confirm(f"Delete ALL hpo tasks on {st.connection().url}?", yes=yes, example="dlicli hpo delete --all --yes")
-    st.client().delete_all_hpo()
-    out.info("deleted all hpo tasks")
+    delete_ids_or_all(state(ctx), names, all_tasks, yes, delete_one=lambda c: c.delete_one_hpo,
+                      delete_all=lambda c: c.delete_all_hpo(),
+                      noun="hpo tasks", one="hpo task", ids_word="names", usage="dlicli hpo delete")
