@@ -104,7 +104,8 @@ def test_max_run_time_is_a_deadline_in_the_database(engine, model):
 
 def test_stop_lets_running_experiments_finish_and_restart_resumes(engine, model):
     create(engine, model, body("st", jobs=4, parallel=1, args="--sleep 0.6"))
-    wait_for(lambda: engine.hpo.get(ADMIN, "st")["running"] == 1)
+    # really running, not just submitted: a stop cancels experiments that have not started
+    wait_for(lambda: [e["state"] for e in engine.hpo.get(ADMIN, "st")["experiments"]] == ["RUNNING"])
     engine.hpo.stop(ADMIN, "st")
     view = engine.hpo.get(ADMIN, "st")
     assert view["state"] == "STOPPED" and "stopped by admin" in view["reason"]
