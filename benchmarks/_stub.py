@@ -7,8 +7,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TASKS = [
-    {"id": f"exec-{i}", "state": "FINISHED", "args": "--exec-start PyTorch --model-main main.py",
-     "creator": "admin", "appId": f"app-{i}"}
+    {
+        "id": f"exec-{i}",
+        "state": "FINISHED",
+        "args": "--exec-start PyTorch --model-main main.py",
+        "creator": "admin",
+        "appId": f"app-{i}",
+    }
     for i in range(20)
 ]
 

@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dlicli import localengine  # noqa: E402
+from dlicli import localengine
 
 FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
 STARTED = {"RUNNING"} | FINAL
@@ -55,8 +55,11 @@ def spawn_baseline(runs: int) -> float:
 
 
 def submit(client: httpx.Client, code: bytes) -> str:
-    response = client.post("/execs", params={"args": "--exec-start python --model-main main.py"},
-                           files={"file": ("main.py", code, "text/x-python")})
+    response = client.post(
+        "/execs",
+        params={"args": "--exec-start python --model-main main.py"},
+        files={"file": ("main.py", code, "text/x-python")},
+    )
     response.raise_for_status()
     return response.json()["id"]
 
@@ -132,8 +135,9 @@ def main() -> int:
             latencies = submit_to_running(client, args.tasks)
             figures["submit_to_running_median_ms"] = round(statistics.median(latencies) * 1000, 1)
             figures["submit_to_running_p90_ms"] = round(sorted(latencies)[int(0.9 * (len(latencies) - 1))] * 1000, 1)
-            figures["latency_vs_spawn_ratio"] = round(figures["submit_to_running_median_ms"]
-                                                      / figures["baseline_python_spawn_ms"], 2)
+            figures["latency_vs_spawn_ratio"] = round(
+                figures["submit_to_running_median_ms"] / figures["baseline_python_spawn_ms"], 2
+            )
             wait_all_final(client, {t["id"] for t in client.get("/execs").json()}, timeout=120)
 
             ids, seconds, errors = concurrent_submissions(url, token, args.submissions, args.threads)

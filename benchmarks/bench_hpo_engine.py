@@ -23,8 +23,8 @@ The engine's times have millisecond resolution.
 from __future__ import annotations
 
 import argparse
-import json
 import contextlib
+import json
 import shutil
 import statistics
 import subprocess
@@ -38,8 +38,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_engine import spawn_baseline  # noqa: E402 - the same `python -c pass` baseline
-from dlicli import localengine  # noqa: E402
+from bench_engine import spawn_baseline
+
+from dlicli import localengine
 
 TRIVIAL = b"""\
 import json, os
@@ -68,18 +69,27 @@ def stamp(text: str) -> float:
 
 
 def spec(name: str, algorithm: str, experiments: int) -> dict:
-    return {"hpoName": name, "modelSpec": {"args": "--exec-start python --model-main main.py"},
-            "algoDef": {"algorithm": algorithm, "maxJobNum": experiments, "maxParalleJob": 1,
-                        "objectiveMetric": "loss", "objective": "minimize",
-                        "algoParams": [{"name": "RandomSeed", "value": "1"}]},
-            "hyperParams": [{"name": "x", "type": "Range", "dataType": "double", "minDbVal": -1, "maxDbVal": 1}]}
+    return {
+        "hpoName": name,
+        "modelSpec": {"args": "--exec-start python --model-main main.py"},
+        "algoDef": {
+            "algorithm": algorithm,
+            "maxJobNum": experiments,
+            "maxParalleJob": 1,
+            "objectiveMetric": "loss",
+            "objective": "minimize",
+            "algoParams": [{"name": "RandomSeed", "value": "1"}],
+        },
+        "hyperParams": [{"name": "x", "type": "Range", "dataType": "double", "minDbVal": -1, "maxDbVal": 1}],
+    }
 
 
 def run_search(client: httpx.Client, body: dict, timeout: float) -> tuple[dict, float]:
     """Submit, poll until final; → (the final task, wall seconds from POST to final)."""
     t0 = time.perf_counter()
-    response = client.post("/hypersearch", data={"data": json.dumps(body)},
-                           files={"file": ("main.py", TRIVIAL, "text/x-python")})
+    response = client.post(
+        "/hypersearch", data={"data": json.dumps(body)}, files={"file": ("main.py", TRIVIAL, "text/x-python")}
+    )
     response.raise_for_status()
     while True:
         task = client.get(f"/hypersearch/{body['hpoName']}").json()
@@ -100,9 +110,12 @@ def gaps(experiments: list[dict], ddir: Path) -> dict[str, list[float]]:
             runs.append((stamp(e["startTime"]), stamp(e["endTime"]), written))
     runs.sort()
     pairs = list(zip(runs, runs[1:]))
-    return {"gap": [b[0] - a[1] for a, b in pairs], "duration": [end - start for start, end, _ in runs],
-            "noticed": [end - written for _, end, written in runs if written],
-            "true_gap": [b[0] - a[2] for a, b in pairs if a[2]]}
+    return {
+        "gap": [b[0] - a[1] for a, b in pairs],
+        "duration": [end - start for start, end, _ in runs],
+        "noticed": [end - written for _, end, written in runs if written],
+        "true_gap": [b[0] - a[2] for a, b in pairs if a[2]],
+    }
 
 
 def ms(values: list[float], q: float = 0.5) -> float | None:
@@ -153,8 +166,9 @@ def main() -> int:
     figures["experiment_median_ms"] = ms(times["duration"])
     figures["search_wall_s"] = round(wall, 2)
     figures["wall_per_experiment_ms"] = round(wall / max(1, args.experiments) * 1000, 1)
-    figures["engine_added_per_experiment_ms"] = round(figures["wall_per_experiment_ms"]
-                                                      - figures["baseline_script_direct_ms"], 1)
+    figures["engine_added_per_experiment_ms"] = round(
+        figures["wall_per_experiment_ms"] - figures["baseline_script_direct_ms"], 1
+    )
     print(json.dumps(figures) if args.json else "\n".join(f"{k:40} {v}" for k, v in figures.items()))
     return 0 if figures.get("state") == "FINISHED" and figures.get("finished") == args.experiments else 1
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _stub import start_stub  # noqa: E402
+from _stub import start_stub
 
-BARE = '''
+BARE = """
 import json, sys
 import typer
 app = typer.Typer(add_completion=False)
@@ -36,7 +36,7 @@ def list_(url: str):
     print(json.dumps(r.json(), indent=2))
 if __name__ == "__main__":
     app()
-'''
+"""
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -57,8 +57,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE)
-        env = dict(os.environ, DLICLI_URL=url, DLICLI_TOKEN="bench-token", DLICLI_CONFIG_DIR=tmp,
-                   DLICLI_DATA_DIR=tmp, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+        env = dict(
+            os.environ,
+            DLICLI_URL=url,
+            DLICLI_TOKEN="bench-token",
+            DLICLI_CONFIG_DIR=tmp,
+            DLICLI_DATA_DIR=tmp,
+            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        )
         cases = {
             "--version": ([py, "-m", "dlicli", "--version"], [py, str(bare), "--version"]),
             "exec list --json": ([py, "-m", "dlicli", "exec", "list", "--json"], [py, str(bare), "list", url]),

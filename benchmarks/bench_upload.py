@@ -119,24 +119,33 @@ def main() -> None:
         httpd.daemon_threads = True
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         root = f"http://127.0.0.1:{httpd.server_address[1]}"
-        env = {**os.environ, "DLICLI_URL": root, "DLICLI_TOKEN": "bench-token",
-               "DLICLI_CONFIG_DIR": os.path.join(tmp, "cfg"), "DLICLI_DATA_DIR": os.path.join(tmp, "data")}
+        env = {
+            **os.environ,
+            "DLICLI_URL": root,
+            "DLICLI_TOKEN": "bench-token",
+            "DLICLI_CONFIG_DIR": os.path.join(tmp, "cfg"),
+            "DLICLI_DATA_DIR": os.path.join(tmp, "data"),
+        }
         dlicli = shutil.which("dlicli", path=os.path.dirname(sys.executable))
         dlicli_cmd = [dlicli] if dlicli else [sys.executable, "-m", "dlicli"]
         commands = {
             "curl": [curl, "-sS", "-o", os.devnull, "-F", f"file=@{ready}", root + API + "/execs"],
-            "dlicli": dlicli_cmd + ["exec", "start", "--framework", "PyTorch", "--model-main", "main.py",
-                                    "--model-dir", model],
+            "dlicli": dlicli_cmd
+            + ["exec", "start", "--framework", "PyTorch", "--model-main", "main.py", "--model-dir", model],
         }
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        print(f"model dir: {opts.mib} MiB in {sum(len(f) for _, _, f in os.walk(model))} files; "
-              f"tar {os.path.getsize(ready) / 2**20:.1f} MiB")
+        print(
+            f"model dir: {opts.mib} MiB in {sum(len(f) for _, _, f in os.walk(model))} files; "
+            f"tar {os.path.getsize(ready) / 2**20:.1f} MiB"
+        )
         for run in range(opts.runs):
             for name, cmd in commands.items():
                 secs, rss = timed(cmd, env)
                 results[name].append((secs, rss))
-                print(f"run {run + 1} {name:6s} {secs:7.2f} s  {opts.mib / secs:8.1f} MiB/s  "
-                      f"peak RSS {rss:6.1f} MB  body {Sink.received[-1] / 2**20:.1f} MiB")
+                print(
+                    f"run {run + 1} {name:6s} {secs:7.2f} s  {opts.mib / secs:8.1f} MiB/s  "
+                    f"peak RSS {rss:6.1f} MB  body {Sink.received[-1] / 2**20:.1f} MiB"
+                )
         httpd.shutdown()
     med = {name: statistics.median(s for s, _ in runs) for name, runs in results.items()}
     peak = {name: max(r for _, r in runs) for name, runs in results.items()}

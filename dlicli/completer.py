@@ -79,8 +79,9 @@ def _fetch(path: str, deadline: float, connection: dict[str, Any]) -> Any:
     if left <= 0:
         return None
     verify = tls_verify(conn.insecure, conn.ca_bundle)
-    with HttpSession(conn.url, conn.authorization, verify=verify, timeout=left, connect_timeout=left,
-                     retries=0) as http:
+    with HttpSession(
+        conn.url, conn.authorization, verify=verify, timeout=left, connect_timeout=left, retries=0
+    ) as http:
         return http.call("GET", path, operation="complete")
 
 
@@ -110,14 +111,21 @@ def _bounded(work: Callable[[], Any], timeout: float) -> Any:
     return box[0] if box else None
 
 
-def server_values(kind: str, incomplete: str, *, url: str | None = None, profile: str | None = None,
-                  insecure: bool | None = None, ca_bundle: str | None = None,
-                  timeout: float = TIMEOUT) -> list[Candidate]:
+def server_values(
+    kind: str,
+    incomplete: str,
+    *,
+    url: str | None = None,
+    profile: str | None = None,
+    insecure: bool | None = None,
+    ca_bundle: str | None = None,
+    timeout: float = TIMEOUT,
+) -> list[Candidate]:
     """The server's values of `kind` (a LOOKUPS key) starting with `incomplete`; [] on any failure."""
     deadline = time.monotonic() + min(timeout, TIMEOUT)
     try:
         path, extract = LOOKUPS[kind]
-        import dlicli.client.http  # noqa: F401 - imported here, not in the thread that may be abandoned
+        import dlicli.client.http
         import dlicli.config  # noqa: F401
 
         connection = {"url": url, "profile": profile, "insecure": insecure, "ca_bundle": ca_bundle}

@@ -22,37 +22,106 @@ DOC = "docs/migrating-from-dlicmd.md"
 
 # dlicmd command → how many values it takes: 0, 1 or "+" (one or more).
 COMMANDS: dict[str, int | str] = {
-    "--logon": 0, "--dl-frameworks": 0, "--exec-start": 1, "--exec-get": 1, "--exec-get-all": 0,
-    "--exec-stop": 1, "--exec-delete": 1, "--exec-delete-all": 0, "--exec-deploy": 1,
-    "--exec-trainlogs": 1, "--exec-trainoutlogs": 1, "--exec-trainerrlogs": 1, "--exec-trainresult": 1,
-    "--exec-outlogs": 1, "--exec-errlogs": 1, "--exec-launcherlogs": 1,
-    "--hpo-start": 1, "--hpo-get": 1, "--hpo-get-all": 0, "--hpo-stop": "+", "--hpo-restart": 1,
-    "--hpo-delete": "+", "--hpo-delete-all": 0, "--hpo-algorithm-get-all": 0, "--hpo-algorithm-get": 1,
-    "--hpo-algorithm-delete": 1, "--rp-get-all": 0, "--rp-get": 1, "--rp-delete": 1,
+    "--logon": 0,
+    "--dl-frameworks": 0,
+    "--exec-start": 1,
+    "--exec-get": 1,
+    "--exec-get-all": 0,
+    "--exec-stop": 1,
+    "--exec-delete": 1,
+    "--exec-delete-all": 0,
+    "--exec-deploy": 1,
+    "--exec-trainlogs": 1,
+    "--exec-trainoutlogs": 1,
+    "--exec-trainerrlogs": 1,
+    "--exec-trainresult": 1,
+    "--exec-outlogs": 1,
+    "--exec-errlogs": 1,
+    "--exec-launcherlogs": 1,
+    "--hpo-start": 1,
+    "--hpo-get": 1,
+    "--hpo-get-all": 0,
+    "--hpo-stop": "+",
+    "--hpo-restart": 1,
+    "--hpo-delete": "+",
+    "--hpo-delete-all": 0,
+    "--hpo-algorithm-get-all": 0,
+    "--hpo-algorithm-get": 1,
+    "--hpo-algorithm-delete": 1,
+    "--rp-get-all": 0,
+    "--rp-get": 1,
+    "--rp-delete": 1,
 }
 
 # Options that take a value; the alias spellings dlicmd accepted map to one name.
-CONNECTION = {"--rest-host": "--rest-host", "--master-host": "--rest-host", "--rest-port": "--rest-port",
-              "--dli-rest-port": "--rest-port", "--rest-protocol": "--rest-protocol", "--jwt-token": "--jwt-token",
-              "--username": "--username", "--query-args": "--query-args", "--debug-level": "--debug-level",
-              "-o": "-o", "--output": "-o"}
-SUBMIT = {"--model-main": "--model-main", "--model-dir": "--model-dir", "--data-source": "--data-source",
-          "--cs-datastore-meta": "--cs-datastore-meta", "--numWorker": "--num-worker",
-          "--workerDeviceNum": "--worker-device-num", "--appName": "--app-name",
-          "--conda-env-name": "--conda-env-name"}
+CONNECTION = {
+    "--rest-host": "--rest-host",
+    "--master-host": "--rest-host",
+    "--rest-port": "--rest-port",
+    "--dli-rest-port": "--rest-port",
+    "--rest-protocol": "--rest-protocol",
+    "--jwt-token": "--jwt-token",
+    "--username": "--username",
+    "--query-args": "--query-args",
+    "--debug-level": "--debug-level",
+    "-o": "-o",
+    "--output": "-o",
+}
+SUBMIT = {
+    "--model-main": "--model-main",
+    "--model-dir": "--model-dir",
+    "--data-source": "--data-source",
+    "--cs-datastore-meta": "--cs-datastore-meta",
+    "--numWorker": "--num-worker",
+    "--workerDeviceNum": "--worker-device-num",
+    "--appName": "--app-name",
+    "--conda-env-name": "--conda-env-name",
+}
 DEPLOY = ("--name", "--runtime", "--kernel", "--weight", "--tag", "--attributes", "--envs")
 FLAGS = ("--http", "--debug", "--password-stdin")  # dlicli's additions that take no value
 
 # dlicmd's other submit options: dlicli has no flag for them, so (like dlicmd) they go to the
 # server verbatim inside the `args` query, after the options dlicli knows.
 SUBMIT_PASSTHROUGH = frozenset(
-    "--workerDeviceType --workerMemory --workerCPULimit --workerGPULimit --workerMemoryLimit --numPs --numDriver "
-    "--driverDeviceType --driverDeviceNum --driverMemory --driverCPULimit --driverGPULimit --driverMemoryLimit "
-    "--sc-runasuser --sc-runasgroup --sc-fsgroup --cs-rmq-meta --cs-url-meta --cs-url-bearer --msd-env --msd-attr "
-    "--msd-label --msd-image-name --msd-image-pull-secret --msd-image-pull-policy --msd-priority "
-    "--msd-task0-node-selector --msd-task12n-node-selector --msd-pending-timeout --lsf-gpu-syntax "
-    "--msd-podaffinity-rule --msd-podaffinity-topology-key --msd-pack-id --consumer --submit-user --conda-home "
-    "--ig".split()
+    [
+        "--workerDeviceType",
+        "--workerMemory",
+        "--workerCPULimit",
+        "--workerGPULimit",
+        "--workerMemoryLimit",
+        "--numPs",
+        "--numDriver",
+        "--driverDeviceType",
+        "--driverDeviceNum",
+        "--driverMemory",
+        "--driverCPULimit",
+        "--driverGPULimit",
+        "--driverMemoryLimit",
+        "--sc-runasuser",
+        "--sc-runasgroup",
+        "--sc-fsgroup",
+        "--cs-rmq-meta",
+        "--cs-url-meta",
+        "--cs-url-bearer",
+        "--msd-env",
+        "--msd-attr",
+        "--msd-label",
+        "--msd-image-name",
+        "--msd-image-pull-secret",
+        "--msd-image-pull-policy",
+        "--msd-priority",
+        "--msd-task0-node-selector",
+        "--msd-task12n-node-selector",
+        "--msd-pending-timeout",
+        "--lsf-gpu-syntax",
+        "--msd-podaffinity-rule",
+        "--msd-podaffinity-topology-key",
+        "--msd-pack-id",
+        "--consumer",
+        "--submit-user",
+        "--conda-home",
+        "--ig",
+    ]
 )
 SECRET_PASSTHROUGH = frozenset({"--cs-url-bearer"})
 
@@ -69,17 +138,36 @@ NOT_SUPPORTED: dict[str, str | None] = {
     "--app-launcherlogs": "dlicli scheduler logs APPID --type launcherlog",
     "--app-wait": "dlicli scheduler logs APPID --follow",
     "--app-analyze": "dlicli scheduler stats",
-    "--app-stop": None, "--app-stop-all": None, "--pj-get-all": None, "--k8s-obj-get-all": None,
+    "--app-stop": None,
+    "--app-stop-all": None,
+    "--pj-get-all": None,
+    "--k8s-obj-get-all": None,
     "--k8s-obj-get": None,
-    "--conda-env-yaml": None, "--conda-package": None,
-    "--pbmodel-name": None, "--pbmodel-cmd": None, "--user-cmd": None,
+    "--conda-env-yaml": None,
+    "--conda-package": None,
+    "--pbmodel-name": None,
+    "--pbmodel-cmd": None,
+    "--user-cmd": None,
     "--app-search-start": "dlicli scheduler apps --start N",
     "--app-search-length": "dlicli scheduler apps --length N",
 }
 
-DATA_COMMANDS = frozenset({"--dl-frameworks", "--exec-start", "--exec-get", "--exec-get-all", "--exec-deploy",
-                           "--hpo-start", "--hpo-get", "--hpo-get-all", "--hpo-algorithm-get-all",
-                           "--hpo-algorithm-get", "--rp-get-all", "--rp-get"})
+DATA_COMMANDS = frozenset(
+    {
+        "--dl-frameworks",
+        "--exec-start",
+        "--exec-get",
+        "--exec-get-all",
+        "--exec-deploy",
+        "--hpo-start",
+        "--hpo-get",
+        "--hpo-get-all",
+        "--hpo-algorithm-get-all",
+        "--hpo-algorithm-get",
+        "--rp-get-all",
+        "--rp-get",
+    }
+)
 APP_LOG_TYPES = {"--exec-outlogs": "stdout", "--exec-errlogs": "stderr", "--exec-launcherlogs": "launcherlog"}
 
 
@@ -121,8 +209,10 @@ class _Parsed:
 def _unknown(name: str) -> UsageError:
     if name in NOT_SUPPORTED:
         instead = NOT_SUPPORTED[name]
-        return UsageError(f"dlicmd option {name} is not supported by dlicli dlicmd",
-                          hint=f"use: {instead}" if instead else f"it has no dlicli equivalent; see {DOC}")
+        return UsageError(
+            f"dlicmd option {name} is not supported by dlicli dlicmd",
+            hint=f"use: {instead}" if instead else f"it has no dlicli equivalent; see {DOC}",
+        )
     return UsageError(f"unknown dlicmd option {name}", hint=f"see `dlicli dlicmd --help` and {DOC}")
 
 
@@ -131,11 +221,13 @@ def _parse(args: list[str]) -> _Parsed:
     tokens = list(args)
     if "--" in tokens:
         cut = tokens.index("--")
-        tokens, p.after = tokens[:cut], tokens[cut + 1:]
+        tokens, p.after = tokens[:cut], tokens[cut + 1 :]
         leaked = [t for t in p.after if t.partition("=")[0] in ("--jwt-token", "--password")]
         if leaked:  # dlicmd.py sent these to the task as model args, where the server stores them
-            raise UsageError(f"{leaked[0].partition('=')[0]} after `--` would reach the task's args, stored by "
-                             "the server", hint="put it before `--`, or better set DLICLI_TOKEN")
+            raise UsageError(
+                f"{leaked[0].partition('=')[0]} after `--` would reach the task's args, stored by the server",
+                hint="put it before `--`, or better set DLICLI_TOKEN",
+            )
     named = {t.partition("=")[0] for t in tokens}
     deploy = DEPLOY if "--exec-deploy" in named else ()  # else `--name x` may well be a model's option
     i = 0
@@ -188,8 +280,10 @@ def _url(p: _Parsed) -> str | None:
         raise UsageError(f"--rest-protocol must be http or https, not {protocol!r}")
     if host is None:
         if port is not None or "--rest-protocol" in p.opts or "--http" in p.flags:
-            raise UsageError("--rest-port and --rest-protocol/--http need --rest-host",
-                             hint="dlicli dlicmd ... --rest-host wmla.example.com --rest-port 9243")
+            raise UsageError(
+                "--rest-port and --rest-protocol/--http need --rest-host",
+                hint="dlicli dlicmd ... --rest-host wmla.example.com --rest-port 9243",
+            )
         return None
     host = host.strip()
     if not host or "/" in host:
@@ -234,15 +328,18 @@ def _query(text: str) -> list[str]:
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
     except ValueError:
-        raise UsageError(f"--query-args is not k=v&k=v: {text!r}",
-                         hint='for example --query-args "limit=10&state=FINISHED"') from None
+        raise UsageError(
+            f"--query-args is not k=v&k=v: {text!r}", hint='for example --query-args "limit=10&state=FINISHED"'
+        ) from None
     return [arg for key, val in pairs for arg in ("-f", f"{key}={val}")]
 
 
 def _exec_start(p: _Parsed, framework: str) -> list[str]:
     if "--model-main" not in p.opts:
-        raise UsageError("--exec-start needs --model-main",
-                         hint="dlicli dlicmd --exec-start PyTorch --model-dir DIR --model-main main.py")
+        raise UsageError(
+            "--exec-start needs --model-main",
+            hint="dlicli dlicmd --exec-start PyTorch --model-dir DIR --model-main main.py",
+        )
     argv = ["exec", "start", "--framework", framework]
     for name in SUBMIT.values():
         values = p.opts.get(name, [])
@@ -297,8 +394,12 @@ def _steps(p: _Parsed) -> list[list[str]]:
         "--exec-trainoutlogs": ["exec", "logs", one],
         "--exec-trainerrlogs": ["exec", "logs", one, "--stderr"],
         "--exec-trainresult": ["exec", "result", one],
-        "--hpo-start": ["hpo", "start", one, *(["--model-dir", p.one("--model-dir") or ""]
-                                                if "--model-dir" in p.opts else [])],
+        "--hpo-start": [
+            "hpo",
+            "start",
+            one,
+            *(["--model-dir", p.one("--model-dir") or ""] if "--model-dir" in p.opts else []),
+        ],
         "--hpo-get": ["hpo", "get", one],
         "--hpo-get-all": ["hpo", "list"],
         "--hpo-stop": ["hpo", "stop", *vals],
@@ -341,8 +442,11 @@ def _check(p: _Parsed) -> None:
             raise UsageError(f"{shown} does not go with {cmd}", hint=f"see {DOC}")
     if cmd != "--exec-start":
         if p.extra:
-            raise _unknown(p.extra[0].partition("=")[0]) if p.extra[0].startswith("-") else UsageError(
-                f"unexpected argument {p.extra[0]!r} after {cmd}", hint=f"see {DOC}")
+            raise (
+                _unknown(p.extra[0].partition("=")[0])
+                if p.extra[0].startswith("-")
+                else UsageError(f"unexpected argument {p.extra[0]!r} after {cmd}", hint=f"see {DOC}")
+            )
         if p.after:
             raise UsageError(f"{cmd} takes no arguments after --")
     if "--password-stdin" in p.flags and cmd != "--logon":

@@ -169,7 +169,7 @@ def follow_log(
         nonlocal printed
         text = client.execs_exec_id_log_get(exec_id, log_type)
         if text.startswith(printed):
-            new = text[len(printed):]
+            new = text[len(printed) :]
         else:
             if notice is not None:
                 notice(f"the log of {exec_id} was truncated or restarted; printing it from the start")

@@ -155,8 +155,9 @@ def check_extra() -> None:
         )
 
 
-def serve_command(ddir: Path, *, host: str | None = None, port: int | None = None,
-                  slots: int | None = None) -> list[str]:
+def serve_command(
+    ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None
+) -> list[str]:
     cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
     if host:
         cmd += ["--host", host]
@@ -193,25 +194,41 @@ def _log_tail(ddir: Path, lines: int = 5) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
-def start(ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None,
-          timeout: float = START_TIMEOUT, note: Note | None = None) -> tuple[dict[str, Any], bool]:
+def start(
+    ddir: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    slots: int | None = None,
+    timeout: float = START_TIMEOUT,
+    note: Note | None = None,
+) -> tuple[dict[str, Any], bool]:
     """Start the engine detached unless one already serves `ddir`; → (its record, started now?)."""
     with _start_lock(ddir):
         record = read_record(ddir)
         if record and is_serve_process(record["pid"]):
             if _wait_answering(record, min(timeout, 5.0)):
                 return record, False
-            raise ConflictError(f"the local engine (pid {record['pid']}) runs but does not answer",
-                                hint="stop it with `dlicli server stop`, then start it again")
+            raise ConflictError(
+                f"the local engine (pid {record['pid']}) runs but does not answer",
+                hint="stop it with `dlicli server stop`, then start it again",
+            )
         check_extra()
         with contextlib.suppress(FileNotFoundError):
             (ddir / ENGINE_JSON).unlink()  # stale: its process is gone
         if note:
             note(f"starting the local engine ({log_path(ddir)})")
         with open(log_path(ddir), "ab") as log:
-            proc = subprocess.Popen(serve_command(ddir, host=host, port=port, slots=slots), cwd=ddir,
-                                    env=engine_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                serve_command(ddir, host=host, port=port, slots=slots),
+                cwd=ddir,
+                env=engine_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                close_fds=True,
+            )
         try:
             return _wait_started(ddir, proc, timeout), True
         except BaseException:
@@ -236,8 +253,10 @@ def _wait_started(ddir: Path, proc: subprocess.Popen, timeout: float) -> dict[st
         code = proc.poll()
         if code is not None:
             tail = _log_tail(ddir)
-            raise DlicliError(f"the local engine exited with code {code} while starting"
-                              + (f": {tail}" if tail else ""), hint=f"see {log_path(ddir)}")
+            raise DlicliError(
+                f"the local engine exited with code {code} while starting" + (f": {tail}" if tail else ""),
+                hint=f"see {log_path(ddir)}",
+            )
         record = read_record(ddir)
         if record and record["pid"] == proc.pid and answers(str(record.get("url", "")), timeout=1.0):
             return record
@@ -323,8 +342,9 @@ def add_user(ddir: Path, name: str, timeout: float = 60.0) -> str:
     """A new engine user → their token (serve --add-user works on the store, running engine or not)."""
     ddir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
-    proc = subprocess.run(cmd, cwd=ddir, env=engine_env(), stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=ddir, env=engine_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+    )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]

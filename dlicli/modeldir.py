@@ -254,8 +254,9 @@ def _file_chunks(member: Member) -> Iterator[bytes]:
     try:
         fh = open(member.source, "rb")  # noqa: SIM115 - closed on exit, also on generator close
     except OSError as exc:
-        raise ModelDirChanged(f"{member.info.name} vanished while uploading: {exc}",
-                              hint="run the command again") from exc
+        raise ModelDirChanged(
+            f"{member.info.name} vanished while uploading: {exc}", hint="run the command again"
+        ) from exc
     with fh:
         yield from exact_chunks(fh, member.info.size, member.info.name)
 
@@ -288,8 +289,10 @@ def prepare_model(model_main: str, model_dir: str | None = None, *, warn: Warn |
     if model_dir is None:
         if not os.path.isfile(model_main):
             what = "is not a file" if os.path.exists(model_main) else "no such file"
-            raise UsageError(f"--model-main {model_main}: {what}",
-                             hint="give the model's main file, or --model-dir DIR with a path inside it")
+            raise UsageError(
+                f"--model-main {model_main}: {what}",
+                hint="give the model's main file, or --model-dir DIR with a path inside it",
+            )
         name = os.path.basename(model_main)
         fh = open(model_main, "rb")  # noqa: SIM115 - closed by ModelUpload.close
         return ModelUpload(name, fh, os.fstat(fh.fileno()).st_size, name)
@@ -301,8 +304,10 @@ def prepare_model(model_main: str, model_dir: str | None = None, *, warn: Warn |
     main = resolve_main(model_dir, model_main)
     stream = TarStream.from_dir(model_dir, warn=warn)
     if f"{top}/{main}" not in {m.info.name for m in stream.members}:
-        raise UsageError(f"--model-main {model_main} is excluded from the upload",
-                         hint=f"it matches {', '.join(DEFAULT_EXCLUDES)} or a line of {IGNORE_FILE}")
+        raise UsageError(
+            f"--model-main {model_main} is excluded from the upload",
+            hint=f"it matches {', '.join(DEFAULT_EXCLUDES)} or a line of {IGNORE_FILE}",
+        )
     return ModelUpload(stream.name, stream, stream.size, main, top)
 
 
@@ -320,13 +325,17 @@ def resolve_main(model_dir: str, model_main: str) -> str:
         parent = os.path.realpath(os.path.dirname(os.path.abspath(candidate)))
         rel = os.path.relpath(os.path.join(parent, os.path.basename(candidate)), root)
         if rel == os.pardir or rel.startswith(os.pardir + os.sep) or not _inside(os.path.realpath(candidate), root):
-            raise UsageError(f"--model-main {model_main} is not inside the model directory {model_dir}",
-                             hint="give the main file's path relative to --model-dir")
+            raise UsageError(
+                f"--model-main {model_main} is not inside the model directory {model_dir}",
+                hint="give the main file's path relative to --model-dir",
+            )
         if not os.path.isfile(candidate):
             raise UsageError(f"--model-main {model_main} is not a file")
         return rel.replace(os.sep, "/")
-    raise UsageError(f"--model-main {model_main} not found in the model directory {model_dir}",
-                     hint="give the main file's path relative to --model-dir")
+    raise UsageError(
+        f"--model-main {model_main} not found in the model directory {model_dir}",
+        hint="give the main file's path relative to --model-dir",
+    )
 
 
 # -- the rest of the submission -----------------------------------------------------------------
@@ -364,6 +373,8 @@ def merge_data_sources(values: Sequence[str], option: str = "--data-source") -> 
         elif isinstance(parsed, list) and all(isinstance(item, dict) for item in parsed):
             merged.extend(parsed)
         else:
-            raise UsageError(f"{option} must be a JSON object or a list of objects: {value}",
-                             hint=f"give an object such as {example}")
+            raise UsageError(
+                f"{option} must be a JSON object or a list of objects: {value}",
+                hint=f"give an object such as {example}",
+            )
     return merged

@@ -108,9 +108,7 @@ def rich_tree(trees: list[dict[str, Any]], *, color: bool = True):
 
     def label(row: PlanRow) -> Text:
         dim = "dim" if color else ""
-        return Text.assemble(
-            (row.name, "bold" if color else ""), ("  cpu ", dim), row.cpu, ("  gpu ", dim), row.gpu
-        )
+        return Text.assemble((row.name, "bold" if color else ""), ("  cpu ", dim), row.cpu, ("  gpu ", dim), row.gpu)
 
     def add(branch: Any, nodes: list[dict[str, Any]], depth: int) -> None:
         for node in nodes:

@@ -165,8 +165,10 @@ def follow(
         else:
             fresh, found = new_lines(printed, lines)
             if not found and notice is not None:
-                notice(f"the log of {source.appid} moved on by more than {window} lines or restarted; "
-                       "some lines may be missing")
+                notice(
+                    f"the log of {source.appid} moved on by more than {window} lines or restarted; "
+                    "some lines may be missing"
+                )
         if fresh:
             write("".join(fresh))
         printed = lines

@@ -152,17 +152,32 @@ def render_man(node: Any, ctx: dict) -> str:
     version, page = ctx["version"], node.page
     summary = node.summary.rstrip(".")
     summary = summary[len(page) + 2 :] if summary.startswith(page + ": ") else summary
-    out = [f'.\\" {GENERATED}', f'.TH {quoted(page.upper())} "1" {quoted(version)} {quoted("dlicli " + version)} '
-           '"dlicli manual"', ".ad l", ".nh", ".SH NAME", line(f"{page} - {summary}"), ".SH SYNOPSIS", ".PP",
-           " ".join(fonts(item, keep_spaces=True) for item in synopsis(node)), ".SH DESCRIPTION", ".PP",
-           line(node.summary)]
+    out = [
+        f'.\\" {GENERATED}',
+        f'.TH {quoted(page.upper())} "1" {quoted(version)} {quoted("dlicli " + version)} "dlicli manual"',
+        ".ad l",
+        ".nh",
+        ".SH NAME",
+        line(f"{page} - {summary}"),
+        ".SH SYNOPSIS",
+        ".PP",
+        " ".join(fonts(item, keep_spaces=True) for item in synopsis(node)),
+        ".SH DESCRIPTION",
+        ".PP",
+        line(node.summary),
+    ]
     for kind, text in description(node)[0]:
         out += [".PP"] + (literal(text.splitlines()) if kind == "literal" else [line(text)])
     if not node.words:
         out += [".PP", line("Run dlicli COMMAND --help, or see dlicli-COMMAND(1), for a command's own options.")]
     else:
-        out += [".PP", line("Global options (--url, --profile, --insecure, --ca-bundle, --debug) go before the "
-                            "command name; see dlicli(1).")]
+        out += [
+            ".PP",
+            line(
+                "Global options (--url, --profile, --insecure, --ca-bundle, --debug) go before the "
+                "command name; see dlicli(1)."
+            ),
+        ]
     for title, kind in (("ARGUMENTS", "argument"), ("OPTIONS", "option")):
         params = [p for p in node.params if p.kind == kind]
         if params:
@@ -197,8 +212,9 @@ def render_man(node: Any, ctx: dict) -> str:
 def md(text: str, *, table: bool = False) -> str:
     """Escape markdown outside `code spans`; in a table, escape | everywhere."""
     parts = re.split(r"(`[^`]*`)", text)
-    out = [p if p.startswith("`") and p.endswith("`") and len(p) > 1 else re.sub(r"([\\*_<|])", r"\\\1", p)
-           for p in parts]
+    out = [
+        p if p.startswith("`") and p.endswith("`") and len(p) > 1 else re.sub(r"([\\*_<|])", r"\\\1", p) for p in parts
+    ]
     joined = "".join(out)
     return re.sub(r"(?<!\\)\|", r"\\|", joined) if table else joined
 
@@ -215,16 +231,26 @@ def anchor(page: str) -> str:
 def render_markdown(tree: Any, ctx: dict) -> str:
     commands = {c.path: c for c in ctx["commands"]}
     ops = ctx["operations"]
-    out = ["# dlicli command reference", "", f"<!-- {GENERATED} Run: python scripts/gen_docs.py -->", "",
-           f"Every command of dlicli {ctx['version']}, as `--help` and `man dlicli-…` show it. Global options "
-           "go before the command (`dlicli --profile prod exec list`); a command's own options after its name.",
-           "", "## API operations", "",
-           f"The {len(ops)} operations of the dlpd REST API v1 and the command that calls each.", "",
-           "| operationId | method and path | command |", "|---|---|---|"]
+    out = [
+        "# dlicli command reference",
+        "",
+        f"<!-- {GENERATED} Run: python scripts/gen_docs.py -->",
+        "",
+        f"Every command of dlicli {ctx['version']}, as `--help` and `man dlicli-…` show it. Global options "
+        "go before the command (`dlicli --profile prod exec list`); a command's own options after its name.",
+        "",
+        "## API operations",
+        "",
+        f"The {len(ops)} operations of the dlpd REST API v1 and the command that calls each.",
+        "",
+        "| operationId | method and path | command |",
+        "|---|---|---|",
+    ]
     for op_id, method, path, command in ops:
         words = command.split()
-        node = next((commands[p] for n in range(len(words), 0, -1)
-                     if (p := " ".join(["dlicli", *words[:n]])) in commands), None)
+        node = next(
+            (commands[p] for n in range(len(words), 0, -1) if (p := " ".join(["dlicli", *words[:n]])) in commands), None
+        )
         shown = code("dlicli " + command, table=True)
         cell = f"[{shown}]({anchor(node.page)})" if node and node.words else f"{shown} (not available yet)"
         out.append(f"| `{op_id}` | `{method} {path}` | {cell} |")
@@ -239,8 +265,16 @@ def render_markdown(tree: Any, ctx: dict) -> str:
 
 
 def _md_command(node: Any, ctx: dict) -> list[str]:
-    out = [f"### {node.path}", "", md(node.summary), "", "```text",
-           " ".join(plain(item) for item in synopsis(node)), "```", ""]
+    out = [
+        f"### {node.path}",
+        "",
+        md(node.summary),
+        "",
+        "```text",
+        " ".join(plain(item) for item in synopsis(node)),
+        "```",
+        "",
+    ]
     for kind, text in description(node)[0]:
         out += (["```text", text, "```"] if kind == "literal" else [md(text)]) + [""]
     for title, kind in (("argument", "argument"), ("option", "option")):

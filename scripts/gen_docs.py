@@ -61,39 +61,59 @@ OPERATIONS: list[tuple[str, str, str, str]] = [
     ("getResplan", "GET", "/resplans/resplan/{resplan_name}", "resplan get"),
     ("getResplanTree", "GET", "/resplans/resplantree", "resplan tree"),
     ("updateResplanByName", "PUT", "/resplans/resplan", "resplan update"),
-    ("downloadDriverLogFile", "GET", "/scheduler/applications/{appid}/driver/logs/{type}/download",
-     "scheduler logs --download"),
-    ("downloadExecutorLogFile", "GET",
-     "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}/download",
-     "scheduler logs --executor --download"),
+    (
+        "downloadDriverLogFile",
+        "GET",
+        "/scheduler/applications/{appid}/driver/logs/{type}/download",
+        "scheduler logs --download",
+    ),
+    (
+        "downloadExecutorLogFile",
+        "GET",
+        "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}/download",
+        "scheduler logs --executor --download",
+    ),
     ("getApplicationStatistic", "GET", "/scheduler/applicationStatistic", "scheduler stats"),
     ("getApplications", "GET", "/scheduler/applications", "scheduler apps"),
     ("getDriverLog", "GET", "/scheduler/applications/{appid}/driver/logs/{type}", "scheduler logs"),
-    ("getExecutorLog", "GET", "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}",
-     "scheduler logs --executor"),
+    (
+        "getExecutorLog",
+        "GET",
+        "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}",
+        "scheduler logs --executor",
+    ),
 ]
 
 # Every variable dlicli reads (the test greps dlicli/ so a new DLICLI_* cannot go undocumented).
 ENVIRONMENT: list[tuple[str, str]] = [
-    ("DLICLI_URL", "Server base URL, or a bare scheme://host[:port] that gets /platform/rest/deeplearning/v1 "
-     "appended. Overrides the profile's URL; --url overrides it."),
-    ("DLICLI_TOKEN", "Token sent as Authorization: Bearer (as given if it starts with Bearer or Basic). "
-     "Wins over the profile's stored secret."),
+    (
+        "DLICLI_URL",
+        "Server base URL, or a bare scheme://host[:port] that gets /platform/rest/deeplearning/v1 "
+        "appended. Overrides the profile's URL; --url overrides it.",
+    ),
+    (
+        "DLICLI_TOKEN",
+        "Token sent as Authorization: Bearer (as given if it starts with Bearer or Basic). "
+        "Wins over the profile's stored secret.",
+    ),
     ("DLICLI_USERNAME", "With DLICLI_PASSWORD: user name for Basic authentication."),
     ("DLICLI_PASSWORD", "With DLICLI_USERNAME: password for Basic authentication."),
     ("DLICLI_PROFILE", "Profile to use instead of the current one; --profile overrides it."),
     ("DLICLI_CA_BUNDLE", "PEM file of certificate authorities to trust; --ca-bundle overrides it."),
     ("REQUESTS_CA_BUNDLE", "Used as the CA bundle when neither --ca-bundle nor DLICLI_CA_BUNDLE is set."),
     ("DLICLI_INSECURE", "1, true, yes or on: skip TLS certificate checks (a warning is printed every run)."),
-    ("DLICLI_CONFIG_DIR", "Directory of config.yaml and credentials.yaml (default: the platform's user "
-     "config dir)."),
-    ("DLICLI_DATA_DIR", "Directory of the local engine's state, logs and pidfile (default: the platform's user "
-     "data dir)."),
+    ("DLICLI_CONFIG_DIR", "Directory of config.yaml and credentials.yaml (default: the platform's user config dir)."),
+    (
+        "DLICLI_DATA_DIR",
+        "Directory of the local engine's state, logs and pidfile (default: the platform's user data dir).",
+    ),
     ("DLICLI_CREDENTIALS_STORE", "Where login keeps secrets: keyring, file or auto; --store overrides it."),
     ("DLICLI_KEYRING_TIMEOUT", "Seconds to wait for the system keyring before giving up (default 3)."),
     ("DLICLI_HTTP_TIMEOUT", "Read timeout of one request, in seconds (default 60)."),
-    ("DLICLI_POLL_INTERVAL", "Seconds between polls of --follow, --wait and wait (default 2); --interval "
-     "overrides it."),
+    (
+        "DLICLI_POLL_INTERVAL",
+        "Seconds between polls of --follow, --wait and wait (default 2); --interval overrides it.",
+    ),
     ("NO_COLOR", "When set, no colour in any output."),
 ]
 
@@ -102,7 +122,7 @@ EXIT_MEANINGS: dict[str, str] = {
     "OK": "success (an empty list too)",
     "ERROR": "unexpected error, or the server failed (500)",
     "USAGE": "bad usage or invalid input, caught before any request; or the server rejected the input (400)",
-    "NOT_FOUND": "not found (404, and the API's 400 \"cannot find ...\")",
+    "NOT_FOUND": 'not found (404, and the API\'s 400 "cannot find ...")',
     "UNAUTHENTICATED": "not authenticated (401, or no credentials)",
     "FORBIDDEN": "forbidden (403)",
     "CONFLICT": "conflict (409)",
@@ -117,32 +137,44 @@ EXIT_MEANINGS: dict[str, str] = {
 # command's own help ("Examples:" paragraph) are added after these.
 EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "exec start": [
-        ("Submit a model directory, pass arguments to the model after --, and follow its log; the exit "
-         "code is the task's outcome:",
-         "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --follow -- --epochs 2"),
-        ("Two workers with one GPU each, reading a data source:",
-         "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --num-worker 2 "
-         "--worker-device-num 1 --data-source '{\"type\": \"fs\", \"location\": {\"paths\": \"/data/mnist\"}}'"),
-        ("Submit and wait for the end, printing the task as JSON:",
-         "dlicli exec start --framework tensorflow --model-main train.py --wait --json"),
+        (
+            "Submit a model directory, pass arguments to the model after --, and follow its log; the exit "
+            "code is the task's outcome:",
+            "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --follow -- --epochs 2",
+        ),
+        (
+            "Two workers with one GPU each, reading a data source:",
+            "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --num-worker 2 "
+            '--worker-device-num 1 --data-source \'{"type": "fs", "location": {"paths": "/data/mnist"}}\'',
+        ),
+        (
+            "Submit and wait for the end, printing the task as JSON:",
+            "dlicli exec start --framework tensorflow --model-main train.py --wait --json",
+        ),
     ],
     "exec logs": [
         ("Print a task's output until it ends:", "dlicli exec logs ID --follow"),
         ("The last lines of its error log:", "dlicli exec logs ID --stderr | tail -n 50"),
     ],
     "exec wait": [
-        ("Wait at most an hour for two tasks; exit 0 if both finished, 10 if one failed, 8 on timeout:",
-         "dlicli exec wait ID1 ID2 --timeout 3600"),
+        (
+            "Wait at most an hour for two tasks; exit 0 if both finished, 10 if one failed, 8 on timeout:",
+            "dlicli exec wait ID1 ID2 --timeout 3600",
+        ),
     ],
     "exec result": [
         ("Save a task's result zip:", "dlicli exec result ID -O result.zip"),
         ("List what it holds, through stdout:", "dlicli exec result ID -O - | python -m zipfile -l /dev/stdin"),
     ],
     "login": [
-        ("Sign in with a token read from the environment, never from argv:",
-         "printf '%s' \"$WMLA_TOKEN\" | dlicli login --url https://wmla.example.com:9243 --token-stdin"),
-        ("Trade a user name and password (prompted) for a WMLA console token, in profile prod:",
-         "dlicli login --profile-name prod --url https://wmla.example.com:9243 --username alice --console-logon"),
+        (
+            "Sign in with a token read from the environment, never from argv:",
+            "printf '%s' \"$WMLA_TOKEN\" | dlicli login --url https://wmla.example.com:9243 --token-stdin",
+        ),
+        (
+            "Trade a user name and password (prompted) for a WMLA console token, in profile prod:",
+            "dlicli login --profile-name prod --url https://wmla.example.com:9243 --username alice --console-logon",
+        ),
     ],
     "conf get": [
         ("The whole dlpd configuration as JSON:", "dlicli conf get --json"),
@@ -150,16 +182,22 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
     ],
     "api": [
         ("List your tasks, raw, with the active profile's credentials:", "dlicli api GET /execs"),
-        ("Fields of a GET become query parameters (-F sends 10 as a number):",
-         "dlicli api GET /scheduler/applications -f state=RUNNING -F length=10"),
+        (
+            "Fields of a GET become query parameters (-F sends 10 as a number):",
+            "dlicli api GET /scheduler/applications -f state=RUNNING -F length=10",
+        ),
         ("Fields of a PUT or POST form a JSON body:", "dlicli api PUT /notebooks/alice -f resourcePlan=sample-project"),
-        ("A multipart upload: a field read from a file, and a file part:",
-         "dlicli api POST /hypersearch --form -F 'data=<spec.json' -F file=@model.py"),
+        (
+            "A multipart upload: a field read from a file, and a file part:",
+            "dlicli api POST /hypersearch --form -F 'data=<spec.json' -F file=@model.py",
+        ),
         ("The body from a file:", "dlicli api POST /resplans/resplan --input plan.json"),
     ],
     "hpo start": [
-        ("Start a search from a spec file with a model directory and follow it:",
-         "dlicli hpo start spec.yaml --model-dir ./mnist --follow"),
+        (
+            "Start a search from a spec file with a model directory and follow it:",
+            "dlicli hpo start spec.yaml --model-dir ./mnist --follow",
+        ),
     ],
 }
 
@@ -211,10 +249,13 @@ def _param(p, ctx) -> Param:
     if isinstance(p, TyperOption):
         opts = sorted(p.opts, key=lambda o: (not (o.startswith("-") and not o.startswith("--")), o))
         metavar = "" if (p.is_flag or p.count) else (p.display_type_rich(ctx) or "")
-        return Param("option", opts, list(p.secondary_opts), metavar, help_text, p.required,
-                     bool(p.multiple or p.nargs != 1))
+        return Param(
+            "option", opts, list(p.secondary_opts), metavar, help_text, p.required, bool(p.multiple or p.nargs != 1)
+        )
     metavar = p.metavar or p.name.upper()
-    return Param("argument", [], [], metavar, help_text, p.required, p.nargs != 1 and not metavar.endswith(("...", "…")))
+    return Param(
+        "argument", [], [], metavar, help_text, p.required, p.nargs != 1 and not metavar.endswith(("...", "…"))
+    )
 
 
 def walk(cmd=None, ctx=None, words: list[str] | None = None) -> Command:
@@ -251,13 +292,20 @@ def exit_codes() -> list[tuple[int, str]]:
 
 def build(out: Path) -> list[Path]:
     """Write man/, docs/commands.md and completions/ under `out`; return the files written."""
-    from dlicli import __version__
     from gen_completions import generate as generate_completions
+
+    from dlicli import __version__
 
     tree = walk()
     commands = flatten(tree)
-    ctx = {"version": __version__, "env": ENVIRONMENT, "exit_codes": exit_codes(), "examples": EXAMPLES,
-           "operations": OPERATIONS, "commands": commands}
+    ctx = {
+        "version": __version__,
+        "env": ENVIRONMENT,
+        "exit_codes": exit_codes(),
+        "examples": EXAMPLES,
+        "operations": OPERATIONS,
+        "commands": commands,
+    }
     written = []
     man_dir = out / "man"
     man_dir.mkdir(parents=True, exist_ok=True)
@@ -278,8 +326,11 @@ def stale(repo: Path = ROOT) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = build(Path(tmp))
         names = {p.relative_to(tmp).as_posix() for p in fresh}
-        bad = [n for n in sorted(names) if not (repo / n).is_file()
-               or not filecmp.cmp(repo / n, Path(tmp) / n, shallow=False)]
+        bad = [
+            n
+            for n in sorted(names)
+            if not (repo / n).is_file() or not filecmp.cmp(repo / n, Path(tmp) / n, shallow=False)
+        ]
     extra = [p.relative_to(repo).as_posix() for p in sorted((repo / "man").glob("dlicli*.1"))]
     return bad + [n for n in extra if n not in names]
 

@@ -8,9 +8,9 @@ import os
 os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.recorder import RecordingServer  # noqa: E402
+from tests.recorder import RecordingServer
 
 TOKEN = "tok-3f9a1c7e5b2d4a68"
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 BASE = "/platform/rest/deeplearning/v1"
@@ -33,12 +34,10 @@ class Recorded:
     def json(self) -> Any:
         return json.loads(self.body)
 
-    def multipart(self) -> dict[str, "Part"]:
+    def multipart(self) -> dict[str, Part]:
         """The multipart/form-data parts by name."""
         ctype = self.headers.get("content-type", "")
-        msg = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body
-        )
+        msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + self.body)
         parts = {}
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -176,7 +175,7 @@ class RecordingServer:
     def last(self) -> Recorded:
         return self.requests[-1]
 
-    def start(self) -> "RecordingServer":
+    def start(self) -> RecordingServer:
         self.thread.start()
         return self
 

@@ -36,8 +36,21 @@ def test_path_forms_relative_to_the_api_base(env_server, run, path):
 
 def test_fields_are_query_parameters_for_get(env_server, run):
     env_server.route("GET", "/scheduler/applications", body=[])
-    result = run("api", "GET", "/scheduler/applications?sort=name", "-f", "state=RUNNING", "-f", "search=a b&c",
-                 "-F", "length=10", "-F", "flag=true", "-f", "state=FINISHED")
+    result = run(
+        "api",
+        "GET",
+        "/scheduler/applications?sort=name",
+        "-f",
+        "state=RUNNING",
+        "-f",
+        "search=a b&c",
+        "-F",
+        "length=10",
+        "-F",
+        "flag=true",
+        "-f",
+        "state=FINISHED",
+    )
     assert result.exit_code == 0, result.stderr
     assert env_server.last.query == {
         "sort": ["name"],
@@ -53,14 +66,45 @@ def test_fields_are_a_typed_json_body_for_post(env_server, run, tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("from a file")
     env_server.route("POST", "/resplans/resplan", body={"uid": "p"})
-    result = run("api", "POST", "/resplans/resplan", "-f", "name=p1", "-f", "count=3", "-F", "n=3", "-F", "x=1.5",
-                 "-F", "on=true", "-F", "off=false", "-F", "none=null", "-F", f"text=@{note}",
-                 "-F", "tags[]=a", "-F", "tags[]=2")
+    result = run(
+        "api",
+        "POST",
+        "/resplans/resplan",
+        "-f",
+        "name=p1",
+        "-f",
+        "count=3",
+        "-F",
+        "n=3",
+        "-F",
+        "x=1.5",
+        "-F",
+        "on=true",
+        "-F",
+        "off=false",
+        "-F",
+        "none=null",
+        "-F",
+        f"text=@{note}",
+        "-F",
+        "tags[]=a",
+        "-F",
+        "tags[]=2",
+    )
     assert result.exit_code == 0, result.stderr
     req = env_server.last
     assert req.headers["content-type"] == "application/json"
-    assert req.json() == {"name": "p1", "count": "3", "n": 3, "x": 1.5, "on": True, "off": False, "none": None,
-                          "text": "from a file", "tags": ["a", 2]}
+    assert req.json() == {
+        "name": "p1",
+        "count": "3",
+        "n": 3,
+        "x": 1.5,
+        "on": True,
+        "off": False,
+        "none": None,
+        "text": "from a file",
+        "tags": ["a", 2],
+    }
     assert req.raw_query == ""
     assert json.loads(result.stdout) == {"uid": "p"}
 
@@ -107,8 +151,7 @@ def test_form_sends_multipart_with_file_and_plain_fields(env_server, run, tmp_pa
     model = tmp_path / "model.py"
     model.write_bytes(b"print('hi')\n")
     env_server.route("POST", "/hypersearch", body={"uid": "h1", "href": "/hypersearch/h1"})
-    result = run("api", "POST", "/hypersearch", "--form", "-F", f"data=<{spec}", "-F", f"file=@{model}",
-                 "-f", "note=x")
+    result = run("api", "POST", "/hypersearch", "--form", "-F", f"data=<{spec}", "-F", f"file=@{model}", "-f", "note=x")
     assert result.exit_code == 0, result.stderr
     parts = env_server.last.multipart()
     assert parts["data"].filename is None and parts["data"].data == b'{"hpoName": "h1"}'
@@ -122,8 +165,9 @@ def test_execs_post_through_api_keeps_the_args_query(env_server, run, tmp_path):
     model.write_text("print(1)\n")
     env_server.route("POST", "/execs", body={"id": "e1"})
     args = "--exec-start PyTorch --model-main main.py"
-    result = run("api", "POST", f"/execs?args={args.replace(' ', '%20')}", "--form", "-F", f"file=@{model}",
-                 "-H", "X-Trace: 1")
+    result = run(
+        "api", "POST", f"/execs?args={args.replace(' ', '%20')}", "--form", "-F", f"file=@{model}", "-H", "X-Trace: 1"
+    )
     assert result.exit_code == 0, result.stderr
     req = env_server.last
     assert req.query == {"args": [args]}

@@ -91,8 +91,17 @@ def test_login_with_a_rejected_token_exits_4_and_saves_nothing(server, run, tmp_
 
 def test_login_basic_password_stdin_is_sent_as_basic_later(server, run):
     server.route("GET", "/conf", body={})
-    result = run("login", "--url", server.root, "--username", "alice", "--password-stdin", "--store", "file",
-                 input="s3cret-pass\n")
+    result = run(
+        "login",
+        "--url",
+        server.root,
+        "--username",
+        "alice",
+        "--password-stdin",
+        "--store",
+        "file",
+        input="s3cret-pass\n",
+    )
     assert result.exit_code == 0, result.stderr
     assert "as alice (profile default, secret in file)" in result.stderr
     assert server.last.headers["authorization"] == basic("alice", "s3cret-pass")
@@ -103,8 +112,18 @@ def test_login_basic_password_stdin_is_sent_as_basic_later(server, run):
 def test_console_logon_keeps_the_access_token_not_the_password(server, run, tmp_path):
     server.route("GET", "//auth/v1/logon", body={"accessToken": "acc-77aa88bb99"})
     server.route("GET", "/conf", body={})
-    result = run("login", "--url", server.root, "-u", "bob", "--password-stdin", "--console-logon",
-                 "--store", "file", input="bobs-password\n")
+    result = run(
+        "login",
+        "--url",
+        server.root,
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--console-logon",
+        "--store",
+        "file",
+        input="bobs-password\n",
+    )
     assert result.exit_code == 0, result.stderr
     logon, conf = server.requests
     assert (logon.method, logon.path) == ("GET", "/auth/v1/logon")
@@ -120,8 +139,18 @@ def test_console_logon_keeps_the_access_token_not_the_password(server, run, tmp_
 
 def test_console_logon_without_access_token_exits_4(server, run, tmp_path):
     server.route("GET", "//auth/v1/logon", body={"nope": 1})
-    result = run("login", "--url", server.root, "-u", "bob", "--password-stdin", "--console-logon",
-                 "--store", "file", input="pw-123456\n")
+    result = run(
+        "login",
+        "--url",
+        server.root,
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--console-logon",
+        "--store",
+        "file",
+        input="pw-123456\n",
+    )
     assert result.exit_code == 4
     assert "without an accessToken" in result.stderr
     assert not (tmp_path / "config").exists()
@@ -135,13 +164,16 @@ def test_login_without_a_tty_and_without_stdin_flag_is_a_usage_error(server, run
     assert server.requests == []
 
 
-@pytest.mark.parametrize("args", [
-    ["--token-stdin", "--password-stdin"],
-    ["--token-stdin", "--console-logon"],
-    ["--token-stdin", "--store", "vault"],
-    ["--token-stdin", "--profile-name", "local"],
-    ["--password-stdin"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--token-stdin", "--password-stdin"],
+        ["--token-stdin", "--console-logon"],
+        ["--token-stdin", "--store", "vault"],
+        ["--token-stdin", "--profile-name", "local"],
+        ["--password-stdin"],
+    ],
+)
 def test_bad_login_options_exit_2_before_any_request(server, run, args):
     result = run("login", "--url", server.root, *args, input="x-secret-1\n")
     assert result.exit_code == 2, result.stderr
@@ -151,8 +183,9 @@ def test_bad_login_options_exit_2_before_any_request(server, run, args):
 
 def test_root_url_and_profile_options_name_the_login_target(server, run, tmp_path):
     server.route("GET", "/conf", body={})
-    result = run("--url", server.root, "--profile", "work", "login", "--token-stdin", "--store", "file",
-                 input=TOKEN + "\n")
+    result = run(
+        "--url", server.root, "--profile", "work", "login", "--token-stdin", "--store", "file", input=TOKEN + "\n"
+    )
     assert result.exit_code == 0, result.stderr
     assert "(profile work, secret in file)" in result.stderr
     assert json.loads(run("profile", "list", "--json").stdout)[0]["name"] == "work"
@@ -179,8 +212,18 @@ def test_logout_of_a_console_profile_logs_off_on_the_server(server, run, tmp_pat
     server.route("GET", "//auth/v1/logon", body={"accessToken": "acc-logoff-1234"})
     server.route("POST", "//auth/v1/logoff", body={})
     server.route("GET", "/conf", body={})
-    run("login", "--url", server.root, "-u", "bob", "--password-stdin", "--console-logon", "--store", "file",
-        input="pw-abcdef\n")
+    run(
+        "login",
+        "--url",
+        server.root,
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--console-logon",
+        "--store",
+        "file",
+        input="pw-abcdef\n",
+    )
     result = run("logout", "--all")
     assert result.exit_code == 0, result.stderr
     assert (server.last.method, server.last.path) == ("POST", "/auth/v1/logoff")
@@ -271,15 +314,50 @@ def test_debug_output_never_shows_a_secret(server, run):
     server.route("GET", "/conf", body={"k": "v"})
     secrets = [TOKEN, "pw-debug-9999", basic("carol", "pw-debug-9999").split()[1], "acc-debug-424242"]
     results = [
-        run("--debug", "login", "--url", server.root, "--profile-name", "t", "--token-stdin", "--store", "file",
-            input=TOKEN + "\n"),
+        run(
+            "--debug",
+            "login",
+            "--url",
+            server.root,
+            "--profile-name",
+            "t",
+            "--token-stdin",
+            "--store",
+            "file",
+            input=TOKEN + "\n",
+        ),
         run("--debug", "conf", "get"),
         run("--debug", "status", "--json"),
-        run("--debug", "login", "--url", server.root, "--profile-name", "b", "-u", "carol", "--password-stdin",
-            "--store", "file", input="pw-debug-9999\n"),
+        run(
+            "--debug",
+            "login",
+            "--url",
+            server.root,
+            "--profile-name",
+            "b",
+            "-u",
+            "carol",
+            "--password-stdin",
+            "--store",
+            "file",
+            input="pw-debug-9999\n",
+        ),
         run("--debug", "conf", "get"),
-        run("--debug", "login", "--url", server.root, "--profile-name", "c", "-u", "carol", "--password-stdin",
-            "--console-logon", "--store", "file", input="pw-debug-9999\n"),
+        run(
+            "--debug",
+            "login",
+            "--url",
+            server.root,
+            "--profile-name",
+            "c",
+            "-u",
+            "carol",
+            "--password-stdin",
+            "--console-logon",
+            "--store",
+            "file",
+            input="pw-debug-9999\n",
+        ),
         run("--debug", "status"),
         run("--debug", "logout", "--all"),
     ]

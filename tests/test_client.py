@@ -111,11 +111,29 @@ CALLS = {
     "getResplanTree": ((), {}, {}, {}, {"id": "1", "childTreeDto": []}, {"id": "1", "childTreeDto": []}),
     "getApplications": (
         (),
-        dict(applicationid="a 1", applicationname="n&m", driverid="d", search="x=y", sort="name",
-             order="desc", start=10, length=5, state="RUNNING"),
+        dict(
+            applicationid="a 1",
+            applicationname="n&m",
+            driverid="d",
+            search="x=y",
+            sort="name",
+            order="desc",
+            start=10,
+            length=5,
+            state="RUNNING",
+        ),
         {},
-        {"applicationid": ["a 1"], "applicationname": ["n&m"], "driverid": ["d"], "search": ["x=y"],
-         "sort": ["name"], "order": ["desc"], "start": ["10"], "length": ["5"], "state": ["RUNNING"]},
+        {
+            "applicationid": ["a 1"],
+            "applicationname": ["n&m"],
+            "driverid": ["d"],
+            "search": ["x=y"],
+            "sort": ["name"],
+            "order": ["desc"],
+            "start": ["10"],
+            "length": ["5"],
+            "state": ["RUNNING"],
+        },
         [{"applicationid": "a 1"}],
         [{"applicationid": "a 1"}],
     ),
@@ -123,13 +141,24 @@ CALLS = {
         (),
         dict(applicationid="a", applicationname="n", consumer="/c/d", start=0, length=20, state="FINISHED"),
         {},
-        {"applicationid": ["a"], "applicationname": ["n"], "consumer": ["/c/d"], "start": ["0"],
-         "length": ["20"], "state": ["FINISHED"]},
+        {
+            "applicationid": ["a"],
+            "applicationname": ["n"],
+            "consumer": ["/c/d"],
+            "start": ["0"],
+            "length": ["20"],
+            "state": ["FINISHED"],
+        },
         [{"username": "u"}],
         [{"username": "u"}],
     ),
     "getDriverLog": (
-        (ODD, "stdout"), {"lastlines": 50}, {"appid": ODD, "type": "stdout"}, {"lastlines": ["50"]}, b"log", "log"
+        (ODD, "stdout"),
+        {"lastlines": 50},
+        {"appid": ODD, "type": "stdout"},
+        {"lastlines": ["50"]},
+        b"log",
+        "log",
     ),
     "getExecutorLog": (
         (ODD, "e 1/2", "stderr", 7),
@@ -197,8 +226,12 @@ def check_request(server, op: str, values: dict[str, str]):
 
 def test_the_table_is_the_spec():
     assert len(OPERATIONS) == 40
-    covered = set(CALLS) | set(JSON_BODY_CALLS) | set(STREAM_CALLS) | {"execsPost", "startHPO",
-                                                                        "installHPOAlgorithm", "debugAlgorithm"}
+    covered = (
+        set(CALLS)
+        | set(JSON_BODY_CALLS)
+        | set(STREAM_CALLS)
+        | {"execsPost", "startHPO", "installHPOAlgorithm", "debugAlgorithm"}
+    )
     assert covered == set(OPERATIONS)
     if SPEC.exists():
         assert spec_operations() == {op: (m, p) for op, (_, m, p) in OPERATIONS.items()}

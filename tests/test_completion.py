@@ -71,8 +71,13 @@ def test_zsh_and_fish_callbacks():
     proc = complete({"_DLICLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlicli complet"})
     assert proc.returncode == 0, proc.stderr
     assert '"completion"' in proc.stdout and proc.stdout.startswith("_arguments")
-    proc = complete({"_DLICLI_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args",
-                     "_TYPER_COMPLETE_ARGS": "dlicli completion z"})
+    proc = complete(
+        {
+            "_DLICLI_COMPLETE": "complete_fish",
+            "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+            "_TYPER_COMPLETE_ARGS": "dlicli completion z",
+        }
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\t")[0].strip() == "zsh"
 
@@ -91,7 +96,9 @@ def test_the_bash_script_really_works_in_bash(tmp_path):
     if bash is None or not (BIN / "dlicli").exists():
         pytest.skip("needs bash and the dlicli console script")
     script = (ROOT / "completions" / FILES["bash"]).read_text()
-    test = script + '\nCOMP_WORDS=(dlicli ex); COMP_CWORD=1; _dlicli_completion dlicli; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    test = (
+        script + '\nCOMP_WORDS=(dlicli ex); COMP_CWORD=1; _dlicli_completion dlicli; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = subprocess.run([bash, "--norc", "-c", test], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
@@ -101,7 +108,10 @@ def test_the_bash_script_really_works_in_bash(tmp_path):
 def test_committed_completion_files_are_current(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_completions.py"), str(tmp_path)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     for shell, name in FILES.items():

@@ -17,8 +17,10 @@ from tests.conftest import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = "import sys\nfrom dlicli.cli.app import main\nsys.argv = ['dlicli']\nmain()\n"
-TASKS = [{"id": "task-a1", "state": "RUNNING", "appName": "one"},
-         {"id": "task-b2", "state": "FINISHED", "appName": "two"}]
+TASKS = [
+    {"id": "task-a1", "state": "RUNNING", "appName": "one"},
+    {"id": "task-b2", "state": "FINISHED", "appName": "two"},
+]
 
 
 def complete(line: str, env: dict[str, str] | None = None, shell: str = "bash") -> subprocess.CompletedProcess:
@@ -28,8 +30,9 @@ def complete(line: str, env: dict[str, str] | None = None, shell: str = "bash") 
         full.update(COMP_WORDS=line, COMP_CWORD=str(len(line.split()) - (0 if line.endswith(" ") else 1)))
     else:
         full["_TYPER_COMPLETE_ARGS"] = line
-    return subprocess.run([sys.executable, "-c", PROBE], env=full, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], env=full, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
 
 
 def offered(proc: subprocess.CompletedProcess) -> list[str]:
@@ -75,20 +78,35 @@ def test_zsh_shows_the_state_beside_the_id(server, at):
     assert "task-b2" not in proc.stdout
 
 
-@pytest.mark.parametrize("line, path, body, expected", [
-    ("dlicli hpo get ", "/hypersearch", [{"hpoName": "tune-1"}, {"hpoName": "tune-2"}], ["tune-1", "tune-2"]),
-    ("dlicli hpo best tune-2", "/hypersearch", [{"hpoName": "tune-1"}, {"hpoName": "tune-2"}], ["tune-2"]),
-    ("dlicli hpo restart tu", "/hypersearch", [{"hpoName": "tune-1"}, {"hpo": "x"}], ["tune-1"]),
-    ("dlicli hypersearch delete ", "/hypersearch", [{"hpoName": "h"}], ["h"]),
-    ("dlicli hpo algorithm get ", "/hypersearch/algorithm", [{"name": "Random"}, {"name": "TPE"}],
-     ["Random", "TPE"]),
-    ("dlicli hpo algorithm delete T", "/hypersearch/algorithm", [{"name": "Random"}, {"name": "TPE"}], ["TPE"]),
-    ("dlicli resplan get ", "/resplans/resplantree",
-     {"name": "root", "path": "/", "childTreeDto": [{"name": "team-a", "path": "/team-a"}]}, ["root", "team-a"]),
-    ("dlicli resplan update x --parent te", "/resplans/resplantree",
-     [{"name": "team-a"}, {"name": "team-b"}, {"name": "other"}], ["team-a", "team-b"]),
-    ("dlicli notebook update alice --resource-plan ", "/resplans/resplantree", {"name": "p1"}, ["p1"]),
-])
+@pytest.mark.parametrize(
+    "line, path, body, expected",
+    [
+        ("dlicli hpo get ", "/hypersearch", [{"hpoName": "tune-1"}, {"hpoName": "tune-2"}], ["tune-1", "tune-2"]),
+        ("dlicli hpo best tune-2", "/hypersearch", [{"hpoName": "tune-1"}, {"hpoName": "tune-2"}], ["tune-2"]),
+        ("dlicli hpo restart tu", "/hypersearch", [{"hpoName": "tune-1"}, {"hpo": "x"}], ["tune-1"]),
+        ("dlicli hypersearch delete ", "/hypersearch", [{"hpoName": "h"}], ["h"]),
+        (
+            "dlicli hpo algorithm get ",
+            "/hypersearch/algorithm",
+            [{"name": "Random"}, {"name": "TPE"}],
+            ["Random", "TPE"],
+        ),
+        ("dlicli hpo algorithm delete T", "/hypersearch/algorithm", [{"name": "Random"}, {"name": "TPE"}], ["TPE"]),
+        (
+            "dlicli resplan get ",
+            "/resplans/resplantree",
+            {"name": "root", "path": "/", "childTreeDto": [{"name": "team-a", "path": "/team-a"}]},
+            ["root", "team-a"],
+        ),
+        (
+            "dlicli resplan update x --parent te",
+            "/resplans/resplantree",
+            [{"name": "team-a"}, {"name": "team-b"}, {"name": "other"}],
+            ["team-a", "team-b"],
+        ),
+        ("dlicli notebook update alice --resource-plan ", "/resplans/resplantree", {"name": "p1"}, ["p1"]),
+    ],
+)
 def test_hpo_names_algorithms_and_plans(server, at, line, path, body, expected):
     server.route("GET", path, body=body)
     assert offered(complete(line, at)) == expected
@@ -137,11 +155,18 @@ def test_command_names_still_complete():
 def test_profile_names_come_from_config_yaml(tmp_path, server):
     config = tmp_path / "config"
     config.mkdir()
-    (config / "config.yaml").write_text(json.dumps({
-        "current_profile": "prod",
-        "profiles": {"prod": {"url": "https://prod:9243"}, "prep": {"url": "https://prep:9243"},
-                     "dev": {"url": server.root}},
-    }))
+    (config / "config.yaml").write_text(
+        json.dumps(
+            {
+                "current_profile": "prod",
+                "profiles": {
+                    "prod": {"url": "https://prod:9243"},
+                    "prep": {"url": "https://prep:9243"},
+                    "dev": {"url": server.root},
+                },
+            }
+        )
+    )
     assert offered(complete("dlicli profile use ")) == ["dev", "prep", "prod"]
     assert offered(complete("dlicli profile show pr")) == ["prep", "prod"]
     assert offered(complete("dlicli profile delete d")) == ["dev"]
@@ -187,9 +212,24 @@ def test_task_ids_from_a_running_local_engine(engine, tmp_path):
     model = tmp_path / "model"
     model.mkdir()
     (model / "main.py").write_text("print('hello')\n")
-    cli = subprocess.run([sys.executable, "-m", "dlicli", "exec", "start", "--framework", "python",
-                          "--model-main", str(model / "main.py")], capture_output=True, text=True, timeout=60,
-                         stdin=subprocess.DEVNULL, cwd=tmp_path)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dlicli",
+            "exec",
+            "start",
+            "--framework",
+            "python",
+            "--model-main",
+            str(model / "main.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     assert cli.returncode == 0, cli.stderr
     exec_id = cli.stdout.split()[0]
     assert offered(complete("dlicli exec get ")) == [exec_id]

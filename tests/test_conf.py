@@ -12,9 +12,7 @@ def test_table_piped_is_sorted_tsv_without_header(env_server, run):
     result = run("conf", "get")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "dlpd.version\t1.2.3\nempty\t\nstorage.dir\t/gpfs/dli data\n"
-    assert [(r.method, r.raw_path) for r in env_server.requests] == [
-        ("GET", "/platform/rest/deeplearning/v1/conf")
-    ]
+    assert [(r.method, r.raw_path) for r in env_server.requests] == [("GET", "/platform/rest/deeplearning/v1/conf")]
     assert env_server.last.raw_query == ""
 
 

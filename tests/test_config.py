@@ -31,8 +31,9 @@ def other():
 def profiled(server, run):
     """`server` behind a profile `p` (current), signed in with TOKEN, file store."""
     server.route("GET", "/conf", body={"server": "profile"})
-    result = run("login", "--url", server.root, "--profile-name", "p", "--token-stdin", "--store", "file",
-                 input=TOKEN + "\n")
+    result = run(
+        "login", "--url", server.root, "--profile-name", "p", "--token-stdin", "--store", "file", input=TOKEN + "\n"
+    )
     assert result.exit_code == 0, result.stderr
     server.requests.clear()
     return server

@@ -14,8 +14,6 @@ from dlicli.errors import UsageError
 from tests.conftest import TOKEN
 from tests.recorder import BASE
 
-
-
 BATCH = {"id": "dl-1", "state": "RUNNING", "appId": "app-1", "args": "--exec-start PyTorch --model-main m.py"}
 ROUTES = [
     ("GET", "/execs/frameworks", [{"name": "PyTorch", "frameworkVersion": "2.1"}]),
@@ -94,13 +92,65 @@ SIMPLE = [
     (["--exec-trainoutlogs", "dl-1"], ["exec", "logs", "dl-1"]),
     (["--exec-trainerrlogs=dl-1"], ["exec", "logs", "dl-1", "--stderr"]),
     (["--exec-trainlogs", "dl-1"], ["api", "GET", "/execs/dl-1/log", "-f", "logType=outerrlog"]),
-    (["--exec-deploy", "dl-1", "--name", "mnist", "--kernel", "k.py", "--weight", "w.pt", "--runtime", "py3",
-      "--tag", "t1", "--attributes", "a=1, b=x=y", "--envs", "E=1"],
-     ["exec", "deploy", "dl-1", "--name", "mnist", "--kernel", "k.py", "--runtime", "py3", "--weight", "w.pt",
-      "--tag", "t1", "--attr", "a=1", "--attr", "b=x=y", "--env", "E=1", "--json"]),
-    (["--exec-get-all", "--query-args", "limit=10&state=FINISHED&sort_by=id:desc&q=a%2Bb c"],
-     ["api", "GET", "/execs", "-f", "limit=10", "-f", "state=FINISHED", "-f", "sort_by=id:desc", "-f", "q=a+b c",
-      "--json"]),
+    (
+        [
+            "--exec-deploy",
+            "dl-1",
+            "--name",
+            "mnist",
+            "--kernel",
+            "k.py",
+            "--weight",
+            "w.pt",
+            "--runtime",
+            "py3",
+            "--tag",
+            "t1",
+            "--attributes",
+            "a=1, b=x=y",
+            "--envs",
+            "E=1",
+        ],
+        [
+            "exec",
+            "deploy",
+            "dl-1",
+            "--name",
+            "mnist",
+            "--kernel",
+            "k.py",
+            "--runtime",
+            "py3",
+            "--weight",
+            "w.pt",
+            "--tag",
+            "t1",
+            "--attr",
+            "a=1",
+            "--attr",
+            "b=x=y",
+            "--env",
+            "E=1",
+            "--json",
+        ],
+    ),
+    (
+        ["--exec-get-all", "--query-args", "limit=10&state=FINISHED&sort_by=id:desc&q=a%2Bb c"],
+        [
+            "api",
+            "GET",
+            "/execs",
+            "-f",
+            "limit=10",
+            "-f",
+            "state=FINISHED",
+            "-f",
+            "sort_by=id:desc",
+            "-f",
+            "q=a+b c",
+            "--json",
+        ],
+    ),
 ]
 
 
@@ -132,42 +182,63 @@ def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
     assert (tmp_path / "0" / "dl-1.zip").read_bytes() == (tmp_path / "1" / "dl-1.zip").read_bytes() == b"PK-zip"
 
 
-@pytest.mark.parametrize("dlicmd_args, native_args", [
-    (["--rp-get-all"], ["resplan", "tree", "--json"]),
-    (["--rp-get", "plan a"], ["resplan", "get", "plan a", "--json"]),
-    (["--rp-delete", "plan a"], ["resplan", "delete", "plan a", "--yes"]),
-], ids=lambda v: " ".join(v))
+@pytest.mark.parametrize(
+    "dlicmd_args, native_args",
+    [
+        (["--rp-get-all"], ["resplan", "tree", "--json"]),
+        (["--rp-get", "plan a"], ["resplan", "get", "plan a", "--json"]),
+        (["--rp-delete", "plan a"], ["resplan", "delete", "plan a", "--yes"]),
+    ],
+    ids=lambda v: " ".join(v),
+)
 def test_resource_plans(api, run, dlicmd_args, native_args):
     same_as_native(api, run, dlicmd_args, native_args)
 
 
-@pytest.mark.parametrize("dlicmd_args, native_args", [
-    (["--hpo-get", "h1"], ["hpo", "get", "h1", "--json"]),
-    (["--hpo-get-all"], ["hpo", "list", "--json"]),
-    (["--hpo-get-all", "--query-args", "state=RUNNING"], ["api", "GET", "/hypersearch", "-f", "state=RUNNING",
-                                                          "--json"]),
-    (["--hpo-delete", "h1"], ["hpo", "delete", "h1"]),
-    (["--hpo-stop", "h1", "h2"], ["hpo", "stop", "h1", "h2"]),
-    (["--hpo-stop", "h1", "nope"], ["hpo", "stop", "h1", "nope"]),  # one fails: the same exit code
-    (["--hpo-restart", "h1"], ["hpo", "restart", "h1"]),
-    (["--hpo-delete-all"], ["hpo", "delete", "--all", "--yes"]),
-    (["--hpo-algorithm-get-all"], ["hpo", "algorithm", "list", "--json"]),
-    (["--hpo-algorithm-get", "Random"], ["hpo", "algorithm", "get", "Random", "--json"]),
-    (["--hpo-algorithm-delete", "mine"], ["hpo", "algorithm", "delete", "mine"]),
-], ids=lambda v: " ".join(v))
+@pytest.mark.parametrize(
+    "dlicmd_args, native_args",
+    [
+        (["--hpo-get", "h1"], ["hpo", "get", "h1", "--json"]),
+        (["--hpo-get-all"], ["hpo", "list", "--json"]),
+        (
+            ["--hpo-get-all", "--query-args", "state=RUNNING"],
+            ["api", "GET", "/hypersearch", "-f", "state=RUNNING", "--json"],
+        ),
+        (["--hpo-delete", "h1"], ["hpo", "delete", "h1"]),
+        (["--hpo-stop", "h1", "h2"], ["hpo", "stop", "h1", "h2"]),
+        (["--hpo-stop", "h1", "nope"], ["hpo", "stop", "h1", "nope"]),  # one fails: the same exit code
+        (["--hpo-restart", "h1"], ["hpo", "restart", "h1"]),
+        (["--hpo-delete-all"], ["hpo", "delete", "--all", "--yes"]),
+        (["--hpo-algorithm-get-all"], ["hpo", "algorithm", "list", "--json"]),
+        (["--hpo-algorithm-get", "Random"], ["hpo", "algorithm", "get", "Random", "--json"]),
+        (["--hpo-algorithm-delete", "mine"], ["hpo", "algorithm", "delete", "mine"]),
+    ],
+    ids=lambda v: " ".join(v),
+)
 def test_hpo(api, run, dlicmd_args, native_args):
     same_as_native(api, run, dlicmd_args, native_args)
 
 
 def test_hpo_start(api, run, tmp_path, model):
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "hpoName": "h1", "modelSpec": {"args": "--exec-start PyTorch --model-main main.py --model-dir mnist"},
-        "algoDef": {"algorithm": "Random", "maxRunNum": 2, "objectiveMetric": "loss", "objective": "minimize"},
-        "hyperParams": [{"name": "lr", "type": "Range", "dataType": "DOUBLE", "minDbVal": 0.001, "maxDbVal": 0.1}],
-    }))
-    native, ours, sent = same_as_native(api, run, ["--hpo-start", str(spec), "--model-dir", str(model)],
-                                        ["hpo", "start", str(spec), "--model-dir", str(model), "--json"])
+    spec.write_text(
+        json.dumps(
+            {
+                "hpoName": "h1",
+                "modelSpec": {"args": "--exec-start PyTorch --model-main main.py --model-dir mnist"},
+                "algoDef": {"algorithm": "Random", "maxRunNum": 2, "objectiveMetric": "loss", "objective": "minimize"},
+                "hyperParams": [
+                    {"name": "lr", "type": "Range", "dataType": "DOUBLE", "minDbVal": 0.001, "maxDbVal": 0.1}
+                ],
+            }
+        )
+    )
+    native, ours, sent = same_as_native(
+        api,
+        run,
+        ["--hpo-start", str(spec), "--model-dir", str(model)],
+        ["hpo", "start", str(spec), "--model-dir", str(model), "--json"],
+    )
     assert [(m, p) for m, p, *_ in sent] == [("POST", BASE + "/hypersearch")]
 
 
@@ -185,14 +256,70 @@ def model(tmp_path):
 def test_exec_start_keeps_every_data_source_and_passes_the_rest_to_the_model(env_server, run, model):
     env_server.route("POST", "/execs", body={"id": "dl-7", "appId": "app-7", "state": "SUBMITTED"})
     ds1, ds2 = '{"type": "fs", "location": {"paths": "a"}}', '[{"type": "fs", "location": {"paths": "b&c"}}]'
-    dlicmd_args = ["--exec-start", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                   "--data-source", ds1, "--data-source", ds2, "--numWorker", "2", "--workerDeviceNum=1",
-                   "--appName", "my app", "--conda-env-name", "py3", "--cs-datastore-meta", "type=fs",
-                   "--workerMemory", "4g", "--lr", "0.1", "--name", "n1", "--", "--epochs", "2"]
-    native_args = ["exec", "start", "--framework", "PyTorch", "--model-main", "main.py", "--model-dir", str(model),
-                   "--data-source", ds1, "--data-source", ds2, "--cs-datastore-meta", "type=fs", "--num-worker", "2",
-                   "--worker-device-num", "1", "--app-name", "my app", "--conda-env-name", "py3", "--json",
-                   "--", "--workerMemory", "4g", "--lr", "0.1", "--name", "n1", "--epochs", "2"]
+    dlicmd_args = [
+        "--exec-start",
+        "PyTorch",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--data-source",
+        ds1,
+        "--data-source",
+        ds2,
+        "--numWorker",
+        "2",
+        "--workerDeviceNum=1",
+        "--appName",
+        "my app",
+        "--conda-env-name",
+        "py3",
+        "--cs-datastore-meta",
+        "type=fs",
+        "--workerMemory",
+        "4g",
+        "--lr",
+        "0.1",
+        "--name",
+        "n1",
+        "--",
+        "--epochs",
+        "2",
+    ]
+    native_args = [
+        "exec",
+        "start",
+        "--framework",
+        "PyTorch",
+        "--model-main",
+        "main.py",
+        "--model-dir",
+        str(model),
+        "--data-source",
+        ds1,
+        "--data-source",
+        ds2,
+        "--cs-datastore-meta",
+        "type=fs",
+        "--num-worker",
+        "2",
+        "--worker-device-num",
+        "1",
+        "--app-name",
+        "my app",
+        "--conda-env-name",
+        "py3",
+        "--json",
+        "--",
+        "--workerMemory",
+        "4g",
+        "--lr",
+        "0.1",
+        "--name",
+        "n1",
+        "--epochs",
+        "2",
+    ]
     native, ours, sent = same_as_native(env_server, run, dlicmd_args, native_args)
     assert json.loads(ours.stdout) == {"id": "dl-7", "appId": "app-7", "state": "SUBMITTED"}
     req = env_server.last
@@ -213,8 +340,11 @@ def test_exec_start_without_model_main_is_a_usage_error(env_server, run, model):
 
 def test_exec_outlogs_prints_driver_and_executor_logs(env_server, run):
     env_server.route("GET", "/execs/dl-1", body=BATCH)
-    env_server.route("GET", "/scheduler/applications", body=[{"applicationid": "app-1", "task0": {"id": 0},
-                                                               "task12n": [{"id": 1}, {"id": 2}]}])
+    env_server.route(
+        "GET",
+        "/scheduler/applications",
+        body=[{"applicationid": "app-1", "task0": {"id": 0}, "task12n": [{"id": 1}, {"id": 2}]}],
+    )
     env_server.route("GET", "/scheduler/applications/app-1/driver/logs/stdout", body=b"driver\n")
     for n in (1, 2):
         env_server.route("GET", f"/scheduler/applications/app-1/executor/{n}/logs/stdout", body=f"exec {n}\n".encode())
@@ -223,7 +353,8 @@ def test_exec_outlogs_prints_driver_and_executor_logs(env_server, run):
     assert result.stdout == "driver\nexec 1\nexec 2\n"
     assert "==> executor 2 stdout <==" in result.stderr
     assert [(r.raw_path.removeprefix(BASE), r.raw_query) for r in env_server.requests] == [
-        ("/execs/dl-1", ""), ("/scheduler/applications", "applicationid=app-1"),
+        ("/execs/dl-1", ""),
+        ("/scheduler/applications", "applicationid=app-1"),
         ("/scheduler/applications/app-1/driver/logs/stdout", ""),
         ("/scheduler/applications/app-1/executor/1/logs/stdout", ""),
         ("/scheduler/applications/app-1/executor/2/logs/stdout", ""),
@@ -232,10 +363,14 @@ def test_exec_outlogs_prints_driver_and_executor_logs(env_server, run):
     natives = [run("scheduler", "logs", "app-1", "--type", "stdout").stdout]
     natives += [run("scheduler", "logs", "app-1", "--executor", n, "--type", "stdout").stdout for n in "12"]
     assert "".join(natives) == result.stdout
-    assert [r.raw_path for r in env_server.requests] == [BASE + path for path in (
-        "/scheduler/applications/app-1/driver/logs/stdout",
-        "/scheduler/applications/app-1/executor/1/logs/stdout",
-        "/scheduler/applications/app-1/executor/2/logs/stdout")]
+    assert [r.raw_path for r in env_server.requests] == [
+        BASE + path
+        for path in (
+            "/scheduler/applications/app-1/driver/logs/stdout",
+            "/scheduler/applications/app-1/executor/1/logs/stdout",
+            "/scheduler/applications/app-1/executor/2/logs/stdout",
+        )
+    ]
 
 
 def test_exec_errlogs_of_a_task_without_application_fails(env_server, run):
@@ -252,8 +387,18 @@ def test_jwt_token_reaches_the_header_and_nothing_else(server, run):
     server.route("GET", "/execs", body=[])
     secret = "jwt-secret-8c1d2e3f4a5b"
     port = str(server.httpd.server_address[1])
-    result = run("--debug", "dlicmd", "--exec-get-all", "--rest-host", "127.0.0.1", "--rest-port", port, "--http",
-                 "--jwt-token", secret)
+    result = run(
+        "--debug",
+        "dlicmd",
+        "--exec-get-all",
+        "--rest-host",
+        "127.0.0.1",
+        "--rest-port",
+        port,
+        "--http",
+        "--jwt-token",
+        secret,
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "[]\n"
     assert server.last.headers["authorization"] == f"Bearer {secret}"
@@ -269,25 +414,41 @@ def test_logon_is_a_console_login(server, run):
     port = str(server.httpd.server_address[1])
     env = {"DLICLI_CREDENTIALS_STORE": "file"}
     native, ours, sent = same_as_native(
-        server, run, ["--logon", "--rest-host", "127.0.0.1", "--rest-port", port, "--http", "--username", "alice",
-                      "--password-stdin"],
+        server,
+        run,
+        [
+            "--logon",
+            "--rest-host",
+            "127.0.0.1",
+            "--rest-port",
+            port,
+            "--http",
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
         ["--url", f"http://127.0.0.1:{port}", "login", "--console-logon", "--username", "alice", "--password-stdin"],
-        input="pw-4d3c2b1a\n", env=env)
+        input="pw-4d3c2b1a\n",
+        env=env,
+    )
     assert ours.exit_code == 0, ours.stderr
     assert [(m, p) for m, p, *_ in sent] == [("GET", "/auth/v1/logon"), ("GET", BASE + "/conf")]
     assert sent[1][4] == "Bearer tok-from-console-123"
     assert "pw-4d3c2b1a" not in ours.stdout + ours.stderr
 
 
-@pytest.mark.parametrize("args, url", [
-    (["--rest-host", "wmla.example.com", "--rest-port", "9243"], "https://wmla.example.com:9243"),
-    (["--master-host=wmla", "--dli-rest-port=-1"], "https://wmla"),
-    (["--rest-host", "wmla"], "https://wmla"),
-    (["--rest-host", "h", "--rest-port", "80", "--http"], "http://h:80"),
-    (["--rest-host", "h", "--rest-protocol", "HTTP"], "http://h"),
-    (["--rest-host", "::1", "--rest-port", "9243"], "https://[::1]:9243"),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "args, url",
+    [
+        (["--rest-host", "wmla.example.com", "--rest-port", "9243"], "https://wmla.example.com:9243"),
+        (["--master-host=wmla", "--dli-rest-port=-1"], "https://wmla"),
+        (["--rest-host", "wmla"], "https://wmla"),
+        (["--rest-host", "h", "--rest-port", "80", "--http"], "http://h:80"),
+        (["--rest-host", "h", "--rest-protocol", "HTTP"], "http://h"),
+        (["--rest-host", "::1", "--rest-port", "9243"], "https://[::1]:9243"),
+        ([], None),
+    ],
+)
 def test_rest_host_and_port_give_the_url(args, url):
     assert dlicmdargs.translate(["--exec-get-all", *args]).url == url
 
@@ -295,27 +456,30 @@ def test_rest_host_and_port_give_the_url(args, url):
 # -- bad input: exit 2, one error line, no request ---------------------------------------
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--exec-get-all", "--frobnicate"], ["unknown dlicmd option --frobnicate"]),
-    (["--app-get-all"], ["--app-get-all", "dlicli scheduler apps"]),
-    (["--logoff"], ["--logoff", "dlicli logout"]),
-    (["--logon", "--username", "u", "--password", "pw"], ["--password", "--password-stdin"]),
-    (["--exec-get-all", "-o", "custom-columns=id,state"], ["custom-columns"]),
-    (["--exec-get", "dl-1", "--exec-stop", "dl-1"], ["two dlicmd commands"]),
-    ([], ["no dlicmd command"]),
-    (["--rest-host", "h"], ["no dlicmd command"]),
-    (["--exec-get"], ["--exec-get needs a value"]),
-    (["--exec-get", "dl-1", "extra"], ["unexpected argument 'extra'"]),
-    (["--exec-get", "dl-1", "--model-main", "m.py"], ["--model-main does not go with --exec-get"]),
-    (["--exec-get-all", "--rest-port", "9243"], ["need --rest-host"]),
-    (["--exec-get-all", "--rest-host", "h", "--rest-port", "http"], ["--rest-port must be a port"]),
-    (["--exec-get-all", "--query-args", "novalue"], ["--query-args is not k=v"]),
-    (["--exec-deploy", "dl-1", "--kernel", "k.py"], ["--exec-deploy needs --name"]),
-    (["--exec-deploy", "dl-1", "--name", "n", "--kernel", "k", "--attributes", "a"], ["--attributes wants"]),
-    (["--exec-start", "PyTorch", "--model-main", "m.py", "--conda-env-yaml", "e.yml"], ["--conda-env-yaml"]),
-    (["--hpo-start", "spec.json"], ["--hpo-start needs --model-dir"]),
-    (["--exec-get-all", "--jwt-token", ""], ["--jwt-token is empty"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--exec-get-all", "--frobnicate"], ["unknown dlicmd option --frobnicate"]),
+        (["--app-get-all"], ["--app-get-all", "dlicli scheduler apps"]),
+        (["--logoff"], ["--logoff", "dlicli logout"]),
+        (["--logon", "--username", "u", "--password", "pw"], ["--password", "--password-stdin"]),
+        (["--exec-get-all", "-o", "custom-columns=id,state"], ["custom-columns"]),
+        (["--exec-get", "dl-1", "--exec-stop", "dl-1"], ["two dlicmd commands"]),
+        ([], ["no dlicmd command"]),
+        (["--rest-host", "h"], ["no dlicmd command"]),
+        (["--exec-get"], ["--exec-get needs a value"]),
+        (["--exec-get", "dl-1", "extra"], ["unexpected argument 'extra'"]),
+        (["--exec-get", "dl-1", "--model-main", "m.py"], ["--model-main does not go with --exec-get"]),
+        (["--exec-get-all", "--rest-port", "9243"], ["need --rest-host"]),
+        (["--exec-get-all", "--rest-host", "h", "--rest-port", "http"], ["--rest-port must be a port"]),
+        (["--exec-get-all", "--query-args", "novalue"], ["--query-args is not k=v"]),
+        (["--exec-deploy", "dl-1", "--kernel", "k.py"], ["--exec-deploy needs --name"]),
+        (["--exec-deploy", "dl-1", "--name", "n", "--kernel", "k", "--attributes", "a"], ["--attributes wants"]),
+        (["--exec-start", "PyTorch", "--model-main", "m.py", "--conda-env-yaml", "e.yml"], ["--conda-env-yaml"]),
+        (["--hpo-start", "spec.json"], ["--hpo-start needs --model-dir"]),
+        (["--exec-get-all", "--jwt-token", ""], ["--jwt-token is empty"]),
+    ],
+)
 def test_bad_input_exits_2_without_a_request(env_server, run, args, words):
     result = run("dlicmd", *args)
     assert result.exit_code == 2, result.stderr
@@ -328,8 +492,21 @@ def test_bad_input_exits_2_without_a_request(env_server, run, args, words):
 
 def test_translation_is_a_pure_function():
     t = dlicmdargs.translate(["--exec-start", "tf", "--model-main", "m.py", "--cs-url-bearer", "b3arer", "--x"])
-    assert t.steps == [["exec", "start", "--framework", "tf", "--model-main", "m.py", "--json",
-                        "--", "--cs-url-bearer", "b3arer", "--x"]]
+    assert t.steps == [
+        [
+            "exec",
+            "start",
+            "--framework",
+            "tf",
+            "--model-main",
+            "m.py",
+            "--json",
+            "--",
+            "--cs-url-bearer",
+            "b3arer",
+            "--x",
+        ]
+    ]
     assert "b3arer" not in t.shown(t.steps[0])
     with pytest.raises(UsageError):
         dlicmdargs.translate(["--exec-get-all", "--nope"])
@@ -342,8 +519,9 @@ def test_translation_is_a_pure_function():
 def engine(tmp_path_factory):
     from tests.engine_http.conftest import EngineProc, kill_left_tasks
 
-    proc = EngineProc(tmp_path_factory.mktemp("dlicmd-engine") / "data", ("--port", "0", "--slots", "2",
-                                                                         "--grace-seconds", "2"))
+    proc = EngineProc(
+        tmp_path_factory.mktemp("dlicmd-engine") / "data", ("--port", "0", "--slots", "2", "--grace-seconds", "2")
+    )
     yield proc
     proc.stop()
     kill_left_tasks(proc.data_dir)
@@ -367,8 +545,22 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     )
     common = ["--model-dir", str(model), "--model-main", "main.py", "--numWorker", "1"]
     ours = run("dlicmd", "--exec-start", "python", *common, "--", "--lr", "0.1")
-    native = run("exec", "start", "--framework", "python", "--model-dir", str(model), "--model-main", "main.py",
-                 "--num-worker", "1", "--json", "--", "--lr", "0.1")
+    native = run(
+        "exec",
+        "start",
+        "--framework",
+        "python",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--num-worker",
+        "1",
+        "--json",
+        "--",
+        "--lr",
+        "0.1",
+    )
     assert ours.exit_code == native.exit_code == 0, ours.stderr + native.stderr
     mine, theirs = json.loads(ours.stdout), json.loads(native.stdout)
     assert set(mine) == set(theirs) and mine["id"] != theirs["id"]
@@ -400,8 +592,18 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
 
 def test_a_token_after_the_double_dash_is_refused_and_nothing_sent(env_server, run, tmp_path):
     (tmp_path / "m.py").write_text("print(1)\n")
-    result = run("dlicmd", "--exec-start", "PyTorch", "--model-main", str(tmp_path / "m.py"),
-                 "--", "--lr", "0.1", "--jwt-token", "s3cr3t-value")
+    result = run(
+        "dlicmd",
+        "--exec-start",
+        "PyTorch",
+        "--model-main",
+        str(tmp_path / "m.py"),
+        "--",
+        "--lr",
+        "0.1",
+        "--jwt-token",
+        "s3cr3t-value",
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --jwt-token after `--` would reach the task's args")
     assert "s3cr3t-value" not in result.stdout + result.stderr

@@ -81,8 +81,12 @@ def test_logs_not_found_exits_3(env_server, run):
 @pytest.mark.parametrize("as_json", [True, False])
 def test_follow_prints_each_byte_once_and_exits_10_on_failed(env_server, run, as_json):
     chunks = ("step 1\n", "step 2\n", "", "step 3\nstep 4\n", "Traceback: boom\n")
-    env_server.route("GET", "/execs/t1/log", body=growing(*chunks, as_json=as_json),
-                     headers={} if as_json else {"Content-Type": "text/plain"})
+    env_server.route(
+        "GET",
+        "/execs/t1/log",
+        body=growing(*chunks, as_json=as_json),
+        headers={} if as_json else {"Content-Type": "text/plain"},
+    )
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING", "RUNNING", "RUNNING", "FAILED"))
     result = run("exec", "logs", "t1", "--follow", *FAST)
     assert result.exit_code == 10, result.stderr
@@ -221,7 +225,9 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
     """Run dlicli in a child, press Ctrl-C (SIGINT) once it has polled, collect the outcome."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "dlicli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "DLICLI_POLL_INTERVAL": "0.05"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DLICLI_POLL_INTERVAL": "0.05"},
     )
     deadline = time.monotonic() + 30
     while len(server.requests) < 3 and time.monotonic() < deadline:
@@ -231,12 +237,17 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())
 
 
-@pytest.mark.parametrize("args,hint", [
-    (["exec", "logs", "t1", "--follow"], "hint: the task runs on; reattach with: dlicli exec logs t1 --follow"),
-    (["exec", "logs", "t1", "-f", "--stderr"],
-     "hint: the task runs on; reattach with: dlicli exec logs t1 --follow --stderr"),
-    (["exec", "wait", "t1", "t2"], "hint: the tasks run on; wait again with: dlicli exec wait t1 t2"),
-])
+@pytest.mark.parametrize(
+    "args,hint",
+    [
+        (["exec", "logs", "t1", "--follow"], "hint: the task runs on; reattach with: dlicli exec logs t1 --follow"),
+        (
+            ["exec", "logs", "t1", "-f", "--stderr"],
+            "hint: the task runs on; reattach with: dlicli exec logs t1 --follow --stderr",
+        ),
+        (["exec", "wait", "t1", "t2"], "hint: the tasks run on; wait again with: dlicli exec wait t1 t2"),
+    ],
+)
 def test_ctrl_c_detaches_with_exit_130_and_a_hint(env_server, args, hint):
     env_server.route("GET", "/execs/t1/log", body="still going\n")
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING"))
@@ -255,8 +266,12 @@ ZIP = bytes(range(256)) * 300  # binary, with NULs and every byte value
 
 def test_result_uses_content_disposition_and_writes_the_exact_bytes(env_server, run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    env_server.route("GET", "/execs/t1/result", body=ZIP,
-                     headers={"Content-Type": "application/zip", "Content-Disposition": 'attachment; filename="t1-model.zip"'})
+    env_server.route(
+        "GET",
+        "/execs/t1/result",
+        body=ZIP,
+        headers={"Content-Type": "application/zip", "Content-Disposition": 'attachment; filename="t1-model.zip"'},
+    )
     result = run("exec", "result", "t1")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "t1-model.zip").read_bytes() == ZIP
@@ -266,12 +281,15 @@ def test_result_uses_content_disposition_and_writes_the_exact_bytes(env_server, 
     assert paths(env_server) == [("GET", "/execs/t1/result", "")]
 
 
-@pytest.mark.parametrize("disposition,expected", [
-    ('attachment; filename="../../etc/evil.zip"', "evil.zip"),
-    ("attachment; filename*=UTF-8''r%C3%A9sultat.zip", "résultat.zip"),
-    ('attachment; filename=".."', "a b_c.zip"),
-    (None, "a b_c.zip"),
-])
+@pytest.mark.parametrize(
+    "disposition,expected",
+    [
+        ('attachment; filename="../../etc/evil.zip"', "evil.zip"),
+        ("attachment; filename*=UTF-8''r%C3%A9sultat.zip", "résultat.zip"),
+        ('attachment; filename=".."', "a b_c.zip"),
+        (None, "a b_c.zip"),
+    ],
+)
 def test_result_file_name_is_sanitised(env_server, run, tmp_path, monkeypatch, disposition, expected):
     work = tmp_path / "work"
     work.mkdir()
@@ -371,7 +389,8 @@ def _truncating_server(declared: int, sent: bytes):
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\n"
                     b'Content-Disposition: attachment; filename="cut.zip"\r\n'
-                    + f"Content-Length: {declared}\r\n\r\n".encode() + sent
+                    + f"Content-Length: {declared}\r\n\r\n".encode()
+                    + sent
                 )
 
     threading.Thread(target=serve, daemon=True).start()

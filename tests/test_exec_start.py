@@ -20,10 +20,19 @@ def model(tmp_path):
     """A model directory with things to skip, nested, and a .dliignore."""
     root = tmp_path / "mnist"
     files = {
-        "main.py": "print('train')\n", "lib/net.py": "net = 1\n", "lib/__pycache__/net.cpython-311.pyc": "",
-        "lib/old.pyc": "", ".git/HEAD": "ref", ".DS_Store": "", "lib/._net.py": "",
-        ".dliignore": "*.ckpt\nscratch/\n", "w.ckpt": "", "lib/deep/w2.ckpt": "", "lib/deep/keep.txt": "k",
-        "scratch/tmp.bin": "", "lib/scratch/t.bin": "",
+        "main.py": "print('train')\n",
+        "lib/net.py": "net = 1\n",
+        "lib/__pycache__/net.cpython-311.pyc": "",
+        "lib/old.pyc": "",
+        ".git/HEAD": "ref",
+        ".DS_Store": "",
+        "lib/._net.py": "",
+        ".dliignore": "*.ckpt\nscratch/\n",
+        "w.ckpt": "",
+        "lib/deep/w2.ckpt": "",
+        "lib/deep/keep.txt": "k",
+        "scratch/tmp.bin": "",
+        "lib/scratch/t.bin": "",
     }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -54,8 +63,13 @@ def test_model_dir_request_and_output(env_server, run, model):
     assert part.filename == "mnist.modelDir.tar"
     with tarfile.open(fileobj=io.BytesIO(part.data)) as tf:
         assert tf.getnames() == [
-            "mnist", "mnist/.dliignore", "mnist/lib", "mnist/lib/deep", "mnist/lib/deep/keep.txt",
-            "mnist/lib/net.py", "mnist/main.py",
+            "mnist",
+            "mnist/.dliignore",
+            "mnist/lib",
+            "mnist/lib/deep",
+            "mnist/lib/deep/keep.txt",
+            "mnist/lib/net.py",
+            "mnist/main.py",
         ]
         assert tf.extractfile("mnist/main.py").read() == b"print('train')\n"
     assert len(part.data) % tarfile.RECORDSIZE == 0
@@ -63,12 +77,31 @@ def test_model_dir_request_and_output(env_server, run, model):
 
 def test_model_args_survive_the_query_string(env_server, run, model):
     env_server.route("POST", "/execs", body=CREATED)
-    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                 "--", "--lr", "0.1", "--name", "a b", "--x", "a&b#c+d", "--q", "it's \"q\"")
+    result = run(
+        "exec",
+        "start",
+        "--framework",
+        "PyTorch",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--",
+        "--lr",
+        "0.1",
+        "--name",
+        "a b",
+        "--x",
+        "a&b#c+d",
+        "--q",
+        'it\'s "q"',
+    )
     assert result.exit_code == 0, result.stderr
     req, args, _ = submitted(env_server)
-    expected = ("--exec-start PyTorch --model-main main.py --model-dir mnist --lr 0.1 --name 'a b' "
-                "--x 'a&b#c+d' --q 'it'\"'\"'s \"q\"'")
+    expected = (
+        "--exec-start PyTorch --model-main main.py --model-dir mnist --lr 0.1 --name 'a b' "
+        "--x 'a&b#c+d' --q 'it'\"'\"'s \"q\"'"
+    )
     assert args == expected
     assert list(parse_qs(req.raw_query)) == ["args"]
     for encoded in ("%26", "%2B", "%23", "%22", "%27"):  # & + # " '
@@ -79,22 +112,56 @@ def test_model_args_survive_the_query_string(env_server, run, model):
 
 def test_platform_options_use_dlicmd_spellings(env_server, run, model):
     env_server.route("POST", "/execs", body=CREATED)
-    result = run("exec", "start", "--framework", "tensorflow", "--model-dir", str(model), "--model-main",
-                 "lib/net.py", "--num-worker", "3", "--worker-device-num", "2", "--app-name", "my app",
-                 "--conda-env-name", "py311", "--cs-datastore-meta", "type=fs,data_path=mnist", "--", "--epochs", "2")
+    result = run(
+        "exec",
+        "start",
+        "--framework",
+        "tensorflow",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "lib/net.py",
+        "--num-worker",
+        "3",
+        "--worker-device-num",
+        "2",
+        "--app-name",
+        "my app",
+        "--conda-env-name",
+        "py311",
+        "--cs-datastore-meta",
+        "type=fs,data_path=mnist",
+        "--",
+        "--epochs",
+        "2",
+    )
     assert result.exit_code == 0, result.stderr
     _, args, _ = submitted(env_server)
-    assert args == ("--exec-start tensorflow --model-main lib/net.py --model-dir mnist --numWorker 3 "
-                    "--workerDeviceNum 2 --appName 'my app' --conda-env-name py311 "
-                    "--cs-datastore-meta type=fs,data_path=mnist --epochs 2")
+    assert args == (
+        "--exec-start tensorflow --model-main lib/net.py --model-dir mnist --numWorker 3 "
+        "--workerDeviceNum 2 --appName 'my app' --conda-env-name py311 "
+        "--cs-datastore-meta type=fs,data_path=mnist --epochs 2"
+    )
 
 
 def test_data_sources_are_merged_into_one_form_field(env_server, run, model):
     env_server.route("POST", "/execs", body=CREATED)
     one = {"type": "fs", "location": {"paths": "/data/mnist"}}
     more = [{"type": "connection", "asset": {"asset_id": "a1"}}, {"type": "data_asset"}]
-    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                 "--data-source", json.dumps(one), "--data-source", json.dumps(more))
+    result = run(
+        "exec",
+        "start",
+        "--framework",
+        "PyTorch",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--data-source",
+        json.dumps(one),
+        "--data-source",
+        json.dumps(more),
+    )
     assert result.exit_code == 0, result.stderr
     _, _, parts = submitted(env_server)
     assert set(parts) == {"file", "data"} and parts["data"].filename is None
@@ -126,8 +193,7 @@ def test_created_id_from_creation_response(env_server, run, model, answer):
 def test_json_prints_the_server_object_exactly(env_server, run, model, flag):
     body = {"id": "exec-42", "extra": {"nested": [1, "ü"]}, "state": "SUBMITTED"}
     env_server.route("POST", "/execs", body=body)
-    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                 *flag)
+    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py", *flag)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == body
 
@@ -187,16 +253,15 @@ def test_server_error_is_reported(env_server, run, model):
     assert result.stderr.startswith("error: execsPost failed with HTTP 500: framework not found")
 
 
-
-
 @pytest.mark.parametrize("final, code", [("FINISHED", 0), ("FAILED", 10), ("KILLED", 11)])
 def test_wait_exits_with_the_task_outcome(env_server, run, model, monkeypatch, final, code):
     monkeypatch.setenv("DLICLI_POLL_INTERVAL", "0")
     env_server.route("POST", "/execs", body=CREATED)
     env_server.route("GET", "/execs/exec-42", body={"id": "exec-42", "state": final})
     env_server.route("GET", "/execs/exec-42", body={"id": "exec-42", "state": "RUNNING"}, times=1)
-    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                 "--wait")
+    result = run(
+        "exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py", "--wait"
+    )
     assert result.exit_code == code, result.stderr
     assert result.stdout == "exec-42\n"
     polls = [r for r in env_server.requests if r.method == "GET"]
@@ -207,10 +272,20 @@ def test_follow_prints_the_log_and_exits_0(env_server, run, model, monkeypatch):
     monkeypatch.setenv("DLICLI_POLL_INTERVAL", "0")
     env_server.route("POST", "/execs", body=CREATED)
     env_server.route("GET", "/execs/exec-42", body={"id": "exec-42", "state": "FINISHED"})
-    env_server.route("GET", "/execs/exec-42/log", body=b"epoch 1\nepoch 2\n",
-                     headers={"Content-Type": "text/plain"})
-    result = run("exec", "start", "--framework", "PyTorch", "--model-dir", str(model), "--model-main", "main.py",
-                 "--follow", "--timeout", "30")
+    env_server.route("GET", "/execs/exec-42/log", body=b"epoch 1\nepoch 2\n", headers={"Content-Type": "text/plain"})
+    result = run(
+        "exec",
+        "start",
+        "--framework",
+        "PyTorch",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--follow",
+        "--timeout",
+        "30",
+    )
     assert result.exit_code == 0, result.stderr
     assert "epoch 2" in result.stdout and "exec-42" not in result.stdout
     assert "started task exec-42" in result.stderr
@@ -226,9 +301,23 @@ def test_progress_bar_on_a_terminal_stderr_keeps_stdout_clean(env_server, model)
     leader, follower = pty.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "dlicli", "exec", "start", "--framework", "PyTorch", "--model-dir", str(model),
-             "--model-main", "main.py"],
-            stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "dlicli",
+                "exec",
+                "start",
+                "--framework",
+                "PyTorch",
+                "--model-dir",
+                str(model),
+                "--model-main",
+                "main.py",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
             env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
         )
         os.close(follower)

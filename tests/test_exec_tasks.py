@@ -101,7 +101,7 @@ def test_get_quotes_the_id_as_one_segment_and_prints_a_record(env_server, run):
     result = run("exec", "get", ODD_ID)
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("GET", "/execs/" + ODD_RAW, "")]
-    assert result.stdout == "id\ta b/c\nstate\tRUNNING\ncreator\talice\ncustom\t{\"x\":1}\n"
+    assert result.stdout == 'id\ta b/c\nstate\tRUNNING\ncreator\talice\ncustom\t{"x":1}\n'
 
 
 def test_get_json_exact(env_server, run):
@@ -112,11 +112,14 @@ def test_get_json_exact(env_server, run):
     assert result.stdout == json.dumps(TASKS[0], indent=2) + "\n"
 
 
-@pytest.mark.parametrize("verb,method,path", [
-    ("get", "GET", "/execs/nope"),
-    ("stop", "POST", "/execs/nope/stop"),
-    ("delete", "DELETE", "/execs/nope"),
-])
+@pytest.mark.parametrize(
+    "verb,method,path",
+    [
+        ("get", "GET", "/execs/nope"),
+        ("stop", "POST", "/execs/nope/stop"),
+        ("delete", "DELETE", "/execs/nope"),
+    ],
+)
 def test_spec_400_cannot_find_exits_3(env_server, run, verb, method, path):
     env_server.route(method, path, status=400, body=NOT_FOUND)
     result = run("exec", verb, "nope")
@@ -172,11 +175,14 @@ def test_delete_partial_failure_exit_code_is_the_first_failure(env_server, run):
     assert result.stderr.splitlines()[-1] == "error: could not delete 1 of 2 tasks: x"
 
 
-@pytest.mark.parametrize("args,message", [
-    ([], "error: no task to delete"),
-    (["x", "--all", "--yes"], "error: give task ids or --all, not both"),
-    (["--all"], "error: refusing to ask: stdin is not a terminal; pass --yes"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ([], "error: no task to delete"),
+        (["x", "--all", "--yes"], "error: give task ids or --all, not both"),
+        (["--all"], "error: refusing to ask: stdin is not a terminal; pass --yes"),
+    ],
+)
 def test_delete_usage_errors_send_nothing(env_server, run, args, message):
     env_server.route("DELETE", "/execs", status=204)
     result = run("exec", "delete", *args, input="y\n")
@@ -198,7 +204,10 @@ def _delete_all_on_a_tty(answer: bytes) -> subprocess.CompletedProcess:
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dlicli", "exec", "delete", "--all"],
-            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ),
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
         )
         os.close(slave)
         os.write(master, answer)
@@ -231,9 +240,27 @@ def test_delete_all_on_a_terminal_answer_no_sends_nothing(env_server):
 def test_deploy_sends_the_model_description(env_server, run):
     env_server.route("POST", f"/execs/{ODD_ID}/deploy", body={"uid": "edi-7", "href": "/edi/edi-7"})
     result = run(
-        "exec", "deploy", ODD_ID, "--name", "mnist", "--kernel", "kernel.py", "--runtime", "dlipy3",
-        "--weight", "model/w.pth", "--tag", "v1", "--attr", "batch=8", "--attr", "eq=a=b", "--env", "MODE=fast",
-        "--env", "EMPTY=",
+        "exec",
+        "deploy",
+        ODD_ID,
+        "--name",
+        "mnist",
+        "--kernel",
+        "kernel.py",
+        "--runtime",
+        "dlipy3",
+        "--weight",
+        "model/w.pth",
+        "--tag",
+        "v1",
+        "--attr",
+        "batch=8",
+        "--attr",
+        "eq=a=b",
+        "--env",
+        "MODE=fast",
+        "--env",
+        "EMPTY=",
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "edi-7\n"
@@ -266,11 +293,14 @@ def test_deploy_json_prints_the_response(env_server, run):
     assert result.stdout == '{\n  "uid": "u",\n  "href": "h"\n}\n'
 
 
-@pytest.mark.parametrize("args", [
-    ["--attr", "novalue"],
-    ["--env", "=x"],
-    ["--env", "A=1", "--env", "B"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--attr", "novalue"],
+        ["--env", "=x"],
+        ["--env", "A=1", "--env", "B"],
+    ],
+)
 def test_deploy_bad_pairs_are_usage_errors(env_server, run, args):
     env_server.route("POST", "/execs/t1/deploy", body="x")
     result = run("exec", "deploy", "t1", "--name", "m", "--kernel", "k.py", *args)
@@ -289,8 +319,13 @@ def test_deploy_requires_name_and_kernel(env_server, run):
 # -- frameworks --------------------------------------------------------------------------
 
 FRAMEWORKS = [
-    {"name": "PyTorch", "frameworkVersion": "1.13", "distributeStrategy": "MultiWorkerMirroredStrategy",
-     "description": "PyTorch jobs", "numPs": 0},
+    {
+        "name": "PyTorch",
+        "frameworkVersion": "1.13",
+        "distributeStrategy": "MultiWorkerMirroredStrategy",
+        "description": "PyTorch jobs",
+        "numPs": 0,
+    },
     {"name": "tensorflow", "frameworkVersion": "2.11", "desc": ["TF", "jobs"]},
 ]
 

@@ -81,8 +81,13 @@ def test_check_mode_finds_changed_and_orphan_files(built, tmp_path):
 
 
 def test_check_cli_exit_code():
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
 
 
@@ -107,8 +112,11 @@ def test_every_mapped_command_exists_with_its_options(tree):
 
 
 def test_not_yet_list_is_current(tree):
-    present = sorted(op for op, _, _, command in gen.OPERATIONS
-                     if op in NOT_YET_A_COMMAND and command_of(tree, command)[0] is not None)
+    present = sorted(
+        op
+        for op, _, _, command in gen.OPERATIONS
+        if op in NOT_YET_A_COMMAND and command_of(tree, command)[0] is not None
+    )
     assert present == [], f"these now have a command: remove them from NOT_YET_A_COMMAND: {present}"
 
 
@@ -118,7 +126,7 @@ def test_commands_md_lists_every_operation_and_command(built, tree):
     assert {op for op, _, _ in table_ops} == set(spec_operations())
     for path, node in tree.items():
         assert re.search(rf"^### {re.escape(path)}$", text, re.M), path
-    start = text[text.index("### dlicli exec start"):text.index("### dlicli exec list")]
+    start = text[text.index("### dlicli exec start") : text.index("### dlicli exec list")]
     for p in tree["dlicli exec start"].params:
         for opt in p.opts:
             assert f"`{opt}" in start or f", {opt}" in start, opt
@@ -169,8 +177,9 @@ def test_exec_start_page_has_options_environment_exit_codes_and_examples(built, 
 
 
 def groff(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-P-cbou", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["groff", "-man", "-Tutf8", "-ww", "-P-cbou", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
@@ -180,8 +189,18 @@ def test_every_page_renders_without_warnings(built):
         assert (proc.returncode, proc.stderr) == (0, ""), page.name
     out = groff(built / "man" / "dlicli-exec-start.1").stdout
     out = out.replace("\u2010", "-").replace("\u2212", "-")
-    for expected in ("NAME", "dlicli-exec-start - Submit a training task", "--model-main FILE", "ENVIRONMENT",
-                     "DLICLI_TOKEN", "EXIT STATUS", "130", "EXAMPLES", "--follow -- --epochs 2", "dlicli-exec(1)"):
+    for expected in (
+        "NAME",
+        "dlicli-exec-start - Submit a training task",
+        "--model-main FILE",
+        "ENVIRONMENT",
+        "DLICLI_TOKEN",
+        "EXIT STATUS",
+        "130",
+        "EXAMPLES",
+        "--follow -- --epochs 2",
+        "dlicli-exec(1)",
+    ):
         assert expected in out, expected
 
 
@@ -213,7 +232,7 @@ def test_examples_use_real_commands_and_options(tree):
                 continue  # a command not written yet (hpo start)
             spellings = {o for p in node.params for o in p.opts + p.secondary}
             flags = []
-            for word in words[len(path.split()) + 1:]:
+            for word in words[len(path.split()) + 1 :]:
                 if word == "--":
                     break
                 if word.startswith("-") and word != "-":

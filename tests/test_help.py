@@ -35,11 +35,28 @@ def test_the_tree_has_the_contract_names():
     names = {" ".join(p) for p in PATHS}
     for expected in [
         "conf get",
-        "exec start", "exec list", "exec get", "exec stop", "exec delete", "exec logs", "exec result",
-        "exec deploy", "exec frameworks", "exec wait",
-        "login", "logout", "status", "token",
-        "profile list", "profile show", "profile use", "profile delete",
-        "api", "completion bash", "completion zsh", "completion fish",
+        "exec start",
+        "exec list",
+        "exec get",
+        "exec stop",
+        "exec delete",
+        "exec logs",
+        "exec result",
+        "exec deploy",
+        "exec frameworks",
+        "exec wait",
+        "login",
+        "logout",
+        "status",
+        "token",
+        "profile list",
+        "profile show",
+        "profile use",
+        "profile delete",
+        "api",
+        "completion bash",
+        "completion zsh",
+        "completion fish",
     ]:
         assert expected in names, f"missing command: dlicli {expected}"
 

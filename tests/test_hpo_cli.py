@@ -16,8 +16,14 @@ from tests.recorder import BASE
 SPEC = {
     "hpoName": "search-1",
     "modelSpec": {"args": "--exec-start python --model-main main.py --model-dir mnist"},
-    "algoDef": {"algorithm": "Tpe", "maxJobNum": 6, "maxParalleJob": 2, "objectiveMetric": "acc",
-                "objective": "maximize", "algoParams": [{"name": "RandomSeed", "value": 3}]},
+    "algoDef": {
+        "algorithm": "Tpe",
+        "maxJobNum": 6,
+        "maxParalleJob": 2,
+        "objectiveMetric": "acc",
+        "objective": "maximize",
+        "algoParams": [{"name": "RandomSeed", "value": 3}],
+    },
     "hyperParams": [
         {"name": "lr", "type": "Range", "dataType": "double", "minDbVal": "1e-3", "maxDbVal": 0.5},
         {"name": "opt", "type": "Discrete", "dataType": "str", "discreteStrVal": ["adam", "sgd"]},
@@ -34,14 +40,34 @@ def hp(name, dtype, value):
 
 
 def exp(ident, state, metric, lr, opt):
-    return {"id": ident, "state": state, "metricVal": metric, "appId": f"app-{ident}",
-            "hyperParams": [hp("lr", "double", lr), hp("opt", "str", opt)]}
+    return {
+        "id": ident,
+        "state": state,
+        "metricVal": metric,
+        "appId": f"app-{ident}",
+        "hyperParams": [hp("lr", "double", lr), hp("opt", "str", opt)],
+    }
 
 
-EXPS = [exp(1, "FINISHED", 0.81, "0.01", "adam"), exp(2, "FAILED", None, "0.3", "sgd"),
-        exp(3, "FINISHED", 0.93, "0.05", "sgd"), exp(4, "RUNNING", None, "0.2", "adam")]
-TASK = {"hpoName": "search-1", "state": "RUNNING", "running": 1, "complete": 2, "failed": 1, "progress": "4/6",
-        "duration": "3m", "creator": "alice", "createtime": "2024-01-01", "best": EXPS[2], "experiments": EXPS}
+EXPS = [
+    exp(1, "FINISHED", 0.81, "0.01", "adam"),
+    exp(2, "FAILED", None, "0.3", "sgd"),
+    exp(3, "FINISHED", 0.93, "0.05", "sgd"),
+    exp(4, "RUNNING", None, "0.2", "adam"),
+]
+TASK = {
+    "hpoName": "search-1",
+    "state": "RUNNING",
+    "running": 1,
+    "complete": 2,
+    "failed": 1,
+    "progress": "4/6",
+    "duration": "3m",
+    "creator": "alice",
+    "createtime": "2024-01-01",
+    "best": EXPS[2],
+    "experiments": EXPS,
+}
 
 
 def calls(server):
@@ -117,8 +143,9 @@ def test_start_renames_model_dir_in_args_to_what_is_uploaded(env_server, run, sp
     other = tmp_path / "my model"
     (other / "src").mkdir(parents=True)
     (other / "src" / "train.py").write_text("")
-    result = run("hpo", "start", str(spec_file), "--model-dir", str(other), "--model-main", "src/train.py",
-                 "--name", "renamed")
+    result = run(
+        "hpo", "start", str(spec_file), "--model-dir", str(other), "--model-main", "src/train.py", "--name", "renamed"
+    )
     assert result.exit_code == 0, result.stderr
     _, data, part = sent(env_server)
     assert data["hpoName"] == "renamed"
@@ -140,13 +167,16 @@ def test_start_builds_args_from_framework_and_uploads_a_single_file(env_server, 
     assert (part.filename, part.data) == ("main.py", b"print('train')\n")
 
 
-@pytest.mark.parametrize("extra,message", [
-    ([], "error: no model to upload"),
-    (["--model-dir", "D", "--model-file", "F"], "error: give --model-dir or --model-file, not both"),
-    (["--model-file", "nope.py"], "error: --model-file nope.py: no such file"),
-    (["--wait", "--follow"], "error: --wait and --follow cannot be used together"),
-    (["--timeout", "3"], "error: --timeout needs --wait or --follow"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ([], "error: no model to upload"),
+        (["--model-dir", "D", "--model-file", "F"], "error: give --model-dir or --model-file, not both"),
+        (["--model-file", "nope.py"], "error: --model-file nope.py: no such file"),
+        (["--wait", "--follow"], "error: --wait and --follow cannot be used together"),
+        (["--timeout", "3"], "error: --timeout needs --wait or --follow"),
+    ],
+)
 def test_start_model_and_option_errors_send_nothing(env_server, run, tmp_path, extra, message):
     body = dict(SPEC, modelSpec={"args": "--exec-start python"})
     path = tmp_path / "s.yaml"
@@ -213,7 +243,10 @@ def test_list_piped_and_json(env_server, run):
     env_server.route("GET", "/hypersearch", body=[TASK, {"hpoName": "b", "state": "FINISHED"}])
     result = run("hpo", "list")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == ["search-1\tRUNNING\t4/6\t0.93\t1\t2\t1\t3m\talice", "b\tFINISHED\t\t\t\t\t\t\t"]
+    assert result.stdout.splitlines() == [
+        "search-1\tRUNNING\t4/6\t0.93\t1\t2\t1\t3m\talice",
+        "b\tFINISHED\t\t\t\t\t\t\t",
+    ]
     result = run("hpo", "list", "--json")
     assert result.stdout == json.dumps([TASK, {"hpoName": "b", "state": "FINISHED"}], indent=2) + "\n"
 
@@ -259,10 +292,13 @@ def test_get_json_is_exact_and_quotes_the_name(env_server, run):
     assert env_server.last.raw_path == BASE + "/hypersearch/a%20b"
 
 
-@pytest.mark.parametrize("args,expected", [
-    ([], '{\n  "lr": 0.05,\n  "opt": "sgd"\n}\n'),
-    (["-o", "yaml"], "lr: 0.05\nopt: sgd\n"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ([], '{\n  "lr": 0.05,\n  "opt": "sgd"\n}\n'),
+        (["-o", "yaml"], "lr: 0.05\nopt: sgd\n"),
+    ],
+)
 def test_best_prints_typed_flat_params(env_server, run, args, expected):
     env_server.route("GET", "/hypersearch/search-1", body=TASK)
     result = run("hpo", "best", "search-1", *args)
@@ -271,9 +307,14 @@ def test_best_prints_typed_flat_params(env_server, run, args, expected):
 
 
 def test_best_without_server_best_ranks_itself(env_server, run):
-    task = dict(TASK, best=None, experiments=[exp(1, "FINISHED", 2.0, "0.1", "adam"),
-                                              {**exp(2, "FINISHED", 1.0, "0.2", "sgd"),
-                                               "hyperParams": [hp("units", "int", "64")]}])
+    task = dict(
+        TASK,
+        best=None,
+        experiments=[
+            exp(1, "FINISHED", 2.0, "0.1", "adam"),
+            {**exp(2, "FINISHED", 1.0, "0.2", "sgd"), "hyperParams": [hp("units", "int", "64")]},
+        ],
+    )
     env_server.route("GET", "/hypersearch/search-1", body=task)
     result = run("hpo", "best", "search-1")
     assert json.loads(result.stdout) == {"units": 64}
@@ -297,12 +338,15 @@ def test_wait_json_prints_the_final_task(env_server, run):
 # -- stop, restart, delete -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args,method,path", [
-    (["stop", "a"], "PUT", "/hypersearch/a"),
-    (["stop", "a", "--force"], "PUT", "/hypersearch/a/force"),
-    (["restart", "a"], "PUT", "/hypersearch/a/restart"),
-    (["delete", "a"], "DELETE", "/hypersearch/a"),
-])
+@pytest.mark.parametrize(
+    "args,method,path",
+    [
+        (["stop", "a"], "PUT", "/hypersearch/a"),
+        (["stop", "a", "--force"], "PUT", "/hypersearch/a/force"),
+        (["restart", "a"], "PUT", "/hypersearch/a/restart"),
+        (["delete", "a"], "DELETE", "/hypersearch/a"),
+    ],
+)
 def test_verbs(env_server, run, args, method, path):
     env_server.route(method, path, status=204)
     result = run("hpo", *args)
@@ -331,8 +375,9 @@ def test_delete_all(env_server, run):
     assert calls(env_server) == [("DELETE", "/hypersearch", "")]
 
 
-@pytest.mark.parametrize("args,message", [([], "error: no hpo task to delete"),
-                                          (["a", "--all"], "error: give names or --all, not both")])
+@pytest.mark.parametrize(
+    "args,message", [([], "error: no hpo task to delete"), (["a", "--all"], "error: give names or --all, not both")]
+)
 def test_delete_usage(env_server, run, args, message):
     result = run("hpo", "delete", *args)
     assert result.exit_code == 2
@@ -342,8 +387,10 @@ def test_delete_usage(env_server, run, args, message):
 
 # -- algorithms ----------------------------------------------------------------------------------
 
-ALGOS = [{"name": "Tpe", "type": "BUILD_IN"}, {"name": "mine", "type": "USER_PLUGIN", "path": "/p", "condaEnv": "e",
-                                               "creator": "al", "createtime": "t"}]
+ALGOS = [
+    {"name": "Tpe", "type": "BUILD_IN"},
+    {"name": "mine", "type": "USER_PLUGIN", "path": "/p", "condaEnv": "e", "creator": "al", "createtime": "t"},
+]
 
 
 def test_algorithm_list(env_server, run):
@@ -373,7 +420,8 @@ def test_algorithm_get_and_delete(env_server, run):
 def plugin(tmp_path):
     root = tmp_path / "myalgo"
     root.mkdir()
-    (root / "optimizer.py").write_text(textwrap.dedent("""\
+    (root / "optimizer.py").write_text(
+        textwrap.dedent("""\
         import random
         from plugins.core.base_plugin_opt import BasePluginOptimizer
 
@@ -407,20 +455,36 @@ def plugin(tmp_path):
 
             def set_state(self, state):
                 self.rng.setstate(state)
-        """))
+        """)
+    )
     (root / "__pycache__").mkdir()
     return root
 
 
 def test_algorithm_install_by_upload(env_server, run, plugin):
     env_server.route("POST", "/hypersearch/algorithm/install", body={"uid": "mine", "href": "/x/mine"})
-    result = run("hpo", "algorithm", "install", "mine", "--dir", str(plugin), "--conda-env", "py3",
-                 "--remote-exec", "--log-level", "debug")
+    result = run(
+        "hpo",
+        "algorithm",
+        "install",
+        "mine",
+        "--dir",
+        str(plugin),
+        "--conda-env",
+        "py3",
+        "--remote-exec",
+        "--log-level",
+        "debug",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "mine\n"
     parts = env_server.last.multipart()
-    assert json.loads(parts["data"].data) == {"name": "mine", "condaEnv": "py3", "remoteExec": True,
-                                              "logLevel": "DEBUG"}
+    assert json.loads(parts["data"].data) == {
+        "name": "mine",
+        "condaEnv": "py3",
+        "remoteExec": True,
+        "logLevel": "DEBUG",
+    }
     assert parts["file"].filename == "myalgo.tar"
     assert tar_names(parts["file"].data) == ["myalgo", "myalgo/optimizer.py"]
 
@@ -433,11 +497,14 @@ def test_algorithm_install_by_server_path(env_server, run):
     assert json.loads(parts["data"].data) == {"name": "mine", "path": "/opt/algos/mine"}
 
 
-@pytest.mark.parametrize("args,message", [
-    (["mine"], "error: give --dir DIR (upload) or --path SERVER_PATH (on the server), one of them"),
-    (["mine", "--dir", "/nonexistent-dir"], "error: --dir /nonexistent-dir: no such directory"),
-    (["mine", "--path", "/p", "--log-level", "loud"], "error: --log-level must be one of"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["mine"], "error: give --dir DIR (upload) or --path SERVER_PATH (on the server), one of them"),
+        (["mine", "--dir", "/nonexistent-dir"], "error: --dir /nonexistent-dir: no such directory"),
+        (["mine", "--path", "/p", "--log-level", "loud"], "error: --log-level must be one of"),
+    ],
+)
 def test_algorithm_install_errors_send_nothing(env_server, run, args, message):
     result = run("hpo", "algorithm", "install", *args)
     assert result.exit_code == 2
@@ -453,8 +520,12 @@ def test_algorithm_install_needs_optimizer_py(env_server, run, tmp_path):
 
 
 def test_algorithm_debug_saves_the_file(env_server, run, spec_file, tmp_path):
-    env_server.route("POST", "/hypersearch/algorithm/debug", body=b'{"format": "x"}',
-                     headers={"Content-Disposition": 'attachment; filename="task_attr.json"'})
+    env_server.route(
+        "POST",
+        "/hypersearch/algorithm/debug",
+        body=b'{"format": "x"}',
+        headers={"Content-Disposition": 'attachment; filename="task_attr.json"'},
+    )
     result = run("hpo", "algorithm", "debug", str(spec_file), "-O", str(tmp_path))
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "task_attr.json").read_bytes() == b'{"format": "x"}'
@@ -470,9 +541,10 @@ def test_algorithm_debug_invalid_spec_sends_nothing(env_server, run, tmp_path):
     path.write_text(yaml.safe_dump(dict(SPEC, algoDef={"algorithm": "Tpe"})))
     result = run("hpo", "algorithm", "debug", str(path))
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[1:3] == ["  algoDef.objectiveMetric: required: the metric to optimise, as named "
-                                               "in val_dict_list.json", "  algoDef.objective: required: minimize or "
-                                                                        "maximize"]
+    assert result.stderr.splitlines()[1:3] == [
+        "  algoDef.objectiveMetric: required: the metric to optimise, as named in val_dict_list.json",
+        "  algoDef.objective: required: minimize or maximize",
+    ]
     assert env_server.requests == []
 
 
@@ -494,10 +566,13 @@ def test_algorithm_test_runs_the_plugin(run, plugin, spec_file):
     assert "maxJobNum (6) reached" in capped.stderr
 
 
-@pytest.mark.parametrize("mode,message", [
-    ("bad", "error: the plugin's suggestions had 2 problems"),
-    ("boom", "error: the plugin failed in search: ValueError: boom"),
-])
+@pytest.mark.parametrize(
+    "mode,message",
+    [
+        ("bad", "error: the plugin's suggestions had 2 problems"),
+        ("boom", "error: the plugin failed in search: ValueError: boom"),
+    ],
+)
 def test_algorithm_test_fails_on_a_broken_plugin(run, plugin, tmp_path, mode, message):
     body = json.loads(json.dumps(SPEC))
     body["algoDef"]["algoParams"].append({"name": "Mode", "value": mode})
@@ -521,9 +596,13 @@ def test_follow_on_a_terminal_shows_the_live_table(env_server):
     _script(env_server, "RUNNING", "FINISHED")
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "dlicli", "hpo", "wait", "search-1", "--follow"],
-                                stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
-                                env=dict(os.environ, TERM="xterm", COLUMNS="120"))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlicli", "hpo", "wait", "search-1", "--follow"],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ, TERM="xterm", COLUMNS="120"),
+        )
         os.close(slave)
         chunks = []
         while True:
@@ -547,11 +626,17 @@ def test_follow_on_a_terminal_shows_the_live_table(env_server):
 
 
 def test_algorithm_test_reads_the_debug_file(run, plugin, tmp_path):
-    attrs = {"format": "dlicli.task_attr/1", "name": "t", "algorithm": "mine", "objective": "minimize",
-             "objectiveMetric": "loss", "maxJobNum": 3, "maxParalleJobNum": 1,
-             "hyper_parameters": [{"name": "opt", "type": "Discrete", "dataType": "STR",
-                                   "discreateStrVal": ["a", "b"]}],
-             "kwargs": {"RandomSeed": "5", "objective": "minimize", "objectiveMetric": "loss", "maxJobNum": "3"}}
+    attrs = {
+        "format": "dlicli.task_attr/1",
+        "name": "t",
+        "algorithm": "mine",
+        "objective": "minimize",
+        "objectiveMetric": "loss",
+        "maxJobNum": 3,
+        "maxParalleJobNum": 1,
+        "hyper_parameters": [{"name": "opt", "type": "Discrete", "dataType": "STR", "discreateStrVal": ["a", "b"]}],
+        "kwargs": {"RandomSeed": "5", "objective": "minimize", "objectiveMetric": "loss", "maxJobNum": "3"},
+    }
     path = tmp_path / "task_attr.json"
     path.write_text(json.dumps(attrs))
     result = run("hpo", "algorithm", "test", str(plugin), "--spec", str(path))
@@ -565,9 +650,22 @@ def test_algorithm_test_reads_the_debug_file(run, plugin, tmp_path):
 def test_the_hpo_tree_and_its_hidden_alias(run):
     result = run("--help")
     assert "hpo" in result.stdout and "hypersearch" not in result.stdout
-    for verbs in (["start"], ["list"], ["get"], ["best"], ["wait"], ["stop"], ["restart"], ["delete"],
-                  ["algorithm", "list"], ["algorithm", "get"], ["algorithm", "delete"], ["algorithm", "install"],
-                  ["algorithm", "debug"], ["algorithm", "test"]):
+    for verbs in (
+        ["start"],
+        ["list"],
+        ["get"],
+        ["best"],
+        ["wait"],
+        ["stop"],
+        ["restart"],
+        ["delete"],
+        ["algorithm", "list"],
+        ["algorithm", "get"],
+        ["algorithm", "delete"],
+        ["algorithm", "install"],
+        ["algorithm", "debug"],
+        ["algorithm", "test"],
+    ):
         for group in ("hpo", "hypersearch"):
             help_result = run(group, *verbs, "--help")
             assert help_result.exit_code == 0, (group, verbs)

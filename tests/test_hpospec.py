@@ -56,63 +56,127 @@ CASES = [
     (spec(**{"hyperParams.0.maxDbVal": 0.1}), ["hyperParams[0].maxDbVal: must be greater than minDbVal (0.1)"]),
     (spec(**{"hyperParams.0.minDbVal": None}), ["hyperParams[0].minDbVal: required for a Range of double"]),
     (spec(**{"hyperParams.0.minDbVal": "abc"}), ["hyperParams[0].minDbVal: must be a number, not 'abc'"]),
-    (spec(**{"hyperParams.1": {"name": "n", "type": "Range", "dataType": "int", "minIntVal": 1.5, "maxIntVal": 1}}),
-     ["hyperParams[1].minIntVal: must be an integer, not 1.5"]),
-    (spec(**{"hyperParams.1": {"name": "n", "type": "range", "dataType": "INT", "minIntVal": 4, "maxIntVal": 2}}),
-     ["hyperParams[1].maxIntVal: must be greater than minIntVal (4)"]),
+    (
+        spec(**{"hyperParams.1": {"name": "n", "type": "Range", "dataType": "int", "minIntVal": 1.5, "maxIntVal": 1}}),
+        ["hyperParams[1].minIntVal: must be an integer, not 1.5"],
+    ),
+    (
+        spec(**{"hyperParams.1": {"name": "n", "type": "range", "dataType": "INT", "minIntVal": 4, "maxIntVal": 2}}),
+        ["hyperParams[1].maxIntVal: must be greater than minIntVal (4)"],
+    ),
     (spec(**{"hyperParams.1.discreteIntVal": []}), ["hyperParams[1].discreteIntVal: must be a non-empty list, not []"]),
-    (spec(**{"hyperParams.1.discreteIntVal": [1, "x"]}), ["hyperParams[1].discreteIntVal[1]: must be an integer, not 'x'"]),
-    (spec(**{"hyperParams.1": {"name": "opt", "type": "Discrete", "dataType": "str", "discreteStrVal": ["a", 1]}}),
-     ["hyperParams[1].discreteStrVal[1]: must be a string, not 1 (quote it)"]),
+    (
+        spec(**{"hyperParams.1.discreteIntVal": [1, "x"]}),
+        ["hyperParams[1].discreteIntVal[1]: must be an integer, not 'x'"],
+    ),
+    (
+        spec(**{"hyperParams.1": {"name": "opt", "type": "Discrete", "dataType": "str", "discreteStrVal": ["a", 1]}}),
+        ["hyperParams[1].discreteStrVal[1]: must be a string, not 1 (quote it)"],
+    ),
     (spec(**{"hyperParams.1.type": "Fix"}), ["hyperParams[1].type: must be Range or Discrete, not 'Fix'"]),
     (spec(**{"hyperParams.1.dataType": "float"}), ["hyperParams[1].dataType: must be int, double or str, not 'float'"]),
     (spec(**{"hyperParams.1.name": "lr"}), ["hyperParams[1].name: 'lr' is already hyperParams[0]"]),
-    (spec(**{"hyperParams.0.step": "-1"}), ["hyperParams[0].step: must be a number (as a string) greater than 0, not '-1'"]),
-    (spec(**{"hyperParams.0.power": "x"}),
-     ["hyperParams[0].power: must be a number (as a string) greater than 0 and not 1, not 'x'"]),
-    (spec(**{"hyperParams.0.dataType": "str"}),
-     ["hyperParams[0].dataType: a Range is int or double; use Discrete with discreateStrVal for strings"]),
+    (
+        spec(**{"hyperParams.0.step": "-1"}),
+        ["hyperParams[0].step: must be a number (as a string) greater than 0, not '-1'"],
+    ),
+    (
+        spec(**{"hyperParams.0.power": "x"}),
+        ["hyperParams[0].power: must be a number (as a string) greater than 0 and not 1, not 'x'"],
+    ),
+    (
+        spec(**{"hyperParams.0.dataType": "str"}),
+        ["hyperParams[0].dataType: a Range is int or double; use Discrete with discreateStrVal for strings"],
+    ),
     (spec(hyperParams=None), ["hyperParams: required: the parameters to search"]),
-    (spec(**{"algoDef.algorithm": None}),
-     ["algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed "
-      "plugin's name"]),
+    (
+        spec(**{"algoDef.algorithm": None}),
+        [
+            "algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed "
+            "plugin's name"
+        ],
+    ),
     (spec(**{"algoDef.objective": None}), ["algoDef.objective: required: minimize or maximize"]),
     (spec(**{"algoDef.objective": "lowest"}), ["algoDef.objective: must be minimize or maximize, not 'lowest'"]),
-    (spec(**{"algoDef.objectiveMetric": None}),
-     ["algoDef.objectiveMetric: required: the metric to optimise, as named in val_dict_list.json"]),
+    (
+        spec(**{"algoDef.objectiveMetric": None}),
+        ["algoDef.objectiveMetric: required: the metric to optimise, as named in val_dict_list.json"],
+    ),
     (spec(**{"algoDef.maxJobNum": 0}), ["algoDef.maxJobNum: must be -1 (unlimited) or an integer ≥ 1, not 0"]),
-    (spec(**{"algoDef.maxParalleJob": 2, "algoDef.maxParalleJobNum": 3}),
-     ["algoDef.maxParalleJobNum: contradicts maxParalleJob (2); give one of them"]),
+    (
+        spec(**{"algoDef.maxParalleJob": 2, "algoDef.maxParalleJobNum": 3}),
+        ["algoDef.maxParalleJobNum: contradicts maxParalleJob (2); give one of them"],
+    ),
     (spec(**{"algoDef.algoParams": {"RandomSeed": 1}}), ["algoDef.algoParams: must be a list of {name, value}"]),
-    (spec(**{"algoDef.algoParams": [{"name": "RandomSeed", "value": "-3"}]}),
-     ["algoDef.algoParams[0].value: RandomSeed must be an integer ≥ 0, not '-3'"]),
-    (spec(**{"algoDef.algoParams": [{"name": "RandomSeed", "value": "1"}, {"name": "randomseed", "value": "2"}]}),
-     ["algoDef.algoParams[1].name: 'randomseed' is already algoParams[0]"]),
-    (spec(**{"algoDef.algorithm": "Hyperband"}),
-     ["algoDef.algoParams: Hyperband needs ResourceName (the config.json key it sets, e.g. epochs)",
-      "algoDef.algoParams: Hyperband needs ResourceValue (the largest resource, an integer > 0)"]),
-    (spec(**{"algoDef.algorithm": "Hyperband", "algoDef.algoParams": [
-        {"name": "ResourceName", "value": "epochs"}, {"name": "ResourceValue", "value": "0"},
-        {"name": "eta", "value": "1"}]}),
-     ["algoDef.algoParams[1].value: ResourceValue must be an integer greater than 0, not '0'",
-      "algoDef.algoParams[2].value: eta must be a number greater than 1, not '1'"]),
-    (spec(**{"algoDef.algorithm": "Tpe", "algoDef.algoParams": [{"name": "WarmUp", "value": "2"}]}),
-     ["algoDef.algoParams[0].value: WarmUp must be an integer greater than 2, not '2'"]),
-    (spec(**{"algoDef.algorithm": "ExperimentGridSearch"}),
-     ["hyperParams: ExperimentGridSearch runs the given experiments; remove hyperParams",
-      "experiments: required for ExperimentGridSearch: the experiments to run"]),
-    (spec(experiments=[{"id": 1, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": 0.1}]}]),
-     ["experiments: only ExperimentGridSearch runs experiments; Random searches hyperParams"]),
-    (spec(hyperParams=None, experiments=[
-        {"id": 1, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "fast"}]},
-        {"id": 1, "hyperParams": []}], **{"algoDef.algorithm": "ExperimentGridSearch"}),
-     ["experiments[0].hyperParams[0].fixedVal: must be a number, not 'fast'",
-      "experiments[1].id: 1 is already experiments[0]'s id",
-      "experiments[1].hyperParams: required: a non-empty list of {name, dataType, fixedVal}"]),
-    (spec(modelSpec={"args": "--exec-start 'python"}),
-     ["modelSpec.args: cannot be split like a shell line: No closing quotation"]),
-    (spec(**{"modelSpec.dataSource": "fs"}),
-     ["modelSpec.dataSource: must be a list of data source objects ({type, location, …})"]),
+    (
+        spec(**{"algoDef.algoParams": [{"name": "RandomSeed", "value": "-3"}]}),
+        ["algoDef.algoParams[0].value: RandomSeed must be an integer ≥ 0, not '-3'"],
+    ),
+    (
+        spec(**{"algoDef.algoParams": [{"name": "RandomSeed", "value": "1"}, {"name": "randomseed", "value": "2"}]}),
+        ["algoDef.algoParams[1].name: 'randomseed' is already algoParams[0]"],
+    ),
+    (
+        spec(**{"algoDef.algorithm": "Hyperband"}),
+        [
+            "algoDef.algoParams: Hyperband needs ResourceName (the config.json key it sets, e.g. epochs)",
+            "algoDef.algoParams: Hyperband needs ResourceValue (the largest resource, an integer > 0)",
+        ],
+    ),
+    (
+        spec(
+            **{
+                "algoDef.algorithm": "Hyperband",
+                "algoDef.algoParams": [
+                    {"name": "ResourceName", "value": "epochs"},
+                    {"name": "ResourceValue", "value": "0"},
+                    {"name": "eta", "value": "1"},
+                ],
+            }
+        ),
+        [
+            "algoDef.algoParams[1].value: ResourceValue must be an integer greater than 0, not '0'",
+            "algoDef.algoParams[2].value: eta must be a number greater than 1, not '1'",
+        ],
+    ),
+    (
+        spec(**{"algoDef.algorithm": "Tpe", "algoDef.algoParams": [{"name": "WarmUp", "value": "2"}]}),
+        ["algoDef.algoParams[0].value: WarmUp must be an integer greater than 2, not '2'"],
+    ),
+    (
+        spec(**{"algoDef.algorithm": "ExperimentGridSearch"}),
+        [
+            "hyperParams: ExperimentGridSearch runs the given experiments; remove hyperParams",
+            "experiments: required for ExperimentGridSearch: the experiments to run",
+        ],
+    ),
+    (
+        spec(experiments=[{"id": 1, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": 0.1}]}]),
+        ["experiments: only ExperimentGridSearch runs experiments; Random searches hyperParams"],
+    ),
+    (
+        spec(
+            hyperParams=None,
+            experiments=[
+                {"id": 1, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "fast"}]},
+                {"id": 1, "hyperParams": []},
+            ],
+            **{"algoDef.algorithm": "ExperimentGridSearch"},
+        ),
+        [
+            "experiments[0].hyperParams[0].fixedVal: must be a number, not 'fast'",
+            "experiments[1].id: 1 is already experiments[0]'s id",
+            "experiments[1].hyperParams: required: a non-empty list of {name, dataType, fixedVal}",
+        ],
+    ),
+    (
+        spec(modelSpec={"args": "--exec-start 'python"}),
+        ["modelSpec.args: cannot be split like a shell line: No closing quotation"],
+    ),
+    (
+        spec(**{"modelSpec.dataSource": "fs"}),
+        ["modelSpec.dataSource: must be a list of data source objects ({type, location, …})"],
+    ),
     (spec(algoDef=None), ["algoDef: required: algorithm, objectiveMetric, objective …"]),
     (spec(hpoName=""), ["hpoName: must be a non-empty string, not ''"]),
 ]
@@ -129,7 +193,7 @@ def test_invalid_spec_exits_2_naming_the_field_and_sends_nothing(env_server, run
         assert lines[0] == f"error: {tmp_path / 'spec.yaml'}: {problems[0]}"
     else:
         assert lines[0] == f"error: {tmp_path / 'spec.yaml'}: {len(problems)} problems"
-        assert [line.strip() for line in lines[1:1 + len(problems)]] == problems
+        assert [line.strip() for line in lines[1 : 1 + len(problems)]] == problems
     assert lines[-1].startswith("hint: the spec is startHPO's body")
     assert result.stdout == ""
 
@@ -147,10 +211,13 @@ def test_every_problem_at_once(env_server, run, tmp_path, model):
     ]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("a: [1, 2\n", "not valid YAML"),
-    ("- 1\n- 2\n", "the spec must be a mapping (startHPO's body), not list"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("a: [1, 2\n", "not valid YAML"),
+        ("- 1\n- 2\n", "the spec must be a mapping (startHPO's body), not list"),
+    ],
+)
 def test_unparseable_or_wrong_shape_exits_2(env_server, run, tmp_path, model, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -180,33 +247,70 @@ def test_missing_spec_file(env_server, run, tmp_path):
 
 
 def test_spellings_both_ways_and_wmla_types():
-    body, warnings = hpospec.validate({
-        "modelSpec": {"args": "--exec-start python --model-main m.py"},
-        "algoDef": {"algorithm": "Hyperband", "maxParalleJobNum": "2", "objectiveMetric": "acc", "objective": "MAXIMIZE",
-                    "hyperbandEta": 3, "algoParams": [{"name": "ResourceName", "value": "epochs"},
-                                                      {"name": "ResourceValue", "value": 27},
-                                                      {"name": "hyperbandEta", "value": 3},
-                                                      {"name": "Exotic", "value": True}]},
-        "hyperParams": [
-            {"name": "lr", "type": "RANGE", "dataType": "Double", "minDbVal": "1e-4", "maxDbVal": 1, "power": 10,
-             "step": 0.5},
-            {"name": "opt", "type": "discrete", "dataType": "STR", "discreteStrVal": ["adam", "sgd"]},
-        ],
-    })
+    body, warnings = hpospec.validate(
+        {
+            "modelSpec": {"args": "--exec-start python --model-main m.py"},
+            "algoDef": {
+                "algorithm": "Hyperband",
+                "maxParalleJobNum": "2",
+                "objectiveMetric": "acc",
+                "objective": "MAXIMIZE",
+                "hyperbandEta": 3,
+                "algoParams": [
+                    {"name": "ResourceName", "value": "epochs"},
+                    {"name": "ResourceValue", "value": 27},
+                    {"name": "hyperbandEta", "value": 3},
+                    {"name": "Exotic", "value": True},
+                ],
+            },
+            "hyperParams": [
+                {
+                    "name": "lr",
+                    "type": "RANGE",
+                    "dataType": "Double",
+                    "minDbVal": "1e-4",
+                    "maxDbVal": 1,
+                    "power": 10,
+                    "step": 0.5,
+                },
+                {"name": "opt", "type": "discrete", "dataType": "STR", "discreteStrVal": ["adam", "sgd"]},
+            ],
+        }
+    )
     assert body["algoDef"]["maxParalleJobNum"] == 2  # a numeric string for a number field → the number
     assert [p["value"] for p in body["algoDef"]["algoParams"]] == ["epochs", "27", "3", "true"]
-    assert body["hyperParams"][0] == {"name": "lr", "type": "RANGE", "dataType": "Double", "minDbVal": 0.0001,
-                                      "maxDbVal": 1, "power": "10", "step": "0.5"}
-    assert body["hyperParams"][1] == {"name": "opt", "type": "discrete", "dataType": "STR",
-                                      "discreateStrVal": ["adam", "sgd"]}
-    assert warnings == ["algoDef.algoParams[3].name: 'Exotic' is not a Hyperband parameter (known: RandomSeed, eta, "
-                        "hyperbandEta, ResourceName, ResourceValue); sent anyway"]
+    assert body["hyperParams"][0] == {
+        "name": "lr",
+        "type": "RANGE",
+        "dataType": "Double",
+        "minDbVal": 0.0001,
+        "maxDbVal": 1,
+        "power": "10",
+        "step": "0.5",
+    }
+    assert body["hyperParams"][1] == {
+        "name": "opt",
+        "type": "discrete",
+        "dataType": "STR",
+        "discreateStrVal": ["adam", "sgd"],
+    }
+    assert warnings == [
+        "algoDef.algoParams[3].name: 'Exotic' is not a Hyperband parameter (known: RandomSeed, eta, "
+        "hyperbandEta, ResourceName, ResourceValue); sent anyway"
+    ]
 
 
 def test_warnings_do_not_refuse():
-    body, warnings = hpospec.validate(spec(**{"algoDef.algorithm": "tpe", "algoDef.extra": 1,
-                                              "hyperParams.1.minDbVal": 0.0,
-                                              "algoDef.additionalMetrics": {"acc": "highest"}}))
+    body, warnings = hpospec.validate(
+        spec(
+            **{
+                "algoDef.algorithm": "tpe",
+                "algoDef.extra": 1,
+                "hyperParams.1.minDbVal": 0.0,
+                "algoDef.additionalMetrics": {"acc": "highest"},
+            }
+        )
+    )
     assert body["algoDef"]["algorithm"] == "tpe"
     assert warnings == [
         "algoDef.extra: not a startHPO field; sent as given",
@@ -217,15 +321,34 @@ def test_warnings_do_not_refuse():
 
 
 def test_plugin_algorithms_take_any_params_and_grid_takes_experiments():
-    body, warnings = hpospec.validate(spec(**{"algoDef.algorithm": "myPlugin",
-                                              "algoDef.algoParams": [{"name": "Anything", "value": "1"}]}))
+    body, warnings = hpospec.validate(
+        spec(**{"algoDef.algorithm": "myPlugin", "algoDef.algoParams": [{"name": "Anything", "value": "1"}]})
+    )
     assert warnings == []
-    grid, _ = hpospec.validate(spec(hyperParams=None, experiments=[
-        {"id": "1", "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "0.1"},
-                                    {"name": "opt", "dataType": "str", "fixedVal": "adam"}]}],
-        **{"algoDef.algorithm": "ExperimentGridSearch"}))
-    assert grid["experiments"] == [{"id": 1, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "0.1"},
-                                                             {"name": "opt", "dataType": "str", "fixedVal": "adam"}]}]
+    grid, _ = hpospec.validate(
+        spec(
+            hyperParams=None,
+            experiments=[
+                {
+                    "id": "1",
+                    "hyperParams": [
+                        {"name": "lr", "dataType": "double", "fixedVal": "0.1"},
+                        {"name": "opt", "dataType": "str", "fixedVal": "adam"},
+                    ],
+                }
+            ],
+            **{"algoDef.algorithm": "ExperimentGridSearch"},
+        )
+    )
+    assert grid["experiments"] == [
+        {
+            "id": 1,
+            "hyperParams": [
+                {"name": "lr", "dataType": "double", "fixedVal": "0.1"},
+                {"name": "opt", "dataType": "str", "fixedVal": "adam"},
+            ],
+        }
+    ]
 
 
 def test_the_input_is_not_changed():
@@ -235,15 +358,30 @@ def test_the_input_is_not_changed():
     assert raw == before
 
 
-@pytest.mark.parametrize("args,values,expected", [
-    ("--exec-start python --model-main main.py --model-dir m", [("--model-dir", "m")],
-     "--exec-start python --model-main main.py --model-dir m"),
-    ("--exec-start  python   --model-main main.py", [("--model-main", "main.py")],
-     "--exec-start  python   --model-main main.py"),  # unchanged: exactly as written
-    ("--model-main main.py --lr 0.1", [("--exec-start", "PyTorch"), ("--model-dir", "my model")],
-     "--exec-start PyTorch --model-main main.py --lr 0.1 --model-dir 'my model'"),
-    ("--exec-start python --model-main a.py", [("--model-main", "src/b.py")],
-     "--exec-start python --model-main src/b.py"),
-])
+@pytest.mark.parametrize(
+    "args,values,expected",
+    [
+        (
+            "--exec-start python --model-main main.py --model-dir m",
+            [("--model-dir", "m")],
+            "--exec-start python --model-main main.py --model-dir m",
+        ),
+        (
+            "--exec-start  python   --model-main main.py",
+            [("--model-main", "main.py")],
+            "--exec-start  python   --model-main main.py",
+        ),  # unchanged: exactly as written
+        (
+            "--model-main main.py --lr 0.1",
+            [("--exec-start", "PyTorch"), ("--model-dir", "my model")],
+            "--exec-start PyTorch --model-main main.py --lr 0.1 --model-dir 'my model'",
+        ),
+        (
+            "--exec-start python --model-main a.py",
+            [("--model-main", "src/b.py")],
+            "--exec-start python --model-main src/b.py",
+        ),
+    ],
+)
 def test_set_args_options(args, values, expected):
     assert hpospec.set_args_options(args, values) == expected

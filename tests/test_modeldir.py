@@ -9,8 +9,8 @@ import tarfile
 import pytest
 
 from dlicli import modeldir
-from dlicli.errors import UsageError
 from dlicli.client.multipart import MultipartBody
+from dlicli.errors import UsageError
 from dlicli.modeldir import ModelDirChanged, TarStream
 
 
@@ -79,16 +79,34 @@ def test_sizes_of_small_files_are_exact(tmp_path):
 
 
 def test_exclusions_and_dliignore_with_nested_dirs(tmp_path):
-    root = make_tree(tmp_path / "proj", {
-        "main.py": "", "pkg/mod.py": "", "pkg/mod.pyc": "", "pkg/__pycache__/x.cpython-311.pyc": "",
-        ".git/config": "", "pkg/.git/HEAD": "", ".DS_Store": "", "pkg/._mod.py": "",
-        ".dliignore": "# comment\ndata/\n*.ckpt\n!keep.ckpt\n/top.log\n",
-        "data/big.bin": "x", "pkg/data/nested.bin": "y", "m.ckpt": "", "pkg/keep.ckpt": "",
-        "top.log": "", "pkg/top.log": "",
-    })
+    root = make_tree(
+        tmp_path / "proj",
+        {
+            "main.py": "",
+            "pkg/mod.py": "",
+            "pkg/mod.pyc": "",
+            "pkg/__pycache__/x.cpython-311.pyc": "",
+            ".git/config": "",
+            "pkg/.git/HEAD": "",
+            ".DS_Store": "",
+            "pkg/._mod.py": "",
+            ".dliignore": "# comment\ndata/\n*.ckpt\n!keep.ckpt\n/top.log\n",
+            "data/big.bin": "x",
+            "pkg/data/nested.bin": "y",
+            "m.ckpt": "",
+            "pkg/keep.ckpt": "",
+            "top.log": "",
+            "pkg/top.log": "",
+        },
+    )
     names = [m.info.name for m in TarStream.from_dir(root).members]
     assert names == [
-        "proj", "proj/.dliignore", "proj/main.py", "proj/pkg", "proj/pkg/keep.ckpt", "proj/pkg/mod.py",
+        "proj",
+        "proj/.dliignore",
+        "proj/main.py",
+        "proj/pkg",
+        "proj/pkg/keep.ckpt",
+        "proj/pkg/mod.py",
         "proj/pkg/top.log",
     ]
 
@@ -210,10 +228,13 @@ def test_prepare_model_single_file(tmp_path):
 
 
 def test_exec_start_args_quotes_each_token():
-    args = modeldir.exec_start_args("PyTorch", "main file.py", "m", [("--numWorker", 2), ("--appName", None)],
-                                    ["--name", "a b", "--x", "a&b#c+d"])
-    assert args == "--exec-start PyTorch --model-main 'main file.py' --model-dir m --numWorker 2 " \
-                   "--name 'a b' --x 'a&b#c+d'"
+    args = modeldir.exec_start_args(
+        "PyTorch", "main file.py", "m", [("--numWorker", 2), ("--appName", None)], ["--name", "a b", "--x", "a&b#c+d"]
+    )
+    assert (
+        args == "--exec-start PyTorch --model-main 'main file.py' --model-dir m --numWorker 2 "
+        "--name 'a b' --x 'a&b#c+d'"
+    )
 
 
 def test_merge_data_sources():

@@ -90,7 +90,7 @@ def test_round_trip_is_exact_including_key_order():
     assert out == original
     assert list(out) == list(original)
     assert list(out["experiments"][0]) == list(original["experiments"][0])
-    assert HPO_STATE == original  # the input was not changed
+    assert original == HPO_STATE  # the input was not changed
 
 
 def test_to_dict_omits_none_and_uses_spec_names_for_new_objects():
@@ -173,7 +173,9 @@ def test_hpo_task_detail_nests_input_and_search_grid():
                 "hyperParams": [{"name": "lr", "type": "range"}],
                 "resDef": {"framework": "PyTorch", "maxiteration": "10", "batchsize": 32},
                 "algoDef": {"algorithm": "Random", "maxParalleJob": 2},
-                "experiments": [{"id": 1, "fixedHyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "0.1"}]}],
+                "experiments": [
+                    {"id": 1, "fixedHyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "0.1"}]}
+                ],
                 "modelSpec": {"args": "--exec-start PyTorch"},
             },
             "searchGrid": {"best": {"id": 1}, "experiments": [{"id": 1}], "running": 0},

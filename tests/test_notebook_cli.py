@@ -12,14 +12,32 @@ from tests.test_resplan_cli import run_on_tty
 ODD = "a b/c"
 ODD_RAW = "a%20b%2Fc"
 ALICE = {
-    "userName": "alice", "podName": "nb-alice-0", "podStatus": "Running", "podMessage": "", "podReason": "",
-    "resourcePlan": "sample-project", "resourcePlanPath": "/sample-project", "podCreateTime": 1700000000000,
-    "podStartTime": 1700000005000, "kernels": 2, "cpuUsed": 1, "gpuUsed": 0, "memoryUsed": 512.5,
+    "userName": "alice",
+    "podName": "nb-alice-0",
+    "podStatus": "Running",
+    "podMessage": "",
+    "podReason": "",
+    "resourcePlan": "sample-project",
+    "resourcePlanPath": "/sample-project",
+    "podCreateTime": 1700000000000,
+    "podStartTime": 1700000005000,
+    "kernels": 2,
+    "cpuUsed": 1,
+    "gpuUsed": 0,
+    "memoryUsed": 512.5,
 }
 BOB = {"userName": "bob", "podName": "nb-bob-0", "podStatus": "Pending", "resourcePlan": "gpu", "kernels": 0}
 KERNELS = [
-    {"kernelName": "python3", "userName": "alice", "jobId": "job-1", "status": "busy", "cpuUsed": 0.5,
-     "gpuUsed": 1.0, "memoryUsed": 256.0, "createTime": 1700000010000},
+    {
+        "kernelName": "python3",
+        "userName": "alice",
+        "jobId": "job-1",
+        "status": "busy",
+        "cpuUsed": 0.5,
+        "gpuUsed": 1.0,
+        "memoryUsed": 256.0,
+        "createTime": 1700000010000,
+    },
     {"kernelName": "r", "userName": "alice", "status": "idle"},
 ]
 

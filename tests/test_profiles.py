@@ -18,8 +18,19 @@ def two(server, run):
     for srv in (server, second):
         srv.route("GET", "/conf", body={})
     assert login_with_token(run, server.root, TOKEN, "--profile-name", "a").exit_code == 0
-    result = run("login", "--url", second.root, "--profile-name", "b", "-u", "bob", "--password-stdin",
-                 "--store", "file", input="bob-pass-77\n")
+    result = run(
+        "login",
+        "--url",
+        second.root,
+        "--profile-name",
+        "b",
+        "-u",
+        "bob",
+        "--password-stdin",
+        "--store",
+        "file",
+        input="bob-pass-77\n",
+    )
     assert result.exit_code == 0, result.stderr
     yield server, second
     second.stop()
@@ -30,10 +41,26 @@ def test_list_json_and_table(two, run):
     result = run("profile", "list", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [
-        {"name": "a", "url": server.url, "user": None, "auth": "token", "insecure": False, "caBundle": None,
-         "store": "file", "current": False},
-        {"name": "b", "url": second.url, "user": "bob", "auth": "basic", "insecure": False, "caBundle": None,
-         "store": "file", "current": True},
+        {
+            "name": "a",
+            "url": server.url,
+            "user": None,
+            "auth": "token",
+            "insecure": False,
+            "caBundle": None,
+            "store": "file",
+            "current": False,
+        },
+        {
+            "name": "b",
+            "url": second.url,
+            "user": "bob",
+            "auth": "basic",
+            "insecure": False,
+            "caBundle": None,
+            "store": "file",
+            "current": True,
+        },
     ]
     result = run("profile", "list")
     assert result.stdout == f"a\t{server.url}\t\ttoken\t\nb\t{second.url}\tbob\tbasic\t*\n"

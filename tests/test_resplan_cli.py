@@ -24,20 +24,45 @@ def calls(server):
 
 
 def node(name, path, used_cpu, req_cpu, used_gpu, req_gpu, children=None):
-    tree = {"id": name, "name": name, "path": path,
-            "V1Resplan": {"path": path, "usedcpu": used_cpu, "requestcpu": req_cpu,
-                          "usedgpu": used_gpu, "requestgpu": req_gpu}}
+    tree = {
+        "id": name,
+        "name": name,
+        "path": path,
+        "V1Resplan": {
+            "path": path,
+            "usedcpu": used_cpu,
+            "requestcpu": req_cpu,
+            "usedgpu": used_gpu,
+            "requestgpu": req_gpu,
+        },
+    }
     if children is not None:
         tree["childTreeDto"] = children
     return tree
 
 
-TREE = node("root", "/root", "3", "8", "1", "4", [
-    node("a", "/root/a", "2", "4", "1", "2", [
-        node("a1", "/root/a/a1", "2", "2", "1", "1", [node("a1x", "/root/a/a1/a1x", "1", "1", "0", "1")]),
-    ]),
-    {"name": "b", "path": "/root/b", "childTreeDto": []},  # no V1Resplan: numbers unknown
-])
+TREE = node(
+    "root",
+    "/root",
+    "3",
+    "8",
+    "1",
+    "4",
+    [
+        node(
+            "a",
+            "/root/a",
+            "2",
+            "4",
+            "1",
+            "2",
+            [
+                node("a1", "/root/a/a1", "2", "2", "1", "1", [node("a1x", "/root/a/a1/a1x", "1", "1", "0", "1")]),
+            ],
+        ),
+        {"name": "b", "path": "/root/b", "childTreeDto": []},  # no V1Resplan: numbers unknown
+    ],
+)
 TREE_LINES = (
     "/root\t3/8\t1/4\n"
     "  /root/a\t2/4\t1/2\n"
@@ -52,8 +77,13 @@ def run_on_tty(*args: str, answer: bytes = b"", **env: str) -> subprocess.Comple
     `answer`; returns what the terminal showed (the typed answer echoed too) and stderr."""
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "dlicli", *args], stdin=slave, stdout=slave,
-                                stderr=subprocess.PIPE, env=dict(os.environ, COLUMNS="120", NO_COLOR="1", **env))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlicli", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ, COLUMNS="120", NO_COLOR="1", **env),
+        )
         os.close(slave)
         os.write(master, answer)
         chunks = []
@@ -78,16 +108,26 @@ def run_on_tty(*args: str, answer: bytes = b"", **env: str) -> subprocess.Comple
 
 def test_create_sends_name_parent_and_labels(env_server, run):
     env_server.route("POST", "/resplans/resplan", status=201)
-    result = run("resplan", "create", "gpu-team", "--parent", "root", "--label", "team=vision",
-                 "--label", "tier=a=b", "--label", "empty=")
+    result = run(
+        "resplan",
+        "create",
+        "gpu-team",
+        "--parent",
+        "root",
+        "--label",
+        "team=vision",
+        "--label",
+        "tier=a=b",
+        "--label",
+        "empty=",
+    )
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("POST", "/resplans/resplan", "")]
     assert env_server.last.headers["content-type"] == "application/json"
     assert env_server.last.json() == {
         "name": "gpu-team",
         "parent": "root",
-        "labels": [{"key": "team", "value": "vision"}, {"key": "tier", "value": "a=b"},
-                   {"key": "empty", "value": ""}],
+        "labels": [{"key": "team", "value": "vision"}, {"key": "tier", "value": "a=b"}, {"key": "empty", "value": ""}],
     }
     assert result.stdout == ""
     assert "created resource plan gpu-team" in result.stderr
@@ -145,9 +185,7 @@ def test_get_quotes_the_name_and_prints_a_record(env_server, run):
     result = run("resplan", "get", ODD)
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("GET", f"/resplans/resplan/{ODD_RAW}", "")]
-    assert result.stdout == (
-        "path\t/root/a\nusedcpu\t1\nrequestcpu\t4\nusedgpu\t0\nrequestgpu\t2\nextra\tx\n"
-    )
+    assert result.stdout == ("path\t/root/a\nusedcpu\t1\nrequestcpu\t4\nusedgpu\t0\nrequestgpu\t2\nextra\tx\n")
 
 
 def test_get_json_exact(env_server, run):
@@ -224,8 +262,9 @@ def test_tree_piped_is_indented_lines_three_levels_deep(env_server, run):
 
 
 def test_tree_accepts_a_list_of_trees(env_server, run):
-    env_server.route("GET", "/resplans/resplantree",
-                     body=[node("x", "/x", "1", "2", "0", "0"), node("y", "/y", "0", "1", "1", "1")])
+    env_server.route(
+        "GET", "/resplans/resplantree", body=[node("x", "/x", "1", "2", "0", "0"), node("y", "/y", "0", "1", "1", "1")]
+    )
     result = run("resplan", "tree")
     assert result.stdout == "/x\t1/2\t0/0\n/y\t0/1\t1/1\n"
 
@@ -271,15 +310,21 @@ def test_tree_server_error_exits_1(env_server, run):
 
 def test_labels_from_options():
     assert resplantree.labels_from_options(["a=1", " b =x=y"]) == [
-        {"key": "a", "value": "1"}, {"key": "b", "value": "x=y"}]
+        {"key": "a", "value": "1"},
+        {"key": "b", "value": "x=y"},
+    ]
     assert resplantree.labels_from_options(None) == []
     with pytest.raises(UsageError):
         resplantree.labels_from_options(["bad"])
 
 
 def test_rows_fall_back_to_name_and_resplan_path():
-    rows = [row for _, row in resplantree.walk([{"name": "n", "V1Resplan": {"path": "/p", "usedcpu": 2}},
-                                                {"V1Resplan": {"path": "/q"}}])]
+    rows = [
+        row
+        for _, row in resplantree.walk(
+            [{"name": "n", "V1Resplan": {"path": "/p", "usedcpu": 2}}, {"V1Resplan": {"path": "/q"}}]
+        )
+    ]
     assert [(r.path, r.name, r.cpu) for r in rows] == [("/p", "n", "2/-"), ("/q", "/q", "-/-")]
     assert resplantree.roots(None) == [] and resplantree.roots("text") == []
 

@@ -15,14 +15,31 @@ from tests.test_resplan_cli import run_on_tty
 ODD = "a b/c"
 ODD_RAW = "a%20b%2Fc"
 APPS = [
-    {"applicationid": "app-1", "applicationname": "mnist", "state": "RUNNING", "username": "alice", "slots": 2,
-     "coresused": 2.0, "memused": 1024.5, "submittedtime": 1700000000000, "apprunduration": 12.5,
-     "dltype": "PyTorch", "type": "BATCH"},
+    {
+        "applicationid": "app-1",
+        "applicationname": "mnist",
+        "state": "RUNNING",
+        "username": "alice",
+        "slots": 2,
+        "coresused": 2.0,
+        "memused": 1024.5,
+        "submittedtime": 1700000000000,
+        "apprunduration": 12.5,
+        "dltype": "PyTorch",
+        "type": "BATCH",
+    },
     {"applicationid": "app-2", "state": "FINISHED", "username": "bob"},
 ]
 STATS = [
-    {"username": "alice", "cpuReq": 4.0, "cpuUsed": 2.5, "gpuReq": 2.0, "gpuUsed": 1.0, "jobPending": 1,
-     "jobRunning": 2},
+    {
+        "username": "alice",
+        "cpuReq": 4.0,
+        "cpuUsed": 2.5,
+        "gpuReq": 2.0,
+        "gpuUsed": 1.0,
+        "jobPending": 1,
+        "jobRunning": 2,
+    },
     {"username": "bob", "jobPending": 0, "jobRunning": 0},
 ]
 TEXT = {"Content-Type": "text/plain"}
@@ -48,15 +65,41 @@ def sequence(*bodies):
 
 def test_apps_sends_every_filter_in_the_query(env_server, run):
     env_server.route("GET", "/scheduler/applications", body=[])
-    result = run("scheduler", "apps", "--id", "app 1", "--name", "a&b", "--driver-id", "drv", "--search", "x y",
-                 "--sort", "-submittedtime", "--order", "desc", "--start", "10", "--length", "5",
-                 "--state", "RUNNING")
+    result = run(
+        "scheduler",
+        "apps",
+        "--id",
+        "app 1",
+        "--name",
+        "a&b",
+        "--driver-id",
+        "drv",
+        "--search",
+        "x y",
+        "--sort",
+        "-submittedtime",
+        "--order",
+        "desc",
+        "--start",
+        "10",
+        "--length",
+        "5",
+        "--state",
+        "RUNNING",
+    )
     assert result.exit_code == 0, result.stderr
     req = env_server.last
     assert (req.method, req.path.removeprefix(BASE)) == ("GET", "/scheduler/applications")
     assert req.query == {
-        "applicationid": ["app 1"], "applicationname": ["a&b"], "driverid": ["drv"], "search": ["x y"],
-        "sort": ["-submittedtime"], "order": ["desc"], "start": ["10"], "length": ["5"], "state": ["RUNNING"],
+        "applicationid": ["app 1"],
+        "applicationname": ["a&b"],
+        "driverid": ["drv"],
+        "search": ["x y"],
+        "sort": ["-submittedtime"],
+        "order": ["desc"],
+        "start": ["10"],
+        "length": ["5"],
+        "state": ["RUNNING"],
     }
 
 
@@ -65,8 +108,7 @@ def test_apps_without_filters_sends_no_query(env_server, run):
     result = run("scheduler", "apps")
     assert calls(env_server) == [("GET", "/scheduler/applications", "")]
     assert result.stdout == (
-        "app-1\tmnist\tRUNNING\talice\t2\t2\t1024.5\t1700000000000\t12.5\tPyTorch\n"
-        "app-2\t\tFINISHED\tbob\t\t\t\t\t\t\n"
+        "app-1\tmnist\tRUNNING\talice\t2\t2\t1024.5\t1700000000000\t12.5\tPyTorch\napp-2\t\tFINISHED\tbob\t\t\t\t\t\t\n"
     )
 
 
@@ -106,13 +148,33 @@ def test_apps_index_out_of_range_416_exits_1(env_server, run):
 
 def test_stats_query_and_tsv(env_server, run):
     env_server.route("GET", "/scheduler/applicationStatistic", body=STATS)
-    result = run("scheduler", "stats", "--id", "app-1", "--name", "mnist", "--consumer", "/a/b", "--start", "0",
-                 "--length", "2", "--state", "RUNNING")
+    result = run(
+        "scheduler",
+        "stats",
+        "--id",
+        "app-1",
+        "--name",
+        "mnist",
+        "--consumer",
+        "/a/b",
+        "--start",
+        "0",
+        "--length",
+        "2",
+        "--state",
+        "RUNNING",
+    )
     assert result.exit_code == 0, result.stderr
     req = env_server.last
     assert req.path.removeprefix(BASE) == "/scheduler/applicationStatistic"
-    assert req.query == {"applicationid": ["app-1"], "applicationname": ["mnist"], "consumer": ["/a/b"],
-                         "start": ["0"], "length": ["2"], "state": ["RUNNING"]}
+    assert req.query == {
+        "applicationid": ["app-1"],
+        "applicationname": ["mnist"],
+        "consumer": ["/a/b"],
+        "start": ["0"],
+        "length": ["2"],
+        "state": ["RUNNING"],
+    }
     assert result.stdout == "alice\t2.5/4\t1/2\t1\t2\nbob\t-/-\t-/-\t0\t0\n"
 
 
@@ -144,23 +206,27 @@ def test_logs_executor_lines_with_last(env_server, run):
     result = run("scheduler", "logs", "app-1", "--executor", ODD, "--type", "STDERR", "--last", "50")
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [
-        ("GET", f"/scheduler/applications/app-1/executor/{ODD_RAW}/logs/stderr", "lastlines=50")]
+        ("GET", f"/scheduler/applications/app-1/executor/{ODD_RAW}/logs/stderr", "lastlines=50")
+    ]
     assert result.stdout == "oops\n"
 
 
 def test_logs_launcherlog_json_string_body_is_printed_as_text(env_server, run):
-    env_server.route("GET", DRIVER.format("app-1", "launcherlog"), body="line \"1\"\n")
+    env_server.route("GET", DRIVER.format("app-1", "launcherlog"), body='line "1"\n')
     result = run("scheduler", "logs", "app-1", "--type", "launcherlog")
     assert result.stdout == 'line "1"\n'
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--type", "syslog"], "unknown log type 'syslog'"),
-    (["--last", "0"], "--last must be a positive number"),
-    (["--download", "--follow"], "--download saves the whole file"),
-    (["--download", "--last", "3"], "--download saves the whole file"),
-    (["-O", "x.log"], "-O/--output-file and --force go with --download"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--type", "syslog"], "unknown log type 'syslog'"),
+        (["--last", "0"], "--last must be a positive number"),
+        (["--download", "--follow"], "--download saves the whole file"),
+        (["--download", "--last", "3"], "--download saves the whole file"),
+        (["-O", "x.log"], "-O/--output-file and --force go with --download"),
+    ],
+)
 def test_logs_usage_errors_exit_2_without_request(env_server, run, args, message):
     result = run("scheduler", "logs", "app-1", *args)
     assert result.exit_code == 2
@@ -246,12 +312,17 @@ def _apps(*states):
 
 def test_follow_prints_only_new_lines_until_the_application_ends(env_server, run):
     env_server.route("GET", "/scheduler/applications", body=_apps("RUNNING", "RUNNING", "RUNNING", "FINISHED"))
-    env_server.route("GET", DRIVER.format("app-1", "stdout"), headers=TEXT, body=sequence(
-        b"l1\nl2\npart",  # the last line is not complete yet: held back
-        b"l1\nl2\npartial done\nl3\n",
-        b"l3\nl4\nl5\n",  # the window slid: only l3 overlaps
-        b"l4\nl5\nl6",  # final: the unterminated line is printed too
-    ))
+    env_server.route(
+        "GET",
+        DRIVER.format("app-1", "stdout"),
+        headers=TEXT,
+        body=sequence(
+            b"l1\nl2\npart",  # the last line is not complete yet: held back
+            b"l1\nl2\npartial done\nl3\n",
+            b"l3\nl4\nl5\n",  # the window slid: only l3 overlaps
+            b"l4\nl5\nl6",  # final: the unterminated line is printed too
+        ),
+    )
     result = run("scheduler", "logs", "app-1", "--follow", env={"DLICLI_POLL_INTERVAL": "0"})
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "l1\nl2\npartial done\nl3\nl4\nl5\nl6"
@@ -276,18 +347,50 @@ def test_follow_exit_code_is_the_outcome(env_server, run, final, code):
 
 def test_follow_with_last_prints_the_tail_first_and_widens_the_window(env_server, run):
     env_server.route("GET", "/scheduler/applications", body=_apps("RUNNING", "FINISHED"))
-    env_server.route("GET", f"/scheduler/applications/app-1/executor/{ODD}/logs/stderr", headers=TEXT,
-                     body=sequence(b"a\nb\nc\n", b"a\nb\nc\nd\n"))
-    result = run("scheduler", "logs", "app-1", "--executor", ODD, "--type", "stderr", "--last", "20000", "--follow",
-                 "--interval", "0")
+    env_server.route(
+        "GET",
+        f"/scheduler/applications/app-1/executor/{ODD}/logs/stderr",
+        headers=TEXT,
+        body=sequence(b"a\nb\nc\n", b"a\nb\nc\nd\n"),
+    )
+    result = run(
+        "scheduler",
+        "logs",
+        "app-1",
+        "--executor",
+        ODD,
+        "--type",
+        "stderr",
+        "--last",
+        "20000",
+        "--follow",
+        "--interval",
+        "0",
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "a\nb\nc\nd\n"
     assert env_server.last.query == {"lastlines": ["20000"]}
     env_server.route("GET", "/scheduler/applications", body=_apps("RUNNING", "FINISHED"))
-    env_server.route("GET", f"/scheduler/applications/app-1/executor/{ODD}/logs/stderr", headers=TEXT,
-                     body=sequence(b"a\nb\nc\n", b"a\nb\nc\nd\n"))
-    result = run("scheduler", "logs", "app-1", "--executor", ODD, "--type", "stderr", "--last", "1", "--follow",
-                 "--interval", "0")
+    env_server.route(
+        "GET",
+        f"/scheduler/applications/app-1/executor/{ODD}/logs/stderr",
+        headers=TEXT,
+        body=sequence(b"a\nb\nc\n", b"a\nb\nc\nd\n"),
+    )
+    result = run(
+        "scheduler",
+        "logs",
+        "app-1",
+        "--executor",
+        ODD,
+        "--type",
+        "stderr",
+        "--last",
+        "1",
+        "--follow",
+        "--interval",
+        "0",
+    )
     assert result.stdout == "c\nd\n"
     assert env_server.last.query == {"lastlines": [str(schedlogs.FOLLOW_WINDOW)]}
 
@@ -328,10 +431,15 @@ def test_follow_bad_poll_interval_is_exit_2_without_request(env_server, run):
 # -- helpers -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("executor,download,operation", [
-    (None, False, "getDriverLog"), ("e", False, "getExecutorLog"),
-    (None, True, "downloadDriverLogFile"), ("e", True, "downloadExecutorLogFile"),
-])
+@pytest.mark.parametrize(
+    "executor,download,operation",
+    [
+        (None, False, "getDriverLog"),
+        ("e", False, "getExecutorLog"),
+        (None, True, "downloadDriverLogFile"),
+        ("e", True, "downloadExecutorLogFile"),
+    ],
+)
 def test_log_source_picks_the_operation(executor, download, operation):
     assert schedlogs.LogSource("a", "stdout", executor).operation(download) == operation
 
@@ -347,15 +455,18 @@ def test_check_log_type():
         schedlogs.check_log_type("out")
 
 
-@pytest.mark.parametrize("prev,cur,new,found", [
-    ([], ["a"], ["a"], True),
-    (["a", "b"], ["a", "b", "c"], ["c"], True),  # log shorter than the window: exact
-    (["a", "b", "c"], ["b", "c", "d"], ["d"], True),  # window slid by one
-    (["a", "b"], ["a", "b"], [], True),
-    (["x", "x", "x"], ["x", "x", "x", "x"], ["x"], True),  # growing log of repeats: still exact
-    (["a", "b"], ["c", "d"], ["c", "d"], False),  # gap
-    (["a"], [], [], True),
-])
+@pytest.mark.parametrize(
+    "prev,cur,new,found",
+    [
+        ([], ["a"], ["a"], True),
+        (["a", "b"], ["a", "b", "c"], ["c"], True),  # log shorter than the window: exact
+        (["a", "b", "c"], ["b", "c", "d"], ["d"], True),  # window slid by one
+        (["a", "b"], ["a", "b"], [], True),
+        (["x", "x", "x"], ["x", "x", "x", "x"], ["x"], True),  # growing log of repeats: still exact
+        (["a", "b"], ["c", "d"], ["c", "d"], False),  # gap
+        (["a"], [], [], True),
+    ],
+)
 def test_new_lines(prev, cur, new, found):
     assert schedlogs.new_lines(prev, cur) == (new, found)
 

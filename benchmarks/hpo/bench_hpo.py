@@ -48,8 +48,9 @@ class OptunaDefault:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.optuna = optuna
-        self.dists = {hp["name"]: optuna.distributions.FloatDistribution(hp["minDbVal"], hp["maxDbVal"])
-                      for hp in space}
+        self.dists = {
+            hp["name"]: optuna.distributions.FloatDistribution(hp["minDbVal"], hp["maxDbVal"]) for hp in space
+        }
         self.study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
         self.asked: list = []
 
@@ -75,8 +76,15 @@ def run_one(job: tuple[str, int, int]) -> tuple[str, str, int, float, float]:
     if algo == "Optuna":
         opt = OptunaDefault(space, seed)
     else:
-        opt = make_optimizer(algo, f"{pname}-{seed}", space, RandomSeed=str(seed), maxJobNum=str(prob.trials),
-                             objective="minimize", objectiveMetric="loss")
+        opt = make_optimizer(
+            algo,
+            f"{pname}-{seed}",
+            space,
+            RandomSeed=str(seed),
+            maxJobNum=str(prob.trials),
+            objective="minimize",
+            objectiveMetric="loss",
+        )
     start, best, last = time.process_time(), float("inf"), []
     for i in range(prob.trials):
         got = opt.search(1, last)
@@ -84,8 +92,18 @@ def run_one(job: tuple[str, int, int]) -> tuple[str, str, int, float, float]:
             break
         v = prob.value(got[0])
         best = min(best, v)
-        last = [{"id": i, "state": "FINISHED", "hyperparameters": got[0], "hyper_parameters": got[0],
-                 "metricVal": v, "objectiveMetric": "loss", "metrics": {}, "config": got[0]}]
+        last = [
+            {
+                "id": i,
+                "state": "FINISHED",
+                "hyperparameters": got[0],
+                "hyper_parameters": got[0],
+                "metricVal": v,
+                "objectiveMetric": "loss",
+                "metrics": {},
+                "config": got[0],
+            }
+        ]
     return pname, algo, seed, best - prob.f_min, time.process_time() - start
 
 
@@ -97,8 +115,9 @@ def run_fidelity(job: tuple[int, int, int]) -> tuple[float, float, float, int, i
     rand = make_optimizer("Random", "r", toy.space(), RandomSeed=str(seed))
     runs = [(p, toy.observe(p, R, rng)) for p in rand.search(100, [])]
     random_regret = toy.final(min(runs, key=lambda t: t[1])[0]) - toy.f_min
-    hb = make_optimizer("Hyperband", "h", toy.space(), RandomSeed=str(seed), ResourceName="epochs",
-                        ResourceValue=str(R), eta=str(eta))
+    hb = make_optimizer(
+        "Hyperband", "h", toy.space(), RandomSeed=str(seed), ResourceName="epochs", ResourceValue=str(R), eta=str(eta)
+    )
     used, last, full = 0, [], []
     while not hb.is_done():
         got = hb.search(1000, last)  # as many as it will give: a whole rung runs in parallel
@@ -127,7 +146,7 @@ def main() -> int:
     jobs.sort(key=lambda j: COLUMNS[j[1]] != "Bayesian")  # the slow ones first
     t0 = time.perf_counter()
     regret: dict[tuple[str, str], list[float]] = {}
-    secs: dict[str, float] = {c: 0.0 for c in COLUMNS}
+    secs: dict[str, float] = dict.fromkeys(COLUMNS, 0.0)
     with ProcessPoolExecutor(args.jobs) as pool:
         for pname, algo, _seed, r, dt in pool.map(run_one, jobs):
             regret.setdefault((pname, algo), []).append(r)
@@ -154,13 +173,17 @@ def main() -> int:
             ratio = med[(name, "Bayesian")] / med[(name, "Tpe")]
             aims.append((f"Bayesian/Tpe on {name}", ratio, ratio <= 1.0, "<= 1.0"))
     print("multi-fidelity toy: Random at 100 full-resource runs vs one Hyperband pass (median regret)")
-    print(f"{'R':>5}{'eta':>5}{'Random@100':>12}{'Hyperband':>11}{'HB/Rand':>9}{'resource':>10}{'runs':>6}{'configs':>9}")
+    print(
+        f"{'R':>5}{'eta':>5}{'Random@100':>12}{'Hyperband':>11}{'HB/Rand':>9}{'resource':>10}{'runs':>6}{'configs':>9}"
+    )
     for (R, eta), rows in fidelity.items():
         rand_r = statistics.median(f[0] for f in rows)
         hb_r = statistics.median(f[1] for f in rows)
         share = statistics.median(f[2] for f in rows)
-        print(f"{R:>5}{eta:>5}{rand_r:>12.4f}{hb_r:>11.4f}{hb_r / rand_r:>9.2f}{share:>10.3f}{rows[0][3]:>6}"
-              f"{rows[0][4]:>9}")
+        print(
+            f"{R:>5}{eta:>5}{rand_r:>12.4f}{hb_r:>11.4f}{hb_r / rand_r:>9.2f}{share:>10.3f}{rows[0][3]:>6}"
+            f"{rows[0][4]:>9}"
+        )
         if (R, eta) == FIDELITY_AIM:
             aims.append((f"Hyperband/Random regret, R={R} eta={eta}", hb_r / rand_r, hb_r <= rand_r, "<= 1.0"))
             aims.append((f"Hyperband resource share, R={R} eta={eta}", share, share <= 0.2, "<= 0.2"))

@@ -4,8 +4,8 @@ and the multi-fidelity toy: a learning curve whose noise shrinks with the resour
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -20,8 +20,10 @@ class Problem:
 
     def space(self) -> list[dict]:
         """The problem as WMLA hyperParams (x0, x1, … double ranges)."""
-        return [{"name": f"x{i}", "type": "Range", "dataType": "double", "minDbVal": lo, "maxDbVal": hi}
-                for i, (lo, hi) in enumerate(self.bounds)]
+        return [
+            {"name": f"x{i}", "type": "Range", "dataType": "double", "minDbVal": lo, "maxDbVal": hi}
+            for i, (lo, hi) in enumerate(self.bounds)
+        ]
 
     def value(self, params: dict) -> float:
         return float(self.f(np.array([params[f"x{i}"] for i in range(len(self.bounds))])))
@@ -33,10 +35,17 @@ def branin(x: np.ndarray) -> float:
 
 
 _H_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-_H_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                 [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                        [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_H_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
 
 
 def hartmann6(x: np.ndarray) -> float:
@@ -78,8 +87,9 @@ class LearningCurve:
         self.R = R
 
     def space(self) -> list[dict]:
-        return [{"name": f"x{i}", "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1}
-                for i in range(2)]
+        return [
+            {"name": f"x{i}", "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1} for i in range(2)
+        ]
 
     @staticmethod
     def final(p: dict) -> float:

@@ -7,7 +7,7 @@ answer is printed pretty (or as -o yaml/table); anything else goes to stdout byt
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,11 +29,11 @@ def api(
         ),
     ],
     raw_field: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--raw-field", "-f", help="Add a string field KEY=VALUE.", metavar="KEY=VALUE"),
     ] = None,
     typed_field: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--field",
             "-F",
@@ -43,11 +43,13 @@ def api(
         ),
     ] = None,
     header: Annotated[
-        Optional[list[str]], typer.Option("--header", "-H", help="Add a header 'KEY: VALUE'.", metavar="'KEY: VALUE'")
+        list[str] | None, typer.Option("--header", "-H", help="Add a header 'KEY: VALUE'.", metavar="'KEY: VALUE'")
     ] = None,
     input_file: Annotated[
-        Optional[str],
-        typer.Option("--input", help="Send FILE (- for stdin) as the body; fields then go to the query.", metavar="FILE"),
+        str | None,
+        typer.Option(
+            "--input", help="Send FILE (- for stdin) as the body; fields then go to the query.", metavar="FILE"
+        ),
     ] = None,
     form: Annotated[
         bool, typer.Option("--form", help="Send the fields as multipart/form-data (-F K=@FILE attaches a file).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -153,19 +153,24 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     url: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--url", help="Server base URL (or scheme://host[:port]); env DLICLI_URL.", metavar="URL"),
     ] = None,
     profile: Annotated[
-        Optional[str],
-        typer.Option("--profile", "-P", help="Profile to use; env DLICLI_PROFILE.", metavar="NAME",
-                     autocompletion=complete.profile_names),
+        str | None,
+        typer.Option(
+            "--profile",
+            "-P",
+            help="Profile to use; env DLICLI_PROFILE.",
+            metavar="NAME",
+            autocompletion=complete.profile_names,
+        ),
     ] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", "-k", help="Skip TLS certificate checks (warns on every run).")
     ] = False,
     ca_bundle: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--ca-bundle", help="PEM file of CAs to trust; env DLICLI_CA_BUNDLE.", metavar="FILE"),
     ] = None,
     debug: Annotated[
@@ -198,8 +203,24 @@ LAZY_GROUPS: dict[str, tuple[str, bool]] = {
 }
 
 
-HELP_ORDER = ["conf", "exec", "hpo", "hypersearch", "notebook", "resplan", "scheduler", "login", "logout",
-              "status", "token", "profile", "server", "api", "completion", "dlicmd"]
+HELP_ORDER = [
+    "conf",
+    "exec",
+    "hpo",
+    "hypersearch",
+    "notebook",
+    "resplan",
+    "scheduler",
+    "login",
+    "logout",
+    "status",
+    "token",
+    "profile",
+    "server",
+    "api",
+    "completion",
+    "dlicmd",
+]
 
 
 def _wire() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,11 +22,10 @@ if TYPE_CHECKING:
 
 STATUS_TIMEOUT = 5.0
 STORE_HELP = (
-    "Where to keep the secret: keyring, file (0600 credentials.yaml, opt-in) or auto; "
-    "env DLICLI_CREDENTIALS_STORE."
+    "Where to keep the secret: keyring, file (0600 credentials.yaml, opt-in) or auto; env DLICLI_CREDENTIALS_STORE."
 )
 ProfileNameOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--profile-name", help="Profile to act on (default: the active one).", metavar="NAME"),
 ]
 
@@ -100,8 +99,9 @@ def _rejected(exc: Any, url: str) -> Exception:
     return exc
 
 
-def _credentials(st: AppState, old: Any, *, username: str | None, token_stdin: bool, password_stdin: bool,
-                 console: bool) -> tuple[str, str | None, str, str]:
+def _credentials(
+    st: AppState, old: Any, *, username: str | None, token_stdin: bool, password_stdin: bool, console: bool
+) -> tuple[str, str | None, str, str]:
     """(auth kind, user, secret, Authorization header) from the flags, stdin or hidden prompts."""
     from dlicli.client.http import authorization_header
     from dlicli.config import ENV_USERNAME
@@ -169,9 +169,9 @@ def _verify(st: AppState, out: Output, url: str, kind: str, secret: str, authori
 def login(
     ctx: typer.Context,
     profile_name: ProfileNameOpt = None,
-    url: Annotated[Optional[str], typer.Option("--url", help="Server URL to sign in to.", metavar="URL")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Server URL to sign in to.", metavar="URL")] = None,
     username: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--username", "-u", help="User name: sign in with a password (Basic).", metavar="USER"),
     ] = None,
     token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read the token from stdin.")] = False,
@@ -180,18 +180,26 @@ def login(
         bool,
         typer.Option("--console-logon", help="Trade user and password for a WMLA console token (GET /auth/v1/logon)."),
     ] = False,
-    store: Annotated[Optional[str], typer.Option("--store", help=STORE_HELP, metavar="keyring|file|auto")] = None,
+    store: Annotated[str | None, typer.Option("--store", help=STORE_HELP, metavar="keyring|file|auto")] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", "-k", help="Skip TLS certificate checks for this profile.")
     ] = False,
     ca_bundle: Annotated[
-        Optional[str], typer.Option("--ca-bundle", help="PEM file of CAs to trust for this profile.", metavar="FILE")
+        str | None, typer.Option("--ca-bundle", help="PEM file of CAs to trust for this profile.", metavar="FILE")
     ] = None,
 ) -> None:
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
     from dlicli.client.http import normalize_base_url, tls_verify
-    from dlicli.config import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL, LOCAL_PROFILE
-    from dlicli.config import Config, Profile, env_true
+    from dlicli.config import (
+        ENV_CA_BUNDLE,
+        ENV_INSECURE,
+        ENV_PROFILE,
+        ENV_URL,
+        LOCAL_PROFILE,
+        Config,
+        Profile,
+        env_true,
+    )
     from dlicli.credentials import requested_store, save_secret
     from dlicli.errors import UsageError
 
@@ -203,8 +211,10 @@ def login(
     cfg = Config.load()
     name = profile_name or st.profile or os.environ.get(ENV_PROFILE) or cfg.current_profile or "default"
     if name == LOCAL_PROFILE:
-        raise UsageError(f"the profile name {LOCAL_PROFILE!r} is reserved for the local engine",
-                         hint="choose another name with --profile-name")
+        raise UsageError(
+            f"the profile name {LOCAL_PROFILE!r} is reserved for the local engine",
+            hint="choose another name with --profile-name",
+        )
     old = cfg.profiles.get(name)
     target = url or st.url or os.environ.get(ENV_URL) or (old.url if old else None)
     if not target:
@@ -308,15 +318,18 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
             hint="run `dlicli login`, or set DLICLI_TOKEN (or DLICLI_USERNAME and DLICLI_PASSWORD)",
         )
     info = {**conn.describe(), "server": server}
-    out.data(info, columns=[
-        Column("PROFILE", "profile"),
-        Column("URL", "url"),
-        Column("USER", "user"),
-        Column("SECRET", "secretSource"),
-        Column("INSECURE", "insecure"),
-        Column("CA BUNDLE", "caBundle"),
-        Column("SERVER", "server.message"),
-    ])
+    out.data(
+        info,
+        columns=[
+            Column("PROFILE", "profile"),
+            Column("URL", "url"),
+            Column("USER", "user"),
+            Column("SECRET", "secretSource"),
+            Column("INSECURE", "insecure"),
+            Column("CA BUNDLE", "caBundle"),
+            Column("SERVER", "server.message"),
+        ],
+    )
     if error is not None:
         raise error
 
@@ -343,9 +356,7 @@ def token(ctx: typer.Context) -> None:
 
     conn = state(ctx).connection()
     if not conn.authorization:
-        raise CredentialsError(
-            f"no credentials for {conn.url}", hint="run `dlicli login`, or set DLICLI_TOKEN"
-        )
+        raise CredentialsError(f"no credentials for {conn.url}", hint="run `dlicli login`, or set DLICLI_TOKEN")
     scheme, _, value = conn.authorization.partition(" ")
     if scheme != "Bearer":
         raise CredentialsError(

@@ -16,13 +16,11 @@ COMPLETE_VAR = "_DLICLI_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
 INSTALL = {
     "bash": "dlicli completion bash > ~/.local/share/bash-completion/completions/dlicli",
-    "zsh": "dlicli completion zsh > \"${fpath[1]}/_dlicli\"   (then: autoload -Uz compinit && compinit)",
+    "zsh": 'dlicli completion zsh > "${fpath[1]}/_dlicli"   (then: autoload -Uz compinit && compinit)',
     "fish": "dlicli completion fish > ~/.config/fish/completions/dlicli.fish",
 }
 
-app = typer.Typer(
-    help="Print a shell completion script (bash, zsh or fish) to stdout.", no_args_is_help=True
-)
+app = typer.Typer(help="Print a shell completion script (bash, zsh or fish) to stdout.", no_args_is_help=True)
 
 
 def script(shell: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ app = typer.Typer(help="Read the server's dlpd configuration.", no_args_is_help=
 @app.command("get")
 def get(
     ctx: typer.Context,
-    key: Annotated[Optional[str], typer.Argument(help="Print only this key's value.")] = None,
+    key: Annotated[str | None, typer.Argument(help="Print only this key's value.")] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -33,6 +33,10 @@ def get(
             out.data(conf)
         return
     if key not in conf:
-        raise APIError(404, "getDeepLearningConf", f"no key {key!r} in the server's configuration",
-                       hint="run `dlicli conf get` to list the keys")
+        raise APIError(
+            404,
+            "getDeepLearningConf",
+            f"no key {key!r} in the server's configuration",
+            hint="run `dlicli conf get` to list the keys",
+        )
     out.data({key: conf[key]} if out.format != "table" else conf[key])

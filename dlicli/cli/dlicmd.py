@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand
@@ -38,9 +38,10 @@ class DlicmdCommand(TyperCommand):
 def dlicmd(
     ctx: typer.Context,
     args: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="DLICMD_ARGS…", help="dlicmd.py's own arguments, as a script passed them.",
-                       show_default=False),
+        list[str] | None,
+        typer.Argument(
+            metavar="DLICMD_ARGS…", help="dlicmd.py's own arguments, as a script passed them.", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Run a dlicmd.py command line (`--exec-get-all`, `--exec-start …`) as dlicli.
@@ -150,15 +151,17 @@ def _app_log_steps(outer: AppState, t: Any, debug: bool) -> list[tuple[str | Non
     from dlicli.errors import DlicliError
 
     exec_id, log_type = t.app_logs
-    st = AppState(url=t.url or outer.url, profile=outer.profile, debug=debug, insecure=outer.insecure,
-                  ca_bundle=outer.ca_bundle)
+    st = AppState(
+        url=t.url or outer.url, profile=outer.profile, debug=debug, insecure=outer.insecure, ca_bundle=outer.ca_bundle
+    )
     try:
         client = st.client()
         batch = client.execs_exec_id_get(exec_id)
         appid = batch.get("appId") if isinstance(batch, dict) else None
         if not appid:
-            raise DlicliError(f"task {exec_id} has no application id (yet)",
-                              hint=f"see its training log: dlicli exec logs {exec_id}")
+            raise DlicliError(
+                f"task {exec_id} has no application id (yet)", hint=f"see its training log: dlicli exec logs {exec_id}"
+            )
         apps = client.get_applications(applicationid=appid)
     finally:
         st.close()

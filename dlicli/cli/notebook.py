@@ -14,9 +14,21 @@ from dlicli.output import Column, Output
 app = typer.Typer(help="Inspect, stop and re-plan users' notebook services.", no_args_is_help=True)
 
 UserArg = Annotated[str, typer.Argument(metavar="USER", help="The notebook service's user name.")]
-SERVICE_FIELDS = ("userName", "podName", "podStatus", "podMessage", "podReason", "resourcePlan",
-                  "resourcePlanPath", "podCreateTime", "podStartTime", "kernels", "cpuUsed", "gpuUsed",
-                  "memoryUsed")
+SERVICE_FIELDS = (
+    "userName",
+    "podName",
+    "podStatus",
+    "podMessage",
+    "podReason",
+    "resourcePlan",
+    "resourcePlanPath",
+    "podCreateTime",
+    "podStartTime",
+    "kernels",
+    "cpuUsed",
+    "gpuUsed",
+    "memoryUsed",
+)
 
 
 def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> None:
@@ -126,8 +138,10 @@ def stop(
     result = answer.get("result") if isinstance(answer, dict) else None
     if str(result or "").strip().lower() == "error":
         message = answer.get("message") or "the server gave no reason"
-        raise DlicliError(f"could not stop the notebook service of {user}: {message}",
-                          hint=f"check it with: dlicli notebook get {user}")
+        raise DlicliError(
+            f"could not stop the notebook service of {user}: {message}",
+            hint=f"check it with: dlicli notebook get {user}",
+        )
     if out.format == "table":
         message = answer.get("message") if isinstance(answer, dict) else None
         out.info(f"stopped the notebook service of {user}" + (f": {message}" if message else ""))
@@ -139,8 +153,12 @@ def update(
     user: UserArg,
     resource_plan: Annotated[
         str,
-        typer.Option("--resource-plan", help="The resource plan the service moves to.", metavar="PLAN",
-                     autocompletion=complete.plan_names),
+        typer.Option(
+            "--resource-plan",
+            help="The resource plan the service moves to.",
+            metavar="PLAN",
+            autocompletion=complete.plan_names,
+        ),
     ],
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,

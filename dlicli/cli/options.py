@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 OutputOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--output",
         "-o",
@@ -19,10 +19,10 @@ OutputOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (same as -o json).", show_default=False)]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", show_default=False)]
 TimeoutOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--timeout", help="Give up waiting after this many seconds (exit 8).", metavar="SECONDS"),
 ]
 OutFileOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--output-file", "-O", help="Write to this file (- for stdout).", metavar="FILE"),
 ]

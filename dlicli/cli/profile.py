@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,9 +14,7 @@ from dlicli.output import Column, Output
 
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
-NameArg = Annotated[
-    str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=complete.profile_names)
-]
+NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=complete.profile_names)]
 
 
 @app.command("list")
@@ -27,22 +25,27 @@ def list_profiles(output_format: OutputOpt = None, as_json: JsonOpt = False) -> 
     out = output(output_format, as_json)
     cfg = Config.load()
     rows = [p.to_json(current=name == cfg.current_profile) for name, p in sorted(cfg.profiles.items())]
-    out.data(rows, empty="no profiles yet: run `dlicli login --url URL`", columns=[
-        Column("NAME", "name"),
-        Column("URL", "url"),
-        Column("USER", "user"),
-        Column("AUTH", "auth"),
-        Column("CURRENT", lambda r: "*" if r["current"] else ""),
-    ])
+    out.data(
+        rows,
+        empty="no profiles yet: run `dlicli login --url URL`",
+        columns=[
+            Column("NAME", "name"),
+            Column("URL", "url"),
+            Column("USER", "user"),
+            Column("AUTH", "auth"),
+            Column("CURRENT", lambda r: "*" if r["current"] else ""),
+        ],
+    )
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
     name: Annotated[
-        Optional[str],
-        typer.Argument(help="Profile name (default: the active one).", metavar="NAME",
-                       autocompletion=complete.profile_names),
+        str | None,
+        typer.Argument(
+            help="Profile name (default: the active one).", metavar="NAME", autocompletion=complete.profile_names
+        ),
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,

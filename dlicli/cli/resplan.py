@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -17,12 +17,17 @@ NameArg = Annotated[
     str, typer.Argument(metavar="NAME", help="The resource plan's name.", autocompletion=complete.plan_names)
 ]
 ParentOpt = Annotated[
-    Optional[str],
-    typer.Option("--parent", help="The parent resource plan.", metavar="PLAN", show_default=False,
-                 autocompletion=complete.plan_names),
+    str | None,
+    typer.Option(
+        "--parent",
+        help="The parent resource plan.",
+        metavar="PLAN",
+        show_default=False,
+        autocompletion=complete.plan_names,
+    ),
 ]
 LabelOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--label", help="A label of the plan (repeatable).", metavar="KEY=VALUE", show_default=False),
 ]
 RESPLAN_FIELDS = ("path", "usedcpu", "requestcpu", "usedgpu", "requestgpu")
@@ -89,8 +94,11 @@ def delete(ctx: typer.Context, name: NameArg, yes: YesOpt = False) -> None:
 
     st = state(ctx)
     if not yes:
-        confirm(f"Delete resource plan {name} on {st.connection().url}?", yes=yes,
-                example=f"dlicli resplan delete {name} --yes")
+        confirm(
+            f"Delete resource plan {name} on {st.connection().url}?",
+            yes=yes,
+            example=f"dlicli resplan delete {name} --yes",
+        )
     st.client().del_resplan_by_name(name)
     Output().info(f"deleted resource plan {name}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,14 +19,12 @@ def _opt(flag: str, text: str, metavar: str = "TEXT") -> Any:
     return typer.Option(flag, help=text, metavar=metavar, show_default=False)
 
 
-IdOpt = Annotated[Optional[str], _opt("--id", "Only the application with this ID.", "APPID")]
-NameOpt = Annotated[Optional[str], _opt("--name", "Only applications with this name.", "NAME")]
-StateOpt = Annotated[Optional[str], _opt("--state", "Only applications in this state.", "STATE")]
-StartOpt = Annotated[
-    Optional[int], typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)
-]
+IdOpt = Annotated[str | None, _opt("--id", "Only the application with this ID.", "APPID")]
+NameOpt = Annotated[str | None, _opt("--name", "Only applications with this name.", "NAME")]
+StateOpt = Annotated[str | None, _opt("--state", "Only applications in this state.", "STATE")]
+StartOpt = Annotated[int | None, typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)]
 LengthOpt = Annotated[
-    Optional[int], typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)
+    int | None, typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)
 ]
 
 
@@ -35,12 +33,12 @@ def apps(
     ctx: typer.Context,
     app_id: IdOpt = None,
     name: NameOpt = None,
-    driver_id: Annotated[Optional[str], _opt("--driver-id", "Only the application of this driver.", "ID")] = None,
-    search: Annotated[Optional[str], _opt("--search", "Free-text search.")] = None,
+    driver_id: Annotated[str | None, _opt("--driver-id", "Only the application of this driver.", "ID")] = None,
+    search: Annotated[str | None, _opt("--search", "Free-text search.")] = None,
     sort: Annotated[
-        Optional[str], _opt("--sort", "Field to sort by; prefix it with - for descending order.", "FIELD")
+        str | None, _opt("--sort", "Field to sort by; prefix it with - for descending order.", "FIELD")
     ] = None,
-    order: Annotated[Optional[str], _opt("--order", "Sort order, as the server takes it (asc/desc).", "ORDER")] = None,
+    order: Annotated[str | None, _opt("--order", "Sort order, as the server takes it (asc/desc).", "ORDER")] = None,
     start: StartOpt = None,
     length: LengthOpt = None,
     app_state: StateOpt = None,
@@ -51,9 +49,20 @@ def apps(
     from dlicli.schedlogs import time_column
 
     out = output(output_format, as_json)
-    found = state(ctx).client().get_applications(
-        applicationid=app_id, applicationname=name, driverid=driver_id, search=search, sort=sort,
-        order=order, start=start, length=length, state=app_state,
+    found = (
+        state(ctx)
+        .client()
+        .get_applications(
+            applicationid=app_id,
+            applicationname=name,
+            driverid=driver_id,
+            search=search,
+            sort=sort,
+            order=order,
+            start=start,
+            length=length,
+            state=app_state,
+        )
     )
     columns = [
         Column("ID", "applicationid", style="bold"),
@@ -85,7 +94,7 @@ def stats(
     ctx: typer.Context,
     app_id: IdOpt = None,
     name: NameOpt = None,
-    consumer: Annotated[Optional[str], _opt("--consumer", "Only applications of this consumer.", "CONSUMER")] = None,
+    consumer: Annotated[str | None, _opt("--consumer", "Only applications of this consumer.", "CONSUMER")] = None,
     start: StartOpt = None,
     length: LengthOpt = None,
     app_state: StateOpt = None,
@@ -94,8 +103,17 @@ def stats(
 ) -> None:
     """Per-user CPU/GPU use and job counts (GET /scheduler/applicationStatistic)."""
     out = output(output_format, as_json)
-    found = state(ctx).client().get_application_statistic(
-        applicationid=app_id, applicationname=name, consumer=consumer, start=start, length=length, state=app_state,
+    found = (
+        state(ctx)
+        .client()
+        .get_application_statistic(
+            applicationid=app_id,
+            applicationname=name,
+            consumer=consumer,
+            start=start,
+            length=length,
+            state=app_state,
+        )
     )
     columns = [
         Column("USER", "username", style="bold"),
@@ -111,15 +129,15 @@ def stats(
 def logs(
     ctx: typer.Context,
     appid: Annotated[str, typer.Argument(metavar="APPID", help="The application's ID.")],
-    executor: Annotated[
-        Optional[str], _opt("--executor", "An executor's log instead of the driver's.", "EID")
-    ] = None,
+    executor: Annotated[str | None, _opt("--executor", "An executor's log instead of the driver's.", "EID")] = None,
     log_type: Annotated[
         str, typer.Option("--type", help="Which log: stdout, stderr or launcherlog.", metavar="TYPE")
     ] = "stdout",
     last: Annotated[
-        Optional[int], typer.Option("--last", help="Only the last N lines (the server's default is 10).",
-                                    metavar="N", show_default=False)
+        int | None,
+        typer.Option(
+            "--last", help="Only the last N lines (the server's default is 10).", metavar="N", show_default=False
+        ),
     ] = None,
     download: Annotated[bool, typer.Option("--download", help="Save the whole log file instead.")] = False,
     out_file: OutFileOpt = None,
@@ -149,8 +167,9 @@ def logs(
     if download and (follow or last is not None):
         raise UsageError("--download saves the whole file: it takes neither --follow nor --last")
     if not download and (out_file is not None or force):
-        raise UsageError("-O/--output-file and --force go with --download",
-                         hint=f"dlicli scheduler logs {appid} --download -O FILE")
+        raise UsageError(
+            "-O/--output-file and --force go with --download", hint=f"dlicli scheduler logs {appid} --download -O FILE"
+        )
     if download:
         _download(ctx, out, source, out_file, force)
         return
@@ -169,8 +188,7 @@ def _follow(ctx: typer.Context, out: Output, source: Any, last: int | None, ever
     flags = (f" --executor {source.executor}" if source.executor else "") + f" --type {source.log_type}"
     final = _detachable(
         f"the application runs on; reattach with: dlicli scheduler logs {source.appid}{flags} --follow",
-        lambda: schedlogs.follow(state(ctx).client(), source, out.write, interval=every, last=last,
-                                 notice=out.warn),
+        lambda: schedlogs.follow(state(ctx).client(), source, out.write, interval=every, last=last, notice=out.warn),
     )
     if final is None:
         out.warn(f"the scheduler no longer lists application {source.appid}; stopped following")
@@ -178,8 +196,11 @@ def _follow(ctx: typer.Context, out: Output, source: Any, last: int | None, ever
     out.info(f"{source.appid}: {final}")
     code = execwatch.exit_code_for_states([final])
     if code:
-        raise TaskOutcome(f"application {source.appid} ended {final}", code,
-                          hint=f"see its error log: dlicli scheduler logs {source.appid} --type stderr")
+        raise TaskOutcome(
+            f"application {source.appid} ended {final}",
+            code,
+            hint=f"see its error log: dlicli scheduler logs {source.appid} --type stderr",
+        )
 
 
 def _download(ctx: typer.Context, out: Output, source: Any, out_file: str | None, force: bool) -> None:

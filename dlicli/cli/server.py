@@ -6,7 +6,7 @@ data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the e
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,15 +29,15 @@ def start(
         bool, typer.Option("--foreground", help="Run in this terminal (Ctrl-C stops it) instead of detached.")
     ] = False,
     host: Annotated[
-        Optional[str], typer.Option("--host", help="Address to listen on (default 127.0.0.1).", metavar="HOST")
+        str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).", metavar="HOST")
     ] = None,
     port: Annotated[
-        Optional[int], typer.Option("--port", min=0, max=65535, help="Port (default 9281 if free, else any).",
-                                    metavar="PORT")
+        int | None,
+        typer.Option("--port", min=0, max=65535, help="Port (default 9281 if free, else any).", metavar="PORT"),
     ] = None,
     slots: Annotated[
-        Optional[int], typer.Option("--slots", min=1, help="Worker processes run at once (default: CPU count).",
-                                    metavar="N")
+        int | None,
+        typer.Option("--slots", min=1, help="Worker processes run at once (default: CPU count).", metavar="N"),
     ] = None,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs."""
@@ -50,8 +50,10 @@ def start(
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
-            raise localengine.ConflictError(f"the local engine already runs at {record['url']} "
-                                            f"(pid {record['pid']})", hint="stop it first: `dlicli server stop`")
+            raise localengine.ConflictError(
+                f"the local engine already runs at {record['url']} (pid {record['pid']})",
+                hint="stop it first: `dlicli server stop`",
+            )
         localengine.check_extra()
         ddir.mkdir(parents=True, exist_ok=True)
         cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots)
@@ -90,21 +92,23 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
 
     out = output(output_format, as_json)
     info = localengine.status(localengine.data_dir())
-    out.data(info, columns=[
-        Column("RUNNING", lambda r: "yes" if r["running"] else "no"),
-        Column("URL", "url"),
-        Column("PID", "pid"),
-        Column("VERSION", "version"),
-        Column("DATA DIR", "dataDir"),
-        Column("LOG", "log"),
-    ])
+    out.data(
+        info,
+        columns=[
+            Column("RUNNING", lambda r: "yes" if r["running"] else "no"),
+            Column("URL", "url"),
+            Column("PID", "pid"),
+            Column("VERSION", "version"),
+            Column("DATA DIR", "dataDir"),
+            Column("LOG", "log"),
+        ],
+    )
 
 
 @app.command("logs")
 def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C ends).")] = False,
-    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Print the last N lines first.",
-                                       metavar="N")] = 50,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Print the last N lines first.", metavar="N")] = 50,
 ) -> None:
     """Print the engine's log (<data dir>/engine.log)."""
     import time
@@ -145,8 +149,10 @@ def user_add(name: Annotated[str, typer.Argument(help="The new user's name.", me
     from dlicli.errors import UsageError
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-        raise UsageError(f"not a valid user name: {name!r}",
-                         hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)")
+        raise UsageError(
+            f"not a valid user name: {name!r}",
+            hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)",
+        )
     token = localengine.add_user(localengine.data_dir(), name)
     Output().write(token + "\n")
     Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")

@@ -7,7 +7,7 @@ Everything goes over HTTP: the CLI never imports dlicli.engine.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,8 +15,9 @@ from dlicli.cli import notebook
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output, state
 
-app = typer.Typer(help="Start and stop users' notebook services (Jupyter servers) on the local engine.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Start and stop users' notebook services (Jupyter servers) on the local engine.", no_args_is_help=True
+)
 
 
 @app.command("start")
@@ -24,8 +25,10 @@ def start(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(metavar="USER", help="The engine user the Jupyter server is for.")],
     resource_plan: Annotated[
-        Optional[str], typer.Option("--resource-plan", help="The resource plan the service belongs to.",
-                                    metavar="PLAN", show_default=False)
+        str | None,
+        typer.Option(
+            "--resource-plan", help="The resource plan the service belongs to.", metavar="PLAN", show_default=False
+        ),
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
@@ -48,8 +51,7 @@ def start(
     from dlicli.client.http import decode_body
 
     http = state(ctx).client().http
-    response = http.send("POST", f"/notebooks/{quote(user, safe='')}/startservice", operation="startService",
-                         json=body)
+    response = http.send("POST", f"/notebooks/{quote(user, safe='')}/startservice", operation="startService", json=body)
     service = decode_body(response)
     notebook._show_service(out, service)
     if not isinstance(service, dict):

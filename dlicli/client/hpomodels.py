@@ -102,13 +102,13 @@ class HpoTaskState(Model):
 
 
 @dataclass
-class algoParams(Model):  # noqa: N801 - the spec's name
+class algoParams(Model):
     name: str | None = None
     value: str | None = None
 
 
 @dataclass
-class algoDef(Model):  # noqa: N801
+class algoDef(Model):
     """The search algorithm; `maxParalleJob` and `eta` are read as their spec fields."""
 
     ALIASES: ClassVar[dict[str, str]] = {"maxParalleJob": "maxParalleJobNum", "eta": "hyperbandEta"}
@@ -135,7 +135,7 @@ class algoDef(Model):  # noqa: N801
 
 
 @dataclass
-class fixedHyperParam(Model):  # noqa: N801
+class fixedHyperParam(Model):
     name: str | None = None
     dataType: str | None = None
     fixedVal: str | None = None
@@ -146,7 +146,7 @@ class fixedHyperParam(Model):  # noqa: N801
 
 
 @dataclass
-class searchExperiment(Model):  # noqa: N801
+class searchExperiment(Model):
     ALIASES: ClassVar[dict[str, str]] = {"hyperParams": "fixedHyperParams"}
 
     id: int | None = None
@@ -154,7 +154,7 @@ class searchExperiment(Model):  # noqa: N801
 
 
 @dataclass
-class resDef(Model):  # noqa: N801
+class resDef(Model):
     framework: str | None = None
     initWeightPath: str | None = None
     maxiteration: str | None = None
@@ -179,7 +179,7 @@ class HpoTaskInput(Model):
 
 
 @dataclass
-class searchGrid(Model):  # noqa: N801
+class searchGrid(Model):
     experiments: list[HpoExperiment] | None = None
     best: HpoExperiment | None = None
     running: int | None = None

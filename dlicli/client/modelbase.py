@@ -87,7 +87,7 @@ def _shapes(cls: type) -> dict[str, tuple[str | None, type | None]]:
         for f in fields(cls):
             if not f.init or f.name == "extra":
                 continue
-            hint = eval(f.type, namespace, {}) if isinstance(f.type, str) else f.type  # noqa: S307
+            hint = eval(f.type, namespace, {}) if isinstance(f.type, str) else f.type
             kinds = [a for a in typing.get_args(hint) or (hint,) if a is not type(None)]
             hint = kinds[0] if kinds else Any
             if typing.get_origin(hint) is list:

@@ -30,8 +30,17 @@ from dlicli.client.hpomodels import (  # noqa: F401 - re-exported: every model i
 from dlicli.client.modelbase import Model, norm  # noqa: F401
 
 EXEC_ACTIVE_STATES = frozenset(
-    {"NEW", "SUBMITTED", "PENDING_JOB_SCHEDULER", "PENDING_CRD_SCHEDULER", "LAUNCHING", "RUNNING",
-     "RECOVERING", "UNKNOWN", "WAITING"}
+    {
+        "NEW",
+        "SUBMITTED",
+        "PENDING_JOB_SCHEDULER",
+        "PENDING_CRD_SCHEDULER",
+        "LAUNCHING",
+        "RUNNING",
+        "RECOVERING",
+        "UNKNOWN",
+        "WAITING",
+    }
 )
 EXEC_FINAL_STATES = frozenset({"FINISHED", "KILLED", "ERROR", "FAILED"})
 HPO_STATES = ("SUBMITTED", "RUNNING", "FINISHED", "FAILED", "STOPPED", "RECOVERPEND")
@@ -232,7 +241,7 @@ class NotebookService(Model):
 
 
 @dataclass
-class Labels_Map(Model):  # noqa: N801
+class Labels_Map(Model):
     key: str | None = None
     value: str | None = None
 

@@ -162,9 +162,7 @@ class DlpdClient:
     def get_all_hpo_algorithm(self, algo_type: str | None = None) -> list[dict[str, Any]]:
         """GET /hypersearch/algorithm[?type=BUILD_IN|USER_PLUGIN]"""
         return (
-            self.http.call(
-                "GET", "/hypersearch/algorithm", operation="getAllHPOAlgorithm", params={"type": algo_type}
-            )
+            self.http.call("GET", "/hypersearch/algorithm", operation="getAllHPOAlgorithm", params={"type": algo_type})
             or []
         )
 
@@ -174,9 +172,7 @@ class DlpdClient:
 
     def delete_one_hpo_algorithm(self, algo_name: str) -> Any:
         """DELETE /hypersearch/algorithm/{algoName}"""
-        return self.http.call(
-            "DELETE", f"/hypersearch/algorithm/{_seg(algo_name)}", operation="deleteOneHPOALGORITHM"
-        )
+        return self.http.call("DELETE", f"/hypersearch/algorithm/{_seg(algo_name)}", operation="deleteOneHPOALGORITHM")
 
     def install_hpo_algorithm(
         self, data: dict[str, Any] | str, file_name: str | None = None, file: IO[bytes] | bytes | None = None
@@ -185,18 +181,20 @@ class DlpdClient:
 
         Always multipart/form-data, even without a file (the server reads form-data parts).
         """
-        body = MultipartBody([("data", _form_json(data))], "file", file_name or "plugin.tar", file,
-                             content_type="application/x-tar")
+        body = MultipartBody(
+            [("data", _form_json(data))], "file", file_name or "plugin.tar", file, content_type="application/x-tar"
+        )
         return self.http.call(
-            "POST", "/hypersearch/algorithm/install", operation="installHPOAlgorithm", content=body,
+            "POST",
+            "/hypersearch/algorithm/install",
+            operation="installHPOAlgorithm",
+            content=body,
             headers=body.headers,
         )
 
     def debug_algorithm(self, hpo_task_opts: dict[str, Any]):
         """POST /hypersearch/algorithm/debug — a context manager yielding the streamed file."""
-        return self.http.stream(
-            "POST", "/hypersearch/algorithm/debug", operation="debugAlgorithm", json=hpo_task_opts
-        )
+        return self.http.stream("POST", "/hypersearch/algorithm/debug", operation="debugAlgorithm", json=hpo_task_opts)
 
     # -- Notebooks --------------------------------------------------------------------------
 
@@ -293,9 +291,7 @@ class DlpdClient:
             state=state,
         )
         return (
-            self.http.call(
-                "GET", "/scheduler/applicationStatistic", operation="getApplicationStatistic", params=params
-            )
+            self.http.call("GET", "/scheduler/applicationStatistic", operation="getApplicationStatistic", params=params)
             or []
         )
 

@@ -85,7 +85,7 @@ def split_path(path: str, base_url: str) -> tuple[str, bool, dict[str, Any]]:
     root = text.startswith("//")
     text = "/" + text.lstrip("/")
     if text == API_BASE_PATH or text.startswith(API_BASE_PATH + "/"):
-        root, text = False, text[len(API_BASE_PATH):] or "/"
+        root, text = False, text[len(API_BASE_PATH) :] or "/"
     params: dict[str, Any] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         _add_param(params, key, value)

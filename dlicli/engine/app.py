@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -99,7 +100,7 @@ class Api:
             except ClientDisconnect:
                 log.info("%s %s: the client went away", request.method, request.url.path)
                 return Response(status_code=400)
-            except Exception as exc:  # noqa: BLE001 — the engine must answer, and log what broke
+            except Exception as exc:
                 log.exception("%s %s failed", request.method, request.url.path)
                 return error(500, f"internal engine error ({type(exc).__name__}: {exc}); see the engine log")
             if isinstance(result, Response):
@@ -136,8 +137,9 @@ class Api:
             frameworks.parse_args(args)  # refuse bad args before reading a large upload
         form = await read_exec_form(request, self.engine.data_dir / "uploads", self.engine.max_upload_bytes)
         try:
-            return await run_in_threadpool(self.engine.submit, user, args, form.filename or "model", form.path,
-                                           form.fields.get("data"))
+            return await run_in_threadpool(
+                self.engine.submit, user, args, form.filename or "model", form.path, form.fields.get("data")
+            )
         finally:
             form.discard()
 
@@ -225,8 +227,7 @@ def _routes(api: Api) -> list[Route]:
         ("GET", "/scheduler/applications/{appid}/driver/logs/{type}", e(api.driver_log)),
         ("GET", "/scheduler/applications/{appid}/driver/logs/{type}/download", e(api.driver_download)),
         ("GET", "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}", e(api.executor_log)),
-        ("GET", "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}/download",
-         e(api.executor_download)),
+        ("GET", "/scheduler/applications/{appid}/executor/{executorid}/logs/{type}/download", e(api.executor_download)),
         ("POST", "/resplans/resplan", e(api.create_resplan, body=True)),
         ("PUT", "/resplans/resplan", e(api.update_resplan, body=True)),
         ("GET", "/resplans/resplan/{name}", e(api.get_resplan)),
@@ -243,8 +244,10 @@ def _routes(api: Api) -> list[Route]:
     from dlicli.engine import routes_notebooks  # the Notebooks routes (and startservice) live there
 
     routes += routes_notebooks.routes(api, BASE, json_body)
-    for method, path, endpoint in (("GET", "/auth/v1/logon", e(api.logon, auth=False)),
-                                   ("POST", "/auth/v1/logoff", e(api.logoff, auth=False))):
+    for method, path, endpoint in (
+        ("GET", "/auth/v1/logon", e(api.logon, auth=False)),
+        ("POST", "/auth/v1/logoff", e(api.logoff, auth=False)),
+    ):
         routes += [Route(path, endpoint, methods=[method]), Route(path + "/", endpoint, methods=[method])]
     return routes
 

@@ -19,20 +19,34 @@ from pathlib import Path
 
 from dlicli import __version__
 from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, frameworks, runner, unpack, users, views
-from dlicli.engine.notebooks import NotebookManager
 from dlicli.engine.hposervice import HpoService
+from dlicli.engine.notebooks import NotebookManager
 from dlicli.engine.scheduler import ACTIVE, QUEUED, Scheduler, chain
 from dlicli.engine.store import Store
 
 __all__ = ["Engine", "EngineError", "User"]
 
-LOG_TYPES = {"outlog": ("stdout",), "errlog": ("stderr",), "outerrlog": ("stdout", "stderr"), None: ("stdout", "stderr")}
+LOG_TYPES = {
+    "outlog": ("stdout",),
+    "errlog": ("stderr",),
+    "outerrlog": ("stdout", "stderr"),
+    None: ("stdout", "stderr"),
+}
 
 
 class Engine:
-    def __init__(self, data_dir: Path, *, slots: int | None = None, data_root: Path | None = None,
-                 grace_seconds: float = 10.0, max_upload_bytes: int = 8 << 30,
-                 cpu_capacity: float | None = None, gpu_capacity: float = 0, tick: float = 0.2):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        slots: int | None = None,
+        data_root: Path | None = None,
+        grace_seconds: float = 10.0,
+        max_upload_bytes: int = 8 << 30,
+        cpu_capacity: float | None = None,
+        gpu_capacity: float = 0,
+        tick: float = 0.2,
+    ):
         self.data_dir = Path(data_dir)
         self.tasks_root = self.data_dir / "tasks"
         self.tasks_root.mkdir(parents=True, exist_ok=True)
@@ -44,8 +58,15 @@ class Engine:
         self.max_upload_bytes = max_upload_bytes
         self.store = Store(self.data_dir / "engine.db")
         self.lock = threading.RLock()
-        self.scheduler = Scheduler(self.store, slots=self.slots, cpu_capacity=self.cpu_capacity,
-                                   gpu_capacity=self.gpu_capacity, grace=grace_seconds, tick=tick, lock=self.lock)
+        self.scheduler = Scheduler(
+            self.store,
+            slots=self.slots,
+            cpu_capacity=self.cpu_capacity,
+            gpu_capacity=self.gpu_capacity,
+            grace=grace_seconds,
+            tick=tick,
+            lock=self.lock,
+        )
         self.notebooks = NotebookManager(self.store, self.data_dir / "notebooks", grace=grace_seconds)
         self.hpo = HpoService(self)  # the HyperSearch operations: engine.hpo.create(…) etc.
         self._lockfile = None
@@ -103,11 +124,18 @@ class Engine:
 
     # configuration ------------------------------------------------------------------------
     def conf(self) -> dict[str, str]:
-        return {"DLI_ENGINE": "local", "DLI_VERSION": __version__, "DLI_SHARED_FS": str(self.data_dir),
-                "DLI_RESULT_FS": str(self.tasks_root), "DLI_DATA_FS": str(self.data_root),
-                "DLI_SLOTS": str(self.slots), "DLI_CPU_CAPACITY": f"{self.cpu_capacity:g}",
-                "DLI_GPU_CAPACITY": f"{self.gpu_capacity:g}", "DLI_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
-                "DLI_PYTHON": sys.executable}
+        return {
+            "DLI_ENGINE": "local",
+            "DLI_VERSION": __version__,
+            "DLI_SHARED_FS": str(self.data_dir),
+            "DLI_RESULT_FS": str(self.tasks_root),
+            "DLI_DATA_FS": str(self.data_root),
+            "DLI_SLOTS": str(self.slots),
+            "DLI_CPU_CAPACITY": f"{self.cpu_capacity:g}",
+            "DLI_GPU_CAPACITY": f"{self.gpu_capacity:g}",
+            "DLI_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+            "DLI_PYTHON": sys.executable,
+        }
 
     def frameworks(self) -> list[dict]:
         return frameworks.frameworks()
@@ -123,8 +151,9 @@ class Engine:
         task_dir = self.tasks_root / task_id
         task_dir.mkdir(parents=True)
         try:
-            code = unpack.unpack(upload, upload_name, task_dir / "_submitted_code", self.max_upload_bytes,
-                                 basename=parsed.model_dir)
+            code = unpack.unpack(
+                upload, upload_name, task_dir / "_submitted_code", self.max_upload_bytes, basename=parsed.model_dir
+            )
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
             self.store.insert("tasks", **self.task_row(task_id, user.name, args, parsed, plan, task_dir, code))
@@ -158,22 +187,57 @@ class Engine:
         gpu = workers * parsed.worker_device_num if self.gpu_capacity > 0 else 0
         if parsed.worker_device_num and not gpu:
             notes.append(("Warning", "this engine has no GPU; the task runs on the CPU"))
-        return {"python": python, "data_path": str(data_path), "workers": workers, "gpu": gpu, "resplan": resplan,
-                "notes": notes}
+        return {
+            "python": python,
+            "data_path": str(data_path),
+            "workers": workers,
+            "gpu": gpu,
+            "resplan": resplan,
+            "notes": notes,
+        }
 
-    def task_row(self, task_id: str, creator: str, args: str, parsed: frameworks.ExecArgs, plan: dict,
-                 task_dir: Path, code: Path, env: dict | None = None, app_name: str | None = None) -> dict:
+    def task_row(
+        self,
+        task_id: str,
+        creator: str,
+        args: str,
+        parsed: frameworks.ExecArgs,
+        plan: dict,
+        task_dir: Path,
+        code: Path,
+        env: dict | None = None,
+        app_name: str | None = None,
+    ) -> dict:
         """The tasks row of a new SUBMITTED task whose code is in place; makes result/ and log/."""
         for sub in ("result", "log"):
             (task_dir / sub).mkdir(exist_ok=True)
-        env = {"RESULT_DIR": str(task_dir / "result"), "LOG_DIR": str(task_dir / "log"),
-               "DATA_DIR": plan["data_path"], "DLI_EXECID": task_id, "PYTHONUNBUFFERED": "1", **(env or {})}
+        env = {
+            "RESULT_DIR": str(task_dir / "result"),
+            "LOG_DIR": str(task_dir / "log"),
+            "DATA_DIR": plan["data_path"],
+            "DLI_EXECID": task_id,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         spec = {"python": plan["python"], "model_args": parsed.model_args, "env": env}
         workers = plan["workers"]
-        return dict(id=task_id, creator=creator, args=args, framework=parsed.framework,
-                    app_name=app_name or parsed.app_name or task_id, model_main=parsed.model_main, state="SUBMITTED",
-                    task_dir=str(task_dir), work_dir=str(code), num_workers=workers, cpu=float(workers),
-                    gpu=float(plan["gpu"]), resplan=plan["resplan"], spec=json.dumps(spec), create_time=time.time())
+        return dict(
+            id=task_id,
+            creator=creator,
+            args=args,
+            framework=parsed.framework,
+            app_name=app_name or parsed.app_name or task_id,
+            model_main=parsed.model_main,
+            state="SUBMITTED",
+            task_dir=str(task_dir),
+            work_dir=str(code),
+            num_workers=workers,
+            cpu=float(workers),
+            gpu=float(plan["gpu"]),
+            resplan=plan["resplan"],
+            spec=json.dumps(spec),
+            create_time=time.time(),
+        )
 
     def _data_path(self, parsed: frameworks.ExecArgs, data: dict, notes: list) -> Path:
         """DATA_DIR: --cs-datastore-meta data_path=… or an fs dataSource, kept under data_root."""
@@ -270,8 +334,10 @@ class Engine:
             owner = db.execute("SELECT owner FROM deployments WHERE uid = ?", (uid,)).fetchone()
             if owner is not None and owner[0] != user.name and not user.admin:
                 raise EngineError(409, f"deployment {uid} belongs to another user")
-            db.execute("INSERT OR REPLACE INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
-                       (uid, task["id"], user.name, json.dumps({**desc, "resolved": resolved}), time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
+                (uid, task["id"], user.name, json.dumps({**desc, "resolved": resolved}), time.time()),
+            )
         self.store.event(task["id"], "DEPLOYED", f"as {uid}")
         return {"uid": uid, "href": f"/execs/{task['id']}/deploy/{uid}"}
 
@@ -329,8 +395,9 @@ class Engine:
                 raise EngineError(400, f"resource plan {parent} is below {name}; it cannot be its parent")
             new_labels = labels if "labels" in body else plans[name]["labels"]
             new_parent = parent if "parent" in body else plans[name]["parent"]
-            self.store.run("UPDATE resplans SET parent = ?, labels = ? WHERE name = ?", new_parent,
-                           json.dumps(new_labels), name)
+            self.store.run(
+                "UPDATE resplans SET parent = ?, labels = ? WHERE name = ?", new_parent, json.dumps(new_labels), name
+            )
         self.scheduler.wake()
 
     def get_resplan(self, user: User, name: str) -> dict:
@@ -395,4 +462,3 @@ def _plan_body(user: User, body: dict) -> tuple[str, str | None, list[dict]]:
             except ValueError:
                 raise EngineError(400, f"quota {label['key']} must be a non-negative number") from None
     return name, (str(body["parent"]).strip() or None) if body.get("parent") else None, labels
-

@@ -14,7 +14,7 @@ import shlex
 import socket
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -25,8 +25,13 @@ _RECIPES = (
     ("PyTorch", "PyTorch, one process", False, "torch"),
     ("tensorflow", "TensorFlow, one process", False, "tensorflow"),
     ("python", "Plain Python, one process", False, None),
-    ("distPyTorch", "PyTorch distributed: --numWorker processes (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, "
-     "RANK, LOCAL_RANK) for torch.distributed", True, "torch"),
+    (
+        "distPyTorch",
+        "PyTorch distributed: --numWorker processes (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, "
+        "RANK, LOCAL_RANK) for torch.distributed",
+        True,
+        "torch",
+    ),
     ("disttensorflow", "TensorFlow multi-worker: --numWorker processes with TF_CONFIG", True, "tensorflow"),
 )
 
@@ -72,15 +77,14 @@ def frameworks() -> list[dict]:
     """The DLFramework objects of GET /execs/frameworks."""
     out = []
     for name, desc, distributed, package in _RECIPES:
-        entry = {"name": name, "desc": [desc], "frameworkVersion": _version(package), "description": desc,
-                 "numPs": 0}
+        entry = {"name": name, "desc": [desc], "frameworkVersion": _version(package), "description": desc, "numPs": 0}
         if name == "disttensorflow":
             entry["distributeStrategy"] = "MultiWorkerMirroredStrategy"
         out.append(entry)
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _version(package: str | None) -> str:
     if package is None:
         return ".".join(map(str, sys.version_info[:3]))
@@ -162,13 +166,23 @@ def worker_envs(framework: str, workers: int) -> list[dict[str, str]]:
     name = recipe(framework)[0]
     if name == "distPyTorch":
         port = str(free_port())
-        return [{"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port, "WORLD_SIZE": str(workers),
-                 "RANK": str(rank), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(workers)}
-                for rank in range(workers)]
+        return [
+            {
+                "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": port,
+                "WORLD_SIZE": str(workers),
+                "RANK": str(rank),
+                "LOCAL_RANK": str(rank),
+                "LOCAL_WORLD_SIZE": str(workers),
+            }
+            for rank in range(workers)
+        ]
     if name == "disttensorflow":
         cluster = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(workers)]}
-        return [{"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": rank}})}
-                for rank in range(workers)]
+        return [
+            {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": rank}})}
+            for rank in range(workers)
+        ]
     return [{}]
 
 

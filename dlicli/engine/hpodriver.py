@@ -34,12 +34,13 @@ log = logging.getLogger("dlicli.engine")
 
 TASK_ACTIVE = ("SUBMITTED", "RUNNING", "RECOVERPEND")
 RESULT_STATES = ("FINISHED", "FAILED", "ERROR")  # fed to the optimizer (as FINISHED or FAILED)
-RERUN_STATES = ("STOPPED", "KILLED")             # re-run when a stopped task is restarted
-LINK_MIN_BYTES = 1 << 20                         # experiment code copies hardlink files this large
+RERUN_STATES = ("STOPPED", "KILLED")  # re-run when a stopped task is restarted
+LINK_MIN_BYTES = 1 << 20  # experiment code copies hardlink files this large
 
 
 def copy_code(source: Path, target: Path) -> None:
     """A private copy of the model code for one experiment (big files hardlinked, small ones copied)."""
+
     def copy(src: str, dst: str) -> str:
         if os.path.getsize(src) >= LINK_MIN_BYTES:
             try:
@@ -48,6 +49,7 @@ def copy_code(source: Path, target: Path) -> None:
             except OSError:
                 pass
         return shutil.copy2(src, dst)
+
     shutil.copytree(source, target, symlinks=True, copy_function=copy)
 
 
@@ -99,8 +101,10 @@ class Driver:
     def step_all(self) -> None:
         states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
         busy = ", ".join(f"'{s}'" for s in ACTIVE_EXP)
-        rows = self.store.all(f"SELECT name FROM hpo_tasks WHERE state IN ({states}) OR name IN "
-                              f"(SELECT hpo_name FROM experiments WHERE state IN ({busy})) ORDER BY seq")
+        rows = self.store.all(
+            f"SELECT name FROM hpo_tasks WHERE state IN ({states}) OR name IN "
+            f"(SELECT hpo_name FROM experiments WHERE state IN ({busy})) ORDER BY seq"
+        )
         for row in rows:
             if self._stop.is_set():
                 return
@@ -161,14 +165,21 @@ class Driver:
             changes = self._observe(exp, self.store.task(exp["task_id"]), hpo)
             if changes:
                 sets = ", ".join(f"{k} = ?" for k in changes)
-                self.store.run(f"UPDATE experiments SET {sets} WHERE hpo_name = ? AND id = ?",
-                               *changes.values(), row["name"], exp["id"])
+                self.store.run(
+                    f"UPDATE experiments SET {sets} WHERE hpo_name = ? AND id = ?",
+                    *changes.values(),
+                    row["name"],
+                    exp["id"],
+                )
                 exp.update(changes)
                 if changes.get("state") not in (None, "RUNNING", "SUBMITTED"):
                     value = changes.get("metric_val")
-                    self.log(row, f"experiment {exp['id']} {changes['state']}"
-                                  + (f": {changes['reason']}" if changes.get("reason") else "")
-                                  + (f" (metricVal {value:g})" if value is not None else ""))
+                    self.log(
+                        row,
+                        f"experiment {exp['id']} {changes['state']}"
+                        + (f": {changes['reason']}" if changes.get("reason") else "")
+                        + (f" (metricVal {value:g})" if value is not None else ""),
+                    )
         return exps
 
     def _observe(self, exp: dict, task: dict | None, hpo: hpoinput.HpoInput) -> dict:
@@ -181,16 +192,21 @@ class Driver:
                 return {}
             return {"state": "RUNNING", "start_time": task["start_time"] or time.time()}
         entries = read_values(Path(task["task_dir"]) / "result")
-        metric_val, metrics, iterations = summarize(entries, hpo.objective_metric, hpo.maximize,
-                                                    hpo.additional_metrics)
+        metric_val, metrics, iterations = summarize(entries, hpo.objective_metric, hpo.maximize, hpo.additional_metrics)
         state, reason = task["state"], task["reason"] or ""
         if state == "FINISHED" and metric_val is None:
             state, reason = "FAILED", f"it reported no value of {hpo.objective_metric} in val_dict_list.json"
         elif state == "KILLED":
             state = "STOPPED" if task["start_time"] is None else "KILLED"
-        return {"state": state, "reason": reason, "metric_val": metric_val if state == "FINISHED" else None,
-                "metrics": json.dumps(metrics), "maxiteration": iterations, "start_time": task["start_time"],
-                "end_time": task["end_time"] or time.time()}
+        return {
+            "state": state,
+            "reason": reason,
+            "metric_val": metric_val if state == "FINISHED" else None,
+            "metrics": json.dumps(metrics),
+            "maxiteration": iterations,
+            "start_time": task["start_time"],
+            "end_time": task["end_time"] or time.time(),
+        }
 
     def prepare(self, row: dict, hpo: hpoinput.HpoInput, exp_id: int, config: dict) -> dict:
         """A task dir with a copy of the code and config.json; returns the tasks row to insert."""
@@ -203,14 +219,31 @@ class Driver:
             copy_code(code, work)
             (work / "config.json").write_text(json.dumps(config), encoding="utf-8")
             env = {"DLI_HPO_NAME": row["name"], "DLI_HPO_EXPERIMENT_ID": str(exp_id)}
-            return self.engine.task_row(task_id, row["creator"], hpo.args, hpo.parsed, launch, task_dir, work,
-                                        env=env, app_name=f"{row['name']}-{exp_id}")
+            return self.engine.task_row(
+                task_id,
+                row["creator"],
+                hpo.args,
+                hpo.parsed,
+                launch,
+                task_dir,
+                work,
+                env=env,
+                app_name=f"{row['name']}-{exp_id}",
+            )
         except BaseException:
             shutil.rmtree(task_dir, ignore_errors=True)
             raise
 
-    def submit(self, row: dict, hpo: hpoinput.HpoInput, items: list[tuple[int, dict]], *, new: bool,
-               extra: dict | None = None, fresh: list[int] = ()) -> None:
+    def submit(
+        self,
+        row: dict,
+        hpo: hpoinput.HpoInput,
+        items: list[tuple[int, dict]],
+        *,
+        new: bool,
+        extra: dict | None = None,
+        fresh: list[int] = (),
+    ) -> None:
         """Create the tasks of experiments (new rows, or re-runs of existing ones) and commit them in
         one transaction with `extra` hpo_tasks columns (the optimizer's state) and the reported marks."""
         tasks = []
@@ -219,20 +252,32 @@ class Driver:
                 tasks.append(self.prepare(row, hpo, exp_id, config))
             with self.store.tx() as db:
                 for (exp_id, config), task in zip(items, tasks):
-                    db.execute(f"INSERT INTO tasks ({', '.join(task)}) VALUES ({', '.join('?' for _ in task)})",
-                               tuple(task.values()))
+                    db.execute(
+                        f"INSERT INTO tasks ({', '.join(task)}) VALUES ({', '.join('?' for _ in task)})",
+                        tuple(task.values()),
+                    )
                     if new:
-                        db.execute("INSERT INTO experiments (hpo_name, id, task_id, state, config) VALUES "
-                                   "(?, ?, ?, 'SUBMITTED', ?)", (row["name"], exp_id, task["id"], json.dumps(config)))
+                        db.execute(
+                            "INSERT INTO experiments (hpo_name, id, task_id, state, config) VALUES "
+                            "(?, ?, ?, 'SUBMITTED', ?)",
+                            (row["name"], exp_id, task["id"], json.dumps(config)),
+                        )
                     else:
-                        db.execute("UPDATE experiments SET task_id = ?, state = 'SUBMITTED', metric_val = NULL, "
-                                   "metrics = '[]', maxiteration = NULL, start_time = NULL, end_time = NULL, "
-                                   "reason = '' WHERE hpo_name = ? AND id = ?", (task["id"], row["name"], exp_id))
-                db.executemany("UPDATE experiments SET reported = 1 WHERE hpo_name = ? AND id = ?",
-                               [(row["name"], exp_id) for exp_id in fresh])
+                        db.execute(
+                            "UPDATE experiments SET task_id = ?, state = 'SUBMITTED', metric_val = NULL, "
+                            "metrics = '[]', maxiteration = NULL, start_time = NULL, end_time = NULL, "
+                            "reason = '' WHERE hpo_name = ? AND id = ?",
+                            (task["id"], row["name"], exp_id),
+                        )
+                db.executemany(
+                    "UPDATE experiments SET reported = 1 WHERE hpo_name = ? AND id = ?",
+                    [(row["name"], exp_id) for exp_id in fresh],
+                )
                 if extra:
-                    db.execute(f"UPDATE hpo_tasks SET {', '.join(f'{k} = ?' for k in extra)} WHERE name = ?",
-                               (*extra.values(), row["name"]))
+                    db.execute(
+                        f"UPDATE hpo_tasks SET {', '.join(f'{k} = ?' for k in extra)} WHERE name = ?",
+                        (*extra.values(), row["name"]),
+                    )
         except BaseException:
             for task in tasks:
                 shutil.rmtree(task["task_dir"], ignore_errors=True)
@@ -252,9 +297,13 @@ class Driver:
             task = self.store.task(exp["task_id"])
             if task is not None and task["state"] in QUEUED:
                 self.engine.scheduler.stop(task)
-                self.store.run("UPDATE experiments SET state = 'STOPPED', end_time = ?, reason = ? "
-                               "WHERE hpo_name = ? AND id = ?", time.time(), "stopped before it started",
-                               row["name"], exp["id"])
+                self.store.run(
+                    "UPDATE experiments SET state = 'STOPPED', end_time = ?, reason = ? WHERE hpo_name = ? AND id = ?",
+                    time.time(),
+                    "stopped before it started",
+                    row["name"],
+                    exp["id"],
+                )
             elif task is not None and running and task["state"] in ACTIVE:
                 self.engine.scheduler.stop(task)
                 self.log(row, f"experiment {exp['id']}: stopping its task {task['id']}")
@@ -302,11 +351,20 @@ class Driver:
                 return
             finished = getattr(opt, "is_done", None)
             done = not suggestions and (not active or finished is None or bool(finished()))
-            self.log(row, f"search({room}, {len(results)} result(s)) -> {len(suggestions)} suggestion(s)"
-                          + (", search done" if done else ""))
+            self.log(
+                row,
+                f"search({room}, {len(results)} result(s)) -> {len(suggestions)} suggestion(s)"
+                + (", search done" if done else ""),
+            )
             ids = self._ids(hpo, exps, len(suggestions))
-            self.submit(row, hpo, list(zip(ids, suggestions)), new=True, fresh=[e["id"] for e in fresh],
-                        extra={"opt_state": state, "search_done": int(done)})
+            self.submit(
+                row,
+                hpo,
+                list(zip(ids, suggestions)),
+                new=True,
+                fresh=[e["id"] for e in fresh],
+                extra={"opt_state": state, "search_done": int(done)},
+            )
             active += [{"id": i} for i in ids]
         if done and not active:
             self.end(row, self.experiments(name), None, "")
@@ -315,7 +373,7 @@ class Driver:
         """Next experiment ids: the grid's own ids when it has distinct ones, else 1, 2, …"""
         grid = hpoinput.grid_ids(hpo.experiments)
         if grid is not None and len(exps) + count <= len(grid):
-            return grid[len(exps): len(exps) + count]
+            return grid[len(exps) : len(exps) + count]
         first = max([e["id"] for e in exps], default=0) + 1
         return list(range(first, first + count))
 
@@ -344,7 +402,7 @@ def _close(opt: Any) -> None:
     if close is not None:
         try:
             close()
-        except Exception:  # noqa: BLE001 - closing is best effort
+        except Exception:
             log.exception("closing an hpo optimizer failed")
 
 

@@ -56,8 +56,10 @@ def _int(where: str, value: Any, default: int, minimum: int, unlimited: bool) ->
 
 def check_name(name: Any, what: str = "hpoName") -> str:
     if not isinstance(name, str) or not NAME_RE.match(name) or name.lower() in RESERVED:
-        raise bad(f"{what}: {name!r} is not a valid name (letters, digits, '_', '.', '-'; at most 128; "
-                  f"not {', '.join(sorted(RESERVED))})")
+        raise bad(
+            f"{what}: {name!r} is not a valid name (letters, digits, '_', '.', '-'; at most 128; "
+            f"not {', '.join(sorted(RESERVED))})"
+        )
     return name
 
 
@@ -82,14 +84,14 @@ class HpoInput:
     parsed: frameworks.ExecArgs | None
     algorithm: str
     builtin: bool
-    hyper_parameters: list[dict]         # canonical spelling ([] for the grid)
-    experiments: list[dict] | None       # the grid's experiments as sent
+    hyper_parameters: list[dict]  # canonical spelling ([] for the grid)
+    experiments: list[dict] | None  # the grid's experiments as sent
     algo_params: dict[str, str]
-    objective: str                       # minimize | maximize
+    objective: str  # minimize | maximize
     objective_metric: str
-    max_jobs: int                        # -1 = unlimited
+    max_jobs: int  # -1 = unlimited
     max_parallel: int
-    max_run_time: int                    # minutes, -1 = unlimited
+    max_run_time: int  # minutes, -1 = unlimited
     additional_metrics: dict[str, str]
     model_spec: dict
     raw: dict
@@ -115,8 +117,12 @@ class HpoInput:
         return self.max_jobs
 
     def summary(self) -> dict:
-        return {"objective": self.objective, "objectiveMetric": self.objective_metric,
-                "maxJobNum": self.job_limit(), "searched": self.searched}
+        return {
+            "objective": self.objective,
+            "objectiveMetric": self.objective_metric,
+            "maxJobNum": self.job_limit(),
+            "searched": self.searched,
+        }
 
 
 def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False) -> HpoInput:
@@ -174,6 +180,7 @@ def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False)
     if not isinstance(additional, dict):
         raise bad("algoDef.additionalMetrics: must be an object {metric: minimize|maximize|latest}")
     from dlicli.engine.hpometrics import strategy
+
     additional = {str(k): strategy(v) for k, v in additional.items()}
     algo_params = _algo_params(a)
     hyper, experiments = body.get("hyperparams"), body.get("experiments")
@@ -194,8 +201,25 @@ def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False)
         if len(searched) != len(canonical):
             raise bad("hyperParams: each name must appear once")
         experiments = None
-    return HpoInput(name, args or "", parsed, algorithm, builtin, canonical, experiments, algo_params, objective,
-                    metric.strip(), max_jobs, max_parallel, max_run_time, additional, spec, raw, searched)
+    return HpoInput(
+        name,
+        args or "",
+        parsed,
+        algorithm,
+        builtin,
+        canonical,
+        experiments,
+        algo_params,
+        objective,
+        metric.strip(),
+        max_jobs,
+        max_parallel,
+        max_run_time,
+        additional,
+        spec,
+        raw,
+        searched,
+    )
 
 
 def _algo_params(a: dict[str, Any]) -> dict[str, str]:
@@ -246,8 +270,19 @@ def grid_ids(experiments: list[dict] | None) -> list[int] | None:
 def task_attr(hpo: HpoInput) -> dict:
     """The debug endpoint's file: what the algorithm would be built with (see the module doc)."""
     kwargs = {k: v for k, v in hpo.kwargs().items() if k != "experiments"}
-    return {"format": TASK_ATTR_FORMAT, "name": hpo.name, "algorithm": hpo.algorithm,
-            "hyper_parameters": hpo.hyper_parameters, "kwargs": kwargs, "algoParams": hpo.algo_params,
-            "objective": hpo.objective, "objectiveMetric": hpo.objective_metric, "maxJobNum": hpo.max_jobs,
-            "maxParalleJobNum": hpo.max_parallel, "maxRunTime": hpo.max_run_time,
-            "additionalMetrics": hpo.additional_metrics, "experiments": hpo.experiments, "input": hpo.raw}
+    return {
+        "format": TASK_ATTR_FORMAT,
+        "name": hpo.name,
+        "algorithm": hpo.algorithm,
+        "hyper_parameters": hpo.hyper_parameters,
+        "kwargs": kwargs,
+        "algoParams": hpo.algo_params,
+        "objective": hpo.objective,
+        "objectiveMetric": hpo.objective_metric,
+        "maxJobNum": hpo.max_jobs,
+        "maxParalleJobNum": hpo.max_parallel,
+        "maxRunTime": hpo.max_run_time,
+        "additionalMetrics": hpo.additional_metrics,
+        "experiments": hpo.experiments,
+        "input": hpo.raw,
+    }

@@ -54,8 +54,9 @@ def strategy(name: str | None) -> str:
     return name if name in STRATEGIES else "latest"
 
 
-def summarize(entries: list[dict] | None, objective_metric: str, maximize: bool,
-              additional: dict[str, str] | None = None) -> tuple[float | None, list[dict], int | None]:
+def summarize(
+    entries: list[dict] | None, objective_metric: str, maximize: bool, additional: dict[str, str] | None = None
+) -> tuple[float | None, list[dict], int | None]:
     """(metricVal, metrics [{name, min, max, latest, …}], maxiteration) of one experiment."""
     series: dict[str, list[float]] = {}
     steps: list[float] = []
@@ -88,10 +89,12 @@ def summarize(entries: list[dict] | None, objective_metric: str, maximize: bool,
 
 def rank(experiments: list[dict], maximize: bool) -> list[dict]:
     """Best first: FINISHED by metricVal (ties by id), then everything else by id."""
+
     def key(exp: dict):
         good = exp["state"] == "FINISHED" and exp["metricVal"] is not None
         value = exp["metricVal"] if good else 0.0
         return (not good, -value if maximize else value, exp["id"])
+
     return sorted(experiments, key=key)
 
 
@@ -113,19 +116,33 @@ def _data_type(value: Any) -> str:
 
 def hyper_params(config: dict[str, Any], searched: set[str]) -> list[dict]:
     """An experiment's values as HpoHyperParameter objects of type fix (value = the typed value)."""
-    return [{"name": name, "type": "fix", "dataType": _data_type(value),
-             "fixedVal": value if isinstance(value, str) else json.dumps(value), "value": value,
-             "userDefined": name in searched} for name, value in config.items()]
+    return [
+        {
+            "name": name,
+            "type": "fix",
+            "dataType": _data_type(value),
+            "fixedVal": value if isinstance(value, str) else json.dumps(value),
+            "value": value,
+            "userDefined": name in searched,
+        }
+        for name, value in config.items()
+    ]
 
 
 def experiment(row: dict, searched: set[str]) -> dict:
     """One experiments row as HpoExperiment (plus execId and reason)."""
     return {
-        "id": row["id"], "state": row["state"], "metricVal": row["metric_val"],
-        "metrics": json.loads(row["metrics"] or "[]"), "maxiteration": row["maxiteration"],
+        "id": row["id"],
+        "state": row["state"],
+        "metricVal": row["metric_val"],
+        "metrics": json.loads(row["metrics"] or "[]"),
+        "maxiteration": row["maxiteration"],
         "hyperParams": hyper_params(json.loads(row["config"]), searched),
-        "appId": f"app-{row['task_id']}" if row["task_id"] else "", "execId": row["task_id"] or "",
-        "startTime": iso(row["start_time"]), "endTime": iso(row["end_time"]), "reason": row["reason"] or "",
+        "appId": f"app-{row['task_id']}" if row["task_id"] else "",
+        "execId": row["task_id"] or "",
+        "startTime": iso(row["start_time"]),
+        "endTime": iso(row["end_time"]),
+        "reason": row["reason"] or "",
     }
 
 
@@ -144,13 +161,25 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
     start = task["start_time"] or task["create_time"]
     limit = spec["maxJobNum"]
     return {
-        "hpoName": task["name"], "state": task["state"], "running": running, "complete": complete,
-        "failed": failed, "progress": f"{complete + failed}/{limit if limit > 0 else '-'}",
-        "duration": duration_text((task["end_time"] or time.time()) - start), "creator": task["creator"],
-        "createtime": iso(task["create_time"]), "best": best, "experiments": experiments,
-        "algorithm": task["algorithm"], "objective": spec["objective"], "objectiveMetric": spec["objectiveMetric"],
-        "startTime": iso(task["start_time"]), "endTime": iso(task["end_time"]), "reason": task["reason"] or "",
-        "searchLog": str(Path(task["hpo_dir"]) / "search.log"), "input": json.loads(task["input"]),
+        "hpoName": task["name"],
+        "state": task["state"],
+        "running": running,
+        "complete": complete,
+        "failed": failed,
+        "progress": f"{complete + failed}/{limit if limit > 0 else '-'}",
+        "duration": duration_text((task["end_time"] or time.time()) - start),
+        "creator": task["creator"],
+        "createtime": iso(task["create_time"]),
+        "best": best,
+        "experiments": experiments,
+        "algorithm": task["algorithm"],
+        "objective": spec["objective"],
+        "objectiveMetric": spec["objectiveMetric"],
+        "startTime": iso(task["start_time"]),
+        "endTime": iso(task["end_time"]),
+        "reason": task["reason"] or "",
+        "searchLog": str(Path(task["hpo_dir"]) / "search.log"),
+        "input": json.loads(task["input"]),
     }
 
 
@@ -160,8 +189,16 @@ def exp_result(row: dict, objective_metric: str, searched: set[str]) -> dict:
     config = json.loads(row["config"])
     chosen = {k: v for k, v in config.items() if k in searched}
     ok = row["state"] == "FINISHED" and row["metric_val"] is not None
-    metrics = {m["name"]: {"min": m["min"], "max": m["max"], "latest": m["latest"]}
-               for m in json.loads(row["metrics"] or "[]")}
-    return {"id": row["id"], "state": "FINISHED" if ok else "FAILED", "hyperparameters": chosen,
-            "hyper_parameters": dict(chosen), "metricVal": row["metric_val"] if ok else None,
-            "objectiveMetric": objective_metric, "metrics": metrics, "config": dict(config)}
+    metrics = {
+        m["name"]: {"min": m["min"], "max": m["max"], "latest": m["latest"]} for m in json.loads(row["metrics"] or "[]")
+    }
+    return {
+        "id": row["id"],
+        "state": "FINISHED" if ok else "FAILED",
+        "hyperparameters": chosen,
+        "hyper_parameters": dict(chosen),
+        "metricVal": row["metric_val"] if ok else None,
+        "objectiveMetric": objective_metric,
+        "metrics": metrics,
+        "config": dict(config),
+    }

@@ -24,17 +24,36 @@ BUILD_IN, USER_PLUGIN = "BUILD_IN", "USER_PLUGIN"
 
 def _builtin_names() -> list[str]:
     from dlicli.engine.hpo.base import builtin_names
+
     return builtin_names()
 
 
 def describe(row: dict | None, name: str | None = None) -> dict:
     """HpoAlgorithmDesc of a plugin row, or of a built-in (row None)."""
     if row is None:
-        return {"name": name, "type": BUILD_IN, "path": "", "condaHome": "", "condaEnv": "", "creator": "",
-                "createtime": "", "remoteExec": False, "logLevel": ""}
-    return {"name": row["name"], "type": USER_PLUGIN, "path": row["path"], "condaHome": row["conda_home"],
-            "condaEnv": row["conda_env"], "creator": row["creator"], "createtime": iso(row["create_time"]),
-            "remoteExec": bool(row["remote_exec"]), "logLevel": row["log_level"], "source": row["source"]}
+        return {
+            "name": name,
+            "type": BUILD_IN,
+            "path": "",
+            "condaHome": "",
+            "condaEnv": "",
+            "creator": "",
+            "createtime": "",
+            "remoteExec": False,
+            "logLevel": "",
+        }
+    return {
+        "name": row["name"],
+        "type": USER_PLUGIN,
+        "path": row["path"],
+        "condaHome": row["conda_home"],
+        "condaEnv": row["conda_env"],
+        "creator": row["creator"],
+        "createtime": iso(row["create_time"]),
+        "remoteExec": bool(row["remote_exec"]),
+        "logLevel": row["log_level"],
+        "source": row["source"],
+    }
 
 
 class Algorithms:
@@ -105,10 +124,18 @@ class Algorithms:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         try:
-            self.store.insert("algorithms", name=name, creator=user.name, path=str(target),
-                              source="upload" if upload is not None else path, conda_home=conda_home,
-                              conda_env=conda_env, remote_exec=int(remote),
-                              log_level=str(body.get("loglevel") or "INFO").upper(), create_time=time.time())
+            self.store.insert(
+                "algorithms",
+                name=name,
+                creator=user.name,
+                path=str(target),
+                source="upload" if upload is not None else path,
+                conda_home=conda_home,
+                conda_env=conda_env,
+                remote_exec=int(remote),
+                log_level=str(body.get("loglevel") or "INFO").upper(),
+                create_time=time.time(),
+            )
         except Exception:
             shutil.rmtree(target, ignore_errors=True)
             raise EngineError(409, f"hpo algorithm {name} is already installed") from None
@@ -132,6 +159,7 @@ class Algorithms:
         """The optimizer of a task: a built-in, or a PluginHost whose output goes to log_path."""
         if hpo.builtin:
             from dlicli.engine.hpo.base import make_optimizer
+
             return make_optimizer(hpo.algorithm, hpo.name, hpo.hyper_parameters, **hpo.kwargs())
         from dlicli.engine.hpo.base import OptimizerError
         from dlicli.engine.hpo.pluginhost import PluginHost
@@ -140,5 +168,13 @@ class Algorithms:
         if row is None:
             raise OptimizerError(f"the plugin algorithm {hpo.algorithm} is no longer installed")
         kwargs = {k: v for k, v in hpo.kwargs().items() if k != "experiments"}
-        return PluginHost(row["path"], hpo.name, hpo.hyper_parameters, conda_home=row["conda_home"] or None,
-                          conda_env=row["conda_env"] or None, log_path=log_path, log_level=row["log_level"], **kwargs)
+        return PluginHost(
+            row["path"],
+            hpo.name,
+            hpo.hyper_parameters,
+            conda_home=row["conda_home"] or None,
+            conda_env=row["conda_env"] or None,
+            log_path=log_path,
+            log_level=row["log_level"],
+            **kwargs,
+        )

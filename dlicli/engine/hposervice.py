@@ -76,8 +76,9 @@ class HpoService:
         try:
             shutil.rmtree(hpo_dir, ignore_errors=True)  # a leftover of a create that crashed
             hpo_dir.mkdir(parents=True)
-            code = unpack.unpack(upload, upload_name, hpo_dir / "code", self.engine.max_upload_bytes,
-                                 basename=parsed.model_dir)
+            code = unpack.unpack(
+                upload, upload_name, hpo_dir / "code", self.engine.max_upload_bytes, basename=parsed.model_dir
+            )
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
             from dlicli.engine.hpo.base import OptimizerError
@@ -90,9 +91,20 @@ class HpoService:
             now = time.time()
             stored = {**hpo.raw, "hpoName": name}
             deadline = now + hpo.max_run_time * 60 if hpo.max_run_time > 0 else None
-            self.store.insert("hpo_tasks", name=name, creator=user.name, state="SUBMITTED", algorithm=hpo.algorithm,
-                              input=json.dumps(stored), hpo_dir=str(hpo_dir), code_dir=str(code),
-                              launch=json.dumps(plan), create_time=now, deadline=deadline, opt_state=state)
+            self.store.insert(
+                "hpo_tasks",
+                name=name,
+                creator=user.name,
+                state="SUBMITTED",
+                algorithm=hpo.algorithm,
+                input=json.dumps(stored),
+                hpo_dir=str(hpo_dir),
+                code_dir=str(code),
+                launch=json.dumps(plan),
+                create_time=now,
+                deadline=deadline,
+                opt_state=state,
+            )
         except BaseException:
             if opt is not None and hasattr(opt, "close"):
                 opt.close()
@@ -105,9 +117,12 @@ class HpoService:
             self.driver.optimizers[name] = opt
             self.driver.inputs[name] = hpo
         row = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", name)
-        self.driver.log(row, f"created by {user.name}: {hpo.algorithm}, objective {hpo.objective} "
-                             f"{hpo.objective_metric}, maxJobNum {hpo.max_jobs}, maxParalleJobNum {hpo.max_parallel}, "
-                             f"maxRunTime {hpo.max_run_time}")
+        self.driver.log(
+            row,
+            f"created by {user.name}: {hpo.algorithm}, objective {hpo.objective} "
+            f"{hpo.objective_metric}, maxJobNum {hpo.max_jobs}, maxParalleJobNum {hpo.max_parallel}, "
+            f"maxRunTime {hpo.max_run_time}",
+        )
         for level, text in plan["notes"]:
             self.driver.log(row, f"{level}: {text}")
         self.driver.wake()
@@ -116,7 +131,8 @@ class HpoService:
     def _view(self, row: dict) -> dict:
         try:
             hpo = self.driver.inputs.get(row["name"]) or hpoinput.parse(
-                json.loads(row["input"]), row["creator"], self.algorithms.plugins(), debug=True)
+                json.loads(row["input"]), row["creator"], self.algorithms.plugins(), debug=True
+            )
             spec = hpo.summary()
             additional = hpo.additional_metrics
         except EngineError:
@@ -127,8 +143,9 @@ class HpoService:
             if exp["state"] == "RUNNING" and exp["task_id"]:
                 entries = read_values(self.engine.tasks_root / exp["task_id"] / "result")
                 if entries:
-                    value, metrics, iterations = summarize(entries, spec["objectiveMetric"],
-                                                           spec["objective"] == "maximize", additional)
+                    value, metrics, iterations = summarize(
+                        entries, spec["objectiveMetric"], spec["objective"] == "maximize", additional
+                    )
                     exp.update(metric_val=value, metrics=json.dumps(metrics), maxiteration=iterations)
         return task_state(row, rows, spec)
 
@@ -167,11 +184,19 @@ class HpoService:
                 self.driver.optimizer(row, hpo)
             except (OptimizerError, ImportError) as exc:
                 raise EngineError(400, f"hpo task {name} cannot resume: {exc}") from None
-            again = [(e["id"], json.loads(e["config"])) for e in self.driver.experiments(name)
-                     if e["state"] in ("STOPPED", "KILLED")]
+            again = [
+                (e["id"], json.loads(e["config"]))
+                for e in self.driver.experiments(name)
+                if e["state"] in ("STOPPED", "KILLED")
+            ]
             deadline = time.time() + hpo.max_run_time * 60 if hpo.max_run_time > 0 else None
-            self.driver.submit(row, hpo, again, new=False,
-                               extra={"state": "RUNNING", "end_time": None, "reason": "", "deadline": deadline})
+            self.driver.submit(
+                row,
+                hpo,
+                again,
+                new=False,
+                extra={"state": "RUNNING", "end_time": None, "reason": "", "deadline": deadline},
+            )
             self.driver.log(row, f"hpo task restarted by {user.name}; {len(again)} experiment(s) run again")
         self.driver.wake()
 
@@ -213,8 +238,12 @@ class HpoService:
 
     def algorithm_delete(self, user: User, name: str) -> None:
         states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
-        in_use = [r["name"] for r in self.store.all(
-            f"SELECT name FROM hpo_tasks WHERE lower(algorithm) = lower(?) AND state IN ({states})", name)]
+        in_use = [
+            r["name"]
+            for r in self.store.all(
+                f"SELECT name FROM hpo_tasks WHERE lower(algorithm) = lower(?) AND state IN ({states})", name
+            )
+        ]
         self.algorithms.delete(user, name, in_use)
 
     def debug(self, user: User, body: Any) -> tuple[bytes, str]:

@@ -53,8 +53,15 @@ def run(task_dir: str) -> int:
             break
         with open(worker["stdout"], "ab") as out, open(worker["stderr"], "ab") as err:
             try:
-                proc = subprocess.Popen(worker["argv"], cwd=worker["cwd"], env={**base, **worker["env"]},
-                                        stdin=subprocess.DEVNULL, stdout=out, stderr=err, close_fds=True)
+                proc = subprocess.Popen(
+                    worker["argv"],
+                    cwd=worker["cwd"],
+                    env={**base, **worker["env"]},
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    close_fds=True,
+                )
             except OSError as exc:
                 err.write(f"cannot start worker {rank}: {exc}\n".encode())
                 _say(f"cannot start worker {rank}: {exc}")
@@ -90,11 +97,13 @@ def run(task_dir: str) -> int:
         _say(f"worker {rank} exited with {code}")
         if code != 0 and first_failure is None:
             first_failure = code
-    workers = [{"rank": rank, "pid": pids.get(rank), "exitCode": codes.get(rank)}
-               for rank in range(len(spec["workers"]))]
+    workers = [
+        {"rank": rank, "pid": pids.get(rank), "exitCode": codes.get(rank)} for rank in range(len(spec["workers"]))
+    ]
     exit_code = first_failure if first_failure is not None else (143 if terminated and not procs else 0)
-    write_json_atomic(os.path.join(task_dir, EXIT_FILE),
-                      {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated)})
+    write_json_atomic(
+        os.path.join(task_dir, EXIT_FILE), {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated)}
+    )
     return exit_code
 
 

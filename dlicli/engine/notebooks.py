@@ -43,8 +43,10 @@ def jupyter_missing() -> str | None:
     try:
         importlib.import_module("jupyter_server")
     except ImportError as exc:
-        return (f"notebook services need jupyter_server, which is not installed ({exc}): "
-                f"{INSTALL_HINT} on the engine's machine, then try again")
+        return (
+            f"notebook services need jupyter_server, which is not installed ({exc}): "
+            f"{INSTALL_HINT} on the engine's machine, then try again"
+        )
     return None
 
 
@@ -139,8 +141,16 @@ class NotebookManager:
             pid, started = self._launch(name)
             try:
                 self.store.run("DELETE FROM notebooks WHERE user = ?", name)
-                self.store.insert("notebooks", user=name, status=PENDING, pid=pid, pid_start=started,
-                                  resplan=plan, create_time=time.time(), message="starting the Jupyter server")
+                self.store.insert(
+                    "notebooks",
+                    user=name,
+                    status=PENDING,
+                    pid=pid,
+                    pid_start=started,
+                    resplan=plan,
+                    create_time=time.time(),
+                    message="starting the Jupyter server",
+                )
             except BaseException:
                 runner.signal_group(pid, signal.SIGKILL)  # no record, no orphan
                 raise
@@ -160,8 +170,15 @@ class NotebookManager:
         for old in (base / "runtime").glob("jpserver-*"):
             old.unlink(missing_ok=True)
         config = {
-            "ServerApp": {"ip": "127.0.0.1", "port": 0, "port_retries": 0, "open_browser": False,
-                          "root_dir": str(base / "work"), "allow_root": True, "allow_remote_access": False},
+            "ServerApp": {
+                "ip": "127.0.0.1",
+                "port": 0,
+                "port_retries": 0,
+                "open_browser": False,
+                "root_dir": str(base / "work"),
+                "allow_root": True,
+                "allow_remote_access": False,
+            },
             "IdentityProvider": {"token": secrets.token_urlsafe(32)},
             "KernelManager": {"shutdown_wait_time": 3.0},
         }
@@ -171,12 +188,23 @@ class NotebookManager:
             os.fchmod(handle.fileno(), 0o600)
             json.dump(config, handle)
         env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
-        env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-                   PYTHONUNBUFFERED="1", DLI_NOTEBOOK_USER=name)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(base / "config"),
+            JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+            PYTHONUNBUFFERED="1",
+            DLI_NOTEBOOK_USER=name,
+        )
         with open(base / "server.log", "ab") as output:
-            proc = subprocess.Popen([sys.executable, "-m", "jupyter_server"], cwd=str(base / "work"), env=env,
-                                    stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyter_server"],
+                cwd=str(base / "work"),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
         self._children[proc.pid] = proc
         log.info("started the Jupyter server of %s (pid %d, log %s)", name, proc.pid, base / "server.log")
         return proc.pid, runner.start_time(proc.pid)
@@ -193,16 +221,22 @@ class NotebookManager:
         self._reap()
         changes: dict[str, Any] = {}
         if not runner.alive(row["pid"], row["pid_start"]):
-            changes = {"status": STOPPED, "reason": "Exited", "message": "the Jupyter server exited: "
-                       + (self._log_tail(row["user"]) or "no output") + f" (see {self._dir(row['user']) / 'server.log'})"}
+            changes = {
+                "status": STOPPED,
+                "reason": "Exited",
+                "message": "the Jupyter server exited: "
+                + (self._log_tail(row["user"]) or "no output")
+                + f" (see {self._dir(row['user']) / 'server.log'})",
+            }
         elif row["status"] == PENDING:
             port = self._port(row)
             if port and self._api(row["user"], port, "/api/status", timeout=1.0) is not None:
                 changes = {"status": RUNNING, "port": port, "start_time": time.time(), "message": "", "reason": ""}
         if changes:
             sets = ", ".join(f"{k} = ?" for k in changes)
-            self.store.run(f"UPDATE notebooks SET {sets} WHERE user = ? AND pid = ?", *changes.values(),
-                           row["user"], row["pid"])
+            self.store.run(
+                f"UPDATE notebooks SET {sets} WHERE user = ? AND pid = ?", *changes.values(), row["user"], row["pid"]
+            )
             row = {**row, **changes}
         return row
 
@@ -241,8 +275,10 @@ class NotebookManager:
                 return {"result": "error", "message": f"no notebook service runs for user {name}"}
             self.store.run("DELETE FROM notebooks WHERE user = ?", name)
             if row["status"] == STOPPED:
-                return {"result": "error", "message": f"the notebook service of {name} is not running "
-                                                      f"({row['message']})"}
+                return {
+                    "result": "error",
+                    "message": f"the notebook service of {name} is not running ({row['message']})",
+                }
             kernels = [(pid, runner.start_time(pid)) for pid in self._kernel_pids(name).values()]
             runner.signal_group(row["pid"], signal.SIGTERM)
             deadline = time.monotonic() + self.grace
@@ -291,9 +327,18 @@ class NotebookManager:
             pid = pids.get(kernel.get("id"))
             members = runner.group_members(pid) if pid else []
             cpu, mem = _usage(members)
-            out.append({"kernelName": kernel.get("name", ""), "userName": name, "jobId": kernel.get("id", ""),
-                        "status": kernel.get("execution_state", ""), "cpuUsed": cpu, "gpuUsed": 0.0,
-                        "memoryUsed": mem, "createTime": _ms(_started_at(pid))})
+            out.append(
+                {
+                    "kernelName": kernel.get("name", ""),
+                    "userName": name,
+                    "jobId": kernel.get("id", ""),
+                    "status": kernel.get("execution_state", ""),
+                    "cpuUsed": cpu,
+                    "gpuUsed": 0.0,
+                    "memoryUsed": mem,
+                    "createTime": _ms(_started_at(pid)),
+                }
+            )
         return out
 
     def _kernel_pids(self, name: str) -> dict[str, int]:
@@ -309,7 +354,7 @@ class NotebookManager:
                 continue
             for arg in argv:
                 if arg.startswith(marker) and arg.endswith(b".json") and runner.start_time(int(entry)):
-                    found[arg[len(marker):-5].decode(errors="replace")] = int(entry)
+                    found[arg[len(marker) : -5].decode(errors="replace")] = int(entry)
         return found
 
     def _view(self, row: dict) -> dict:
@@ -324,11 +369,21 @@ class NotebookManager:
             for pid in kernel_pids.values():
                 members += runner.group_members(pid)
             cpu, mem = _usage(members)
-        view = {"userName": name, "podName": f"jupyter-{name}", "podStatus": row["status"],
-                "podMessage": row["message"], "podReason": row["reason"], "resourcePlan": row["resplan"] or "",
-                "resourcePlanPath": path, "podCreateTime": _ms(row["create_time"]),
-                "podStartTime": _ms(row["start_time"]), "kernels": kernels, "cpuUsed": cpu, "gpuUsed": 0,
-                "memoryUsed": mem}
+        view = {
+            "userName": name,
+            "podName": f"jupyter-{name}",
+            "podStatus": row["status"],
+            "podMessage": row["message"],
+            "podReason": row["reason"],
+            "resourcePlan": row["resplan"] or "",
+            "resourcePlanPath": path,
+            "podCreateTime": _ms(row["create_time"]),
+            "podStartTime": _ms(row["start_time"]),
+            "kernels": kernels,
+            "cpuUsed": cpu,
+            "gpuUsed": 0,
+            "memoryUsed": mem,
+        }
         if row["status"] == RUNNING:  # local-engine extras: where to open it, where its token is
             view["url"] = f"http://127.0.0.1:{row['port']}/"
             view["tokenFile"] = str(self._dir(name) / "config" / CONFIG_FILE)

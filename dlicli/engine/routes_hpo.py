@@ -8,7 +8,8 @@ Stop, force, restart and the deletes answer 204; creates answer CreationResponse
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,25 +26,27 @@ def routes(api: Any, base: str, json_body: Callable) -> list[Route]:
     hpo = engine.hpo
 
     async def form_call(request: Request, user: User, call: Callable, what: str, file_required: bool) -> Any:
-        form = await read_exec_form(request, engine.data_dir / "uploads", engine.max_upload_bytes,
-                                    file_required=file_required, what=what)
+        form = await read_exec_form(
+            request, engine.data_dir / "uploads", engine.max_upload_bytes, file_required=file_required, what=what
+        )
         try:
-            return await run_in_threadpool(call, user, form.fields.get("data", ""), form.path,
-                                           form.filename or None)
+            return await run_in_threadpool(call, user, form.fields.get("data", ""), form.path, form.filename or None)
         finally:
             form.discard()
 
     async def create(request: Request, user: User) -> Any:
-        return await form_call(request, user, lambda u, d, p, n: hpo.create(u, d, p, n or "model"),
-                               "POST /hypersearch", True)
+        return await form_call(
+            request, user, lambda u, d, p, n: hpo.create(u, d, p, n or "model"), "POST /hypersearch", True
+        )
 
     async def install(request: Request, user: User) -> Any:
         return await form_call(request, user, hpo.algorithm_install, "POST /hypersearch/algorithm/install", False)
 
     def debug(request: Request, user: User, body: Any) -> Response:
         data, filename = hpo.debug(user, body)
-        return Response(data, media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            data, media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
 
     def name(request: Request) -> str:
         return request.path_params["hpo_name"]
@@ -56,18 +59,27 @@ def routes(api: Any, base: str, json_body: Callable) -> list[Route]:
         ("GET", "/hypersearch", e(lambda request, user: hpo.list(user))),
         ("POST", "/hypersearch", e(create)),
         ("DELETE", "/hypersearch", e(lambda request, user: hpo.delete_all(user))),
-        ("GET", "/hypersearch/algorithm",
-         e(lambda request, user: hpo.algorithm_list(user, request.query_params.get("type")))),
+        (
+            "GET",
+            "/hypersearch/algorithm",
+            e(lambda request, user: hpo.algorithm_list(user, request.query_params.get("type"))),
+        ),
         ("POST", "/hypersearch/algorithm/install", e(install)),
         ("POST", "/hypersearch/algorithm/debug", e(debug, body=True)),
         ("GET", "/hypersearch/algorithm/{algo_name}", e(lambda request, user: hpo.algorithm_get(user, algo(request)))),
-        ("DELETE", "/hypersearch/algorithm/{algo_name}",
-         e(lambda request, user: hpo.algorithm_delete(user, algo(request)))),
+        (
+            "DELETE",
+            "/hypersearch/algorithm/{algo_name}",
+            e(lambda request, user: hpo.algorithm_delete(user, algo(request))),
+        ),
         ("GET", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.get(user, name(request)))),
         ("PUT", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.stop(user, name(request)))),
         ("DELETE", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.delete(user, name(request)))),
         ("PUT", "/hypersearch/{hpo_name}/force", e(lambda request, user: hpo.stop(user, name(request), force=True))),
         ("PUT", "/hypersearch/{hpo_name}/restart", e(lambda request, user: hpo.restart(user, name(request)))),
     ]
-    return [Route(variant, endpoint, methods=[method])
-            for method, path, endpoint in table for variant in (base + path, base + path + "/")]
+    return [
+        Route(variant, endpoint, methods=[method])
+        for method, path, endpoint in table
+        for variant in (base + path, base + path + "/")
+    ]

@@ -8,7 +8,8 @@ The routes call engine.notebooks (NotebookManager); app.Api.endpoint authenticat
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,7 +33,7 @@ def routes(api: Any, base: str, json_body: Callable) -> list[Route]:
         if (await request.body()).strip():  # Starlette caches the body, so json_body reads it again
             body = await json_body(request)
         if not isinstance(body, dict):
-            raise EngineError(400, "the body must be a JSON object like {\"resourcePlan\": \"PLAN\"}")
+            raise EngineError(400, 'the body must be a JSON object like {"resourcePlan": "PLAN"}')
         service, started = await run_in_threadpool(nb.start, user, _name(request), body.get("resourcePlan"))
         return JSONResponse(service, status_code=201 if started else 200)
 
@@ -42,9 +43,15 @@ def routes(api: Any, base: str, json_body: Callable) -> list[Route]:
         ("GET", "/notebooks/{username}/runningservices", e(lambda request, user: nb.service(user, _name(request)))),
         ("GET", "/notebooks/{username}/runningkernels", e(lambda request, user: nb.kernels(user, _name(request)))),
         ("PUT", "/notebooks/{username}/stopservice", e(lambda request, user: nb.stop(user, _name(request)))),
-        ("PUT", "/notebooks/{username}", e(lambda request, user, body: nb.update(user, _name(request), body),
-                                             body=True)),
+        (
+            "PUT",
+            "/notebooks/{username}",
+            e(lambda request, user, body: nb.update(user, _name(request), body), body=True),
+        ),
         ("POST", "/notebooks/{username}/startservice", e(start)),
     ]
-    return [Route(variant, endpoint, methods=[method])
-            for method, path, endpoint in table for variant in (base + path, base + path + "/")]
+    return [
+        Route(variant, endpoint, methods=[method])
+        for method, path, endpoint in table
+        for variant in (base + path, base + path + "/")
+    ]

@@ -87,9 +87,15 @@ def spawn(task_dir: Path) -> tuple[subprocess.Popen, int | None]:
     log_dir.mkdir(parents=True, exist_ok=True)
     (task_dir / launch.EXIT_FILE).unlink(missing_ok=True)
     with open(log_dir / LOG_FILES["launcherlog"], "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "dlicli.engine.launch", str(task_dir)],
-                                cwd=str(task_dir), stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlicli.engine.launch", str(task_dir)],
+            cwd=str(task_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
     return proc, start_time(proc.pid)
 
 

@@ -68,8 +68,17 @@ def plan_usage(tasks: list[dict], plans: dict[str, dict]) -> dict[str, dict[str,
 
 
 class Scheduler:
-    def __init__(self, store: Store, *, slots: int, cpu_capacity: float, gpu_capacity: float,
-                 grace: float, tick: float, lock: threading.RLock):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        slots: int,
+        cpu_capacity: float,
+        gpu_capacity: float,
+        grace: float,
+        tick: float,
+        lock: threading.RLock,
+    ):
         self.store = store
         self.slots, self.cpu_capacity, self.gpu_capacity = slots, cpu_capacity, gpu_capacity
         self.grace, self.tick_seconds, self.lock = grace, tick, lock
@@ -152,10 +161,14 @@ class Scheduler:
             state, reason = "FAILED", f"exit code {code}"
         with self.store.tx() as db:
             for worker in (outcome or {}).get("workers", []):
-                db.execute("INSERT OR REPLACE INTO workers (task_id, idx, pid, exit_code) VALUES (?, ?, ?, ?)",
-                           (task["id"], worker.get("rank", 0), worker.get("pid"), worker.get("exitCode")))
-            db.execute("UPDATE tasks SET state = ?, reason = ?, exit_code = ?, end_time = ? WHERE id = ?",
-                       (state, reason, code, time.time(), task["id"]))
+                db.execute(
+                    "INSERT OR REPLACE INTO workers (task_id, idx, pid, exit_code) VALUES (?, ?, ?, ?)",
+                    (task["id"], worker.get("rank", 0), worker.get("pid"), worker.get("exitCode")),
+                )
+            db.execute(
+                "UPDATE tasks SET state = ?, reason = ?, exit_code = ?, end_time = ? WHERE id = ?",
+                (state, reason, code, time.time(), task["id"]),
+            )
         self.store.event(task["id"], state, reason, "Info" if state in ("FINISHED", "KILLED") else "Error")
         proc = self.children.pop(task["id"], None)
         if proc is not None:
@@ -171,8 +184,13 @@ class Scheduler:
             if task is None:
                 return
             if task["state"] in QUEUED or (task["state"] in ACTIVE and not task["pid"]):
-                self.store.update_task(task["id"], state="KILLED", reason="stopped before it started",
-                                       end_time=time.time(), stop_requested=time.time())
+                self.store.update_task(
+                    task["id"],
+                    state="KILLED",
+                    reason="stopped before it started",
+                    end_time=time.time(),
+                    stop_requested=time.time(),
+                )
                 self.store.event(task["id"], "KILLED", "stopped before it started")
             elif task["state"] in ACTIVE and not task["stop_requested"]:
                 self.store.update_task(task["id"], stop_requested=time.time())
@@ -214,8 +232,11 @@ class Scheduler:
         active = self.store.tasks(_in(ACTIVE))
         plans = {plan["name"]: plan for plan in self.store.resplans()}
         usage = plan_usage(active, plans)
-        used = {"slots": sum(t["num_workers"] for t in active), "cpu": sum(t["cpu"] for t in active),
-                "gpu": sum(t["gpu"] for t in active)}
+        used = {
+            "slots": sum(t["num_workers"] for t in active),
+            "cpu": sum(t["cpu"] for t in active),
+            "gpu": sum(t["gpu"] for t in active),
+        }
         blocked_pool, blocked_plans = False, set()
         for task in queued:
             why = None
@@ -234,9 +255,11 @@ class Scheduler:
                 self.store.event(task["id"], "PENDING_JOB_SCHEDULER", why)
 
     def _fits_pool(self, task: dict, used: dict) -> bool:
-        return (used["slots"] + task["num_workers"] <= self.slots
-                and used["cpu"] + task["cpu"] <= self.cpu_capacity
-                and (task["gpu"] <= 0 or used["gpu"] + task["gpu"] <= self.gpu_capacity))
+        return (
+            used["slots"] + task["num_workers"] <= self.slots
+            and used["cpu"] + task["cpu"] <= self.cpu_capacity
+            and (task["gpu"] <= 0 or used["gpu"] + task["gpu"] <= self.gpu_capacity)
+        )
 
     def _launch(self, task: dict) -> None:
         self.store.update_task(task["id"], state="LAUNCHING", reason="")
@@ -244,10 +267,16 @@ class Scheduler:
         try:
             spec = json.loads(task["spec"])
             argv = [spec["python"], task["model_main"], *spec["model_args"]]
-            workers = [{"argv": argv, "env": {**spec["env"], **extra}, "cwd": task["work_dir"],
-                        "stdout": str(runner.log_file(task_dir, rank, "stdout")),
-                        "stderr": str(runner.log_file(task_dir, rank, "stderr"))}
-                       for rank, extra in enumerate(frameworks.worker_envs(task["framework"], task["num_workers"]))]
+            workers = [
+                {
+                    "argv": argv,
+                    "env": {**spec["env"], **extra},
+                    "cwd": task["work_dir"],
+                    "stdout": str(runner.log_file(task_dir, rank, "stdout")),
+                    "stderr": str(runner.log_file(task_dir, rank, "stderr")),
+                }
+                for rank, extra in enumerate(frameworks.worker_envs(task["framework"], task["num_workers"]))
+            ]
             runner.write_spec(task_dir, workers, self.grace)
             proc, started = runner.spawn(task_dir)
         except Exception as exc:  # could not start: the task ends ERROR, the engine goes on
@@ -256,8 +285,7 @@ class Scheduler:
             self.store.event(task["id"], "ERROR", reason, "Error")
             return
         self.children[task["id"]] = proc
-        self.store.update_task(task["id"], state="RUNNING", pid=proc.pid, pid_start=started,
-                               start_time=time.time())
+        self.store.update_task(task["id"], state="RUNNING", pid=proc.pid, pid_start=started, start_time=time.time())
         self.store.event(task["id"], "RUNNING", f"started {len(workers)} worker(s), process group {proc.pid}")
 
 

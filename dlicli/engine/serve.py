@@ -75,7 +75,7 @@ def write_token(path: Path, token: str) -> None:
 def bind(host: str, port: int | None) -> socket.socket:
     """A bound socket: `port` exactly, or DEFAULT_PORT when free, else any free port."""
     info = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0]
-    for candidate in ([DEFAULT_PORT, 0] if port is None else [port]):
+    for candidate in [DEFAULT_PORT, 0] if port is None else [port]:
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -127,8 +127,14 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    engine = Engine(data_dir, slots=args.slots, data_root=args.data_root, grace_seconds=args.grace_seconds,
-                    max_upload_bytes=args.max_upload_bytes, gpu_capacity=args.gpus)
+    engine = Engine(
+        data_dir,
+        slots=args.slots,
+        data_root=args.data_root,
+        grace_seconds=args.grace_seconds,
+        max_upload_bytes=args.max_upload_bytes,
+        gpu_capacity=args.gpus,
+    )
     try:
         engine.start()
     except EngineError as exc:
@@ -149,13 +155,25 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
         host, port = args.host, sock.getsockname()[1]
         if not is_loopback(host):
             log.warning("listening on %s: other machines can reach this engine; every request needs a token", host)
-        config = uvicorn.Config(create_app(engine), log_config=None, lifespan="off", server_header=False,
-                                timeout_graceful_shutdown=5, log_level=args.log_level)
+        config = uvicorn.Config(
+            create_app(engine),
+            log_config=None,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=5,
+            log_level=args.log_level,
+        )
         server = uvicorn.Server(config)
         server.should_exit = stopping
-        info = {"pid": os.getpid(), "host": host, "port": port, "url": base_url(host, port),
-                "version": __version__, "dataDir": str(data_dir),
-                "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        info = {
+            "pid": os.getpid(),
+            "host": host,
+            "port": port,
+            "url": base_url(host, port),
+            "version": __version__,
+            "dataDir": str(data_dir),
+            "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         asyncio.run(_run(server, sock, engine_file, info))
         return 0
     finally:
@@ -191,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.add_user:
         return add_user(data_dir, args.add_user, args.admin)
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return serve(args, data_dir)
 
 

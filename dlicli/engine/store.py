@@ -10,9 +10,10 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dlicli.engine import EngineError
 
@@ -179,7 +180,7 @@ class Store:
                         self._db.execute(statement)
                 version = 1
             if version < SCHEMA_VERSION:
-                for script in _MIGRATIONS[version - 1:]:
+                for script in _MIGRATIONS[version - 1 :]:
                     for statement in script.split(";"):
                         if statement.strip():
                             self._db.execute(statement)

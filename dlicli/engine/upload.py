@@ -98,18 +98,28 @@ class _Collector:
             self.handle = None
 
     def callbacks(self) -> dict:
-        names = ("on_part_begin", "on_header_field", "on_header_value", "on_header_end",
-                 "on_headers_finished", "on_part_data", "on_part_end")
+        names = (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
         return {name: getattr(self, name) for name in names}
 
 
-async def read_exec_form(request: Request, spool_dir: Path, max_bytes: int, *, file_required: bool = True,
-                         what: str = "POST /execs") -> ExecForm:
+async def read_exec_form(
+    request: Request, spool_dir: Path, max_bytes: int, *, file_required: bool = True, what: str = "POST /execs"
+) -> ExecForm:
     """Parse a multipart/form-data body chunk by chunk; the caller discards the form when done.
     `what` names the operation in errors (POST /hypersearch reads its form with this too)."""
     ctype, options = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not options.get(b"boundary"):
-        raise EngineError(400, f"{what} needs a multipart/form-data body" + (" with the part file" if file_required else ""))
+        raise EngineError(
+            400, f"{what} needs a multipart/form-data body" + (" with the part file" if file_required else "")
+        )
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes + FIELD_LIMIT:
         raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")

@@ -34,8 +34,10 @@ def add_user(store: Store, name: str, admin: bool) -> str:
             raise EngineError(409, f"user {name} already exists")
         db.execute("INSERT INTO users (name, admin, created) VALUES (?, ?, ?)", (name, int(admin), time.time()))
         token = secrets.token_urlsafe(32)
-        db.execute("INSERT INTO tokens (hash, user, kind, created) VALUES (?, ?, 'user', ?)",
-                   (token_hash(token), name, time.time()))
+        db.execute(
+            "INSERT INTO tokens (hash, user, kind, created) VALUES (?, ?, 'user', ?)",
+            (token_hash(token), name, time.time()),
+        )
     return token
 
 
@@ -63,8 +65,9 @@ def authenticate(store: Store, authorization: str | None) -> tuple[User, dict] |
         return None
     name, token = creds
     digest = token_hash(token)
-    row = store.one("SELECT t.hash, t.kind, u.name, u.admin FROM tokens t JOIN users u ON u.name = t.user "
-                    "WHERE t.hash = ?", digest)
+    row = store.one(
+        "SELECT t.hash, t.kind, u.name, u.admin FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?", digest
+    )
     if row is None or not hmac.compare_digest(row["hash"], digest):
         return None
     if name is not None and not hmac.compare_digest(name.encode(), row["name"].encode()):

@@ -21,19 +21,32 @@ def ms(stamp: float | None) -> int | None:
 
 
 def events_text(events: list[dict]) -> str:
-    return "\n".join(f"{iso(e['time'])} {e['level']} {e['name']}" + (f": {e['details']}" if e["details"] else "")
-                     for e in events)
+    return "\n".join(
+        f"{iso(e['time'])} {e['level']} {e['name']}" + (f": {e['details']}" if e["details"] else "") for e in events
+    )
 
 
 def batch(task: dict, events: list[dict]) -> dict:
     """The spec's Batch plus engine extras (framework, times in ISO-8601 UTC, exitCode, reason)."""
     return {
-        "id": task["id"], "creator": task["creator"], "args": task["args"], "submissionId": task["id"],
-        "workDir": task["work_dir"], "appName": task["app_name"], "events": events_text(events),
-        "appId": "app-" + task["id"], "schedulerUrl": "", "state": task["state"],
-        "framework": task["framework"], "numWorker": task["num_workers"], "resplan": task["resplan"],
-        "createTime": iso(task["create_time"]), "startTime": iso(task["start_time"]),
-        "endTime": iso(task["end_time"]), "exitCode": task["exit_code"], "reason": task["reason"] or "",
+        "id": task["id"],
+        "creator": task["creator"],
+        "args": task["args"],
+        "submissionId": task["id"],
+        "workDir": task["work_dir"],
+        "appName": task["app_name"],
+        "events": events_text(events),
+        "appId": "app-" + task["id"],
+        "schedulerUrl": "",
+        "state": task["state"],
+        "framework": task["framework"],
+        "numWorker": task["num_workers"],
+        "resplan": task["resplan"],
+        "createTime": iso(task["create_time"]),
+        "startTime": iso(task["start_time"]),
+        "endTime": iso(task["end_time"]),
+        "exitCode": task["exit_code"],
+        "reason": task["reason"] or "",
     }
 
 
@@ -43,16 +56,29 @@ def application(task: dict) -> dict:
     end = task["end_time"]
     duration = ((end or time.time()) - task["start_time"]) if task["start_time"] else 0.0
     return {
-        "applicationid": "app-" + task["id"], "applicationname": task["app_name"], "type": "BATCH",
-        "state": task["state"], "slots": task["num_workers"] if running else 0,
-        "demandslots": task["num_workers"], "hosts": 1, "coresused": float(task["cpu"]) if running else 0.0,
+        "applicationid": "app-" + task["id"],
+        "applicationname": task["app_name"],
+        "type": "BATCH",
+        "state": task["state"],
+        "slots": task["num_workers"] if running else 0,
+        "demandslots": task["num_workers"],
+        "hosts": 1,
+        "coresused": float(task["cpu"]) if running else 0.0,
         "memused": runner.group_rss_mb(task["pid"]) if running and task["pid"] else 0.0,
-        "username": task["creator"], "timestamp": ms(end or task["start_time"] or task["create_time"]),
-        "submittedtime": ms(task["create_time"]), "schedulerUrl": "", "endtime": ms(end),
-        "apprunduration": round(duration, 3), "model": task["model_main"], "dataset": "",
-        "dltype": task["framework"], "tunningname": "", "appReason": task["reason"] or "",
+        "username": task["creator"],
+        "timestamp": ms(end or task["start_time"] or task["create_time"]),
+        "submittedtime": ms(task["create_time"]),
+        "schedulerUrl": "",
+        "endtime": ms(end),
+        "apprunduration": round(duration, 3),
+        "model": task["model_main"],
+        "dataset": "",
+        "dltype": task["framework"],
+        "tunningname": "",
+        "appReason": task["reason"] or "",
         "appFailureDetail": (task["reason"] or "") if task["state"] in ("FAILED", "ERROR") else "",
-        "driverid": task["id"], "executors": [str(k) for k in range(task["num_workers"])],
+        "driverid": task["id"],
+        "executors": [str(k) for k in range(task["num_workers"])],
     }
 
 
@@ -105,9 +131,18 @@ def statistics(tasks: list[dict], filters: dict) -> list[dict]:
     tasks = [t for t in tasks if _matches_state(t["state"], filters.get("state"))]
     stats: dict[str, dict] = {}
     for task in tasks:
-        entry = stats.setdefault(task["creator"], {"username": task["creator"], "cpuReq": 0.0, "cpuUsed": 0.0,
-                                                   "gpuReq": 0.0, "gpuUsed": 0.0, "jobPending": 0,
-                                                   "jobRunning": 0})
+        entry = stats.setdefault(
+            task["creator"],
+            {
+                "username": task["creator"],
+                "cpuReq": 0.0,
+                "cpuUsed": 0.0,
+                "gpuReq": 0.0,
+                "gpuUsed": 0.0,
+                "jobPending": 0,
+                "jobRunning": 0,
+            },
+        )
         if task["state"] in QUEUED:
             entry["jobPending"] += 1
             entry["cpuReq"] += task["cpu"]
@@ -127,22 +162,35 @@ def resplan(name: str, plans: dict[str, dict], tasks: list[dict]) -> dict:
     plan = plans[name]
     cpu, gpu = quota(plan["labels"], "cpu"), quota(plan["labels"], "gpu")
     return {
-        "usedcpu": f"{running.get('cpu', 0):g}", "usedgpu": f"{running.get('gpu', 0):g}",
-        "requestcpu": f"{wanted.get('cpu', 0):g}", "requestgpu": f"{wanted.get('gpu', 0):g}",
-        "path": "/" + "/".join(reversed(chain(name, plans))), "name": name, "parent": plan["parent"] or "",
-        "labels": plan["labels"], "cpuQuota": "" if cpu is None else f"{cpu:g}",
+        "usedcpu": f"{running.get('cpu', 0):g}",
+        "usedgpu": f"{running.get('gpu', 0):g}",
+        "requestcpu": f"{wanted.get('cpu', 0):g}",
+        "requestgpu": f"{wanted.get('gpu', 0):g}",
+        "path": "/" + "/".join(reversed(chain(name, plans))),
+        "name": name,
+        "parent": plan["parent"] or "",
+        "labels": plan["labels"],
+        "cpuQuota": "" if cpu is None else f"{cpu:g}",
         "gpuQuota": "" if gpu is None else f"{gpu:g}",
     }
 
 
 def tree(plans: dict[str, dict], tasks: list[dict]) -> list[dict]:
     """TreeDto for every top-level plan, children nested in childTreeDto."""
+
     def node(name: str) -> dict:
         children = sorted(n for n, p in plans.items() if p["parent"] == name)
         view = resplan(name, plans, tasks)
-        return {"id": name, "name": name, "pid": plans[name]["parent"] or "", "path": view["path"],
-                "isParent": "true" if children else "false", "V1Resplan": view,
-                "childTreeDto": [node(child) for child in children]}
+        return {
+            "id": name,
+            "name": name,
+            "pid": plans[name]["parent"] or "",
+            "path": view["path"],
+            "isParent": "true" if children else "false",
+            "V1Resplan": view,
+            "childTreeDto": [node(child) for child in children],
+        }
+
     return [node(name) for name in sorted(n for n, p in plans.items() if not p["parent"])]
 
 

@@ -32,8 +32,11 @@ class SpecError(UsageError):
             message = f"{source}: {problems[0]}"
         else:
             message = f"{source}: {len(problems)} problems\n" + "\n".join(f"  {p}" for p in problems)
-        super().__init__(message, hint="the spec is startHPO's body: hpoName, modelSpec, algoDef, "
-                                       "hyperParams or experiments (see `dlicli hpo start --help`)")
+        super().__init__(
+            message,
+            hint="the spec is startHPO's body: hpoName, modelSpec, algoDef, "
+            "hyperParams or experiments (see `dlicli hpo start --help`)",
+        )
 
 
 def load(path: str, text: str | None = None) -> Any:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from dlicli.hpospec.checker import (ALGO_KEYS, ALGO_PARAMS, BUILTIN, Checker, as_float, as_number,
-                                    show)
+from dlicli.hpospec.checker import ALGO_KEYS, ALGO_PARAMS, BUILTIN, Checker, as_float, as_number, show
 
 
 def model_spec(c: Checker, body: dict, args_optional: bool = False) -> None:
@@ -42,8 +41,12 @@ def algo_def(c: Checker, body: dict) -> str | None:
         return None
     p = "algoDef."
     c.unknown(algo, ALGO_KEYS, p)
-    name = c.text(algo, "algorithm", p, "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch "
-                                        "or an installed plugin's name")
+    name = c.text(
+        algo,
+        "algorithm",
+        p,
+        "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed plugin's name",
+    )
     canonical = BUILTIN.get(name.strip().lower()) if name else None
     if canonical and canonical != name:
         c.warn(p + "algorithm", f"WMLA spells it {canonical!r}; sent as {name!r}")
@@ -63,8 +66,12 @@ def algo_def(c: Checker, body: dict) -> str | None:
     c.text(algo, "objectiveMetric", p, "required: the metric to optimise, as named in val_dict_list.json")
     objective = algo.get("objective")
     if not (isinstance(objective, str) and objective.strip().lower() in ("minimize", "maximize")):
-        c.error(p + "objective", "required: minimize or maximize" if objective is None
-                else f"must be minimize or maximize, not {show(objective)}")
+        c.error(
+            p + "objective",
+            "required: minimize or maximize"
+            if objective is None
+            else f"must be minimize or maximize, not {show(objective)}",
+        )
     extra = algo.get("additionalMetrics")
     if extra is not None:
         if not isinstance(extra, dict):
@@ -72,8 +79,10 @@ def algo_def(c: Checker, body: dict) -> str | None:
         else:
             for metric, how in extra.items():
                 if not (isinstance(how, str) and how.strip().lower() in ("minimize", "maximize", "latest")):
-                    c.warn(f"{p}additionalMetrics.{metric}", f"{show(how)} is not minimize, maximize or "
-                                                              "latest; the server uses latest")
+                    c.warn(
+                        f"{p}additionalMetrics.{metric}",
+                        f"{show(how)} is not minimize, maximize or latest; the server uses latest",
+                    )
     return canonical or name
 
 
@@ -113,8 +122,10 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
             continue
         canonical = by_lower.get(key)
         if canonical is None:
-            c.warn(path + ".name", f"{name!r} is not a {algorithm} parameter (known: {', '.join(known) or 'none'});"
-                                   " sent anyway")
+            c.warn(
+                path + ".name",
+                f"{name!r} is not a {algorithm} parameter (known: {', '.join(known) or 'none'}); sent anyway",
+            )
             continue
         if canonical != name:
             c.warn(path + ".name", f"WMLA spells it {canonical!r}; sent as {name!r}")
@@ -123,11 +134,14 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
             c.error(path + ".value", f"{canonical} must be {want}, not {show(value)}")
         given[canonical] = value
     if algorithm == "Hyperband":
-        for required, what in (("ResourceName", "the config.json key it sets, e.g. epochs"),
-                               ("ResourceValue", "the largest resource, an integer > 0")):
+        for required, what in (
+            ("ResourceName", "the config.json key it sets, e.g. epochs"),
+            ("ResourceValue", "the largest resource, an integer > 0"),
+        ):
             if required not in given and required.lower() not in seen:
                 c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
         if given.get("ResourceName") in names:
-            c.warn("algoDef.algoParams", f"ResourceName {given['ResourceName']!r} is also in hyperParams; "
-                                         "Hyperband sets it itself")
-
+            c.warn(
+                "algoDef.algoParams",
+                f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
+            )

@@ -9,10 +9,36 @@ from typing import Any
 BUILTIN = {a.lower(): a for a in ("Random", "Bayesian", "Tpe", "Hyperband", "ExperimentGridSearch")}
 GRID = "ExperimentGridSearch"
 TOP_KEYS = ("hpoName", "modelSpec", "algoDef", "hyperParams", "experiments", "modelName", "resDef")
-ALGO_KEYS = ("algorithm", "maxRunTime", "maxJobNum", "maxParalleJob", "maxParalleJobNum", "objectiveMetric",
-             "objective", "additionalMetrics", "algoParams", "eta", "hyperbandEta")
-HP_KEYS = ("name", "type", "dataType", "minDbVal", "maxDbVal", "minIntVal", "maxIntVal", "discreteDbVal",
-           "discreteIntVal", "discreateStrVal", "discreteStrVal", "step", "power", "userDefined", "fixedVal")
+ALGO_KEYS = (
+    "algorithm",
+    "maxRunTime",
+    "maxJobNum",
+    "maxParalleJob",
+    "maxParalleJobNum",
+    "objectiveMetric",
+    "objective",
+    "additionalMetrics",
+    "algoParams",
+    "eta",
+    "hyperbandEta",
+)
+HP_KEYS = (
+    "name",
+    "type",
+    "dataType",
+    "minDbVal",
+    "maxDbVal",
+    "minIntVal",
+    "maxIntVal",
+    "discreteDbVal",
+    "discreteIntVal",
+    "discreateStrVal",
+    "discreteStrVal",
+    "step",
+    "power",
+    "userDefined",
+    "fixedVal",
+)
 DISCRETE_KEY = {"int": "discreteIntVal", "double": "discreteDbVal", "str": "discreateStrVal"}
 RANGE_KEYS = {"int": ("minIntVal", "maxIntVal"), "double": ("minDbVal", "maxDbVal")}
 
@@ -78,10 +104,20 @@ _BOOL = (lambda v: str(v).strip().lower() in ("true", "false"), "true or false")
 _RATIO = (lambda v: 0 < (as_float(v) or 0) <= 1, "a fraction in (0, 1]")
 ALGO_PARAMS: dict[str, dict[str, tuple]] = {
     "Random": {"RandomSeed": _INT0},
-    "Hyperband": {"RandomSeed": _INT0, "eta": _ETA, "hyperbandEta": _ETA, "ResourceName": _NAME,
-                  "ResourceValue": _int_above(0)},
-    "Tpe": {"RandomSeed": _INT0, "WarmUp": _int_above(2), "EICandidate": _int_above(1), "GoodRatio": _RATIO,
-            "GoodMax": _int_above(1)},
+    "Hyperband": {
+        "RandomSeed": _INT0,
+        "eta": _ETA,
+        "hyperbandEta": _ETA,
+        "ResourceName": _NAME,
+        "ResourceValue": _int_above(0),
+    },
+    "Tpe": {
+        "RandomSeed": _INT0,
+        "WarmUp": _int_above(2),
+        "EICandidate": _int_above(1),
+        "GoodRatio": _RATIO,
+        "GoodMax": _int_above(1),
+    },
     "Bayesian": {"RandomSeed": _INT0, "InitPoints": _int_above(0), "CubeSize": _int_above(0), "Noiseless": _BOOL},
     GRID: {},
 }
@@ -128,4 +164,3 @@ class Checker:
             self.error(path + key, f"must be {want}, not {show(obj[key])}")
         else:
             obj[key] = n
-

@@ -33,8 +33,9 @@ def _near(path: str, spec_path: str, is_kind) -> str | None:
     return next((c for c in candidates if is_kind(c)), None)
 
 
-def plan(args: str | None, spec_path: str, *, model_dir: str | None, model_file: str | None,
-         model_main: str | None) -> ModelPlan:
+def plan(
+    args: str | None, spec_path: str, *, model_dir: str | None, model_file: str | None, model_main: str | None
+) -> ModelPlan:
     """Decide the upload before anything is opened; UsageError saying what to give when unclear."""
     if model_dir and model_file:
         raise UsageError("give --model-dir or --model-file, not both")
@@ -42,37 +43,49 @@ def plan(args: str | None, spec_path: str, *, model_dir: str | None, model_file:
         if model_main:
             raise UsageError("--model-main goes with --model-dir; --model-file is the main file itself")
         if args_option(args, "--model-dir"):
-            raise UsageError(f"modelSpec.args names --model-dir {args_option(args, '--model-dir')}, but "
-                             "--model-file uploads a single file",
-                             hint="use --model-dir DIR, or remove --model-dir from modelSpec.args")
+            raise UsageError(
+                f"modelSpec.args names --model-dir {args_option(args, '--model-dir')}, but "
+                "--model-file uploads a single file",
+                hint="use --model-dir DIR, or remove --model-dir from modelSpec.args",
+            )
         if not os.path.isfile(model_file):
-            raise UsageError(f"--model-file {model_file}: {'not a file' if os.path.exists(model_file) else 'no such file'}")
+            raise UsageError(
+                f"--model-file {model_file}: {'not a file' if os.path.exists(model_file) else 'no such file'}"
+            )
         return ModelPlan(model_file)
     main = model_main or args_option(args, "--model-main")
     if model_dir:
         if not main:
-            raise UsageError("no main file: give --model-main FILE (a path inside --model-dir)",
-                             hint="or put --model-main FILE in the spec's modelSpec.args")
+            raise UsageError(
+                "no main file: give --model-main FILE (a path inside --model-dir)",
+                hint="or put --model-main FILE in the spec's modelSpec.args",
+            )
         return ModelPlan(main, model_dir)
     named_dir = args_option(args, "--model-dir")
     if named_dir:
         found = _near(named_dir, spec_path, os.path.isdir)
         if found is None:
-            raise UsageError(f"modelSpec.args names --model-dir {named_dir}, which is not a folder here or next "
-                             "to the spec", hint="give the model's folder with --model-dir DIR")
+            raise UsageError(
+                f"modelSpec.args names --model-dir {named_dir}, which is not a folder here or next to the spec",
+                hint="give the model's folder with --model-dir DIR",
+            )
         if not main:
             raise UsageError("no main file: give --model-main FILE or put it in modelSpec.args")
         return ModelPlan(main, found)
     if main:
         found = _near(main, spec_path, os.path.isfile)
         if found is None:
-            raise UsageError(f"modelSpec.args names --model-main {main}, which is not a file here or next to "
-                             "the spec", hint="give --model-dir DIR or --model-file FILE")
+            raise UsageError(
+                f"modelSpec.args names --model-main {main}, which is not a file here or next to the spec",
+                hint="give --model-dir DIR or --model-file FILE",
+            )
         return ModelPlan(found)
     raise UsageError("no model to upload", hint="give --model-dir DIR (with --model-main FILE) or --model-file FILE")
 
 
-def model_args(args: str | None, framework: str | None, main: str, dir_name: str | None) -> tuple[str | None, list[str]]:
+def model_args(
+    args: str | None, framework: str | None, main: str, dir_name: str | None
+) -> tuple[str | None, list[str]]:
     """The args to send and notes on what changed; None when there are no args and no --framework."""
     from dlicli.modeldir import exec_start_args
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlicli.hpospec.checker import (DISCRETE_KEY, GRID, HP_KEYS, RANGE_KEYS, Checker, as_float, as_int,
-                                    as_number, show)
+from dlicli.hpospec.checker import DISCRETE_KEY, GRID, HP_KEYS, RANGE_KEYS, Checker, as_float, as_int, as_number, show
 
 
 def search_space(c: Checker, body: dict, algorithm: str | None) -> set[str]:
@@ -92,16 +91,25 @@ def _range(c: Checker, hp: dict, path: str, dtype: str) -> None:
             c.error(f"{path}.step", f"must be a whole number for a Range of int, not {show(hp[key])}")
         elif not isinstance(hp[key], str):
             hp[key] = str(hp[key])
-    _ignored(c, hp, path, [k for keys in RANGE_KEYS.values() for k in keys if k not in (lo_key, hi_key)]
-             + list(DISCRETE_KEY.values()), f"a Range of {dtype}")
+    _ignored(
+        c,
+        hp,
+        path,
+        [k for keys in RANGE_KEYS.values() for k in keys if k not in (lo_key, hi_key)] + list(DISCRETE_KEY.values()),
+        f"a Range of {dtype}",
+    )
 
 
 def _discrete(c: Checker, hp: dict, path: str, dtype: str) -> None:
     key = "discreteStrVal" if dtype == "str" and "discreteStrVal" in hp else DISCRETE_KEY[dtype]
     values = hp.get(key)
     if not isinstance(values, list) or not values:
-        c.error(f"{path}.{key}", f"required for a Discrete of {dtype}: a non-empty list" if values is None
-                else f"must be a non-empty list, not {show(values)}")
+        c.error(
+            f"{path}.{key}",
+            f"required for a Discrete of {dtype}: a non-empty list"
+            if values is None
+            else f"must be a non-empty list, not {show(values)}",
+        )
     else:
         for j, value in enumerate(values):
             if dtype == "str":
@@ -110,14 +118,24 @@ def _discrete(c: Checker, hp: dict, path: str, dtype: str) -> None:
                 continue
             number = as_number(value, dtype)
             if number is None:
-                c.error(f"{path}.{key}[{j}]", f"must be {'an integer' if dtype == 'int' else 'a number'}, "
-                                              f"not {show(value)}")
+                c.error(
+                    f"{path}.{key}[{j}]", f"must be {'an integer' if dtype == 'int' else 'a number'}, not {show(value)}"
+                )
             else:
                 values[j] = number
         if len(set(map(str, values))) < len(values):
             c.warn(f"{path}.{key}", "holds a value more than once")
-    _ignored(c, hp, path, [k for k in (*DISCRETE_KEY.values(), "minDbVal", "maxDbVal", "minIntVal", "maxIntVal",
-                                       "step", "power") if k != DISCRETE_KEY[dtype]], f"a Discrete of {dtype}")
+    _ignored(
+        c,
+        hp,
+        path,
+        [
+            k
+            for k in (*DISCRETE_KEY.values(), "minDbVal", "maxDbVal", "minIntVal", "maxIntVal", "step", "power")
+            if k != DISCRETE_KEY[dtype]
+        ],
+        f"a Discrete of {dtype}",
+    )
 
 
 def _ignored(c: Checker, hp: dict, path: str, keys: list[str], what: str) -> None:
@@ -139,8 +157,10 @@ def _experiments(c: Checker, exps: Any) -> set[str]:
         c.unknown(exp, ("id", "hyperParams"), path + ".")
         n = as_int(exp.get("id")) if not isinstance(exp.get("id"), bool) else None
         if n is None:
-            c.error(path + ".id", "required: an integer" if "id" not in exp else f"must be an integer, not "
-                                                                                 f"{show(exp['id'])}")
+            c.error(
+                path + ".id",
+                "required: an integer" if "id" not in exp else f"must be an integer, not {show(exp['id'])}",
+            )
         elif n in ids:
             c.error(path + ".id", f"{n} is already experiments[{ids[n]}]'s id")
         else:
@@ -176,8 +196,8 @@ def _fixed_params(c: Checker, params: Any, path: str) -> set[str]:
         elif dtype == "str" and not isinstance(hp["fixedVal"], str):
             c.error(p + ".fixedVal", f"must be a string for dataType str, not {show(hp['fixedVal'])} (quote it)")
         elif dtype in ("int", "double") and as_number(hp["fixedVal"], dtype) is None:
-            c.error(p + ".fixedVal", f"must be {'an integer' if dtype == 'int' else 'a number'}, not "
-                                     f"{show(hp['fixedVal'])}")
+            c.error(
+                p + ".fixedVal", f"must be {'an integer' if dtype == 'int' else 'a number'}, not {show(hp['fixedVal'])}"
+            )
     names.discard("")
     return names
-

@@ -61,7 +61,7 @@ def main() -> int:
     for epoch in range(1, args.epochs + 1):
         for i in range(0, len(x), 32):
             opt.zero_grad()
-            loss = nn.functional.mse_loss(model(x[i:i + 32]), y[i:i + 32])
+            loss = nn.functional.mse_loss(model(x[i : i + 32]), y[i : i + 32])
             loss.backward()  # DDP all-reduces (averages) the gradients across ranks here
             opt.step()
         with torch.no_grad():
@@ -76,9 +76,12 @@ def main() -> int:
         result.mkdir(parents=True, exist_ok=True)
         weights = model.module.weight.detach().flatten().tolist()
         (result / "val_dict_list.json").write_text(json.dumps(history) + "\n")
-        (result / "ddp.json").write_text(json.dumps({"world_size": world, "loss": history[-1]["loss"],
-                                                     "weights": weights,
-                                                     "bias": model.module.bias.item()}) + "\n")
+        (result / "ddp.json").write_text(
+            json.dumps(
+                {"world_size": world, "loss": history[-1]["loss"], "weights": weights, "bias": model.module.bias.item()}
+            )
+            + "\n"
+        )
         torch.save(model.module.state_dict(), result / "model.pt")
         print(f"rank 0 wrote results to {result}", flush=True)
     dist.barrier()

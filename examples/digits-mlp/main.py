@@ -79,7 +79,8 @@ def main() -> int:
     digits = load_digits()
     x = digits.data / 16.0
     x_train, x_val, y_train, y_val = train_test_split(
-        x, digits.target, test_size=0.2, random_state=config["seed"], stratify=digits.target)
+        x, digits.target, test_size=0.2, random_state=config["seed"], stratify=digits.target
+    )
     rng = np.random.default_rng(config["seed"])
     model = MLP(x.shape[1], int(config["hidden"]), 10, rng)
     history = []
@@ -87,15 +88,17 @@ def main() -> int:
     for epoch in range(1, int(config["epochs"]) + 1):
         order = rng.permutation(len(x_train))
         for i in range(0, len(order), int(config["batch_size"])):
-            batch = order[i:i + int(config["batch_size"])]
+            batch = order[i : i + int(config["batch_size"])]
             model.step(x_train[batch], y_train[batch], float(config["learning_rate"]), float(config["l2"]))
         loss, accuracy = model.loss_and_accuracy(x_val, y_val)
         history.append({"steps": epoch, "accuracy": accuracy, "loss": loss})
         print(f"epoch {epoch:3d}/{config['epochs']}  val_loss {loss:.4f}  val_accuracy {accuracy:.4f}", flush=True)
     (result_dir / "val_dict_list.json").write_text(json.dumps(history, indent=1) + "\n")
     np.savez(result_dir / "model.npz", w1=model.w1, b1=model.b1, w2=model.w2, b2=model.b2)
-    print(f"done in {time.monotonic() - started:.1f} s: val_accuracy {history[-1]['accuracy']:.4f}; "
-          f"results in {result_dir}")
+    print(
+        f"done in {time.monotonic() - started:.1f} s: val_accuracy {history[-1]['accuracy']:.4f}; "
+        f"results in {result_dir}"
+    )
     return 0
 
 

@@ -26,10 +26,18 @@ FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
 
 
 def base_env(data: Path, config: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("DLICLI_") and k not in ("REQUESTS_CA_BUNDLE", "NO_COLOR")}
-    env.update(DLICLI_DATA_DIR=str(data), DLICLI_CONFIG_DIR=str(config), DLICLI_POLL_INTERVAL="0.2",
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", _TYPER_FORCE_DISABLE_TERMINAL="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DLICLI_") and k not in ("REQUESTS_CA_BUNDLE", "NO_COLOR")
+    }
+    env.update(
+        DLICLI_DATA_DIR=str(data),
+        DLICLI_CONFIG_DIR=str(config),
+        DLICLI_POLL_INTERVAL="0.2",
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        _TYPER_FORCE_DISABLE_TERMINAL="1",
+    )
     return env
 
 
@@ -45,11 +53,18 @@ class Cli:
         self.config = self.root / "config"
         self.env = base_env(self.data, self.config)
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60,
-                 cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "dlicli", *args], env={**self.env, **(env or {})},
-                              cwd=cwd or self.root, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dlicli", *args],
+            env={**self.env, **(env or {})},
+            cwd=cwd or self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def ok(self, *args: str, **kw) -> subprocess.CompletedProcess:
         result = self(*args, **kw)

@@ -39,8 +39,25 @@ QUADRATIC = """\
 """
 SOURCES = ['{"type": "fs", "location": {"paths": "mnist"}}', '[{"type": "s3", "location": {"bucket": "b"}}]']
 # Fields that differ between two submissions of the same thing (ids, names, times, durations).
-VOLATILE = {"id", "submissionId", "workDir", "appId", "appName", "events", "createTime", "startTime", "endTime",
-            "createtime", "execId", "hpoName", "duration", "searchLog", "applicationid", "driverid", "href"}
+VOLATILE = {
+    "id",
+    "submissionId",
+    "workDir",
+    "appId",
+    "appName",
+    "events",
+    "createTime",
+    "startTime",
+    "endTime",
+    "createtime",
+    "execId",
+    "hpoName",
+    "duration",
+    "searchLog",
+    "applicationid",
+    "driverid",
+    "href",
+}
 
 
 def stable(value):
@@ -105,10 +122,22 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     frameworks = same(dlicmd, cli, ["--dl-frameworks"], ["exec", "frameworks", "--json"])
     assert "python" in {f["name"] for f in frameworks}
 
-    submit = ["--model-dir", str(model), "--model-main", "main.py", "--data-source", SOURCES[0],
-              "--data-source", SOURCES[1]]
-    mine, theirs = pair(dlicmd, cli, ["--exec-start", "python", *submit, "--", "--lr", "0.1"],
-                        ["exec", "start", "--framework", "python", *submit, "--json", "--", "--lr", "0.1"])
+    submit = [
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--data-source",
+        SOURCES[0],
+        "--data-source",
+        SOURCES[1],
+    ]
+    mine, theirs = pair(
+        dlicmd,
+        cli,
+        ["--exec-start", "python", *submit, "--", "--lr", "0.1"],
+        ["exec", "start", "--framework", "python", *submit, "--json", "--", "--lr", "0.1"],
+    )
     assert mine["id"] != theirs["id"] and stable(mine) == stable(theirs)
     assert mine["args"] == "--exec-start python --model-main main.py --model-dir mnist --lr 0.1"
     assert cli("exec", "wait", mine["id"], theirs["id"], "--timeout", "60").returncode == 0
@@ -138,11 +167,20 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
             assert zf.read("model.txt") == b"weights"
 
     deploy = ["--name", "mnist-model", "--kernel", "kernel.py", "--weight", "model.txt", "--runtime", "python"]
-    answer = same(dlicmd, cli, ["--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1"],
-                  ["exec", "deploy", mine["id"], *deploy, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json"])
+    answer = same(
+        dlicmd,
+        cli,
+        ["--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1"],
+        ["exec", "deploy", mine["id"], *deploy, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json"],
+    )
     assert answer["uid"] == "mnist-model"
-    same(dlicmd, cli, ["--exec-deploy", mine["id"], "--name", "x", "--kernel", "missing.py"],
-         ["exec", "deploy", mine["id"], "--name", "x", "--kernel", "missing.py", "--json"], code=2)
+    same(
+        dlicmd,
+        cli,
+        ["--exec-deploy", mine["id"], "--name", "x", "--kernel", "missing.py"],
+        ["exec", "deploy", mine["id"], "--name", "x", "--kernel", "missing.py", "--json"],
+        code=2,
+    )
 
     assert same(dlicmd, cli, ["--exec-delete", mine["id"]], ["exec", "delete", theirs["id"]]) == ""
     same(dlicmd, cli, ["--exec-get", mine["id"]], ["exec", "get", theirs["id"], "--json"], code=3)
@@ -150,8 +188,19 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
 
 
 def test_stop_then_delete_all(cli, dlicmd, model):
-    start = ["exec", "start", "--framework", "python", "--model-dir", str(model), "--model-main", "main.py",
-             "--", "--sleep", "60"]
+    start = [
+        "exec",
+        "start",
+        "--framework",
+        "python",
+        "--model-dir",
+        str(model),
+        "--model-main",
+        "main.py",
+        "--",
+        "--sleep",
+        "60",
+    ]
     first, second = cli.ok(*start).stdout.strip(), cli.ok(*start).stdout.strip()
     cli.wait_state(first, "RUNNING")
     cli.wait_state(second, "RUNNING")
@@ -169,12 +218,21 @@ def test_stop_then_delete_all(cli, dlicmd, model):
 
 
 def hpo_spec(tmp_path: Path, name: str, jobs: int, sleep: float = 0.0) -> Path:
-    body = {"hpoName": name,
-            "modelSpec": {"args": f"--exec-start python --model-main main.py --model-dir quad {sleep}"},
-            "algoDef": {"algorithm": "Random", "maxJobNum": jobs, "maxParalleJob": 2, "objectiveMetric": "loss",
-                        "objective": "minimize", "algoParams": [{"name": "RandomSeed", "value": "11"}]},
-            "hyperParams": [{"name": n, "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3}
-                            for n in ("x", "y")]}
+    body = {
+        "hpoName": name,
+        "modelSpec": {"args": f"--exec-start python --model-main main.py --model-dir quad {sleep}"},
+        "algoDef": {
+            "algorithm": "Random",
+            "maxJobNum": jobs,
+            "maxParalleJob": 2,
+            "objectiveMetric": "loss",
+            "objective": "minimize",
+            "algoParams": [{"name": "RandomSeed", "value": "11"}],
+        },
+        "hyperParams": [
+            {"name": n, "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3} for n in ("x", "y")
+        ],
+    }
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(body))
     return path
@@ -191,8 +249,12 @@ def wait_hpo(cli: Cli, name: str, states: set[str], timeout: float = 60) -> dict
 def test_hpo_start_get_list_stop_delete(cli, dlicmd, tmp_path):
     quad = tmp_path / "quad"
     write_model(quad, QUADRATIC)
-    mine, theirs = pair(dlicmd, cli, ["--hpo-start", str(hpo_spec(tmp_path, "dl-mine", 4)), "--model-dir", str(quad)],
-                        ["hpo", "start", str(hpo_spec(tmp_path, "dl-theirs", 4)), "--model-dir", str(quad), "--json"])
+    mine, theirs = pair(
+        dlicmd,
+        cli,
+        ["--hpo-start", str(hpo_spec(tmp_path, "dl-mine", 4)), "--model-dir", str(quad)],
+        ["hpo", "start", str(hpo_spec(tmp_path, "dl-theirs", 4)), "--model-dir", str(quad), "--json"],
+    )
     assert mine == {"uid": "dl-mine", "href": "/hypersearch/dl-mine"} and theirs["uid"] == "dl-theirs"
     mine, theirs = mine["uid"], theirs["uid"]
     for name in (mine, theirs):

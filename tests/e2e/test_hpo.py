@@ -63,16 +63,40 @@ NUMPY_RANDOM = """\
             self.rng.set_state(state)
 """
 
-XY = [{"name": "x", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
-      {"name": "y", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3}]
-GRID = [{"id": 7, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": 2.5},
-                                  {"name": "y", "dataType": "double", "fixedVal": 0}]},
-        {"id": 8, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": 1},
-                                  {"name": "y", "dataType": "double", "fixedVal": -2}]},
-        {"id": 9, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": -1},
-                                  {"name": "y", "dataType": "double", "fixedVal": 1.5}]},
-        {"id": 10, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": 0.5},
-                                   {"name": "y", "dataType": "double", "fixedVal": -1}]}]
+XY = [
+    {"name": "x", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
+    {"name": "y", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
+]
+GRID = [
+    {
+        "id": 7,
+        "hyperParams": [
+            {"name": "x", "dataType": "double", "fixedVal": 2.5},
+            {"name": "y", "dataType": "double", "fixedVal": 0},
+        ],
+    },
+    {
+        "id": 8,
+        "hyperParams": [
+            {"name": "x", "dataType": "double", "fixedVal": 1},
+            {"name": "y", "dataType": "double", "fixedVal": -2},
+        ],
+    },
+    {
+        "id": 9,
+        "hyperParams": [
+            {"name": "x", "dataType": "double", "fixedVal": -1},
+            {"name": "y", "dataType": "double", "fixedVal": 1.5},
+        ],
+    },
+    {
+        "id": 10,
+        "hyperParams": [
+            {"name": "x", "dataType": "double", "fixedVal": 0.5},
+            {"name": "y", "dataType": "double", "fixedVal": -1},
+        ],
+    },
+]
 # Hyperband R=9, eta=3: brackets 9@1 → 3@3 → 1@9, then 5@3 → 1@9, then 3@9 (22 experiments), in id order.
 HYPERBAND_EPOCHS = [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] + [9] * 3
 PARALLEL = 2
@@ -80,16 +104,34 @@ PARALLEL = 2
 # algorithm → (algoDef additions, hyperParams or None for a grid, experiments expected)
 ALGORITHMS = {
     "Random": ({"maxJobNum": 6, "algoParams": [{"name": "RandomSeed", "value": "3"}]}, XY, 6),
-    "Tpe": ({"maxJobNum": 5, "algoParams": [{"name": "RandomSeed", "value": "3"}, {"name": "WarmUp", "value": "3"}]},
-            XY, 5),
-    "Bayesian": ({"maxJobNum": 5, "algoParams": [{"name": "RandomSeed", "value": "3"},
-                                                 {"name": "InitPoints", "value": "3"}]}, XY, 5),
-    "Hyperband": ({"algoParams": [{"name": "ResourceName", "value": "epochs"},
-                                  {"name": "ResourceValue", "value": "9"}, {"name": "eta", "value": "3"},
-                                  {"name": "RandomSeed", "value": "3"}]}, XY, len(HYPERBAND_EPOCHS)),
+    "Tpe": (
+        {"maxJobNum": 5, "algoParams": [{"name": "RandomSeed", "value": "3"}, {"name": "WarmUp", "value": "3"}]},
+        XY,
+        5,
+    ),
+    "Bayesian": (
+        {"maxJobNum": 5, "algoParams": [{"name": "RandomSeed", "value": "3"}, {"name": "InitPoints", "value": "3"}]},
+        XY,
+        5,
+    ),
+    "Hyperband": (
+        {
+            "algoParams": [
+                {"name": "ResourceName", "value": "epochs"},
+                {"name": "ResourceValue", "value": "9"},
+                {"name": "eta", "value": "3"},
+                {"name": "RandomSeed", "value": "3"},
+            ]
+        },
+        XY,
+        len(HYPERBAND_EPOCHS),
+    ),
     "ExperimentGridSearch": ({}, None, len(GRID)),
-    "numpyrand": ({"maxJobNum": 6, "algoParams": [{"name": "RandomSeed", "value": "5"}]},
-                  [{**hp, "type": "range", "dataType": "double"} for hp in XY], 6),
+    "numpyrand": (
+        {"maxJobNum": 6, "algoParams": [{"name": "RandomSeed", "value": "5"}]},
+        [{**hp, "type": "range", "dataType": "double"} for hp in XY],
+        6,
+    ),
 }
 
 
@@ -101,9 +143,17 @@ def model(tmp_path: Path, sleep: float = 0.0) -> tuple[Path, Path]:
 
 
 def spec(name: str, algorithm: str, algo: dict, hyper: list | None, *, parallel: int = PARALLEL) -> dict:
-    body = {"hpoName": name, "modelSpec": {"args": "--exec-start python --model-main main.py --model-dir model"},
-            "algoDef": {"algorithm": algorithm, "objectiveMetric": "loss", "objective": "minimize",
-                        "maxParalleJob": parallel, **algo}}
+    body = {
+        "hpoName": name,
+        "modelSpec": {"args": "--exec-start python --model-main main.py --model-dir model"},
+        "algoDef": {
+            "algorithm": algorithm,
+            "objectiveMetric": "loss",
+            "objective": "minimize",
+            "maxParalleJob": parallel,
+            **algo,
+        },
+    }
     if hyper is None:
         body["experiments"] = GRID
     else:
@@ -178,7 +228,12 @@ def test_every_algorithm_searches_within_its_limits(cli, tmp_path, plugin, algor
     task = cli.json("hpo", "get", name)
     exps = task["experiments"]
     assert (task["state"], task["algorithm"], task["complete"], task["failed"], task["running"]) == (
-        "FINISHED", algorithm, count, 0, 0)
+        "FINISHED",
+        algorithm,
+        count,
+        0,
+        0,
+    )
     assert len(exps) == count and all(e["state"] == "FINISHED" for e in exps)
     assert task["progress"] == (f"{count}/{count}" if "maxJobNum" in algo or hyper is None else f"{count}/-")
 
@@ -211,7 +266,8 @@ def test_every_algorithm_searches_within_its_limits(cli, tmp_path, plugin, algor
 
     table = cli.ok("hpo", "list").stdout.splitlines()
     assert [line.split("\t")[:3] for line in table if line.startswith(name + "\t")] == [
-        [name, "FINISHED", task["progress"]]]
+        [name, "FINISHED", task["progress"]]
+    ]
 
 
 def test_the_uploaded_plugin_is_listed_and_installed_without_its_pycache(cli, plugin):

@@ -43,8 +43,12 @@ def test_server_start_status_logs_stop(new_cli):
     again = cli.ok("server", "start")  # idempotent
     assert "already runs" in again.stderr and cli.engine()["pid"] == record["pid"]
     assert "listening on" in cli.ok("server", "logs", "--lines", "20").stdout
-    follower = subprocess.Popen([sys.executable, "-m", "dlicli", "server", "logs", "--follow", "--lines", "0"],
-                                env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "dlicli", "server", "logs", "--follow", "--lines", "0"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.0)
         cli.ok("exec", "list")  # the engine logs the request; the follower prints it
@@ -131,9 +135,14 @@ def test_the_embedded_default_starts_the_engine_by_itself(new_cli, tmp_path):
 
 def test_server_start_foreground_and_sigterm(new_cli):
     cli = new_cli()
-    proc = subprocess.Popen([sys.executable, "-m", "dlicli", "server", "start", "--foreground", "--port", "0"],
-                            env=cli.env, cwd=cli.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlicli", "server", "start", "--foreground", "--port", "0"],
+        env=cli.env,
+        cwd=cli.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while cli.engine() is None and time.monotonic() < deadline:

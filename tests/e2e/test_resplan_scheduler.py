@@ -40,7 +40,12 @@ def test_resplan_create_get_update_tree_delete(cli):
 
     plan = cli.json("resplan", "get", "team-a")
     assert (plan["path"], plan["parent"], plan["cpuQuota"], plan["usedcpu"], plan["requestcpu"]) == (
-        "/team/team-a", "team", "1", "0", "0")
+        "/team/team-a",
+        "team",
+        "1",
+        "0",
+        "0",
+    )
     assert {(label["key"], label["value"]) for label in plan["labels"]} == {("cpu", "1"), ("gpu", "0")}
     table = cli.ok("resplan", "get", "team-a").stdout
     assert "/team/team-a" in table and "usedcpu" in table
@@ -93,7 +98,8 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         only = cli.json("scheduler", "apps", "--id", app_id)
         assert [a["applicationid"] for a in only] == [app_id]
         assert [a["applicationid"] for a in cli.json("scheduler", "apps", "--state", "PENDING_JOB_SCHEDULER")] == [
-            f"app-{second}"]
+            f"app-{second}"
+        ]
         stats = {s["username"]: s for s in cli.json("scheduler", "stats")}
         assert (stats["admin"]["jobRunning"], stats["admin"]["jobPending"]) == (1, 1)
         assert stats["admin"]["cpuUsed"] == 1 and stats["admin"]["cpuReq"] == 2

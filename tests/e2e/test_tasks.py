@@ -24,8 +24,9 @@ def test_digits_example_follow_list_get_logs_result(cli, tmp_path):
     shutil.copytree(EXAMPLES / "digits-mlp", model)
     (model / "config.json").write_text(json.dumps({"epochs": 3, "hidden": 16}))
 
-    started = cli("exec", "start", "--framework", "python", "--model-dir", str(model), "--model-main", "main.py",
-                  "--follow")
+    started = cli(
+        "exec", "start", "--framework", "python", "--model-dir", str(model), "--model-main", "main.py", "--follow"
+    )
     assert started.returncode == 0, started.stderr
     assert "epoch   3/3" in started.stdout and "epoch   4/" not in started.stdout  # config.json was read
     exec_id = task_id(started)
@@ -46,18 +47,19 @@ def test_digits_example_follow_list_get_logs_result(cli, tmp_path):
 
 
 def test_wait_exit_codes_and_a_failing_script(cli, tmp_path):
-    write_model(tmp_path / "good", """\
+    write_model(
+        tmp_path / "good",
+        """\
         import os
         print("token:", os.environ.get("DLICLI_TOKEN"))
         print("env:", all(os.environ.get(k) for k in ("RESULT_DIR", "LOG_DIR", "DLI_EXECID", "PYTHONUNBUFFERED")))
-    """)
+    """,
+    )
     write_model(tmp_path / "bad", "import sys\nprint('about to fail', file=sys.stderr)\nsys.exit(3)\n")
-    good = cli("exec", "start", "--framework", "python", "--model-main", str(tmp_path / "good" / "main.py"),
-               "--wait")
+    good = cli("exec", "start", "--framework", "python", "--model-main", str(tmp_path / "good" / "main.py"), "--wait")
     assert good.returncode == 0, good.stderr
     assert cli.ok("exec", "logs", task_id(good)).stdout == "token: None\nenv: True\n"
-    bad = cli("exec", "start", "--framework", "python", "--model-main", str(tmp_path / "bad" / "main.py"),
-              "--wait")
+    bad = cli("exec", "start", "--framework", "python", "--model-main", str(tmp_path / "bad" / "main.py"), "--wait")
     assert bad.returncode == 10, bad.stderr
     bad_id = task_id(bad)
     again = cli("exec", "wait", bad_id)
@@ -66,14 +68,18 @@ def test_wait_exit_codes_and_a_failing_script(cli, tmp_path):
 
 
 def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
-    write_model(tmp_path / "sleeper", """\
+    write_model(
+        tmp_path / "sleeper",
+        """\
         import subprocess, sys, time
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
         print(f"grandchild {child.pid}", flush=True)
         time.sleep(300)
-    """)
-    exec_id = cli.ok("exec", "start", "--framework", "python",
-                     "--model-main", str(tmp_path / "sleeper" / "main.py")).stdout.strip()
+    """,
+    )
+    exec_id = cli.ok(
+        "exec", "start", "--framework", "python", "--model-main", str(tmp_path / "sleeper" / "main.py")
+    ).stdout.strip()
     cli.wait_state(exec_id, "RUNNING")
     deadline = time.monotonic() + 20
     while "grandchild" not in (log := cli.ok("exec", "logs", exec_id).stdout) and time.monotonic() < deadline:
@@ -101,8 +107,9 @@ def test_401_without_a_token_and_403_on_another_users_task(cli, tmp_path):
     assert httpx.get(f"{url}/conf", headers={"Authorization": f"Bearer {cli.admin_token}"}).status_code == 200
 
     write_model(tmp_path / "mine", "print('admin was here')\n")
-    exec_id = task_id(cli.ok("exec", "start", "--framework", "python", "--model-main",
-                             str(tmp_path / "mine" / "main.py"), "--wait"))
+    exec_id = task_id(
+        cli.ok("exec", "start", "--framework", "python", "--model-main", str(tmp_path / "mine" / "main.py"), "--wait")
+    )
     added = cli.ok("server", "user", "add", "bob")
     bob_token = added.stdout.strip()
     assert bob_token and bob_token != cli.admin_token and bob_token not in added.stderr
@@ -127,10 +134,12 @@ def test_an_unsafe_tar_is_refused_and_writes_nothing(cli, tmp_path):
             info.size = 2
             tar.addfile(info, io.BytesIO(b"x\n"))
     before = sorted(p.name for p in (cli.data / "tasks").iterdir())
-    response = httpx.post(f"{cli.url}/execs", params={"args": "--exec-start python --model-main main.py "
-                                                                "--model-dir evil"},
-                          files={"file": ("evil.modelDir.tar", buf.getvalue(), "application/octet-stream")},
-                          headers={"Authorization": f"Bearer {cli.admin_token}"})
+    response = httpx.post(
+        f"{cli.url}/execs",
+        params={"args": "--exec-start python --model-main main.py --model-dir evil"},
+        files={"file": ("evil.modelDir.tar", buf.getvalue(), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {cli.admin_token}"},
+    )
     assert response.status_code == 400, response.text
     assert sorted(p.name for p in (cli.data / "tasks").iterdir()) == before
     assert not list(cli.data.rglob("escaped.txt")) and not (cli.data.parent / "escaped.txt").exists()
@@ -138,14 +147,34 @@ def test_an_unsafe_tar_is_refused_and_writes_nothing(cli, tmp_path):
 
 
 def test_distpytorch_two_workers_on_the_cpu_with_gloo(cli, tmp_path):
-    probe = subprocess.run([sys.executable, "-c", "import torch, torch.distributed as d; assert d.is_available()"],
-                           capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import torch, torch.distributed as d; assert d.is_available()"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if probe.returncode != 0:
-        pytest.skip("torch cannot be imported here (CI installs torch==2.13.0): "
-                    + (probe.stderr.strip().splitlines() or ["?"])[-1])
-    result = cli("exec", "start", "--framework", "distPyTorch", "--num-worker", "2",
-                 "--model-dir", str(EXAMPLES / "ddp-pytorch"), "--model-main", "main.py", "--follow",
-                 "--", "--epochs", "3", timeout=180)
+        pytest.skip(
+            "torch cannot be imported here (CI installs torch==2.13.0): "
+            + (probe.stderr.strip().splitlines() or ["?"])[-1]
+        )
+    result = cli(
+        "exec",
+        "start",
+        "--framework",
+        "distPyTorch",
+        "--num-worker",
+        "2",
+        "--model-dir",
+        str(EXAMPLES / "ddp-pytorch"),
+        "--model-main",
+        "main.py",
+        "--follow",
+        "--",
+        "--epochs",
+        "3",
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "epoch 3/3" in result.stdout
     exec_id = task_id(result)

@@ -37,6 +37,7 @@ def make_engine(tmp_path):
     for engine in engines:
         for task in engine.store.tasks("state IN ('LAUNCHING', 'RUNNING')"):
             from dlicli.engine import runner
+
             runner.kill_remnants(task["pid"], task["pid_start"])
 
 
@@ -52,8 +53,17 @@ def write_script(directory: Path, body: str, name: str = "main.py") -> Path:
     return path
 
 
-def submit(engine: Engine, tmp_path: Path, body: str, *, user: User = ADMIN, extra: str = "",
-           framework: str = "python", model_args: str = "", data: dict | None = None) -> dict:
+def submit(
+    engine: Engine,
+    tmp_path: Path,
+    body: str,
+    *,
+    user: User = ADMIN,
+    extra: str = "",
+    framework: str = "python",
+    model_args: str = "",
+    data: dict | None = None,
+) -> dict:
     """Submit a one-file model whose main is `body` (dedented)."""
     src = tmp_path / f"src-{time.monotonic_ns()}"
     script = write_script(src, body)

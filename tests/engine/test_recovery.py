@@ -8,7 +8,6 @@ import signal
 import pytest
 
 from dlicli.engine import EngineError
-
 from tests.engine.conftest import ADMIN, pid_gone, submit, wait_for, wait_state
 
 WAIT_FOR_GO = """

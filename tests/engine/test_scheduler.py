@@ -8,8 +8,7 @@ import json
 import pytest
 
 from dlicli.engine import EngineError
-
-from tests.engine.conftest import ADMIN, ALICE, submit, wait_for, wait_state
+from tests.engine.conftest import ADMIN, ALICE, submit, wait_state
 
 DIST_SCRIPT = """
     import json, os
@@ -91,9 +90,11 @@ def test_applications_statistics_and_driver_logs(engine, tmp_path):
     assert engine.driver_log(ALICE, appid, "stderr", 100) == "oops\n"
     assert "worker 0 started" in engine.driver_log(ALICE, appid, "launcherlog", 100)
     assert engine.log_path(ALICE, appid, "0", "stdout").read_text().startswith("line 0\n")
-    for call, status in ((lambda: engine.driver_log(ALICE, "app-nope", "stdout", None), 404),
-                         (lambda: engine.executor_log(ALICE, appid, "7", "stdout", None), 404),
-                         (lambda: engine.driver_log(ALICE, appid, "bogus", None), 400)):
+    for call, status in (
+        (lambda: engine.driver_log(ALICE, "app-nope", "stdout", None), 404),
+        (lambda: engine.executor_log(ALICE, appid, "7", "stdout", None), 404),
+        (lambda: engine.driver_log(ALICE, appid, "bogus", None), 400),
+    ):
         with pytest.raises(EngineError) as info:
             call()
         assert info.value.status == status
@@ -106,8 +107,17 @@ def test_statistics_count_running_and_pending(make_engine, tmp_path):
     wait_state(engine, pending["id"], "PENDING_JOB_SCHEDULER", user=ALICE)
     wait_state(engine, running["id"], "RUNNING", user=ALICE)
     stats = engine.application_statistic(ALICE)
-    assert stats == [{"username": "alice", "cpuReq": 2.0, "cpuUsed": 1.0, "gpuReq": 0.0, "gpuUsed": 0.0,
-                      "jobPending": 1, "jobRunning": 1}]
+    assert stats == [
+        {
+            "username": "alice",
+            "cpuReq": 2.0,
+            "cpuUsed": 1.0,
+            "gpuReq": 0.0,
+            "gpuUsed": 0.0,
+            "jobPending": 1,
+            "jobRunning": 1,
+        }
+    ]
     app = engine.applications(ALICE, applicationid="app-" + running["id"])[0]
     assert app["slots"] == 1 and app["coresused"] == 1.0 and app["memused"] > 0
     engine.stop_task(ALICE, running["id"])
@@ -119,9 +129,14 @@ def test_deploy_checks_kernel_and_weight_paths(engine, tmp_path):
     wait_state(engine, batch["id"], "FINISHED")
     created = engine.deploy(ADMIN, batch["id"], {"name": "mnist-edi", "kernel": "main.py", "weight": "model.pt"})
     assert created["uid"] == "mnist-edi" and created["href"]
-    for desc in ({"name": "x", "kernel": "nope.py"}, {"name": "x", "kernel": "main.py", "weight": "missing.pt"},
-                 {"name": "x", "kernel": "../../../../etc/passwd"}, {"name": "x", "kernel": "/etc/passwd"},
-                 {"kernel": "main.py"}, {"name": "x"}):
+    for desc in (
+        {"name": "x", "kernel": "nope.py"},
+        {"name": "x", "kernel": "main.py", "weight": "missing.pt"},
+        {"name": "x", "kernel": "../../../../etc/passwd"},
+        {"name": "x", "kernel": "/etc/passwd"},
+        {"kernel": "main.py"},
+        {"name": "x"},
+    ):
         with pytest.raises(EngineError) as info:
             engine.deploy(ADMIN, batch["id"], desc)
         assert info.value.status == 400, desc
@@ -131,8 +146,12 @@ def test_deploy_checks_kernel_and_weight_paths(engine, tmp_path):
 def test_resource_plans_create_get_update_tree_delete(engine):
     engine.create_resplan(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "4"}]})
     engine.create_resplan(ADMIN, {"name": "ml", "parent": "team", "labels": {"gpu": "0"}})
-    for body, status in (({"name": "team"}, 409), ({"name": "x", "parent": "nope"}, 400), ({}, 400),
-                         ({"name": "y", "labels": [{"key": "cpu", "value": "lots"}]}, 400)):
+    for body, status in (
+        ({"name": "team"}, 409),
+        ({"name": "x", "parent": "nope"}, 400),
+        ({}, 400),
+        ({"name": "y", "labels": [{"key": "cpu", "value": "lots"}]}, 400),
+    ):
         with pytest.raises(EngineError) as info:
             engine.create_resplan(ADMIN, body)
         assert info.value.status == status, body
@@ -144,11 +163,13 @@ def test_resource_plans_create_get_update_tree_delete(engine):
     assert engine.get_resplan(ADMIN, "team")["cpuQuota"] == "4"
     engine.update_resplan(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "8"}]})
     assert engine.get_resplan(ADMIN, "team")["cpuQuota"] == "8"
-    for call, status in ((lambda: engine.update_resplan(ADMIN, {"name": "nope"}), 404),
-                         (lambda: engine.update_resplan(ADMIN, {"name": "team", "parent": "ml"}), 400),
-                         (lambda: engine.get_resplan(ADMIN, "nope"), 404),
-                         (lambda: engine.delete_resplan(ADMIN, "team"), 409),
-                         (lambda: engine.delete_resplan(ADMIN, "nope"), 404)):
+    for call, status in (
+        (lambda: engine.update_resplan(ADMIN, {"name": "nope"}), 404),
+        (lambda: engine.update_resplan(ADMIN, {"name": "team", "parent": "ml"}), 400),
+        (lambda: engine.get_resplan(ADMIN, "nope"), 404),
+        (lambda: engine.delete_resplan(ADMIN, "team"), 409),
+        (lambda: engine.delete_resplan(ADMIN, "nope"), 404),
+    ):
         with pytest.raises(EngineError) as info:
             call()
         assert info.value.status == status

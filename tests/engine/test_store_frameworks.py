@@ -33,17 +33,18 @@ def test_store_refuses_a_newer_schema(tmp_path):
 
 def test_a_failed_transaction_is_rolled_back(tmp_path):
     store = Store(tmp_path / "engine.db")
-    with pytest.raises(RuntimeError):
-        with store.tx() as db:
-            db.execute("INSERT INTO users (name, admin, created) VALUES ('x', 0, 1)")
-            raise RuntimeError
+    with pytest.raises(RuntimeError), store.tx() as db:
+        db.execute("INSERT INTO users (name, admin, created) VALUES ('x', 0, 1)")
+        raise RuntimeError
     assert store.all("SELECT * FROM users") == []
 
 
 def test_parse_args_reads_known_options_then_model_args():
-    parsed = parse_args("--exec-start pytorch --model-main train.py --model-dir mnist --numWorker=3 "
-                        "--workerDeviceNum 1 --appName 'my app' --cs-datastore-meta data_path=x,type=fs "
-                        "--lr 0.1 --numWorker 9 'a b'")
+    parsed = parse_args(
+        "--exec-start pytorch --model-main train.py --model-dir mnist --numWorker=3 "
+        "--workerDeviceNum 1 --appName 'my app' --cs-datastore-meta data_path=x,type=fs "
+        "--lr 0.1 --numWorker 9 'a b'"
+    )
     assert parsed.framework == "PyTorch" and parsed.model_main == "train.py" and parsed.model_dir == "mnist"
     assert parsed.num_worker == 3 and parsed.worker_device_num == 1 and parsed.app_name == "my app"
     assert parsed.datastore_meta == {"data_path": "x", "type": "fs"}
@@ -53,11 +54,19 @@ def test_parse_args_reads_known_options_then_model_args():
     assert parse_args("--exec-start python --model-main m.py -- --appName z").model_args == ["--appName", "z"]
 
 
-@pytest.mark.parametrize("args", ["", "--model-main m.py", "--exec-start python", "--exec-start caffe --model-main m",
-                                  "--exec-start python --model-main m.py --numWorker 0",
-                                  "--exec-start python --model-main m.py --numWorker",
-                                  "--exec-start python --model-main m.py --cs-datastore-meta nokey",
-                                  "--exec-start python --model-main 'unterminated"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        "",
+        "--model-main m.py",
+        "--exec-start python",
+        "--exec-start caffe --model-main m",
+        "--exec-start python --model-main m.py --numWorker 0",
+        "--exec-start python --model-main m.py --numWorker",
+        "--exec-start python --model-main m.py --cs-datastore-meta nokey",
+        "--exec-start python --model-main 'unterminated",
+    ],
+)
 def test_parse_args_refuses_bad_args(args):
     with pytest.raises(EngineError) as info:
         parse_args(args)

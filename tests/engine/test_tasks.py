@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from dlicli.engine import EngineError
-
 from tests.engine.conftest import ADMIN, pid_gone, submit, wait_for, wait_state
 
 ENV_SCRIPT = """
@@ -32,8 +29,9 @@ ENV_SCRIPT = """
 def test_a_script_runs_with_its_cwd_env_logs_and_result(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("DLICLI_TOKEN", "secret-should-not-leak")
     (engine.data_root / "mnist").mkdir(parents=True)
-    batch = submit(engine, tmp_path, ENV_SCRIPT, extra="--cs-datastore-meta data_path=mnist",
-                   model_args="--lr 0.1 'two words'")
+    batch = submit(
+        engine, tmp_path, ENV_SCRIPT, extra="--cs-datastore-meta data_path=mnist", model_args="--lr 0.1 'two words'"
+    )
     assert batch["state"] == "SUBMITTED" and batch["submissionId"] == batch["id"]
     assert batch["appId"] == "app-" + batch["id"] and batch["creator"] == "admin"
     done = wait_state(engine, batch["id"])
@@ -41,10 +39,14 @@ def test_a_script_runs_with_its_cwd_env_logs_and_result(engine, tmp_path, monkey
     task_dir = engine.tasks_root / batch["id"]
     info = json.loads((task_dir / "result" / "env.json").read_text())
     assert info == {
-        "RESULT_DIR": str(task_dir / "result"), "LOG_DIR": str(task_dir / "log"),
-        "DATA_DIR": str((engine.data_root / "mnist").resolve()), "DLI_EXECID": batch["id"],
-        "PYTHONUNBUFFERED": "1", "cwd": str(task_dir / "_submitted_code" / "main"),
-        "argv": ["--lr", "0.1", "two words"], "dlicli_vars": [],
+        "RESULT_DIR": str(task_dir / "result"),
+        "LOG_DIR": str(task_dir / "log"),
+        "DATA_DIR": str((engine.data_root / "mnist").resolve()),
+        "DLI_EXECID": batch["id"],
+        "PYTHONUNBUFFERED": "1",
+        "cwd": str(task_dir / "_submitted_code" / "main"),
+        "argv": ["--lr", "0.1", "two words"],
+        "dlicli_vars": [],
     }
     assert done["workDir"] == info["cwd"]
     assert engine.read_log(ADMIN, batch["id"], "outlog") == "hello on stdout\n"
@@ -177,6 +179,7 @@ def test_unknown_exec_is_the_specs_400(engine):
 
 def test_a_model_dir_tar_runs_from_its_folder(engine, tmp_path):
     import tarfile
+
     model = tmp_path / "mymodel"
     (model / "pkg").mkdir(parents=True)
     (model / "pkg" / "__init__.py").write_text("VALUE = 42\n")
@@ -184,8 +187,9 @@ def test_a_model_dir_tar_runs_from_its_folder(engine, tmp_path):
     tar = tmp_path / "mymodel.modelDir.tar"
     with tarfile.open(tar, "w:gz") as archive:  # dlicmd sends a gzip tar under this name
         archive.add(model, arcname="mymodel")
-    batch = engine.submit(ADMIN, "--exec-start PyTorch --model-dir mymodel --model-main train.py",
-                          "mymodel.modelDir.tar", tar, None)
+    batch = engine.submit(
+        ADMIN, "--exec-start PyTorch --model-dir mymodel --model-main train.py", "mymodel.modelDir.tar", tar, None
+    )
     assert wait_state(engine, batch["id"])["state"] == "FINISHED"
     assert engine.read_log(ADMIN, batch["id"], "outlog") == "42 mymodel\n"
     assert batch["framework"] == "PyTorch"

@@ -10,7 +10,6 @@ import pytest
 
 from dlicli.engine import EngineError
 from dlicli.engine.unpack import unpack
-
 from tests.engine.conftest import ADMIN
 
 
@@ -42,10 +41,16 @@ def files_under(path: Path) -> list[str]:
 
 
 def test_model_dir_tar_keeps_its_top_folder(tmp_path):
-    tar = make_tar(tmp_path / "mnist.modelDir.tar", [("mnist", "dir", None), ("mnist/main.py", "file", "print(1)"),
-                                                     ("mnist/pkg/util.py", "file", "x = 1"),
-                                                     ("mnist/link.py", "sym", "pkg/util.py"),
-                                                     ("mnist/hard.py", "lnk", "mnist/main.py")])
+    tar = make_tar(
+        tmp_path / "mnist.modelDir.tar",
+        [
+            ("mnist", "dir", None),
+            ("mnist/main.py", "file", "print(1)"),
+            ("mnist/pkg/util.py", "file", "x = 1"),
+            ("mnist/link.py", "sym", "pkg/util.py"),
+            ("mnist/hard.py", "lnk", "mnist/main.py"),
+        ],
+    )
     folder = unpack(tar, "mnist.modelDir.tar", tmp_path / "out" / "_submitted_code", 1 << 20)
     assert folder == tmp_path / "out" / "_submitted_code" / "mnist"
     assert (folder / "main.py").read_text() == "print(1)"
@@ -74,8 +79,7 @@ UNSAFE = {
     "symlink_out": [("m", "dir", None), ("m/out", "sym", "../../..")],
     "symlink_absolute": [("m/out", "sym", "/etc")],
     "symlink_then_write_through": [("m/out", "sym", "."), ("m/out/f.txt", "file", "x")],
-    "symlink_chain_escape": [("p/q/deep", "sym", "../../x"), ("x", "dir", None),
-                             ("p/q/deep/u", "sym", "../../..")],
+    "symlink_chain_escape": [("p/q/deep", "sym", "../../x"), ("x", "dir", None), ("p/q/deep/u", "sym", "../../..")],
     "hardlink_out": [("m/h", "lnk", "../outside.txt")],
     "hardlink_absolute": [("m/h", "lnk", "/etc/passwd")],
     "device": [("m/null", "chr", None)],
@@ -114,8 +118,9 @@ def test_a_corrupt_tar_is_a_400(tmp_path):
 
 
 def test_submit_refuses_an_unsafe_upload_and_leaves_no_task(engine, tmp_path):
-    tar = make_tar(tmp_path / "evil.modelDir.tar", [("m/main.py", "file", "print(1)"),
-                                                    ("m/../../../escaped.txt", "file", "x")])
+    tar = make_tar(
+        tmp_path / "evil.modelDir.tar", [("m/main.py", "file", "print(1)"), ("m/../../../escaped.txt", "file", "x")]
+    )
     with pytest.raises(EngineError) as info:
         engine.submit(ADMIN, "--exec-start python --model-main main.py", "evil.modelDir.tar", tar, None)
     assert info.value.status == 400

@@ -8,7 +8,6 @@ import sqlite3
 import pytest
 
 from dlicli.engine import EngineError, User
-
 from tests.engine.conftest import ADMIN, ALICE, BOB, submit, wait_state
 
 
@@ -32,8 +31,17 @@ def test_authenticate_refuses_bad_tokens_and_accepts_basic_with_the_token_as_pas
     token = engine.add_user("alice")
     assert engine.authenticate(f"Bearer {token}") == ALICE
     assert engine.authenticate(basic("alice", token)) == ALICE
-    for header in (None, "", "Bearer ", "Bearer nope", f"Bearer {token}x", basic("bob", token),
-                   basic("alice", "wrong"), "Basic !!!notbase64", f"Basic {token}"):
+    for header in (
+        None,
+        "",
+        "Bearer ",
+        "Bearer nope",
+        f"Bearer {token}x",
+        basic("bob", token),
+        basic("alice", "wrong"),
+        "Basic !!!notbase64",
+        f"Basic {token}",
+    ):
         assert engine.authenticate(header) is None, header
 
 
@@ -69,11 +77,15 @@ def test_users_see_and_manage_only_their_own_tasks(engine, tmp_path):
     wait_state(engine, other["id"], user=BOB)
     assert [t["id"] for t in engine.list_tasks(ALICE)] == [mine["id"]]
     assert {t["id"] for t in engine.list_tasks(ADMIN)} == {mine["id"], other["id"]}
-    calls = [lambda: engine.get_task(ALICE, other["id"]), lambda: engine.stop_task(ALICE, other["id"]),
-             lambda: engine.delete_task(ALICE, other["id"]), lambda: engine.read_log(ALICE, other["id"], None),
-             lambda: engine.result_zip(ALICE, other["id"]),
-             lambda: engine.deploy(ALICE, other["id"], {"name": "m", "kernel": "main.py"}),
-             lambda: engine.driver_log(ALICE, "app-" + other["id"], "stdout", None)]
+    calls = [
+        lambda: engine.get_task(ALICE, other["id"]),
+        lambda: engine.stop_task(ALICE, other["id"]),
+        lambda: engine.delete_task(ALICE, other["id"]),
+        lambda: engine.read_log(ALICE, other["id"], None),
+        lambda: engine.result_zip(ALICE, other["id"]),
+        lambda: engine.deploy(ALICE, other["id"], {"name": "m", "kernel": "main.py"}),
+        lambda: engine.driver_log(ALICE, "app-" + other["id"], "stdout", None),
+    ]
     for call in calls:
         with pytest.raises(EngineError) as info:
             call()

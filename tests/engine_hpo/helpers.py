@@ -39,10 +39,16 @@ def objective(p: dict) -> float:
 
 def result(i: int, p: dict, value: float | None, metric: str = "loss") -> dict:
     """One entry of last_exp_results, the contract's shape."""
-    return {"id": i, "state": "FINISHED" if value is not None else "FAILED", "hyperparameters": dict(p),
-            "hyper_parameters": dict(p), "metricVal": value, "objectiveMetric": metric,
-            "metrics": {} if value is None else {metric: {"min": value, "max": value, "latest": value}},
-            "config": dict(p)}
+    return {
+        "id": i,
+        "state": "FINISHED" if value is not None else "FAILED",
+        "hyperparameters": dict(p),
+        "hyper_parameters": dict(p),
+        "metricVal": value,
+        "objectiveMetric": metric,
+        "metrics": {} if value is None else {metric: {"min": value, "max": value, "latest": value}},
+        "config": dict(p),
+    }
 
 
 def drive(opt, fn=objective, batch: int = 1, limit: int = 500) -> list[dict]:

@@ -88,17 +88,28 @@ def test_bad_algo_params_are_clear_errors():
 
 
 def test_bayesian_noisy_fits_a_noise_level():
-    opt = make_optimizer("Bayesian", "t", SPACE[:2], RandomSeed="3", InitPoints="4", CubeSize="200",
-                         Noiseless="false", maxJobNum="10")
-    seen = drive(opt, fn=lambda p: objective({**p, "y": .5, "layers": 5, "opt": "adam", "mom": .9, "bs": 32}))
+    opt = make_optimizer(
+        "Bayesian", "t", SPACE[:2], RandomSeed="3", InitPoints="4", CubeSize="200", Noiseless="false", maxJobNum="10"
+    )
+    seen = drive(opt, fn=lambda p: objective({**p, "y": 0.5, "layers": 5, "opt": "adam", "mom": 0.9, "bs": 32}))
     assert len(seen) == 10 and len(opt.gp.theta) == 2 + 2  # two lengthscales, signal, noise
 
 
 EXPERIMENTS = [
-    {"id": 2, "hyperParams": [{"name": "lr", "dataType": "double", "fixedVal": "0.1"},
-                              {"name": "opt", "dataType": "STR", "fixedVal": "adam"}]},
-    {"id": 1, "fixedHyperParams": [{"name": "lr", "dataType": "DOUBLE", "fixedVal": 0.01},
-                                   {"name": "layers", "dataType": "int", "fixedVal": "3"}]},
+    {
+        "id": 2,
+        "hyperParams": [
+            {"name": "lr", "dataType": "double", "fixedVal": "0.1"},
+            {"name": "opt", "dataType": "STR", "fixedVal": "adam"},
+        ],
+    },
+    {
+        "id": 1,
+        "fixedHyperParams": [
+            {"name": "lr", "dataType": "DOUBLE", "fixedVal": 0.01},
+            {"name": "layers", "dataType": "int", "fixedVal": "3"},
+        ],
+    },
     {"id": 3, "hyperparams": [{"name": "layers", "datatype": "Int", "fixedval": 4}]},
 ]
 

@@ -68,9 +68,10 @@ def test_runs_the_table_and_promotes_exactly_the_top_third():
             assert all(type(p["epochs"]) is int and 0 <= p["x"] <= 1 and p["opt"] in "ab" for p in got)
             if i:  # exactly the best floor(n_prev/eta) of the previous rung, by loss (lower x is better)
                 prev = rungs[-1]
-                best = sorted(prev, key=lambda p: p["x"])[: n]
-                assert sorted(({k: v for k, v in p.items() if k != "epochs"} for p in got), key=lambda p: p["x"]) == \
-                    [{k: v for k, v in p.items() if k != "epochs"} for p in best]
+                best = sorted(prev, key=lambda p: p["x"])[:n]
+                assert sorted(({k: v for k, v in p.items() if k != "epochs"} for p in got), key=lambda p: p["x"]) == [
+                    {k: v for k, v in p.items() if k != "epochs"} for p in best
+                ]
             assert opt.search(5, []) == [] and not opt.is_done()  # waiting for the rung
             pending = [result(j, p, p["x"] + 1.0 / p["epochs"]) for j, p in enumerate(got)]
             rungs.append(got)

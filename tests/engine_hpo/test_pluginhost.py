@@ -79,8 +79,7 @@ def plugin_dir(tmp_path) -> Path:
 
 def host(plugin_dir: Path, log: Path | None = None, **kw) -> PluginHost:
     kw.setdefault("RandomSeed", 11)
-    return PluginHost(plugin_dir, "myrandom", SPACE, log_path=log, objective="minimize", objectiveMetric="loss",
-                      **kw)
+    return PluginHost(plugin_dir, "myrandom", SPACE, log_path=log, objective="minimize", objectiveMetric="loss", **kw)
 
 
 def test_plugin_runs_in_its_own_process_with_wmla_imports(plugin_dir, tmp_path):
@@ -96,8 +95,12 @@ def test_plugin_runs_in_its_own_process_with_wmla_imports(plugin_dir, tmp_path):
         assert len(second) == 2 and second != first[:2]
     received = json.loads((plugin_dir / "received.json").read_text())
     assert received["name"] == "myrandom"
-    assert received["kwargs"] == {"RandomSeed": "11", "maxJobNum": "-1", "objective": "minimize",
-                                  "objectiveMetric": "loss"}  # algoParams as strings
+    assert received["kwargs"] == {
+        "RandomSeed": "11",
+        "maxJobNum": "-1",
+        "objective": "minimize",
+        "objectiveMetric": "loss",
+    }  # algoParams as strings
     hps = received["hyper_parameters"]
     assert hps[1] == {"name": "x", "type": "Range", "dataType": "DOUBLE", "minDbVal": -5.0, "maxDbVal": 10.0}
     assert hps[6]["discreateStrVal"] == ["sgd", "adam", "rms"] and hps[6]["type"] == "Discrete"
@@ -132,7 +135,9 @@ def write(plugin_dir: Path, body: str) -> None:
 
 
 def test_a_plugin_exception_comes_back_with_its_traceback(plugin_dir):
-    write(plugin_dir, '''
+    write(
+        plugin_dir,
+        """
         from plugins.core.base_plugin_opt import BasePluginOptimizer
 
         class PluginOptimizer(BasePluginOptimizer):
@@ -141,7 +146,8 @@ def test_a_plugin_exception_comes_back_with_its_traceback(plugin_dir):
 
             def helper(self):
                 raise ValueError("no more ideas")
-        ''')
+        """,
+    )
     with host(plugin_dir) as opt:
         with pytest.raises(PluginError) as e:
             opt.search(1, [])
@@ -153,7 +159,9 @@ def test_a_plugin_exception_comes_back_with_its_traceback(plugin_dir):
 
 
 def test_a_plugin_that_dies_or_is_missing(plugin_dir, tmp_path):
-    write(plugin_dir, '''
+    write(
+        plugin_dir,
+        """
         import os, sys
         from plugins.core.base_plugin_opt import BasePluginOptimizer
 
@@ -162,7 +170,8 @@ def test_a_plugin_that_dies_or_is_missing(plugin_dir, tmp_path):
                 sys.stderr.write("segfault, say\\n")
                 sys.stderr.flush()
                 os._exit(3)
-        ''')
+        """,
+    )
     with host(plugin_dir) as opt:
         with pytest.raises(PluginError, match=r"exited \(3\) during search") as e:
             opt.search(1, [])
@@ -183,7 +192,9 @@ def test_conda_python_without_dlicli_installed(plugin_dir, tmp_path):
     assert plugin_python(None, str(tmp_path / "conda" / "envs" / "hpo")) == str(env_bin / "python")
     with pytest.raises(OptimizerError, match="no python in the conda environment"):
         plugin_python(str(tmp_path), "missing")
-    write(plugin_dir, '''
+    write(
+        plugin_dir,
+        """
         import sys
         from plugins.core.base_plugin_opt import BasePluginOptimizer
         from plugins.core.logger import logger
@@ -191,6 +202,7 @@ def test_conda_python_without_dlicli_installed(plugin_dir, tmp_path):
         class PluginOptimizer(BasePluginOptimizer):
             def search(self, number_samples, last_exp_results):
                 return [{"python": sys.executable}]
-        ''')
+        """,
+    )
     with host(plugin_dir, conda_home=str(tmp_path / "conda"), conda_env="hpo") as opt:
         assert opt.search(1, []) == [{"python": str(env_bin / "python")}]

@@ -49,17 +49,29 @@ def test_encode_decode_round_trip():
         assert np.allclose(space.snap(u)[0][[2, 3, 4, 5, 6, 7, 8]], u[[2, 3, 4, 5, 6, 7, 8]])
 
 
-@pytest.mark.parametrize("hp, message", [
-    ({"name": "a", "type": "Range", "dataType": "double", "minDbVal": 2, "maxDbVal": 1},
-     "hyper_parameters[0].maxDbVal: must not be less than minDbVal"),
-    ({"name": "a", "type": "Range", "dataType": "int", "minIntVal": 1.5, "maxIntVal": 3},
-     "hyper_parameters[0].minIntVal: not an integer"),
-    ({"name": "a", "type": "Bogus", "dataType": "int"}, "hyper_parameters[0].type: must be Range or Discrete"),
-    ({"name": "a", "type": "Discrete", "dataType": "str"}, "hyper_parameters[0].discreateStrVal: must be a non-empty"),
-    ({"name": "a", "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1, "step": "0"},
-     "hyper_parameters[0].step: must be greater than 0"),
-    ({"type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1}, "hyper_parameters[0].name: required"),
-])
+@pytest.mark.parametrize(
+    "hp, message",
+    [
+        (
+            {"name": "a", "type": "Range", "dataType": "double", "minDbVal": 2, "maxDbVal": 1},
+            "hyper_parameters[0].maxDbVal: must not be less than minDbVal",
+        ),
+        (
+            {"name": "a", "type": "Range", "dataType": "int", "minIntVal": 1.5, "maxIntVal": 3},
+            "hyper_parameters[0].minIntVal: not an integer",
+        ),
+        ({"name": "a", "type": "Bogus", "dataType": "int"}, "hyper_parameters[0].type: must be Range or Discrete"),
+        (
+            {"name": "a", "type": "Discrete", "dataType": "str"},
+            "hyper_parameters[0].discreateStrVal: must be a non-empty",
+        ),
+        (
+            {"name": "a", "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1, "step": "0"},
+            "hyper_parameters[0].step: must be greater than 0",
+        ),
+        ({"type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1}, "hyper_parameters[0].name: required"),
+    ],
+)
 def test_bad_definitions_name_the_field(hp, message):
     with pytest.raises(SpaceError) as e:
         Space([hp])
@@ -68,8 +80,14 @@ def test_bad_definitions_name_the_field(hp, message):
 
 def test_canonical_spelling_for_plugins():
     out = canonical_hyper_parameters(SPACE)
-    assert out[0] == {"name": "lr", "type": "Range", "dataType": "DOUBLE", "minDbVal": -4.0, "maxDbVal": -1.0,
-                      "power": "10"}
+    assert out[0] == {
+        "name": "lr",
+        "type": "Range",
+        "dataType": "DOUBLE",
+        "minDbVal": -4.0,
+        "maxDbVal": -1.0,
+        "power": "10",
+    }
     assert out[6] == {"name": "opt", "type": "Discrete", "dataType": "STR", "discreateStrVal": ["sgd", "adam", "rms"]}
     assert out[3]["minIntVal"] == 1 and out[3]["step"] == "2" and out[3]["dataType"] == "INT"
     assert out[8]["discreteIntVal"] == [1, 3]

@@ -52,8 +52,10 @@ if a.stamps:
                    "exp": os.environ.get("DLI_HPO_EXPERIMENT_ID")}, f)
 """
 
-XY = [{"name": "x", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
-      {"name": "y", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3}]
+XY = [
+    {"name": "x", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
+    {"name": "y", "type": "Range", "dataType": "double", "minDbVal": -3, "maxDbVal": 3},
+]
 
 
 @pytest.fixture
@@ -76,13 +78,31 @@ def stamps(tmp_path) -> Path:
     return path
 
 
-def body(name: str = "q", algorithm: str = "Random", *, jobs: int = 4, parallel: int = 2, args: str = "",
-         hyper: list | None = None, params: dict | None = None, **algo) -> dict:
-    algo_def = {"algorithm": algorithm, "objective": "minimize", "objectiveMetric": "loss", "maxJobNum": jobs,
-                "maxParalleJob": parallel, "algoParams": [{"name": k, "value": str(v)} for k, v in
-                                                          (params or {"RandomSeed": 7}).items()], **algo}
-    out = {"hpoName": name, "modelSpec": {"args": f"--exec-start python --model-main main.py {args}".strip()},
-           "algoDef": algo_def}
+def body(
+    name: str = "q",
+    algorithm: str = "Random",
+    *,
+    jobs: int = 4,
+    parallel: int = 2,
+    args: str = "",
+    hyper: list | None = None,
+    params: dict | None = None,
+    **algo,
+) -> dict:
+    algo_def = {
+        "algorithm": algorithm,
+        "objective": "minimize",
+        "objectiveMetric": "loss",
+        "maxJobNum": jobs,
+        "maxParalleJob": parallel,
+        "algoParams": [{"name": k, "value": str(v)} for k, v in (params or {"RandomSeed": 7}).items()],
+        **algo,
+    }
+    out = {
+        "hpoName": name,
+        "modelSpec": {"args": f"--exec-start python --model-main main.py {args}".strip()},
+        "algoDef": algo_def,
+    }
     if algorithm != "ExperimentGridSearch":
         out["hyperParams"] = copy.deepcopy(XY if hyper is None else hyper)
     return out

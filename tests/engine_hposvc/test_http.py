@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
 from tests.engine_hposvc.conftest import PLUGIN, QUADRATIC, body, plugin_tar, values
+from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
 
 FINAL = {"FINISHED", "FAILED"}
 
@@ -77,8 +77,19 @@ def test_start_get_list_and_delete_a_search(admin):
     assert view["state"] == "FINISHED" and view["progress"] == "3/3" and view["complete"] == 3
     assert view["best"]["metricVal"] == min(e["metricVal"] for e in view["experiments"])
     assert view["input"]["algoDef"]["objectiveMetric"] == "loss" and view["creator"] == "admin"
-    assert {"hpoName", "state", "running", "complete", "failed", "progress", "duration", "creator", "createtime",
-            "best", "experiments"} <= set(view)
+    assert {
+        "hpoName",
+        "state",
+        "running",
+        "complete",
+        "failed",
+        "progress",
+        "duration",
+        "creator",
+        "createtime",
+        "best",
+        "experiments",
+    } <= set(view)
     assert admin.get("hypersearch/h1/").json()["hpoName"] == "h1"
     assert "h1" in [t["hpoName"] for t in admin.get("hypersearch").json()]
     # the experiment's own task: its log and result are the Execute API's
@@ -93,15 +104,18 @@ def test_start_get_list_and_delete_a_search(admin):
     assert admin.get(f"execs/{exec_id}").status_code == 400  # the experiment's task went too
 
 
-@pytest.mark.parametrize("mutate, where", [
-    (lambda d: d["algoDef"].pop("objective"), "algoDef.objective"),
-    (lambda d: d["algoDef"].update(algorithm="Nope"), "algoDef.algorithm"),
-    (lambda d: d["hyperParams"][1].update(maxDbVal=-5), "hyperParams[1].maxDbVal"),
-    (lambda d: d["algoDef"].update(maxParalleJob=0), "algoDef.maxParalleJob"),
-    (lambda d: d["modelSpec"].update(args="--model-main main.py"), "modelSpec.args"),
-    (lambda d: d.update(hpoName="bad name!"), "hpoName"),
-    (lambda d: d["algoDef"].update(algorithm="Hyperband"), "ResourceName"),
-])
+@pytest.mark.parametrize(
+    "mutate, where",
+    [
+        (lambda d: d["algoDef"].pop("objective"), "algoDef.objective"),
+        (lambda d: d["algoDef"].update(algorithm="Nope"), "algoDef.algorithm"),
+        (lambda d: d["hyperParams"][1].update(maxDbVal=-5), "hyperParams[1].maxDbVal"),
+        (lambda d: d["algoDef"].update(maxParalleJob=0), "algoDef.maxParalleJob"),
+        (lambda d: d["modelSpec"].update(args="--model-main main.py"), "modelSpec.args"),
+        (lambda d: d.update(hpoName="bad name!"), "hpoName"),
+        (lambda d: d["algoDef"].update(algorithm="Hyperband"), "ResourceName"),
+    ],
+)
 def test_invalid_tasks_are_400_and_create_nothing(admin, mutate, where):
     data = hpo_body("bad1")
     mutate(data)
@@ -160,8 +174,9 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     assert admin.get("hypersearch/algorithm/nope").status_code == 404
     assert admin.get("hypersearch/algorithm", params={"type": "weird"}).status_code == 400
     tar = plugin_tar()
-    install = lambda data, files=None: admin.post("hypersearch/algorithm/install", data={"data": json.dumps(data)},
-                                                  files=files or {"other": ("x", b"x")})
+    install = lambda data, files=None: admin.post(
+        "hypersearch/algorithm/install", data={"data": json.dumps(data)}, files=files or {"other": ("x", b"x")}
+    )
     answer = install({"name": "walker", "logLevel": "debug"}, {"file": ("walker.tar", tar, "application/x-tar")})
     assert answer.status_code == 200 and answer.json()["uid"] == "walker"
     again = install({"name": "walker"}, {"file": ("walker.tar", tar, "application/x-tar")})
@@ -219,11 +234,19 @@ def test_debug_answers_a_task_attr_file(admin):
     assert 'filename="task_attr.json"' in answer.headers["content-disposition"]
     attr = answer.json()
     assert attr["format"] == "dlicli.task_attr/1" and attr["name"] == "dbg" and attr["algorithm"] == "Tpe"
-    assert [(h["type"], h["dataType"]) for h in attr["hyper_parameters"]] == [("Range", "DOUBLE"), ("Range", "DOUBLE"),
-                                                                             ("Discrete", "STR")]
+    assert [(h["type"], h["dataType"]) for h in attr["hyper_parameters"]] == [
+        ("Range", "DOUBLE"),
+        ("Range", "DOUBLE"),
+        ("Discrete", "STR"),
+    ]
     assert attr["hyper_parameters"][2]["discreateStrVal"] == ["a", "b"]
-    assert attr["kwargs"] == {"WarmUp": "5", "RandomSeed": "1", "objective": "minimize", "objectiveMetric": "loss",
-                              "maxJobNum": "4"}
+    assert attr["kwargs"] == {
+        "WarmUp": "5",
+        "RandomSeed": "1",
+        "objective": "minimize",
+        "objectiveMetric": "loss",
+        "maxJobNum": "4",
+    }
     answer = admin.post("hypersearch/algorithm/debug", json={"algoDef": {"algorithm": "mine"}})
     assert answer.status_code == 400 and "algoDef.objective" in answer.json()["message"]
     assert admin.get("hypersearch/dbg").status_code == 404

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlicli.engine import EngineError
-from tests.engine_hposvc.conftest import (ADMIN, body, create, max_overlap, read_stamps, values, wait_for,
-                                          wait_hpo)
+from tests.engine_hposvc.conftest import ADMIN, body, create, max_overlap, read_stamps, values, wait_for, wait_hpo
 
 
 def test_random_search_counts_limits_best_and_config(engine, model, stamps):
@@ -52,29 +51,51 @@ def test_experiments_never_exceed_max_parallel_and_the_gap_is_small(engine, mode
 
 
 def test_grid_search_runs_exactly_the_experiments_in_order_with_their_ids(engine, model, stamps):
-    grid = [{"id": 10, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": "1.5"},
-                                       {"name": "y", "dataType": "int", "fixedVal": "-2"},
-                                       {"name": "opt", "dataType": "str", "fixedVal": "adam"}]},
-            {"id": 20, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": "0.5"},
-                                       {"name": "y", "dataType": "int", "fixedVal": "1"}]},
-            {"id": 30, "hyperParams": [{"name": "x", "dataType": "double", "fixedVal": "1"},
-                                       {"name": "y", "dataType": "int", "fixedVal": "-2"}]}]
+    grid = [
+        {
+            "id": 10,
+            "hyperParams": [
+                {"name": "x", "dataType": "double", "fixedVal": "1.5"},
+                {"name": "y", "dataType": "int", "fixedVal": "-2"},
+                {"name": "opt", "dataType": "str", "fixedVal": "adam"},
+            ],
+        },
+        {
+            "id": 20,
+            "hyperParams": [
+                {"name": "x", "dataType": "double", "fixedVal": "0.5"},
+                {"name": "y", "dataType": "int", "fixedVal": "1"},
+            ],
+        },
+        {
+            "id": 30,
+            "hyperParams": [
+                {"name": "x", "dataType": "double", "fixedVal": "1"},
+                {"name": "y", "dataType": "int", "fixedVal": "-2"},
+            ],
+        },
+    ]
     data = body("grid", "ExperimentGridSearch", jobs=-1, parallel=1, params={}, args=f"--stamps {stamps}")
     data["experiments"] = grid
     create(engine, model, data)
     view = wait_hpo(engine, "grid")
     assert view["state"] == "FINISHED" and view["progress"] == "3/3"
     assert [e["id"] for e in view["experiments"]] == [10, 20, 30]
-    assert [values(e) for e in view["experiments"]] == [{"x": 1.5, "y": -2, "opt": "adam"}, {"x": 0.5, "y": 1},
-                                                        {"x": 1.0, "y": -2}]
+    assert [values(e) for e in view["experiments"]] == [
+        {"x": 1.5, "y": -2, "opt": "adam"},
+        {"x": 0.5, "y": 1},
+        {"x": 1.0, "y": -2},
+    ]
     runs = sorted(read_stamps(stamps), key=lambda r: r["start"])
     assert [int(r["exp"]) for r in runs] == [10, 20, 30] and runs[0]["cfg"]["opt"] == "adam"
     assert view["best"]["id"] == 30
 
 
 def test_failed_and_metricless_experiments_are_failed_and_rank_last(engine, model):
-    hyper = [{"name": "x", "type": "Discrete", "dataType": "double", "discreteDbVal": [0.0, 2.0]},
-             {"name": "y", "type": "Discrete", "dataType": "int", "discreteIntVal": [-2]}]
+    hyper = [
+        {"name": "x", "type": "Discrete", "dataType": "double", "discreteDbVal": [0.0, 2.0]},
+        {"name": "y", "type": "Discrete", "dataType": "int", "discreteIntVal": [-2]},
+    ]
     create(engine, model, body("mixed", jobs=6, parallel=3, hyper=hyper, args="--fail-above 1"))
     view = wait_hpo(engine, "mixed")
     assert view["state"] == "FINISHED"
@@ -93,8 +114,12 @@ def test_max_run_time_is_a_deadline_in_the_database(engine, model):
     create(engine, model, body("late", jobs=-1, parallel=2, args="--sleep 30", maxRunTime=5))
     row = engine.store.one("SELECT * FROM hpo_tasks WHERE name = 'late'")
     assert 280 < row["deadline"] - row["create_time"] <= 300
-    wait_for(lambda: engine.hpo.get(ADMIN, "late")["running"] == 2 and all(
-        e["state"] == "RUNNING" for e in engine.hpo.get(ADMIN, "late")["experiments"]))
+    wait_for(
+        lambda: (
+            engine.hpo.get(ADMIN, "late")["running"] == 2
+            and all(e["state"] == "RUNNING" for e in engine.hpo.get(ADMIN, "late")["experiments"])
+        )
+    )
     engine.store.run("UPDATE hpo_tasks SET deadline = 0 WHERE name = 'late'")  # time flies
     view = wait_hpo(engine, "late")
     assert view["state"] == "FAILED" and "maxRunTime of 5 minute(s) reached" in view["reason"]
@@ -156,8 +181,16 @@ def test_engine_restart_mid_search_loses_and_repeats_nothing(make_engine, model,
     from dlicli.engine.hpo.base import make_optimizer
     from dlicli.engine.hpo.space import canonical_hyper_parameters
     from tests.engine_hposvc.conftest import XY
-    fresh = make_optimizer("Random", "rs", canonical_hyper_parameters(XY), RandomSeed="7", objective="minimize",
-                           objectiveMetric="loss", maxJobNum="6").search(6, [])
+
+    fresh = make_optimizer(
+        "Random",
+        "rs",
+        canonical_hyper_parameters(XY),
+        RandomSeed="7",
+        objective="minimize",
+        objectiveMetric="loss",
+        maxJobNum="6",
+    ).search(6, [])
     assert [values(e) for e in view["experiments"]] == fresh
 
 
@@ -175,19 +208,20 @@ def test_hyperband_resources_follow_the_bracket_table(engine, model):
     start = 0
     rungs = []
     for n, _ in table:
-        rungs.append(exps[start:start + n])
+        rungs.append(exps[start : start + n])
         start += n
     for lower, upper in ((0, 1), (1, 2), (2, 3), (4, 5), (5, 6), (7, 8)):
         ranked = sorted(rungs[lower], key=lambda e: e["metricVal"])
-        best = [{k: v for k, v in values(e).items() if k != "epochs"} for e in ranked[:len(rungs[upper])]]
+        best = [{k: v for k, v in values(e).items() if k != "epochs"} for e in ranked[: len(rungs[upper])]]
         promoted = [{k: v for k, v in values(e).items() if k != "epochs"} for e in rungs[upper]]
         assert sorted(map(json.dumps, best)) == sorted(map(json.dumps, promoted))
     epochs = next(hp for hp in exps[0]["hyperParams"] if hp["name"] == "epochs")
     assert epochs["userDefined"] is False and epochs["dataType"] == "int"
 
 
-@pytest.mark.parametrize("algorithm, params", [("Tpe", {"RandomSeed": 1, "WarmUp": 3}),
-                                               ("Bayesian", {"RandomSeed": 1, "InitPoints": 3})])
+@pytest.mark.parametrize(
+    "algorithm, params", [("Tpe", {"RandomSeed": 1, "WarmUp": 3}), ("Bayesian", {"RandomSeed": 1, "InitPoints": 3})]
+)
 def test_model_based_algorithms_run_through_the_engine(engine, model, algorithm, params):
     create(engine, model, body(algorithm.lower(), algorithm, jobs=6, parallel=2, params=params))
     view = wait_hpo(engine, algorithm.lower(), timeout=90)

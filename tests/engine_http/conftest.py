@@ -37,9 +37,14 @@ class EngineProc:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir.parent / f"{data_dir.name}-{time.monotonic_ns()}.log"
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(data_dir),
-                                          *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, env=clean_env())
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(data_dir), *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=clean_env(),
+            )
         self.info = self._wait_ready()
         self.url = self.info["url"]
         self.root = self.url.split("/platform/", 1)[0]
@@ -68,8 +73,13 @@ class EngineProc:
         return httpx.Client(base_url=self.url + "/", headers=headers, timeout=30)
 
     def add_user(self, name: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(self.data_dir),
-                               "--add-user", name], capture_output=True, text=True, env=clean_env(), timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(self.data_dir), "--add-user", name],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=30,
+        )
         assert done.returncode == 0 and done.stderr == "", done.stderr
         return done.stdout.strip()
 
@@ -117,8 +127,17 @@ def start_engine():
 
 @pytest.fixture(scope="session")
 def engine_proc(start_engine, tmp_path_factory):
-    return start_engine(tmp_path_factory.mktemp("engine") / "data", "--port", "0", "--slots", "4",
-                        "--grace-seconds", "2", "--max-upload-bytes", str(UPLOAD_CAP))
+    return start_engine(
+        tmp_path_factory.mktemp("engine") / "data",
+        "--port",
+        "0",
+        "--slots",
+        "4",
+        "--grace-seconds",
+        "2",
+        "--max-upload-bytes",
+        str(UPLOAD_CAP),
+    )
 
 
 @pytest.fixture
@@ -139,13 +158,17 @@ def model_tar(name: str, files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def submit(client: httpx.Client, script: str, *, args: str = "", name: str = "mymodel",
-           data: str | None = None) -> httpx.Response:
+def submit(
+    client: httpx.Client, script: str, *, args: str = "", name: str = "mymodel", data: str | None = None
+) -> httpx.Response:
     """POST /execs/?args=<unescaped> with a model dir tar, like dlicmd.py does."""
     query = f"--exec-start PyTorch --model-dir {name} --model-main main.py {args}".strip()
     form = {"data": data} if data is not None else None
-    return client.post(f"execs/?args={query}", files={"file": (f"{name}.modelDir.tar", model_tar(name, {"main.py": script}),
-                                                               "application/octet-stream")}, data=form)
+    return client.post(
+        f"execs/?args={query}",
+        files={"file": (f"{name}.modelDir.tar", model_tar(name, {"main.py": script}), "application/octet-stream")},
+        data=form,
+    )
 
 
 def wait_state(client: httpx.Client, exec_id: str, states=FINAL, timeout: float = 20.0) -> dict:

@@ -63,8 +63,12 @@ def test_logon_gives_a_session_token_that_logoff_revokes(engine_proc):
     assert session and session != engine_proc.token
     with engine_proc.client(session) as client:
         assert client.get("conf").status_code == 200
-        assert httpx.post(engine_proc.root + "/auth/v1/logoff/", headers={"Authorization": f"Bearer {session}"}
-                          ).status_code == 204
+        assert (
+            httpx.post(
+                engine_proc.root + "/auth/v1/logoff/", headers={"Authorization": f"Bearer {session}"}
+            ).status_code
+            == 204
+        )
         assert client.get("conf").status_code == 401
     wrong = "Basic " + base64.b64encode(b"admin:nope").decode()
     answer = httpx.get(engine_proc.root + "/auth/v1/logon", headers={"Authorization": wrong})
@@ -112,9 +116,11 @@ def test_stop_and_delete(admin):
 def raw_post(engine_proc, target: str, body: bytes, boundary: str) -> tuple[int, dict]:
     """Send one request with exactly this request target (no client-side re-encoding)."""
     url = urlsplit(engine_proc.url)
-    head = (f"POST {url.path}{target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-            f"Authorization: Bearer {engine_proc.token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST {url.path}{target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Bearer {engine_proc.token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
     with socket.create_connection((url.hostname, url.port), timeout=20) as sock:
         sock.sendall(head + body)
         chunks = []
@@ -124,13 +130,24 @@ def raw_post(engine_proc, target: str, body: bytes, boundary: str) -> tuple[int,
     return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])
 
 
-@pytest.mark.parametrize("target", ["/execs/?args=--exec-start%20python%20--model-dir%20raw%20--model-main%20main.py",
-                                    "/execs/?args=--exec-start+python+--model-dir+raw+--model-main+main.py"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/execs/?args=--exec-start%20python%20--model-dir%20raw%20--model-main%20main.py",
+        "/execs/?args=--exec-start+python+--model-dir+raw+--model-main+main.py",
+    ],
+)
 def test_dlicmd_style_unescaped_args_in_the_query(engine_proc, target):
     boundary = "dlicmdBoundary42"
     tar = model_tar("raw", {"main.py": "print('raw ok')\n"})
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"raw.modelDir.tar\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + tar + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="raw.modelDir.tar"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + tar
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     status, batch = raw_post(engine_proc, target, body, boundary)
     assert status == 200, batch
     assert batch["args"] == "--exec-start python --model-dir raw --model-main main.py"
@@ -147,16 +164,21 @@ def test_bad_submissions_are_400_and_leave_nothing(engine_proc, admin):
         admin.post("execs?args=--exec-start python --model-main main.py", data={"data": "{}"}),
         admin.post("execs?args=--exec-start python --model-main main.py", content=b"plain"),
         admin.post("execs?args=--exec-start nosuchframework --model-main main.py", files=ok_file),
-        admin.post("execs?args=--exec-start python --model-main main.py",
-                   files={"file": ("big.py", b"#" * (UPLOAD_CAP + 10))}),
+        admin.post(
+            "execs?args=--exec-start python --model-main main.py", files={"file": ("big.py", b"#" * (UPLOAD_CAP + 10))}
+        ),
     ]
     evil = io.BytesIO()
     with tarfile.open(fileobj=evil, mode="w:gz") as archive:
         info = tarfile.TarInfo("../escape.py")
         info.size = 3
         archive.addfile(info, io.BytesIO(b"x=1"))
-    cases.append(admin.post("execs/?args=--exec-start python --model-main main.py",
-                            files={"file": ("evil.modelDir.tar", evil.getvalue())}))
+    cases.append(
+        admin.post(
+            "execs/?args=--exec-start python --model-main main.py",
+            files={"file": ("evil.modelDir.tar", evil.getvalue())},
+        )
+    )
     for answer in cases:
         assert answer.status_code == 400, answer.text
         assert answer.json()["message"]
@@ -170,8 +192,12 @@ def test_users_see_and_manage_only_their_own_tasks(engine_proc, finished):
     alice_token = engine_proc.add_user("alice")
     with engine_proc.client(alice_token) as alice:
         assert alice.get(f"execs/{finished['id']}").status_code == 403
-        for method, path in (("DELETE", f"execs/{finished['id']}"), ("POST", f"execs/{finished['id']}/stop"),
-                             ("GET", f"execs/{finished['id']}/log"), ("GET", f"execs/{finished['id']}/result")):
+        for method, path in (
+            ("DELETE", f"execs/{finished['id']}"),
+            ("POST", f"execs/{finished['id']}/stop"),
+            ("GET", f"execs/{finished['id']}/log"),
+            ("GET", f"execs/{finished['id']}/result"),
+        ):
             answer = alice.request(method, path)
             assert answer.status_code == 403 and answer.json()["message"], (method, path)
         mine = submit(alice, "print('alice')\n").json()

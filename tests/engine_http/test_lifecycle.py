@@ -31,14 +31,21 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     first = start_engine(data)  # no --port: 9281 when free, else any free port
     info = first.info
     assert set(info) == {"pid", "host", "port", "url", "version", "dataDir", "startedAt"}
-    assert info["host"] == "127.0.0.1" and info["url"] == f"http://127.0.0.1:{info['port']}/platform/rest/deeplearning/v1"
+    assert (
+        info["host"] == "127.0.0.1" and info["url"] == f"http://127.0.0.1:{info['port']}/platform/rest/deeplearning/v1"
+    )
     assert info["dataDir"] == str(data)
     assert listening_addresses(info["port"]) == {"0100007F"}  # 127.0.0.1 only
     assert stat.S_IMODE((data / "admin.token").stat().st_mode) == 0o600
     assert first.token not in first.log()
 
-    second = subprocess.run([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(data), "--port", "0"],
-                            capture_output=True, text=True, env=clean_env(), timeout=30)
+    second = subprocess.run(
+        [sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(data), "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=30,
+    )
     assert second.returncode == 1 and "another engine" in second.stderr
     assert json.loads((data / "engine.json").read_text())["pid"] == info["pid"]
 
@@ -65,6 +72,11 @@ def test_add_user_prints_only_a_token(start_engine, tmp_path):
     token = running.add_user("dave")
     with running.client(token) as dave:
         assert dave.get("execs").json() == []
-    duplicate = subprocess.run([sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(running.data_dir),
-                                "--add-user", "dave"], capture_output=True, text=True, env=clean_env(), timeout=30)
+    duplicate = subprocess.run(
+        [sys.executable, "-m", "dlicli.engine.serve", "--data-dir", str(running.data_dir), "--add-user", "dave"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=30,
+    )
     assert duplicate.returncode == 1 and duplicate.stdout == "" and "already exists" in duplicate.stderr

@@ -74,8 +74,10 @@ def test_resplans_lifecycle_and_in_use_conflict(engine_proc, admin):
     assert admin.post("resplans/resplan", json={"name": "sub", "parent": "team"}).status_code == 201
     got = admin.get("resplans/resplan/team").json()
     assert got["name"] == "team" and got["cpuQuota"] == "1" and got["path"] == "/team"
-    assert admin.put("resplans/resplan", json={"name": "team", "labels": [{"key": "cpu", "value": "2"}]}
-                     ).status_code == 204
+    assert (
+        admin.put("resplans/resplan", json={"name": "team", "labels": [{"key": "cpu", "value": "2"}]}).status_code
+        == 204
+    )
     assert admin.get("resplans/resplan/team/").json()["cpuQuota"] == "2"
     tree = admin.get("resplans/resplantree").json()
     team = next(node for node in tree if node["name"] == "team")

@@ -9,12 +9,23 @@ import pytest
 from tests.conftest import TOKEN
 from tests.engine_nb.conftest import without_jupyter
 
-SERVICE = {"userName": "alice", "podName": "jupyter-alice", "podStatus": "Running", "resourcePlan": "p",
-           "url": "http://127.0.0.1:1234/", "tokenFile": "/x/jupyter_server_config.json"}
+SERVICE = {
+    "userName": "alice",
+    "podName": "jupyter-alice",
+    "podStatus": "Running",
+    "resourcePlan": "p",
+    "url": "http://127.0.0.1:1234/",
+    "tokenFile": "/x/jupyter_server_config.json",
+}
 
 
-@pytest.mark.parametrize("status, said", [(201, "started the notebook service of alice at http://127.0.0.1:1234/"),
-                                          (200, "the notebook service of alice already runs")])
+@pytest.mark.parametrize(
+    "status, said",
+    [
+        (201, "started the notebook service of alice at http://127.0.0.1:1234/"),
+        (200, "the notebook service of alice already runs"),
+    ],
+)
 def test_start_posts_startservice_with_the_plan(env_server, run, status, said):
     env_server.route("POST", "/notebooks/alice/startservice", status=status, body=SERVICE)
     result = run("server", "notebook", "start", "alice", "--resource-plan", "p", "--json")

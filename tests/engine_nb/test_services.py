@@ -17,8 +17,21 @@ from tests.engine_nb.conftest import without_jupyter
 
 pytest.importorskip("jupyter_server")
 
-SERVICE_KEYS = {"userName", "podName", "podStatus", "podMessage", "podReason", "resourcePlan", "resourcePlanPath",
-                "podCreateTime", "podStartTime", "kernels", "cpuUsed", "gpuUsed", "memoryUsed"}
+SERVICE_KEYS = {
+    "userName",
+    "podName",
+    "podStatus",
+    "podMessage",
+    "podReason",
+    "resourcePlan",
+    "resourcePlanPath",
+    "podCreateTime",
+    "podStartTime",
+    "kernels",
+    "cpuUsed",
+    "gpuUsed",
+    "memoryUsed",
+}
 
 
 def jupyter_token(service: dict) -> str:
@@ -31,8 +44,12 @@ def server_pid(service: dict) -> int:
 
 
 def start_kernel(service: dict) -> str:
-    answer = httpx.post(service["url"] + "api/kernels", json={"name": "fake"},
-                        headers={"Authorization": f"token {jupyter_token(service)}"}, timeout=30)
+    answer = httpx.post(
+        service["url"] + "api/kernels",
+        json={"name": "fake"},
+        headers={"Authorization": f"token {jupyter_token(service)}"},
+        timeout=30,
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
@@ -66,7 +83,7 @@ def test_service_lifecycle_with_a_kernel(nb_engine):
     started = admin.post("notebooks/alice/startservice", json={"resourcePlan": "nbroot"})
     assert started.status_code == 201, started.text
     service = started.json()
-    assert SERVICE_KEYS <= set(service)
+    assert set(service) >= SERVICE_KEYS
     assert (service["userName"], service["podName"], service["podStatus"]) == ("alice", "jupyter-alice", "Running")
     assert service["resourcePlan"] == "nbroot" and service["resourcePlanPath"] == "/nbroot"
     assert service["podStartTime"] >= service["podCreateTime"] > 0 and service["kernels"] == 0
@@ -84,7 +101,9 @@ def test_service_lifecycle_with_a_kernel(nb_engine):
     kernel_id = start_kernel(service)
     kernels = alice.get("notebooks/alice/runningkernels").json()
     assert [(k["jobId"], k["kernelName"], k["userName"]) for k in kernels] == [(kernel_id, "fake", "alice")]
-    assert kernels[0]["status"] and kernels[0]["memoryUsed"] > 0 and kernels[0]["createTime"] >= service["podCreateTime"]
+    assert (
+        kernels[0]["status"] and kernels[0]["memoryUsed"] > 0 and kernels[0]["createTime"] >= service["podCreateTime"]
+    )
     mine = alice.get("notebooks/alice/runningservices").json()
     assert mine["kernels"] == 1 and mine["podStatus"] == "Running"
     assert [s["userName"] for s in admin.get("notebooks/runningservices").json()] == ["alice"]
@@ -116,9 +135,13 @@ def test_no_service_and_forbidden(nb_engine):
         assert answer.status_code == 404 and "carol" in answer.json()["message"]
     assert admin.put("notebooks/carol", json={"resourcePlan": ""}).status_code == 404
     assert admin.put("notebooks/carol/stopservice").json()["result"] == "error"
-    for method, path in (("GET", "notebooks/carol/runningservices"), ("GET", "notebooks/carol/runningkernels"),
-                         ("PUT", "notebooks/carol/stopservice"), ("POST", "notebooks/carol/startservice"),
-                         ("POST", "notebooks/bob/startservice")):
+    for method, path in (
+        ("GET", "notebooks/carol/runningservices"),
+        ("GET", "notebooks/carol/runningkernels"),
+        ("PUT", "notebooks/carol/stopservice"),
+        ("POST", "notebooks/carol/startservice"),
+        ("POST", "notebooks/bob/startservice"),
+    ):
         answer = bob.request(method, path)
         assert answer.status_code == 403, (method, path, answer.text)
     assert bob.put("notebooks/carol", json={"resourcePlan": ""}).status_code == 403

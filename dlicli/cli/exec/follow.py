@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -20,7 +20,7 @@ from dlicli.output import Output
 T = TypeVar("T")
 
 IntervalOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--interval", help="Seconds between polls (default 2; env DLICLI_POLL_INTERVAL).", metavar="SECONDS"),
 ]
 

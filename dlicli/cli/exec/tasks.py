@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -13,8 +13,18 @@ from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
-BATCH_FIELDS = ("id", "state", "args", "appId", "appName", "creator", "submissionId", "workDir",
-                "schedulerUrl", "events")
+BATCH_FIELDS = (
+    "id",
+    "state",
+    "args",
+    "appId",
+    "appName",
+    "creator",
+    "submissionId",
+    "workDir",
+    "schedulerUrl",
+    "events",
+)
 ARGS_WIDTH = 60
 
 
@@ -22,7 +32,7 @@ def _short_args(row: dict[str, Any]) -> str:
     """The args for a terminal: without the leading `--exec-start`, cut to ARGS_WIDTH."""
     text = " ".join(str(row.get("args") or "").split())
     if text.startswith("--exec-start "):
-        text = text[len("--exec-start "):]
+        text = text[len("--exec-start ") :]
     return text if len(text) <= ARGS_WIDTH else text[: ARGS_WIDTH - 1] + "…"
 
 
@@ -40,9 +50,10 @@ def _task_columns(out: Output) -> list[Column]:
 def list_tasks(
     ctx: typer.Context,
     states: Annotated[
-        Optional[list[str]],
-        typer.Option("--state", help="Only tasks in this state (repeat or comma-separate for several).",
-                     metavar="STATE"),
+        list[str] | None,
+        typer.Option(
+            "--state", help="Only tasks in this state (repeat or comma-separate for several).", metavar="STATE"
+        ),
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
@@ -86,9 +97,8 @@ def stop(
 def delete(
     ctx: typer.Context,
     exec_ids: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False,
-                       autocompletion=complete.task_ids),
+        list[str] | None,
+        typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False, autocompletion=complete.task_ids),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
     yes: YesOpt = False,
@@ -96,9 +106,18 @@ def delete(
     """Delete tasks (DELETE /execs/{id}), or all of yours with --all (asks first unless --yes)."""
     from dlicli.cli.bulk import delete_ids_or_all
 
-    delete_ids_or_all(state(ctx), exec_ids, all_tasks, yes, delete_one=lambda c: c.execs_exec_id_delete,
-                      delete_all=lambda c: c.execs_delete(),
-                      noun="tasks", one="task", ids_word="task ids", usage="dlicli exec delete")
+    delete_ids_or_all(
+        state(ctx),
+        exec_ids,
+        all_tasks,
+        yes,
+        delete_one=lambda c: c.execs_exec_id_delete,
+        delete_all=lambda c: c.execs_delete(),
+        noun="tasks",
+        one="task",
+        ids_word="task ids",
+        usage="dlicli exec delete",
+    )
 
 
 def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:
@@ -124,18 +143,17 @@ def deploy(
         str, typer.Option("--kernel", help="Kernel file, relative to the model directory.", metavar="PATH")
     ],
     runtime: Annotated[
-        Optional[str], typer.Option("--runtime", help="Runtime that loads and runs the model.", metavar="R")
+        str | None, typer.Option("--runtime", help="Runtime that loads and runs the model.", metavar="R")
     ] = None,
     weight: Annotated[
-        Optional[str], typer.Option("--weight", help="Weight path, relative to the model directory.", metavar="PATH")
+        str | None, typer.Option("--weight", help="Weight path, relative to the model directory.", metavar="PATH")
     ] = None,
-    tag: Annotated[Optional[str], typer.Option("--tag", help="Information tag for the model.", metavar="T")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Information tag for the model.", metavar="T")] = None,
     attrs: Annotated[
-        Optional[list[str]], typer.Option("--attr", help="Attribute the kernel can read (repeatable).", metavar="K=V")
+        list[str] | None, typer.Option("--attr", help="Attribute the kernel can read (repeatable).", metavar="K=V")
     ] = None,
     envs: Annotated[
-        Optional[list[str]], typer.Option("--env", help="Environment variable for the kernel (repeatable).",
-                                          metavar="K=V")
+        list[str] | None, typer.Option("--env", help="Environment variable for the kernel (repeatable).", metavar="K=V")
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,

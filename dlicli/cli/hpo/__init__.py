@@ -6,8 +6,9 @@ import typer
 
 from dlicli.cli.hpo import algorithm, start, tasks
 
-app = typer.Typer(help="Hyperparameter search: start, watch and manage HPO tasks; algorithms and plugins.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Hyperparameter search: start, watch and manage HPO tasks; algorithms and plugins.", no_args_is_help=True
+)
 
 app.command("start")(start.start)
 app.command("list")(tasks.list_tasks)

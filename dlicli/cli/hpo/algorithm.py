@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,8 +25,8 @@ NameArg = Annotated[
 def list_algorithms(
     ctx: typer.Context,
     algo_type: Annotated[
-        Optional[str], typer.Option("--type", help="Only BUILD_IN or USER_PLUGIN algorithms.",
-                                    metavar="BUILD_IN|USER_PLUGIN")
+        str | None,
+        typer.Option("--type", help="Only BUILD_IN or USER_PLUGIN algorithms.", metavar="BUILD_IN|USER_PLUGIN"),
     ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
@@ -38,8 +38,14 @@ def list_algorithms(
     if algo_type is not None and algo_type.strip().upper() not in TYPES:
         raise UsageError(f"--type must be BUILD_IN or USER_PLUGIN, not {algo_type!r}")
     rows = state(ctx).client().get_all_hpo_algorithm(algo_type.strip().upper() if algo_type else None)
-    columns = [Column("NAME", "name", style="bold"), Column("TYPE", "type"), Column("PATH", "path"),
-               Column("CONDA ENV", "condaEnv"), Column("CREATOR", "creator"), Column("CREATED", "createtime")]
+    columns = [
+        Column("NAME", "name", style="bold"),
+        Column("TYPE", "type"),
+        Column("PATH", "path"),
+        Column("CONDA ENV", "condaEnv"),
+        Column("CREATOR", "creator"),
+        Column("CREATED", "createtime"),
+    ]
     out.data(rows, columns=columns, empty="no algorithms")
 
 
@@ -54,8 +60,9 @@ def delete(
     ctx: typer.Context,
     names: Annotated[
         list[str],
-        typer.Argument(metavar="NAME", help="The plugin algorithms to delete.",
-                       autocompletion=complete.algorithm_names),
+        typer.Argument(
+            metavar="NAME", help="The plugin algorithms to delete.", autocompletion=complete.algorithm_names
+        ),
     ],
 ) -> None:
     """Delete installed plugin algorithms (DELETE /hypersearch/algorithm/{name})."""
@@ -69,20 +76,23 @@ def install(
     ctx: typer.Context,
     name: NameArg,
     plugin_dir: Annotated[
-        Optional[str], typer.Option("--dir", help="Upload this plugin folder (holding optimizer.py) as a .tar.",
-                                    metavar="DIR")
+        str | None,
+        typer.Option("--dir", help="Upload this plugin folder (holding optimizer.py) as a .tar.", metavar="DIR"),
     ] = None,
     path: Annotated[
-        Optional[str], typer.Option("--path", help="Install from this folder on the server instead.",
-                                    metavar="SERVER_PATH")
+        str | None,
+        typer.Option("--path", help="Install from this folder on the server instead.", metavar="SERVER_PATH"),
     ] = None,
-    conda_home: Annotated[Optional[str], typer.Option("--conda-home", help="CONDA_HOME to run the plugin with.",
-                                                      metavar="PATH")] = None,
-    conda_env: Annotated[Optional[str], typer.Option("--conda-env", help="Conda environment to run it in.",
-                                                     metavar="ENV")] = None,
+    conda_home: Annotated[
+        str | None, typer.Option("--conda-home", help="CONDA_HOME to run the plugin with.", metavar="PATH")
+    ] = None,
+    conda_env: Annotated[
+        str | None, typer.Option("--conda-env", help="Conda environment to run it in.", metavar="ENV")
+    ] = None,
     remote_exec: Annotated[bool, typer.Option("--remote-exec", help="Run the plugin remotely (remoteExec).")] = False,
-    log_level: Annotated[Optional[str], typer.Option("--log-level", help="The plugin's log level (default INFO).",
-                                                     metavar="LEVEL")] = None,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="The plugin's log level (default INFO).", metavar="LEVEL")
+    ] = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -115,8 +125,10 @@ def install(
             raise UsageError(f"--dir {plugin_dir}: no such directory")
         with TarStream.from_dir(plugin_dir, warn=out.warn) as stream:
             if f"{top}/optimizer.py" not in {m.info.name for m in stream.members}:
-                raise UsageError(f"--dir {plugin_dir} has no optimizer.py",
-                                 hint="a plugin's optimizer.py defines PluginOptimizer(BasePluginOptimizer)")
+                raise UsageError(
+                    f"--dir {plugin_dir} has no optimizer.py",
+                    hint="a plugin's optimizer.py defines PluginOptimizer(BasePluginOptimizer)",
+                )
             response = st.client().install_hpo_algorithm(data, f"{top}.tar", stream)
     else:
         response = st.client().install_hpo_algorithm(data)
@@ -152,8 +164,12 @@ def debug(
         if out_file == "-":
             execwatch.copy_stream(chunks, out.stdout.buffer)
             return
-        target = execwatch.result_target(str(body.get("hpoName") or "task_attr"), out_file,
-                                         response.headers.get("content-disposition"), default="task_attr.pb")
+        target = execwatch.result_target(
+            str(body.get("hpoName") or "task_attr"),
+            out_file,
+            response.headers.get("content-disposition"),
+            default="task_attr.pb",
+        )
         size = execwatch.save_stream(chunks, target, force=force)
     out.info(f"saved {target} ({size} bytes)")
 
@@ -161,8 +177,9 @@ def debug(
 @app.command("test")
 def test(
     plugin_dir: Annotated[str, typer.Argument(metavar="DIR", help="The plugin folder (holding optimizer.py).")],
-    spec: Annotated[str, typer.Option("--spec", help="An hpo start spec, or the file `hpo algorithm debug` saved.",
-                                      metavar="SPEC")],
+    spec: Annotated[
+        str, typer.Option("--spec", help="An hpo start spec, or the file `hpo algorithm debug` saved.", metavar="SPEC")
+    ],
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="search() calls at most.", metavar="N")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Seeds the simulated results.", metavar="S")] = 0,
     output_format: OutputOpt = None,

@@ -56,21 +56,35 @@ def load_task(path: str) -> TaskAttrs:
     raw = hpospec.load(path)
     if isinstance(raw, dict) and raw.get("format") == TASK_ATTR_FORMAT:
         kwargs = {str(k): str(v) for k, v in (raw.get("kwargs") or {}).items()}
-        return TaskAttrs(str(raw.get("name") or "test"), list(raw.get("hyper_parameters") or []), kwargs,
-                         str(raw.get("objectiveMetric") or "metric"),
-                         str(raw.get("objective") or "").lower() == "maximize",
-                         int(raw.get("maxJobNum") or -1), int(raw.get("maxParalleJobNum") or 1))
+        return TaskAttrs(
+            str(raw.get("name") or "test"),
+            list(raw.get("hyper_parameters") or []),
+            kwargs,
+            str(raw.get("objectiveMetric") or "metric"),
+            str(raw.get("objective") or "").lower() == "maximize",
+            int(raw.get("maxJobNum") or -1),
+            int(raw.get("maxParalleJobNum") or 1),
+        )
     body, _ = hpospec.validate(raw, path)
     algo = body["algoDef"]
     if not body.get("hyperParams"):
         raise UsageError(f"{path}: a plugin searches hyperParams; this spec has none")
     kwargs = {p["name"]: p["value"] for p in algo.get("algoParams") or []}
-    kwargs.update(objective=algo["objective"].lower(), objectiveMetric=algo["objectiveMetric"],
-                  maxJobNum=str(algo.get("maxJobNum", -1)))
+    kwargs.update(
+        objective=algo["objective"].lower(),
+        objectiveMetric=algo["objectiveMetric"],
+        maxJobNum=str(algo.get("maxJobNum", -1)),
+    )
     parallel = algo.get("maxParalleJobNum", algo.get("maxParalleJob", 1))
-    return TaskAttrs(str(body.get("hpoName") or "test"), canonical(body["hyperParams"]), kwargs,
-                     algo["objectiveMetric"], algo["objective"].lower() == "maximize",
-                     int(algo.get("maxJobNum", -1)), int(parallel))
+    return TaskAttrs(
+        str(body.get("hpoName") or "test"),
+        canonical(body["hyperParams"]),
+        kwargs,
+        algo["objectiveMetric"],
+        algo["objective"].lower() == "maximize",
+        int(algo.get("maxJobNum", -1)),
+        int(parallel),
+    )
 
 
 # -- the space: checking suggestions and scoring them ------------------------------------------------
@@ -145,8 +159,14 @@ class Plugin:
 
     def __init__(self, plugin_dir: str, log: IO[str]):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dlicli.engine.hpo.pluginhost"], cwd=plugin_dir, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1,
+            [sys.executable, "-m", "dlicli.engine.hpo.pluginhost"],
+            cwd=plugin_dir,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
         )
         self.tail: list[str] = []
 
@@ -169,8 +189,9 @@ class Plugin:
         if not line:
             code = self.proc.wait()
             self.forwarder.join(timeout=2)
-            raise DlicliError(f"the plugin process exited ({code}) during {op}",
-                              hint="its last lines are above (prefixed plugin:)")
+            raise DlicliError(
+                f"the plugin process exited ({code}) during {op}", hint="its last lines are above (prefixed plugin:)"
+            )
         reply = json.loads(line)
         if not reply.get("ok"):
             raise DlicliError(f"the plugin failed in {op}: {reply.get('error')}\n{reply.get('traceback', '')}".rstrip())
@@ -187,22 +208,30 @@ class Plugin:
         self.forwarder.join(timeout=2)
 
 
-def run(plugin_dir: str, task: TaskAttrs, *, rounds: int, seed: int, warn: Callable[[str], None],
-        log: IO[str]) -> list[dict[str, Any]]:
+def run(
+    plugin_dir: str, task: TaskAttrs, *, rounds: int, seed: int, warn: Callable[[str], None], log: IO[str]
+) -> list[dict[str, Any]]:
     """Up to `rounds` search() calls; every suggestion answered FINISHED with a simulated metric."""
     import os
 
     if not os.path.isfile(os.path.join(plugin_dir, "optimizer.py")):
-        raise UsageError(f"{plugin_dir} has no optimizer.py",
-                         hint="a plugin's optimizer.py defines PluginOptimizer(BasePluginOptimizer)")
+        raise UsageError(
+            f"{plugin_dir} has no optimizer.py",
+            hint="a plugin's optimizer.py defines PluginOptimizer(BasePluginOptimizer)",
+        )
     extra = {task.kwargs.get("ResourceName", "")} - {""}
     rows: list[dict[str, Any]] = []
     bad = 0
     last: list[dict[str, Any]] = []
     plugin = Plugin(plugin_dir, log)
     try:
-        plugin.call("init", plugin_dir=os.path.abspath(plugin_dir), name=task.name,
-                    hyper_parameters=task.hyper_parameters, kwargs=task.kwargs)
+        plugin.call(
+            "init",
+            plugin_dir=os.path.abspath(plugin_dir),
+            name=task.name,
+            hyper_parameters=task.hyper_parameters,
+            kwargs=task.kwargs,
+        )
         for round_no in range(1, rounds + 1):
             want = task.parallel if task.max_jobs < 0 else min(task.parallel, task.max_jobs - len(rows))
             if want <= 0:
@@ -224,17 +253,27 @@ def run(plugin_dir: str, task: TaskAttrs, *, rounds: int, seed: int, warn: Calla
                 value = score(values, task.hyper_parameters, seed, ident)
                 value = 1.0 - value if task.maximize else value
                 rows.append({"round": round_no, "id": ident, "hyperparameters": values, "metricVal": value})
-                last.append({"id": ident, "state": "FINISHED", "hyperparameters": values, "hyper_parameters": values,
-                             "metricVal": value, "objectiveMetric": task.metric,
-                             "metrics": {task.metric: {"min": value, "max": value, "latest": value}},
-                             "config": dict(values)})
+                last.append(
+                    {
+                        "id": ident,
+                        "state": "FINISHED",
+                        "hyperparameters": values,
+                        "hyper_parameters": values,
+                        "metricVal": value,
+                        "objectiveMetric": task.metric,
+                        "metrics": {task.metric: {"min": value, "max": value, "latest": value}},
+                        "config": dict(values),
+                    }
+                )
         else:
             task.seen["end"] = f"stopped after --rounds {rounds}"
     finally:
         plugin.close()
     if bad:
-        raise DlicliError(f"the plugin's suggestions had {bad} problem{'s' if bad > 1 else ''} (see the warnings)",
-                          hint="a suggestion names every hyper-parameter once, with a value inside its space")
+        raise DlicliError(
+            f"the plugin's suggestions had {bad} problem{'s' if bad > 1 else ''} (see the warnings)",
+            hint="a suggestion names every hyper-parameter once, with a value inside its space",
+        )
     return rows
 
 

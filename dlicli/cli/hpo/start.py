@@ -6,7 +6,7 @@ is found; the model directory streams as a tar (dlicli.modeldir), never held in 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -17,24 +17,33 @@ from dlicli.cli.state import output, state
 
 def start(
     ctx: typer.Context,
-    spec: Annotated[str, typer.Argument(metavar="SPEC", help="The task as YAML or JSON (startHPO's body); - for stdin.")],
+    spec: Annotated[
+        str, typer.Argument(metavar="SPEC", help="The task as YAML or JSON (startHPO's body); - for stdin.")
+    ],
     model_dir: Annotated[
-        Optional[str], typer.Option("--model-dir", help="Upload this directory as the model (as `exec start` does).",
-                                    metavar="DIR")
+        str | None,
+        typer.Option("--model-dir", help="Upload this directory as the model (as `exec start` does).", metavar="DIR"),
     ] = None,
     model_file: Annotated[
-        Optional[str], typer.Option("--model-file", help="Upload this single file as the model.", metavar="FILE")
+        str | None, typer.Option("--model-file", help="Upload this single file as the model.", metavar="FILE")
     ] = None,
     framework: Annotated[
-        Optional[str], typer.Option("--framework", help="Sets --exec-start in modelSpec.args (builds the args "
-                                    "when the spec has none).", metavar="NAME")
+        str | None,
+        typer.Option(
+            "--framework",
+            help="Sets --exec-start in modelSpec.args (builds the args when the spec has none).",
+            metavar="NAME",
+        ),
     ] = None,
     model_main: Annotated[
-        Optional[str], typer.Option("--model-main", help="The main file inside --model-dir (default: the spec's "
-                                    "--model-main).", metavar="FILE")
+        str | None,
+        typer.Option(
+            "--model-main", help="The main file inside --model-dir (default: the spec's --model-main).", metavar="FILE"
+        ),
     ] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="The task's name (overrides hpoName).",
-                                                metavar="NAME")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The task's name (overrides hpoName).", metavar="NAME")
+    ] = None,
     follow: FollowOpt = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the task ends; exit with its outcome.")] = False,
     timeout: TimeoutOpt = None,
@@ -80,16 +89,19 @@ def start(
             out.warn(warning)
         client = state(ctx).client()
         response = _submit(client, out, body, upload)
-    _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval,
-            direction=direction)
+    _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval, direction=direction)
 
 
 def _submit(client, out, body: dict[str, Any], upload):
     """POST /hypersearch: `data` = the spec JSON, `file` = the model, a progress bar on a terminal."""
     from dlicli.cli.submit import with_upload_progress
 
-    return with_upload_progress(out, upload.file_name, upload.size, lambda progress: client.start_hpo(
-        body, upload.file_name, upload.stream, size=upload.size, progress=progress))
+    return with_upload_progress(
+        out,
+        upload.file_name,
+        upload.size,
+        lambda progress: client.start_hpo(body, upload.file_name, upload.stream, size=upload.size, progress=progress),
+    )
 
 
 def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direction) -> None:
@@ -97,14 +109,19 @@ def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direct
     from dlicli.cli.hpo.tasks import finish, wait_for
     from dlicli.cli.submit import report_created
 
-    name = report_created(out, response, noun="hpo task", list_command="dlicli hpo list", waiting=wait or follow,
-                          fallback=body.get("hpoName"))
+    name = report_created(
+        out,
+        response,
+        noun="hpo task",
+        list_command="dlicli hpo list",
+        waiting=wait or follow,
+        fallback=body.get("hpoName"),
+    )
     if name is None:
         return
     if not (wait or follow):
         out.hint(f"follow it with: dlicli hpo wait {name} --follow")
         return
     live = follow and out.format == "table"  # with --json, stdout holds the answer: changes go to stderr
-    task = wait_for(state(ctx), out, name, timeout, follow=follow, live=live, direction=direction,
-                    interval=interval)
+    task = wait_for(state(ctx), out, name, timeout, follow=follow, live=live, direction=direction, interval=interval)
     finish(out, name, task)

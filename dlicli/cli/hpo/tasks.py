@@ -3,7 +3,7 @@ wait/follow loop `hpo start` reuses. Ranking and states live in `watch` (typer-f
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -13,22 +13,23 @@ from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Column, Output, format_cell
 
-NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=complete.hpo_names)
-]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=complete.hpo_names)]
 NamesArg = Annotated[
     list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.", autocompletion=complete.hpo_names)
 ]
 ObjectiveOpt = Annotated[
-    Optional[str],
-    typer.Option("--objective", help="Rank as minimize or maximize (default: the task's, when the server says).",
-                 metavar="minimize|maximize"),
+    str | None,
+    typer.Option(
+        "--objective",
+        help="Rank as minimize or maximize (default: the task's, when the server says).",
+        metavar="minimize|maximize",
+    ),
 ]
 FollowOpt = Annotated[
     bool, typer.Option("--follow", "-f", help="Show the experiments live until the task ends; exit with its outcome.")
 ]
 IntervalOpt = Annotated[
-    Optional[float],
+    float | None,
     typer.Option("--interval", help="Seconds between polls (default 2; env DLICLI_POLL_INTERVAL).", metavar="SECONDS"),
 ]
 
@@ -62,15 +63,20 @@ def experiment_columns(task: dict[str, Any], direction: str) -> list[Column]:
 
 def header_lines(task: dict[str, Any], direction: str) -> list[str]:
     """The task in a line or two: state and counts, then its best experiment."""
-    counts = "  ".join(f"{k} {format_cell(task.get(k))}" for k in ("progress", "running", "complete", "failed",
-                                                                    "duration") if task.get(k) is not None)
+    counts = "  ".join(
+        f"{k} {format_cell(task.get(k))}"
+        for k in ("progress", "running", "complete", "failed", "duration")
+        if task.get(k) is not None
+    )
     lines = [f"{task.get('hpoName') or ''}  {watch.state_of(task) or 'no state'}  {counts}".rstrip()]
     top = watch.best(task, direction)
     if top is not None:
         shown = ", ".join(f"{k}={format_cell(v)}" for k, v in watch.params(top).items())
         label = watch.objective_metric(task) or "metric"
-        lines.append(f"best: experiment {top.get('id')}  {label}={format_cell(top.get('metricVal'))}  "
-                     f"({direction})  {shown}".rstrip())
+        lines.append(
+            f"best: experiment {top.get('id')}  {label}={format_cell(top.get('metricVal'))}  "
+            f"({direction})  {shown}".rstrip()
+        )
     return lines
 
 
@@ -89,8 +95,17 @@ def _render(task: dict[str, Any], direction: str):
     return Group(*(Text(line) for line in header_lines(task, direction)), table)
 
 
-def wait_for(st: AppState, out: Output, name: str, timeout: float | None, *, follow: bool, live: bool = True,
-             direction: str | None = None, interval: float | None = None) -> dict[str, Any]:
+def wait_for(
+    st: AppState,
+    out: Output,
+    name: str,
+    timeout: float | None,
+    *,
+    follow: bool,
+    live: bool = True,
+    direction: str | None = None,
+    interval: float | None = None,
+) -> dict[str, Any]:
     """Poll until the task is final: with --follow a live table (when `live` and stdout is a
     terminal), else experiment changes on stderr; without, task state changes on stderr.
     Ctrl-C detaches (exit 130) with a hint to reattach. Returns the final task."""
@@ -154,7 +169,7 @@ def best(
     name: NameArg,
     direction: ObjectiveOpt = None,
     output_format: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="json (default), yaml or table.", metavar="json|yaml|table")
+        str | None, typer.Option("--output", "-o", help="json (default), yaml or table.", metavar="json|yaml|table")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -167,8 +182,10 @@ def best(
     task = state(ctx).client().get_one_hpo(name)
     top = watch.best(task, watch.objective(task, direction))
     if top is None:
-        raise NotFoundError(f"hpo task {name} has no finished experiment yet ({watch.state_of(task) or 'no state'})",
-                            hint=f"wait for it: dlicli hpo wait {name}")
+        raise NotFoundError(
+            f"hpo task {name} has no finished experiment yet ({watch.state_of(task) or 'no state'})",
+            hint=f"wait for it: dlicli hpo wait {name}",
+        )
     out.data(watch.params(top))
 
 
@@ -187,8 +204,16 @@ def wait(
     Exit 0 FINISHED, 10 FAILED, 11 STOPPED, 8 on --timeout. With --json the final task is printed.
     """
     out = output(output_format, as_json)
-    task = wait_for(state(ctx), out, name, timeout, follow=follow, live=out.format == "table", direction=direction,
-                    interval=interval)
+    task = wait_for(
+        state(ctx),
+        out,
+        name,
+        timeout,
+        follow=follow,
+        live=out.format == "table",
+        direction=direction,
+        interval=interval,
+    )
     if out.format != "table":
         out.data(task)
     finish(out, name, task)
@@ -216,9 +241,10 @@ def restart(ctx: typer.Context, names: NamesArg) -> None:
 def delete(
     ctx: typer.Context,
     names: Annotated[
-        Optional[list[str]],
-        typer.Argument(metavar="NAME", help="The HPO tasks to delete.", show_default=False,
-                       autocompletion=complete.hpo_names),
+        list[str] | None,
+        typer.Argument(
+            metavar="NAME", help="The HPO tasks to delete.", show_default=False, autocompletion=complete.hpo_names
+        ),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every HPO task (DELETE /hypersearch).")] = False,
     yes: YesOpt = False,
@@ -226,6 +252,15 @@ def delete(
     """Delete HPO tasks (DELETE /hypersearch/{name}), or all with --all (asks first unless --yes)."""
     from dlicli.cli.bulk import delete_ids_or_all
 
-    delete_ids_or_all(state(ctx), names, all_tasks, yes, delete_one=lambda c: c.delete_one_hpo,
-                      delete_all=lambda c: c.delete_all_hpo(),
-                      noun="hpo tasks", one="hpo task", ids_word="names", usage="dlicli hpo delete")
+    delete_ids_or_all(
+        state(ctx),
+        names,
+        all_tasks,
+        yes,
+        delete_one=lambda c: c.delete_one_hpo,
+        delete_all=lambda c: c.delete_all_hpo(),
+        noun="hpo tasks",
+        one="hpo task",
+        ids_word="names",
+        usage="dlicli hpo delete",
+    )

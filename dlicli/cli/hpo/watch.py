@@ -55,7 +55,7 @@ def objective_metric(task: Any) -> str | None:
 
 
 def objective(task: Any, override: str | None = None) -> str:
-    """"minimize" or "maximize" for ranking this task's experiments (see the module doc)."""
+    """ "minimize" or "maximize" for ranking this task's experiments (see the module doc)."""
     if override:
         value = override.strip().lower()
         if value not in ("minimize", "maximize"):
@@ -129,8 +129,9 @@ def raise_for_outcome(name: str, task: Any) -> None:
     state = state_of(task)
     code = OUTCOMES.get(state, ExitCode.ERROR)
     if code != ExitCode.OK:
-        raise TaskOutcome(f"hpo task {name} ended {state or 'in no state'}", code,
-                          hint=f"see its experiments: dlicli hpo get {name}")
+        raise TaskOutcome(
+            f"hpo task {name} ended {state or 'in no state'}", code, hint=f"see its experiments: dlicli hpo get {name}"
+        )
 
 
 def wait(
@@ -152,8 +153,10 @@ def wait(
         if is_final(task):
             return task
         if clock.expired():
-            raise WaitTimeout(f"hpo task {name} still {state_of(task) or 'running'} after {timeout:g}s",
-                              hint=f"wait again with: dlicli hpo wait {name}")
+            raise WaitTimeout(
+                f"hpo task {name} still {state_of(task) or 'running'} after {timeout:g}s",
+                hint=f"wait again with: dlicli hpo wait {name}",
+            )
         clock.sleep()
 
 

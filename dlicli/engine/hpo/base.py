@@ -166,8 +166,13 @@ class BuiltinOptimizer(BasePluginOptimizer):
         return self.max_jobs is not None and self.count >= self.max_jobs
 
     def get_state(self) -> dict[str, Any]:
-        return {"seed": self.seed, "count": self.count, "pending": [dict(s) for s in self.pending],
-                "done": self.done, "algo": self._state()}
+        return {
+            "seed": self.seed,
+            "count": self.count,
+            "pending": [dict(s) for s in self.pending],
+            "done": self.done,
+            "algo": self._state(),
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.seed, self.count, self.done = state["seed"], state["count"], state["done"]

@@ -104,8 +104,12 @@ class BayesianSearch(BuiltinOptimizer):
         return u
 
     def _state(self) -> Any:
-        return {"rng": self.rng.bit_generator.state, "X": [list(x) for x in self.X], "y": list(self.y),
-                "theta": self.gp.theta.tolist()}
+        return {
+            "rng": self.rng.bit_generator.state,
+            "X": [list(x) for x in self.X],
+            "y": list(self.y),
+            "theta": self.gp.theta.tolist(),
+        }
 
     def _load(self, state: Any) -> None:
         self.rng = np.random.default_rng()

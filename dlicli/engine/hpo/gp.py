@@ -88,8 +88,9 @@ class GaussianProcess:
         best = (math.inf, self.theta)
         D = (self.X.T[:, :, None] - self.X.T[:, None, :]) ** 2
         for t0 in starts:
-            res = minimize(self._nll, t0, args=(D, self.y), jac=True, method="L-BFGS-B",
-                           bounds=bounds, options={"maxiter": 200})
+            res = minimize(
+                self._nll, t0, args=(D, self.y), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 200}
+            )
             if res.fun < best[0]:
                 best = (res.fun, res.x)
         self.theta = best[1]

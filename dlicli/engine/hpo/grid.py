@@ -67,7 +67,7 @@ class ExperimentGridSearch(BasePluginOptimizer):
 
     def search(self, number_samples: int, last_exp_results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         n = max(0, int(number_samples))
-        out = [dict(c) for c in self.configs[self.next: self.next + n]]
+        out = [dict(c) for c in self.configs[self.next : self.next + n]]
         self.next += len(out)
         return out
 

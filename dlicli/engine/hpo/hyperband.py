@@ -91,8 +91,10 @@ class HyperbandSearch(BuiltinOptimizer):
             rungs = self.table[self.bracket]
             if self.rung + 1 < len(rungs):
                 keep = rungs[self.rung + 1][0]
-                ranked = sorted(range(len(self.members)), key=lambda i: (
-                    self.members[i]["loss"] is None, self.members[i]["loss"] or 0.0, i))
+                ranked = sorted(
+                    range(len(self.members)),
+                    key=lambda i: (self.members[i]["loss"] is None, self.members[i]["loss"] or 0.0, i),
+                )
                 self.rung += 1
                 self._start_rung([self.members[i]["values"] for i in ranked[:keep]])
             else:
@@ -112,8 +114,12 @@ class HyperbandSearch(BuiltinOptimizer):
         return out
 
     def _state(self) -> Any:
-        return {"rng": self.rng.bit_generator.state, "bracket": self.bracket, "rung": self.rung,
-                "members": [dict(m) for m in self.members]}
+        return {
+            "rng": self.rng.bit_generator.state,
+            "bracket": self.bracket,
+            "rung": self.rung,
+            "members": [dict(m) for m in self.members],
+        }
 
     def _load(self, state: Any) -> None:
         self.rng = np.random.default_rng()

@@ -88,8 +88,7 @@ def main() -> int:
             reply = {"ok": True, **reply}
             text = json.dumps(reply, default=_jsonable)
         except Exception as e:  # noqa: BLE001 - every plugin failure goes back to the engine
-            text = json.dumps({"ok": False, "error": f"{type(e).__name__}: {e}",
-                               "traceback": traceback.format_exc()})
+            text = json.dumps({"ok": False, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
         proto.write(text + "\n")
         proto.flush()
     return 0
@@ -119,9 +118,19 @@ class PluginHost:
     whose tail is quoted when the process dies). kwargs are the algoParams etc., sent as strings.
     """
 
-    def __init__(self, plugin_dir: str | Path, name: str, hyper_parameters: list[dict[str, Any]], *,
-                 conda_home: str | None = None, conda_env: str | None = None, log_path: str | Path | None = None,
-                 log_level: str | None = None, timeout: float = 600.0, **kwargs: Any):
+    def __init__(
+        self,
+        plugin_dir: str | Path,
+        name: str,
+        hyper_parameters: list[dict[str, Any]],
+        *,
+        conda_home: str | None = None,
+        conda_env: str | None = None,
+        log_path: str | Path | None = None,
+        log_level: str | None = None,
+        timeout: float = 600.0,
+        **kwargs: Any,
+    ):
         from dlicli.engine.hpo.plugin import find_optimizer
         from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
 
@@ -154,8 +163,15 @@ class PluginHost:
             err = open(self._log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [python, "-m", "dlicli.engine.hpo.pluginhost"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=err, cwd=str(plugin_dir), env=env, text=True, encoding="utf-8", bufsize=1,
+                [python, "-m", "dlicli.engine.hpo.pluginhost"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                cwd=str(plugin_dir),
+                env=env,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
             )
         finally:
             if err is not None:
@@ -163,8 +179,15 @@ class PluginHost:
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         try:
-            self._call({"op": "init", "plugin_dir": str(Path(plugin_dir).resolve()), "name": name,
-                        "hyper_parameters": hps, "kwargs": {k: str(v) for k, v in kwargs.items() if v is not None}})
+            self._call(
+                {
+                    "op": "init",
+                    "plugin_dir": str(Path(plugin_dir).resolve()),
+                    "name": name,
+                    "hyper_parameters": hps,
+                    "kwargs": {k: str(v) for k, v in kwargs.items() if v is not None},
+                }
+            )
         except BaseException:
             self.close()
             raise
@@ -203,8 +226,9 @@ class PluginHost:
 
     # -- the contract ------------------------------------------------------------------------------
     def search(self, number_samples: int, last_exp_results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        result = self._call({"op": "search", "number_samples": int(number_samples),
-                             "last_exp_results": list(last_exp_results or [])})["result"]
+        result = self._call(
+            {"op": "search", "number_samples": int(number_samples), "last_exp_results": list(last_exp_results or [])}
+        )["result"]
         if not result and number_samples > 0:
             self.done = True  # as on WMLA: [] ends the search
         return result

@@ -16,10 +16,24 @@ import numpy as np
 
 from dlicli.engine.hpo.base import to_number
 
-_KEYS = {k.lower(): k for k in (
-    "name", "type", "dataType", "minDbVal", "maxDbVal", "minIntVal", "maxIntVal", "discreteDbVal",
-    "discreteIntVal", "discreateStrVal", "step", "power", "fixedVal",
-)}
+_KEYS = {
+    k.lower(): k
+    for k in (
+        "name",
+        "type",
+        "dataType",
+        "minDbVal",
+        "maxDbVal",
+        "minIntVal",
+        "maxIntVal",
+        "discreteDbVal",
+        "discreteIntVal",
+        "discreateStrVal",
+        "step",
+        "power",
+        "fixedVal",
+    )
+}
 _KEYS["discretestrval"] = "discreateStrVal"  # the spec's typo, both ways
 _DTYPES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
 _KINDS = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
@@ -76,7 +90,7 @@ class Param:
 
     def _typed(self, x: float) -> Any:
         """An exponent or raw value → the value the user gets."""
-        v = self.power ** x if self.power is not None else x
+        v = self.power**x if self.power is not None else x
         if self.dtype == "INT":
             return int(round(v))
         return float(round(v, 12)) if self.power is None else float(v)
@@ -169,9 +183,7 @@ class Space:
     def __init__(self, hyper_parameters: list[dict[str, Any]], exclude: tuple[str, ...] = ()):
         if not isinstance(hyper_parameters, list):
             raise SpaceError("hyper_parameters: must be a list")
-        self.params = [
-            parse_param(hp, f"hyper_parameters[{i}]") for i, hp in enumerate(hyper_parameters)
-        ]
+        self.params = [parse_param(hp, f"hyper_parameters[{i}]") for i, hp in enumerate(hyper_parameters)]
         self.params = [p for p in self.params if p.name not in exclude]
         names = [p.name for p in self.params]
         dup = {n for n in names if names.count(n) > 1}

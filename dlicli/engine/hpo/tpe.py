@@ -66,8 +66,11 @@ class TpeSearch(BuiltinOptimizer):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return self._optuna.samplers.TPESampler(
-                n_startup_trials=self.warmup, n_ei_candidates=self.candidates, multivariate=True,
-                gamma=functools.partial(_gamma, self.good_ratio, self.good_max), constant_liar=True,
+                n_startup_trials=self.warmup,
+                n_ei_candidates=self.candidates,
+                multivariate=True,
+                gamma=functools.partial(_gamma, self.good_ratio, self.good_max),
+                constant_liar=True,
                 seed=(self.seed * 1_000_003 + count) % 2**32,
             )
 
@@ -92,8 +95,14 @@ class TpeSearch(BuiltinOptimizer):
     def _observe(self, result: dict[str, Any], values: dict[str, Any], suggestion: dict | None) -> None:
         loss = self.loss(result)
         state = "COMPLETE" if loss is not None else "FAIL"
-        number = next((i for i, t in enumerate(self.trials) if t["state"] == "RUNNING"
-                       and t["suggestion"] == suggestion), None) if suggestion is not None else None
+        number = (
+            next(
+                (i for i, t in enumerate(self.trials) if t["state"] == "RUNNING" and t["suggestion"] == suggestion),
+                None,
+            )
+            if suggestion is not None
+            else None
+        )
         if number is not None:  # trial numbers are positions in self.trials
             self.trials[number].update(state=state, value=loss)
             self.study.tell(number, loss, state=getattr(self._optuna.trial.TrialState, state))
@@ -115,10 +124,14 @@ class TpeSearch(BuiltinOptimizer):
                 self.study.enqueue_trial(entry["params"])
                 self.study.ask(self.dists)
             else:
-                self.study.add_trial(self._optuna.trial.create_trial(
-                    params=entry["params"], distributions=self.dists, state=state,
-                    value=entry["value"] if state == ts.COMPLETE else None,
-                ))
+                self.study.add_trial(
+                    self._optuna.trial.create_trial(
+                        params=entry["params"],
+                        distributions=self.dists,
+                        state=state,
+                        value=entry["value"] if state == ts.COMPLETE else None,
+                    )
+                )
 
     def _state(self) -> Any:
         return [dict(t) for t in self.trials]
