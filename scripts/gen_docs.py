@@ -248,7 +248,7 @@ def _param(p, ctx) -> Param:
     help_text = record[1] if record else ""
     if isinstance(p, TyperOption):
         opts = sorted(p.opts, key=lambda o: (not (o.startswith("-") and not o.startswith("--")), o))
-        metavar = "" if (p.is_flag or p.count) else (p.display_type_rich(ctx) or "")
+        metavar = "" if (p.is_flag or p.count) else (p.metavar or p.make_metavar(ctx) or "")
         return Param(
             "option", opts, list(p.secondary_opts), metavar, help_text, p.required, bool(p.multiple or p.nargs != 1)
         )
