@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from functions import PROBLEMS, LearningCurve  # noqa: E402
 
-from dlicli.engine.hpo.base import make_optimizer  # noqa: E402
+from dlicli.engine.hpo.algorithms.base import make_optimizer  # noqa: E402
 
 COLUMNS = ["Random", "Tpe", "Bayesian", "Optuna"]
 # One Hyperband pass tries 49 configs at R=27, eta=3 (fewer than Random's 100, so its best is

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dlicli import __version__, paths
 from dlicli.engine import EngineError, users
-from dlicli.engine.launch import write_json_atomic
+from dlicli.engine.tasks.launch import write_json_atomic
 
 DEFAULT_PORT = 9281
 ENGINE_FILE = "engine.json"
@@ -101,7 +101,7 @@ def base_url(host: str, port: int) -> str:
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     if ":" in shown:
         shown = f"[{shown}]"
-    from dlicli.engine.app import BASE
+    from dlicli.engine.api import BASE
 
     return f"http://{shown}:{port}{BASE}"
 
@@ -110,11 +110,11 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         import uvicorn
 
-        from dlicli.engine.app import create_app
+        from dlicli.engine.api import create_app
     except ImportError as exc:
         log.error("the engine needs the 'engine' extra (%s): pip install 'dlicli[engine]'", exc)
         return EXIT_MISSING_EXTRA
-    from dlicli.engine.core import Engine
+    from dlicli.engine.tasks.service import Engine
 
     server: uvicorn.Server | None = None
     stopping = False

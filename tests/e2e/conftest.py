@@ -110,7 +110,7 @@ class Cli:
             kill_group(record["pid"])
         db = self.data / "engine.db"
         if db.exists():
-            from dlicli.engine import runner
+            from dlicli.engine.tasks import runner
             from dlicli.engine.store import Store
 
             store = Store(db)

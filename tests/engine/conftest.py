@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlicli.engine.core import Engine, User
+from dlicli.engine.tasks.service import Engine, User
 
 ADMIN = User("admin", True)
 ALICE = User("alice", False)
@@ -36,7 +36,7 @@ def make_engine(tmp_path):
     # kill whatever a test left running (its own process groups only)
     for engine in engines:
         for task in engine.store.tasks("state IN ('LAUNCHING', 'RUNNING')"):
-            from dlicli.engine import runner
+            from dlicli.engine.tasks import runner
 
             runner.kill_remnants(task["pid"], task["pid_start"])
 

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from dlicli.engine import EngineError
-from dlicli.engine.frameworks import parse_args, worker_envs
+from dlicli.engine.tasks.frameworks import parse_args, worker_envs
 from dlicli.engine.store import SCHEMA_VERSION, Store
 
 

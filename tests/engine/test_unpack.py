@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlicli.engine import EngineError
-from dlicli.engine.unpack import unpack
+from dlicli.engine.tasks.unpack import unpack
 from tests.engine.conftest import ADMIN
 
 

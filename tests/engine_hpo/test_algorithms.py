@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from dlicli.engine.hpo.base import OptimizerError, make_optimizer
+from dlicli.engine.hpo.algorithms.base import OptimizerError, make_optimizer
 
 from .helpers import SPACE, check_point, drive, objective, result
 

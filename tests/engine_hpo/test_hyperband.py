@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from dlicli.engine.hpo.base import OptimizerError, make_optimizer
-from dlicli.engine.hpo.hyperband import bracket_table
+from dlicli.engine.hpo.algorithms.base import OptimizerError, make_optimizer
+from dlicli.engine.hpo.algorithms.hyperband import bracket_table
 
 from .helpers import result
 

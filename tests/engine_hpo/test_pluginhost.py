@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlicli.engine.hpo.base import OptimizerError
+from dlicli.engine.hpo.algorithms.base import OptimizerError
 from dlicli.engine.hpo.pluginhost import PluginError, PluginHost, plugin_python
 
 from .helpers import SPACE, result

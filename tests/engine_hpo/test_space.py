@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlicli.engine.hpo.space import Space, SpaceError, canonical_hyper_parameters
+from dlicli.engine.hpo.algorithms.space import Space, SpaceError, canonical_hyper_parameters
 
 from .helpers import SPACE, check_point
 

@@ -178,8 +178,8 @@ def test_engine_restart_mid_search_loses_and_repeats_nothing(make_engine, model,
     runs = read_stamps(stamps)
     assert sorted(int(r["exp"]) for r in runs) == [1, 2, 3, 4, 5, 6]
     # Random with a seed: the same six points as one uninterrupted run would draw
-    from dlicli.engine.hpo.base import make_optimizer
-    from dlicli.engine.hpo.space import canonical_hyper_parameters
+    from dlicli.engine.hpo.algorithms.base import make_optimizer
+    from dlicli.engine.hpo.algorithms.space import canonical_hyper_parameters
     from tests.engine_hposvc.conftest import XY
 
     fresh = make_optimizer(

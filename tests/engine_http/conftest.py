@@ -96,7 +96,7 @@ class EngineProc:
 
 def kill_left_tasks(data_dir: Path) -> None:
     """Kill the process groups of tasks a stopped engine left running (by recorded pid + start time)."""
-    from dlicli.engine import runner
+    from dlicli.engine.tasks import runner
     from dlicli.engine.store import Store
 
     if not (data_dir / "engine.db").exists():

@@ -46,7 +46,7 @@ def without_jupyter(root: Path) -> dict[str, str]:
 
 def kill_notebooks(data_dir: Path) -> None:
     """Kill the Jupyter servers an engine recorded (by pid + start time: never a reused pid)."""
-    from dlicli.engine import runner
+    from dlicli.engine.tasks import runner
 
     if (data_dir / "engine.db").exists():
         with contextlib.closing(sqlite3.connect(data_dir / "engine.db")) as db:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dlicli.engine import runner
+from dlicli.engine.tasks import runner
 from tests.engine_nb.conftest import without_jupyter
 
 pytest.importorskip("jupyter_server")

@@ -1,4 +1,6 @@
 """A WMLA plugin in its own process: `python -m dlicli.engine.hpo.pluginhost` speaks JSON lines.
+The child side (loading optimizer.py with the shim on sys.path) and the parent side (PluginHost)
+are both here; the module is standard-library only, since the child runs in the plugin's Python.
 
 Requests on the child's stdin, one per line, each answered by one line on its stdout:
   {"op": "init", "plugin_dir", "name", "hyper_parameters", "kwargs"}  → {"ok": true}
@@ -15,6 +17,7 @@ plugin like a built-in; its state is the opaque base64 text (never unpickled in 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import pickle
@@ -28,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine.hpo.base import OptimizerError
+from dlicli.engine.hpo.algorithms.base import OptimizerError
 
 
 class PluginError(OptimizerError):
@@ -40,6 +43,37 @@ class PluginError(OptimizerError):
 
 
 # -- child ----------------------------------------------------------------------------------------
+SHIM_DIR = Path(__file__).resolve().parent / "shim"
+
+
+def find_optimizer(plugin_dir: str | Path) -> Path:
+    """optimizer.py in the plugin folder, or in its only subfolder (a tar of the folder itself)."""
+    root = Path(plugin_dir)
+    if (root / "optimizer.py").is_file():
+        return root / "optimizer.py"
+    subs = [p for p in root.iterdir() if p.is_dir() and (p / "optimizer.py").is_file()] if root.is_dir() else []
+    if len(subs) == 1:
+        return subs[0] / "optimizer.py"
+    raise OptimizerError(f"no optimizer.py in the plugin folder {root}")
+
+
+def load_plugin_class(plugin_dir: str | Path) -> type:
+    """Import the plugin's optimizer.py as module `optimizer` and return PluginOptimizer."""
+    path = find_optimizer(plugin_dir)
+    for entry in (str(path.parent), str(SHIM_DIR)):
+        if entry in sys.path:
+            sys.path.remove(entry)
+        sys.path.insert(0, entry)
+    spec = importlib.util.spec_from_file_location("optimizer", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["optimizer"] = module
+    spec.loader.exec_module(module)
+    cls = getattr(module, "PluginOptimizer", None)
+    if not isinstance(cls, type):
+        raise OptimizerError(f"{path} defines no class PluginOptimizer")
+    return cls
+
+
 def _jsonable(obj: Any) -> Any:
     """numpy scalars and arrays (and other objects with item/tolist) as plain JSON."""
     for attr in ("item", "tolist"):
@@ -54,8 +88,6 @@ def _jsonable(obj: Any) -> Any:
 def _handle(optimizer: Any, req: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     op = req.get("op")
     if op == "init":
-        from dlicli.engine.hpo.plugin import load_plugin_class
-
         cls = load_plugin_class(req["plugin_dir"])
         return cls(req["name"], req["hyper_parameters"], **req.get("kwargs", {})), {}
     if optimizer is None:
@@ -131,8 +163,7 @@ class PluginHost:
         timeout: float = 600.0,
         **kwargs: Any,
     ):
-        from dlicli.engine.hpo.plugin import find_optimizer
-        from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
+        from dlicli.engine.hpo.algorithms.space import SpaceError, canonical_hyper_parameters
 
         self.name, self.timeout, self.done = name, timeout, False
         try:

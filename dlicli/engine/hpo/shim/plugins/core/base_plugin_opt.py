@@ -1,5 +1,5 @@
 """`from plugins.core.base_plugin_opt import BasePluginOptimizer`, as on WMLA."""
 
-from dlicli.engine.hpo.base import BasePluginOptimizer
+from dlicli.engine.hpo.algorithms.base import BasePluginOptimizer
 
 __all__ = ["BasePluginOptimizer"]

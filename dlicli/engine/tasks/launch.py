@@ -1,4 +1,4 @@
-"""The per-task wrapper: `python -m dlicli.engine.launch <task dir>`.
+"""The per-task wrapper: `python -m dlicli.engine.tasks.launch <task dir>`.
 
 The engine starts it in a new session (its own process group). It reads `<task>/launch.json`,
 starts every worker in the SAME group (so one killpg stops the task and all it spawned), waits for
@@ -116,7 +116,7 @@ def _signal(pid: int, signum: int) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m dlicli.engine.launch TASK_DIR", file=sys.stderr)
+        print("usage: python -m dlicli.engine.tasks.launch TASK_DIR", file=sys.stderr)
         return 2
     return 0 if run(argv[1]) == 0 else 1
 

@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine import EngineError, User, runner
-from dlicli.engine.scheduler import chain
+from dlicli.engine import EngineError, User
+from dlicli.engine.tasks import runner
+from dlicli.engine.tasks.scheduler import chain
 from dlicli.engine.store import Store
 
 PENDING, RUNNING, STOPPED = "Pending", "Running", "Stopped"

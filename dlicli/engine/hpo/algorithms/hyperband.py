@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dlicli.engine.hpo.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
+from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
 
 
 def s_max_for(R: int, eta: float) -> int:

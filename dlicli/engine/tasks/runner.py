@@ -15,7 +15,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from dlicli.engine import launch
+from dlicli.engine.tasks import launch
 
 LOG_FILES = {"stdout": "stdout.log", "stderr": "stderr.log", "launcherlog": "launcher.log"}
 
@@ -88,7 +88,7 @@ def spawn(task_dir: Path) -> tuple[subprocess.Popen, int | None]:
     (task_dir / launch.EXIT_FILE).unlink(missing_ok=True)
     with open(log_dir / LOG_FILES["launcherlog"], "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dlicli.engine.launch", str(task_dir)],
+            [sys.executable, "-m", "dlicli.engine.tasks.launch", str(task_dir)],
             cwd=str(task_dir),
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -21,7 +21,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlicli.engine import EngineError, frameworks
+from dlicli.engine import EngineError
+from dlicli.engine.tasks import frameworks
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 RESERVED = {"algorithm"}  # /hypersearch/algorithm is the algorithm list
@@ -128,8 +129,8 @@ class HpoInput:
 def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False) -> HpoInput:
     """Validate a task body. `plugins` maps installed plugin names (any case) to their rows; in
     debug mode any algorithm name is accepted (a plugin may be debugged before it is installed)."""
-    from dlicli.engine.hpo.base import builtin_names
-    from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
+    from dlicli.engine.hpo.algorithms.base import builtin_names
+    from dlicli.engine.hpo.algorithms.space import SpaceError, canonical_hyper_parameters
 
     raw = parse_body(data)
     body = _keys(raw)
@@ -179,7 +180,7 @@ def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False)
         additional = {str(m.get("name")): m.get("value") for m in additional if isinstance(m, dict)}
     if not isinstance(additional, dict):
         raise bad("algoDef.additionalMetrics: must be an object {metric: minimize|maximize|latest}")
-    from dlicli.engine.hpometrics import strategy
+    from dlicli.engine.hpo.metrics import strategy
 
     additional = {str(k): strategy(v) for k, v in additional.items()}
     algo_params = _algo_params(a)
@@ -242,8 +243,8 @@ def _algo_params(a: dict[str, Any]) -> dict[str, str]:
 
 
 def _grid_names(experiments: Any) -> set[str]:
-    from dlicli.engine.hpo.base import OptimizerError
-    from dlicli.engine.hpo.grid import parse_experiments
+    from dlicli.engine.hpo.algorithms.base import OptimizerError
+    from dlicli.engine.hpo.algorithms.grid import parse_experiments
 
     if not experiments:
         raise bad("experiments: required for ExperimentGridSearch (a non-empty list)")

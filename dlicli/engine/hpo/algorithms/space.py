@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dlicli.engine.hpo.base import to_number
+from dlicli.engine.hpo.algorithms.base import to_number
 
 _KEYS = {
     k.lower(): k

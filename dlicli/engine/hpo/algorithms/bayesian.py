@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from dlicli.engine.hpo.base import BuiltinOptimizer, OptimizerError, kwarg
-from dlicli.engine.hpo.gp import GaussianProcess, expected_improvement, single_thread
+from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg
+from dlicli.engine.hpo.algorithms.gp import GaussianProcess, expected_improvement, single_thread
 
 MAX_CANDIDATES = 4000
 LOCAL_SHARE = 0.3  # of the candidates, drawn around the best points

@@ -14,16 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine import EngineError, User, unpack
-from dlicli.engine.hpoinput import HpoInput, check_name, parse_body
+from dlicli.engine import EngineError, User
+from dlicli.engine.tasks import unpack
+from dlicli.engine.hpo.input import HpoInput, check_name, parse_body
 from dlicli.engine.store import Store
-from dlicli.engine.views import iso
+from dlicli.engine.tasks.views import iso
 
 BUILD_IN, USER_PLUGIN = "BUILD_IN", "USER_PLUGIN"
 
 
 def _builtin_names() -> list[str]:
-    from dlicli.engine.hpo.base import builtin_names
+    from dlicli.engine.hpo.algorithms.base import builtin_names
 
     return builtin_names()
 
@@ -83,9 +84,8 @@ class Algorithms:
         return describe(row)
 
     def install(self, user: User, data: Any, upload: Path | None, upload_name: str | None) -> dict:
-        from dlicli.engine.hpo.base import OptimizerError
-        from dlicli.engine.hpo.plugin import find_optimizer
-        from dlicli.engine.hpo.pluginhost import plugin_python
+        from dlicli.engine.hpo.algorithms.base import OptimizerError
+        from dlicli.engine.hpo.pluginhost import find_optimizer, plugin_python
 
         body = {str(k).lower(): v for k, v in parse_body(data).items()}
         name = check_name(body.get("name"), "name")
@@ -158,10 +158,10 @@ class Algorithms:
     def build(self, hpo: HpoInput, log_path: Path):
         """The optimizer of a task: a built-in, or a PluginHost whose output goes to log_path."""
         if hpo.builtin:
-            from dlicli.engine.hpo.base import make_optimizer
+            from dlicli.engine.hpo.algorithms.base import make_optimizer
 
             return make_optimizer(hpo.algorithm, hpo.name, hpo.hyper_parameters, **hpo.kwargs())
-        from dlicli.engine.hpo.base import OptimizerError
+        from dlicli.engine.hpo.algorithms.base import OptimizerError
         from dlicli.engine.hpo.pluginhost import PluginHost
 
         row = self.plugins().get(hpo.algorithm.lower())

@@ -16,8 +16,8 @@ import math
 import warnings
 from typing import Any
 
-from dlicli.engine.hpo.base import BuiltinOptimizer, OptimizerError
-from dlicli.engine.hpo.space import Param
+from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError
+from dlicli.engine.hpo.algorithms.space import Param
 
 
 def _gamma(ratio: float, most: int, n: int) -> int:

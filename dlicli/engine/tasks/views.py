@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dlicli.engine import EngineError, runner
-from dlicli.engine.scheduler import ACTIVE, QUEUED, chain, plan_usage, quota
+from dlicli.engine import EngineError
+from dlicli.engine.tasks import runner
+from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, chain, plan_usage, quota
 
 
 def iso(stamp: float | None) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dlicli.engine.hpo.base import BuiltinOptimizer
+from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer
 
 
 class RandomSearch(BuiltinOptimizer):

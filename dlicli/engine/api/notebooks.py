@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dlicli.engine import EngineError, User
-from dlicli.engine.notebooks import NotebookManager
+from dlicli.engine.notebooks.service import NotebookManager
 
 
 def _name(request: Request) -> str:

@@ -26,9 +26,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine import User, hpoinput
-from dlicli.engine.hpometrics import ACTIVE_EXP, exp_result, read_values, summarize
-from dlicli.engine.scheduler import ACTIVE, QUEUED
+from dlicli.engine import User
+from dlicli.engine.hpo import input as hpoinput
+from dlicli.engine.hpo.metrics import ACTIVE_EXP, exp_result, read_values, summarize
+from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED
 
 log = logging.getLogger("dlicli.engine")
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine.views import iso
+from dlicli.engine.tasks.views import iso
 
 VAL_FILE = "val_dict_list.json"
 STEP_KEYS = ("steps", "step")

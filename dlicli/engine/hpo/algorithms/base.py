@@ -93,7 +93,7 @@ class BuiltinOptimizer(BasePluginOptimizer):
 
     def __init__(self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):
         super().__init__(name, hyper_parameters, **kwargs)
-        from dlicli.engine.hpo.space import Space, SpaceError
+        from dlicli.engine.hpo.algorithms.space import Space, SpaceError
 
         try:
             self.space = Space(hyper_parameters, exclude=self.exclude)
@@ -194,11 +194,11 @@ class BuiltinOptimizer(BasePluginOptimizer):
 
 
 BUILTINS = {
-    "random": "dlicli.engine.hpo.random_search:RandomSearch",
-    "tpe": "dlicli.engine.hpo.tpe:TpeSearch",
-    "bayesian": "dlicli.engine.hpo.bayesian:BayesianSearch",
-    "hyperband": "dlicli.engine.hpo.hyperband:HyperbandSearch",
-    "experimentgridsearch": "dlicli.engine.hpo.grid:ExperimentGridSearch",
+    "random": "dlicli.engine.hpo.algorithms.random_search:RandomSearch",
+    "tpe": "dlicli.engine.hpo.algorithms.tpe:TpeSearch",
+    "bayesian": "dlicli.engine.hpo.algorithms.bayesian:BayesianSearch",
+    "hyperband": "dlicli.engine.hpo.algorithms.hyperband:HyperbandSearch",
+    "experimentgridsearch": "dlicli.engine.hpo.algorithms.grid:ExperimentGridSearch",
 }
 
 

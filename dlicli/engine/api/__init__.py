@@ -21,9 +21,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from dlicli.engine import frameworks
-from dlicli.engine.core import Engine, EngineError, User
-from dlicli.engine.upload import FIELD_LIMIT, read_exec_form
+from dlicli.engine.tasks import frameworks
+from dlicli.engine.tasks.service import Engine, EngineError, User
+from dlicli.engine.tasks.upload import FIELD_LIMIT, read_exec_form
 
 BASE = "/platform/rest/deeplearning/v1"
 CHALLENGE = 'Bearer realm="dlicli", Basic realm="dlicli"'
@@ -238,10 +238,10 @@ def _routes(api: Api) -> list[Route]:
     for method, path, endpoint in table:
         for variant in (BASE + path, BASE + path + "/"):
             routes.append(Route(variant, endpoint, methods=[method]))
-    from dlicli.engine import routes_hpo  # the HyperSearch routes live there
+    from dlicli.engine.api import hypersearch as routes_hpo  # the HyperSearch routes live there
 
     routes += routes_hpo.routes(api, BASE, json_body)
-    from dlicli.engine import routes_notebooks  # the Notebooks routes (and startservice) live there
+    from dlicli.engine.api import notebooks as routes_notebooks  # the Notebooks routes (and startservice) live there
 
     routes += routes_notebooks.routes(api, BASE, json_body)
     for method, path, endpoint in (

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dlicli.engine import User
-from dlicli.engine.upload import read_exec_form
+from dlicli.engine.tasks.upload import read_exec_form
 
 
 def routes(api: Any, base: str, json_body: Callable) -> list[Route]:

@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 
 from dlicli import __version__
-from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, frameworks, runner, unpack, users, views
-from dlicli.engine.hposervice import HpoService
-from dlicli.engine.notebooks import NotebookManager
-from dlicli.engine.scheduler import ACTIVE, QUEUED, Scheduler, chain
+from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, users
+from dlicli.engine.tasks import frameworks, runner, unpack, views
+from dlicli.engine.hpo.service import HpoService
+from dlicli.engine.notebooks.service import NotebookManager
+from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler, chain
 from dlicli.engine.store import Store
 
 __all__ = ["Engine", "EngineError", "User"]

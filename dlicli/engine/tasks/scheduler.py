@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from dlicli.engine import frameworks, runner
+from dlicli.engine.tasks import frameworks, runner
 from dlicli.engine.store import Store
 
 log = logging.getLogger("dlicli.engine")

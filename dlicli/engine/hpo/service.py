@@ -31,10 +31,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine import EngineError, User, hpoinput, unpack, views
-from dlicli.engine.hpodriver import TASK_ACTIVE, Driver, owner
-from dlicli.engine.hpometrics import read_values, summarize, task_state
-from dlicli.engine.hpoplugins import Algorithms
+from dlicli.engine import EngineError, User
+from dlicli.engine.hpo import input as hpoinput
+from dlicli.engine.tasks import unpack, views
+from dlicli.engine.hpo.driver import TASK_ACTIVE, Driver, owner
+from dlicli.engine.hpo.metrics import read_values, summarize, task_state
+from dlicli.engine.hpo.plugins import Algorithms
 
 
 class HpoService:
@@ -81,7 +83,7 @@ class HpoService:
             )
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
-            from dlicli.engine.hpo.base import OptimizerError
+            from dlicli.engine.hpo.algorithms.base import OptimizerError
 
             try:
                 opt = self.algorithms.build(hpo, hpo_dir / "search.log")
@@ -173,7 +175,7 @@ class HpoService:
         self.driver.wake()
 
     def restart(self, user: User, name: str) -> None:
-        from dlicli.engine.hpo.base import OptimizerError
+        from dlicli.engine.hpo.algorithms.base import OptimizerError
 
         with self.driver.lock:
             row = self._row(user, name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlicli.engine.hpo.base import BasePluginOptimizer, OptimizerError, kwarg, to_number
+from dlicli.engine.hpo.algorithms.base import BasePluginOptimizer, OptimizerError, kwarg, to_number
 
 _CAST = {"int": int, "integer": int, "double": float, "float": float, "str": str, "string": str}
 

@@ -1,0 +1,1 @@
+"""Notebooks: per-user Jupyter servers run by the engine (service.py)."""
