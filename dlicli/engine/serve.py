@@ -114,7 +114,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     except ImportError as exc:
         log.error("the engine needs the 'engine' extra (%s): pip install 'dlicli[engine]'", exc)
         return EXIT_MISSING_EXTRA
-    from dlicli.engine.tasks.service import Engine
+    from dlicli.engine.core import Engine
 
     server: uvicorn.Server | None = None
     stopping = False
@@ -143,7 +143,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     engine_file = data_dir / ENGINE_FILE
     try:
         shutil.rmtree(data_dir / "uploads", ignore_errors=True)  # partial uploads of a previous run
-        token = engine.ensure_admin()
+        token = engine.users.ensure_admin()
         if token:
             write_token(data_dir / TOKEN_FILE, token)
             log.info("created user admin; its token is in %s", data_dir / TOKEN_FILE)

@@ -1,4 +1,5 @@
-"""Users and tokens. Tokens are random, shown once, and stored only as sha256 hashes."""
+"""Users and tokens (`engine.users`, and the auth routes' checks). Tokens are random, shown once,
+and stored only as sha256 hashes. The functions work on a bare Store (serve.py --add-user uses them)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,43 @@ def authenticate(store: Store, authorization: str | None) -> tuple[User, dict] |
     if name is not None and not hmac.compare_digest(name.encode(), row["name"].encode()):
         return None
     return User(row["name"], bool(row["admin"])), row
+
+
+class Users:
+    """Who a request is (every route) and the WMLA console's logon/logoff (`engine.users`)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def ensure_admin(self) -> str | None:
+        """The first start's admin token; None when an admin exists already."""
+        if self.store.one("SELECT 1 FROM users WHERE name = 'admin'"):
+            return None
+        try:
+            return add_user(self.store, "admin", True)
+        except EngineError as exc:
+            if exc.status == 409:
+                return None
+            raise
+
+    def add(self, name: str, admin: bool = False) -> str:
+        return add_user(self.store, name, admin)
+
+    def authenticate(self, authorization: str | None) -> User | None:
+        found = authenticate(self.store, authorization)
+        return found[0] if found else None
+
+    def logon(self, authorization: str | None) -> str:
+        """A new session token for the user the header proves (GET /auth/v1/logon)."""
+        found = authenticate(self.store, authorization)
+        if found is None:
+            raise EngineError(401, "invalid user name or token")
+        return new_token(self.store, found[0].name, "session")
+
+    def logoff(self, authorization: str | None) -> None:
+        """Revoke a session token (POST /auth/v1/logoff); a user's own token stays valid."""
+        found = authenticate(self.store, authorization)
+        if found is None:
+            raise EngineError(401, "not signed in")
+        if found[1]["kind"] == "session":
+            self.store.run("DELETE FROM tokens WHERE hash = ?", found[1]["hash"])

@@ -110,8 +110,8 @@ class Cli:
             kill_group(record["pid"])
         db = self.data / "engine.db"
         if db.exists():
-            from dlicli.engine.tasks import runner
             from dlicli.engine.store import Store
+            from dlicli.engine.tasks import runner
 
             store = Store(db)
             try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlicli.engine.tasks.service import Engine, User
+from dlicli.engine.core import Engine, User
 
 ADMIN = User("admin", True)
 ALICE = User("alice", False)
@@ -68,7 +68,7 @@ def submit(
     src = tmp_path / f"src-{time.monotonic_ns()}"
     script = write_script(src, body)
     args = f"--exec-start {framework} --model-main main.py {extra} {model_args}".strip()
-    return engine.submit(user, args, "main.py", script, data)
+    return engine.execs.submit(user, args, "main.py", script, data)
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02):
@@ -85,13 +85,13 @@ def wait_state(engine: Engine, exec_id: str, states=FINAL, user: User = ADMIN, t
     states = {states} if isinstance(states, str) else set(states)
 
     def check():
-        task = engine.get_task(user, exec_id)
+        task = engine.execs.get_task(user, exec_id)
         return task if task["state"] in states else None
 
     try:
         return wait_for(check, timeout)
     except AssertionError:
-        task = engine.get_task(user, exec_id)
+        task = engine.execs.get_task(user, exec_id)
         raise AssertionError(f"{exec_id} is {task['state']}, not {states}: {task}") from None
 
 

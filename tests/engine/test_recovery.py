@@ -34,12 +34,12 @@ def test_a_new_engine_re_adopts_a_running_task_and_sees_it_finish(make_engine, t
     batch, result = start_waiting_task(first, tmp_path)
     first.shutdown()
     second = make_engine()
-    task = second.get_task(ADMIN, batch["id"])
+    task = second.execs.get_task(ADMIN, batch["id"])
     assert task["state"] == "RUNNING" and "RECOVERED" in task["events"]
     (result / "go").write_text("0")
     done = wait_state(second, batch["id"])
     assert done["state"] == "FINISHED", done
-    assert second.read_log(ADMIN, batch["id"], "outlog") == "started\nfinishing\n"
+    assert second.execs.read_log(ADMIN, batch["id"], "outlog") == "started\nfinishing\n"
 
 
 def test_a_re_adopted_task_can_be_stopped(make_engine, tmp_path):
@@ -47,7 +47,7 @@ def test_a_re_adopted_task_can_be_stopped(make_engine, tmp_path):
     batch, result = start_waiting_task(first, tmp_path)
     first.shutdown()
     second = make_engine()
-    second.stop_task(ADMIN, batch["id"])
+    second.execs.stop_task(ADMIN, batch["id"])
     assert wait_state(second, batch["id"])["state"] == "KILLED"
     assert pid_gone(int((result / "pid").read_text()))
 
@@ -61,7 +61,7 @@ def test_a_task_that_ended_while_the_engine_was_down_is_finalised_from_exit_json
     wait_for(lambda: pid_gone(wrapper))
     assert (first.tasks_root / batch["id"] / "exit.json").exists()
     second = make_engine()
-    done = second.get_task(ADMIN, batch["id"])
+    done = second.execs.get_task(ADMIN, batch["id"])
     assert done["state"] == "FAILED" and done["exitCode"] == 4, done
 
 
@@ -74,11 +74,11 @@ def test_a_task_whose_wrapper_was_killed_while_the_engine_was_down_ends_error(ma
     os.kill(wrapper, signal.SIGKILL)
     wait_for(lambda: pid_gone(wrapper))
     second = make_engine()
-    done = second.get_task(ADMIN, batch["id"])
+    done = second.execs.get_task(ADMIN, batch["id"])
     assert done["state"] == "ERROR", done
     assert done["reason"] == "engine restarted and the task's process was gone"
     wait_for(lambda: pid_gone(worker), timeout=5)  # the orphaned worker does not run on
-    assert second.read_log(ADMIN, batch["id"], "outlog") == "started\n"  # nothing lost
+    assert second.execs.read_log(ADMIN, batch["id"], "outlog") == "started\n"  # nothing lost
     assert (result / "pid").exists()
 
 
@@ -89,12 +89,12 @@ def test_queued_tasks_stay_queued_across_a_restart(make_engine, tmp_path):
     wait_state(first, queued["id"], "PENDING_JOB_SCHEDULER")
     first.shutdown()
     second = make_engine(slots=1)
-    assert second.get_task(ADMIN, queued["id"])["state"] == "PENDING_JOB_SCHEDULER"
+    assert second.execs.get_task(ADMIN, queued["id"])["state"] == "PENDING_JOB_SCHEDULER"
     (result / "go").write_text("0")
     assert wait_state(second, running["id"])["state"] == "FINISHED"
     assert wait_state(second, queued["id"])["state"] == "FINISHED"
-    assert second.read_log(ADMIN, queued["id"], "outlog") == "queued ran\n"
-    assert [t["id"] for t in second.list_tasks(ADMIN)] == [running["id"], queued["id"]]
+    assert second.execs.read_log(ADMIN, queued["id"], "outlog") == "queued ran\n"
+    assert [t["id"] for t in second.execs.list_tasks(ADMIN)] == [running["id"], queued["id"]]
 
 
 def test_two_engines_cannot_share_a_data_dir(make_engine):

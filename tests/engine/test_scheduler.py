@@ -29,9 +29,9 @@ def test_dist_pytorch_runs_one_process_per_worker_with_torch_env(engine, tmp_pat
     assert [r["RANK"] for r in ranks] == ["0", "1"] and [r["LOCAL_RANK"] for r in ranks] == ["0", "1"]
     assert {r["WORLD_SIZE"] for r in ranks} == {"2"} and {r["MASTER_ADDR"] for r in ranks} == {"127.0.0.1"}
     assert ranks[0]["MASTER_PORT"] == ranks[1]["MASTER_PORT"] and int(ranks[0]["MASTER_PORT"]) > 0
-    log = engine.read_log(ADMIN, batch["id"], "outlog")
+    log = engine.execs.read_log(ADMIN, batch["id"], "outlog")
     assert log == "worker 0 out\n--- worker 1 stdout ---\nworker 1 out\n"
-    assert engine.executor_log(ADMIN, "app-" + batch["id"], "1", "stdout", None) == "worker 1 out\n"
+    assert engine.schedapps.executor_log(ADMIN, "app-" + batch["id"], "1", "stdout", None) == "worker 1 out\n"
 
 
 def test_dist_tensorflow_gets_tf_config(engine, tmp_path):
@@ -66,34 +66,34 @@ def test_applications_statistics_and_driver_logs(engine, tmp_path):
     second = submit(engine, tmp_path, "import sys; sys.exit(2)", user=ADMIN)
     wait_state(engine, first["id"], user=ALICE)
     wait_state(engine, second["id"])
-    apps = engine.applications(ALICE)
+    apps = engine.schedapps.applications(ALICE)
     assert [a["applicationid"] for a in apps] == ["app-" + first["id"]]
     app = apps[0]
     assert app["applicationname"] == "mnist" and app["state"] == "FINISHED" and app["username"] == "alice"
     assert app["type"] == "BATCH" and app["dltype"] == "python" and app["submittedtime"] > 0
-    everyone = engine.applications(ADMIN)
+    everyone = engine.schedapps.applications(ADMIN)
     assert len(everyone) == 2
-    assert [a["state"] for a in engine.applications(ADMIN, state="failed")] == ["FAILED"]
-    assert [a["username"] for a in engine.applications(ADMIN, sort="-username")] == ["alice", "admin"]
-    assert [a["username"] for a in engine.applications(ADMIN, sort="username", order="asc")] == ["admin", "alice"]
-    assert len(engine.applications(ADMIN, start="1", length="5")) == 1
-    assert engine.applications(ADMIN, applicationname="mnist")[0]["applicationid"] == "app-" + first["id"]
-    assert engine.applications(ADMIN, search="MNIST")[0]["username"] == "alice"
+    assert [a["state"] for a in engine.schedapps.applications(ADMIN, state="failed")] == ["FAILED"]
+    assert [a["username"] for a in engine.schedapps.applications(ADMIN, sort="-username")] == ["alice", "admin"]
+    assert [a["username"] for a in engine.schedapps.applications(ADMIN, sort="username", order="asc")] == ["admin", "alice"]
+    assert len(engine.schedapps.applications(ADMIN, start="1", length="5")) == 1
+    assert engine.schedapps.applications(ADMIN, applicationname="mnist")[0]["applicationid"] == "app-" + first["id"]
+    assert engine.schedapps.applications(ADMIN, search="MNIST")[0]["username"] == "alice"
     with pytest.raises(EngineError) as info:
-        engine.applications(ADMIN, start="x")
+        engine.schedapps.applications(ADMIN, start="x")
     assert info.value.status == 400
-    stats = {s["username"]: s for s in engine.application_statistic(ADMIN)}
+    stats = {s["username"]: s for s in engine.schedapps.statistics(ADMIN)}
     assert set(stats) == {"admin", "alice"} and stats["alice"]["jobRunning"] == 0
     appid = "app-" + first["id"]
-    assert engine.driver_log(ALICE, appid, "stdout", None) == "".join(f"line {i}\n" for i in range(20, 30))
-    assert engine.driver_log(ALICE, appid, "stdout", 2) == "line 28\nline 29\n"
-    assert engine.driver_log(ALICE, appid, "stderr", 100) == "oops\n"
-    assert "worker 0 started" in engine.driver_log(ALICE, appid, "launcherlog", 100)
-    assert engine.log_path(ALICE, appid, "0", "stdout").read_text().startswith("line 0\n")
+    assert engine.schedapps.driver_log(ALICE, appid, "stdout", None) == "".join(f"line {i}\n" for i in range(20, 30))
+    assert engine.schedapps.driver_log(ALICE, appid, "stdout", 2) == "line 28\nline 29\n"
+    assert engine.schedapps.driver_log(ALICE, appid, "stderr", 100) == "oops\n"
+    assert "worker 0 started" in engine.schedapps.driver_log(ALICE, appid, "launcherlog", 100)
+    assert engine.schedapps.log_path(ALICE, appid, "0", "stdout").read_text().startswith("line 0\n")
     for call, status in (
-        (lambda: engine.driver_log(ALICE, "app-nope", "stdout", None), 404),
-        (lambda: engine.executor_log(ALICE, appid, "7", "stdout", None), 404),
-        (lambda: engine.driver_log(ALICE, appid, "bogus", None), 400),
+        (lambda: engine.schedapps.driver_log(ALICE, "app-nope", "stdout", None), 404),
+        (lambda: engine.schedapps.executor_log(ALICE, appid, "7", "stdout", None), 404),
+        (lambda: engine.schedapps.driver_log(ALICE, appid, "bogus", None), 400),
     ):
         with pytest.raises(EngineError) as info:
             call()
@@ -106,7 +106,7 @@ def test_statistics_count_running_and_pending(make_engine, tmp_path):
     pending = submit(engine, tmp_path, "print(1)", user=ALICE)
     wait_state(engine, pending["id"], "PENDING_JOB_SCHEDULER", user=ALICE)
     wait_state(engine, running["id"], "RUNNING", user=ALICE)
-    stats = engine.application_statistic(ALICE)
+    stats = engine.schedapps.statistics(ALICE)
     assert stats == [
         {
             "username": "alice",
@@ -118,16 +118,16 @@ def test_statistics_count_running_and_pending(make_engine, tmp_path):
             "jobRunning": 1,
         }
     ]
-    app = engine.applications(ALICE, applicationid="app-" + running["id"])[0]
+    app = engine.schedapps.applications(ALICE, applicationid="app-" + running["id"])[0]
     assert app["slots"] == 1 and app["coresused"] == 1.0 and app["memused"] > 0
-    engine.stop_task(ALICE, running["id"])
+    engine.execs.stop_task(ALICE, running["id"])
 
 
 def test_deploy_checks_kernel_and_weight_paths(engine, tmp_path):
     script = "import os; open(os.path.join(os.environ['RESULT_DIR'], 'model.pt'), 'w').write('w')"
     batch = submit(engine, tmp_path, script)
     wait_state(engine, batch["id"], "FINISHED")
-    created = engine.deploy(ADMIN, batch["id"], {"name": "mnist-edi", "kernel": "main.py", "weight": "model.pt"})
+    created = engine.execs.deploy(ADMIN, batch["id"], {"name": "mnist-edi", "kernel": "main.py", "weight": "model.pt"})
     assert created["uid"] == "mnist-edi" and created["href"]
     for desc in (
         {"name": "x", "kernel": "nope.py"},
@@ -138,14 +138,14 @@ def test_deploy_checks_kernel_and_weight_paths(engine, tmp_path):
         {"name": "x"},
     ):
         with pytest.raises(EngineError) as info:
-            engine.deploy(ADMIN, batch["id"], desc)
+            engine.execs.deploy(ADMIN, batch["id"], desc)
         assert info.value.status == 400, desc
-    assert "DEPLOYED" in engine.get_task(ADMIN, batch["id"])["events"]
+    assert "DEPLOYED" in engine.execs.get_task(ADMIN, batch["id"])["events"]
 
 
 def test_resource_plans_create_get_update_tree_delete(engine):
-    engine.create_resplan(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "4"}]})
-    engine.create_resplan(ADMIN, {"name": "ml", "parent": "team", "labels": {"gpu": "0"}})
+    engine.resplans.create(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "4"}]})
+    engine.resplans.create(ADMIN, {"name": "ml", "parent": "team", "labels": {"gpu": "0"}})
     for body, status in (
         ({"name": "team"}, 409),
         ({"name": "x", "parent": "nope"}, 400),
@@ -153,37 +153,37 @@ def test_resource_plans_create_get_update_tree_delete(engine):
         ({"name": "y", "labels": [{"key": "cpu", "value": "lots"}]}, 400),
     ):
         with pytest.raises(EngineError) as info:
-            engine.create_resplan(ADMIN, body)
+            engine.resplans.create(ADMIN, body)
         assert info.value.status == status, body
     with pytest.raises(EngineError) as info:
-        engine.create_resplan(ALICE, {"name": "mine"})
+        engine.resplans.create(ALICE, {"name": "mine"})
     assert info.value.status == 403
-    plan = engine.get_resplan(ALICE, "ml")
+    plan = engine.resplans.get(ALICE, "ml")
     assert plan["path"] == "/team/ml" and plan["usedcpu"] == "0" and plan["requestcpu"] == "0"
-    assert engine.get_resplan(ADMIN, "team")["cpuQuota"] == "4"
-    engine.update_resplan(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "8"}]})
-    assert engine.get_resplan(ADMIN, "team")["cpuQuota"] == "8"
+    assert engine.resplans.get(ADMIN, "team")["cpuQuota"] == "4"
+    engine.resplans.update(ADMIN, {"name": "team", "labels": [{"key": "cpu", "value": "8"}]})
+    assert engine.resplans.get(ADMIN, "team")["cpuQuota"] == "8"
     for call, status in (
-        (lambda: engine.update_resplan(ADMIN, {"name": "nope"}), 404),
-        (lambda: engine.update_resplan(ADMIN, {"name": "team", "parent": "ml"}), 400),
-        (lambda: engine.get_resplan(ADMIN, "nope"), 404),
-        (lambda: engine.delete_resplan(ADMIN, "team"), 409),
-        (lambda: engine.delete_resplan(ADMIN, "nope"), 404),
+        (lambda: engine.resplans.update(ADMIN, {"name": "nope"}), 404),
+        (lambda: engine.resplans.update(ADMIN, {"name": "team", "parent": "ml"}), 400),
+        (lambda: engine.resplans.get(ADMIN, "nope"), 404),
+        (lambda: engine.resplans.delete(ADMIN, "team"), 409),
+        (lambda: engine.resplans.delete(ADMIN, "nope"), 404),
     ):
         with pytest.raises(EngineError) as info:
             call()
         assert info.value.status == status
-    tree = engine.resplan_tree(ADMIN)
+    tree = engine.resplans.tree(ADMIN)
     assert [n["name"] for n in tree] == ["team"] and tree[0]["isParent"] == "true"
     assert [c["name"] for c in tree[0]["childTreeDto"]] == ["ml"] and tree[0]["childTreeDto"][0]["pid"] == "team"
-    engine.delete_resplan(ADMIN, "ml")
-    engine.delete_resplan(ADMIN, "team")
-    assert engine.resplan_tree(ADMIN) == []
+    engine.resplans.delete(ADMIN, "ml")
+    engine.resplans.delete(ADMIN, "team")
+    assert engine.resplans.tree(ADMIN) == []
 
 
 def test_a_full_plan_makes_its_tasks_wait_and_cannot_be_deleted_while_in_use(make_engine, tmp_path):
     engine = make_engine(slots=2)
-    engine.create_resplan(ADMIN, {"name": "small", "labels": [{"key": "cpu", "value": "1"}]})
+    engine.resplans.create(ADMIN, {"name": "small", "labels": [{"key": "cpu", "value": "1"}]})
     sleeper = "import time; time.sleep(300)"
     first = submit(engine, tmp_path, sleeper, extra="--resplan small")
     wait_state(engine, first["id"], "RUNNING")
@@ -192,22 +192,22 @@ def test_a_full_plan_makes_its_tasks_wait_and_cannot_be_deleted_while_in_use(mak
     assert wait_state(engine, free["id"])["state"] == "FINISHED"
     waiting = wait_state(engine, second["id"], "PENDING_JOB_SCHEDULER")
     assert "small" in waiting["reason"]
-    plan = engine.get_resplan(ADMIN, "small")
+    plan = engine.resplans.get(ADMIN, "small")
     assert plan["usedcpu"] == "1" and plan["requestcpu"] == "2"
     with pytest.raises(EngineError) as info:
-        engine.delete_resplan(ADMIN, "small")
+        engine.resplans.delete(ADMIN, "small")
     assert info.value.status == 409
     with pytest.raises(EngineError) as info:
         submit(engine, tmp_path, sleeper, extra="--resplan nope")
     assert info.value.status == 400
-    engine.stop_task(ADMIN, first["id"])
+    engine.execs.stop_task(ADMIN, first["id"])
     assert wait_state(engine, second["id"])["state"] == "FINISHED"
-    engine.delete_resplan(ADMIN, "small")
+    engine.resplans.delete(ADMIN, "small")
 
 
 def test_conf_and_frameworks(engine):
-    conf = engine.conf()
+    conf = engine.conf.get()
     assert conf["DLI_SLOTS"] == "2" and all(isinstance(v, str) for v in conf.values())
-    names = [f["name"] for f in engine.frameworks()]
+    names = [f["name"] for f in engine.execs.frameworks()]
     assert names == ["PyTorch", "tensorflow", "python", "distPyTorch", "disttensorflow"]
-    assert all(isinstance(f["desc"], list) for f in engine.frameworks())
+    assert all(isinstance(f["desc"], list) for f in engine.execs.frameworks())

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from dlicli.engine import EngineError
-from dlicli.engine.tasks.frameworks import parse_args, worker_envs
 from dlicli.engine.store import SCHEMA_VERSION, Store
+from dlicli.engine.tasks.frameworks import parse_args, worker_envs
 
 
 def test_store_is_wal_versioned_and_persistent(tmp_path):

@@ -49,11 +49,11 @@ def test_a_script_runs_with_its_cwd_env_logs_and_result(engine, tmp_path, monkey
         "dlicli_vars": [],
     }
     assert done["workDir"] == info["cwd"]
-    assert engine.read_log(ADMIN, batch["id"], "outlog") == "hello on stdout\n"
-    assert engine.read_log(ADMIN, batch["id"], "errlog") == "hello on stderr\n"
-    assert engine.read_log(ADMIN, batch["id"], None) == "hello on stdout\nhello on stderr\n"
-    assert engine.read_log(ADMIN, batch["id"], "outerrlog") == "hello on stdout\nhello on stderr\n"
-    path, name = engine.result_zip(ADMIN, batch["id"])
+    assert engine.execs.read_log(ADMIN, batch["id"], "outlog") == "hello on stdout\n"
+    assert engine.execs.read_log(ADMIN, batch["id"], "errlog") == "hello on stderr\n"
+    assert engine.execs.read_log(ADMIN, batch["id"], None) == "hello on stdout\nhello on stderr\n"
+    assert engine.execs.read_log(ADMIN, batch["id"], "outerrlog") == "hello on stdout\nhello on stderr\n"
+    path, name = engine.execs.result_zip(ADMIN, batch["id"])
     assert name == f"{batch['id']}-result.zip"
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == ["env.json", "sub/model.bin"]
@@ -75,7 +75,7 @@ def test_a_data_path_outside_the_data_root_is_refused(engine, tmp_path):
     with pytest.raises(EngineError) as info:
         submit(engine, tmp_path, "print(1)", data={"dataSource": [{"type": "fs", "location": {"paths": "/"}}]})
     assert info.value.status == 400
-    assert engine.list_tasks(ADMIN) == []
+    assert engine.execs.list_tasks(ADMIN) == []
 
 
 def test_an_fs_data_source_sets_data_dir(engine, tmp_path):
@@ -105,8 +105,8 @@ def test_stop_kills_the_task_and_its_grandchild(engine, tmp_path):
     pids_file = engine.tasks_root / batch["id"] / "result" / "pids"
     wait_for(lambda: pids_file.exists() and pids_file.read_text())
     worker, grandchild = map(int, pids_file.read_text().split())
-    assert engine.get_task(ADMIN, batch["id"])["state"] == "RUNNING"
-    engine.stop_task(ADMIN, batch["id"])
+    assert engine.execs.get_task(ADMIN, batch["id"])["state"] == "RUNNING"
+    engine.execs.stop_task(ADMIN, batch["id"])
     done = wait_state(engine, batch["id"])
     assert done["state"] == "KILLED", done
     wait_for(lambda: pid_gone(grandchild) and pid_gone(worker), timeout=5)
@@ -123,10 +123,10 @@ def test_stop_escalates_to_sigkill_after_the_grace_period(make_engine, tmp_path)
     batch = submit(engine, tmp_path, stubborn)
     pid_file = engine.tasks_root / batch["id"] / "result" / "pid"
     wait_for(lambda: pid_file.exists() and pid_file.read_text())
-    engine.stop_task(ADMIN, batch["id"])
+    engine.execs.stop_task(ADMIN, batch["id"])
     assert wait_state(engine, batch["id"])["state"] == "KILLED"
     assert pid_gone(int(pid_file.read_text()))
-    assert "SIGKILL" in engine.get_task(ADMIN, batch["id"])["events"]
+    assert "SIGKILL" in engine.execs.get_task(ADMIN, batch["id"])["events"]
 
 
 def test_slots_limit_concurrency_fifo(make_engine, tmp_path):
@@ -137,13 +137,13 @@ def test_slots_limit_concurrency_fifo(make_engine, tmp_path):
     third = submit(engine, tmp_path, "print('third')")
     wait_state(engine, second["id"], "PENDING_JOB_SCHEDULER")
     wait_state(engine, third["id"], "PENDING_JOB_SCHEDULER")
-    assert engine.get_task(ADMIN, first["id"])["state"] == "RUNNING"
-    engine.stop_task(ADMIN, first["id"])
+    assert engine.execs.get_task(ADMIN, first["id"])["state"] == "RUNNING"
+    engine.execs.stop_task(ADMIN, first["id"])
     assert wait_state(engine, second["id"])["state"] == "FINISHED"
     assert wait_state(engine, third["id"])["state"] == "FINISHED"
-    second_start = engine.get_task(ADMIN, second["id"])["startTime"]
-    assert second_start <= engine.get_task(ADMIN, third["id"])["startTime"]
-    assert second_start >= engine.get_task(ADMIN, first["id"])["endTime"]
+    second_start = engine.execs.get_task(ADMIN, second["id"])["startTime"]
+    assert second_start <= engine.execs.get_task(ADMIN, third["id"])["startTime"]
+    assert second_start >= engine.execs.get_task(ADMIN, first["id"])["endTime"]
 
 
 def test_stopping_a_queued_task_kills_it_without_running(make_engine, tmp_path):
@@ -151,9 +151,9 @@ def test_stopping_a_queued_task_kills_it_without_running(make_engine, tmp_path):
     first = submit(engine, tmp_path, "import time; time.sleep(300)")
     second = submit(engine, tmp_path, "open('ran', 'w')")
     wait_state(engine, second["id"], "PENDING_JOB_SCHEDULER")
-    engine.stop_task(ADMIN, second["id"])
-    assert engine.get_task(ADMIN, second["id"])["state"] == "KILLED"
-    engine.delete_task(ADMIN, first["id"])
+    engine.execs.stop_task(ADMIN, second["id"])
+    assert engine.execs.get_task(ADMIN, second["id"])["state"] == "KILLED"
+    engine.execs.delete_task(ADMIN, first["id"])
     assert not list((engine.tasks_root / second["id"]).rglob("ran"))
 
 
@@ -162,16 +162,16 @@ def test_delete_stops_a_running_task_and_removes_everything(engine, tmp_path):
     pids_file = engine.tasks_root / batch["id"] / "result" / "pids"
     wait_for(lambda: pids_file.exists() and pids_file.read_text())
     worker, grandchild = map(int, pids_file.read_text().split())
-    engine.delete_task(ADMIN, batch["id"])
+    engine.execs.delete_task(ADMIN, batch["id"])
     assert pid_gone(worker) and pid_gone(grandchild)
     assert not (engine.tasks_root / batch["id"]).exists()
     with pytest.raises(EngineError) as info:
-        engine.get_task(ADMIN, batch["id"])
+        engine.execs.get_task(ADMIN, batch["id"])
     assert info.value.status == 400 and info.value.message == "Cannot find task with given execId."
 
 
 def test_unknown_exec_is_the_specs_400(engine):
-    for call in (engine.get_task, engine.stop_task, engine.delete_task, engine.result_zip):
+    for call in (engine.execs.get_task, engine.execs.stop_task, engine.execs.delete_task, engine.execs.result_zip):
         with pytest.raises(EngineError) as info:
             call(ADMIN, "nope")
         assert info.value.status == 400 and info.value.message == "Cannot find task with given execId."
@@ -187,11 +187,11 @@ def test_a_model_dir_tar_runs_from_its_folder(engine, tmp_path):
     tar = tmp_path / "mymodel.modelDir.tar"
     with tarfile.open(tar, "w:gz") as archive:  # dlicmd sends a gzip tar under this name
         archive.add(model, arcname="mymodel")
-    batch = engine.submit(
+    batch = engine.execs.submit(
         ADMIN, "--exec-start PyTorch --model-dir mymodel --model-main train.py", "mymodel.modelDir.tar", tar, None
     )
     assert wait_state(engine, batch["id"])["state"] == "FINISHED"
-    assert engine.read_log(ADMIN, batch["id"], "outlog") == "42 mymodel\n"
+    assert engine.execs.read_log(ADMIN, batch["id"], "outlog") == "42 mymodel\n"
     assert batch["framework"] == "PyTorch"
 
 

@@ -122,10 +122,10 @@ def test_submit_refuses_an_unsafe_upload_and_leaves_no_task(engine, tmp_path):
         tmp_path / "evil.modelDir.tar", [("m/main.py", "file", "print(1)"), ("m/../../../escaped.txt", "file", "x")]
     )
     with pytest.raises(EngineError) as info:
-        engine.submit(ADMIN, "--exec-start python --model-main main.py", "evil.modelDir.tar", tar, None)
+        engine.execs.submit(ADMIN, "--exec-start python --model-main main.py", "evil.modelDir.tar", tar, None)
     assert info.value.status == 400
     assert list(engine.tasks_root.iterdir()) == []
-    assert engine.list_tasks(ADMIN) == []
+    assert engine.execs.list_tasks(ADMIN) == []
     assert not (engine.data_dir.parent / "escaped.txt").exists()
 
 
@@ -133,6 +133,6 @@ def test_submit_refuses_a_model_main_outside_the_model(engine, tmp_path):
     tar = make_tar(tmp_path / "m.modelDir.tar", [("m/main.py", "file", "print(1)")])
     for main in ("../../../etc/passwd", "/etc/passwd", "missing.py"):
         with pytest.raises(EngineError) as info:
-            engine.submit(ADMIN, f"--exec-start python --model-main {main}", "m.modelDir.tar", tar, None)
+            engine.execs.submit(ADMIN, f"--exec-start python --model-main {main}", "m.modelDir.tar", tar, None)
         assert info.value.status == 400, main
     assert list(engine.tasks_root.iterdir()) == []

@@ -16,10 +16,10 @@ def basic(name: str, secret: str) -> str:
 
 
 def test_ensure_admin_creates_admin_once_and_tokens_are_stored_hashed(engine):
-    token = engine.ensure_admin()
-    assert token and engine.ensure_admin() is None
-    assert engine.authenticate(f"Bearer {token}") == User("admin", True)
-    assert engine.authenticate(token) == User("admin", True)
+    token = engine.users.ensure_admin()
+    assert token and engine.users.ensure_admin() is None
+    assert engine.users.authenticate(f"Bearer {token}") == User("admin", True)
+    assert engine.users.authenticate(token) == User("admin", True)
     raw = b"".join(p.read_bytes() for p in engine.data_dir.glob("engine.db*"))
     assert token.encode() not in raw
     with sqlite3.connect(engine.data_dir / "engine.db") as db:
@@ -28,9 +28,9 @@ def test_ensure_admin_creates_admin_once_and_tokens_are_stored_hashed(engine):
 
 
 def test_authenticate_refuses_bad_tokens_and_accepts_basic_with_the_token_as_password(engine):
-    token = engine.add_user("alice")
-    assert engine.authenticate(f"Bearer {token}") == ALICE
-    assert engine.authenticate(basic("alice", token)) == ALICE
+    token = engine.users.add("alice")
+    assert engine.users.authenticate(f"Bearer {token}") == ALICE
+    assert engine.users.authenticate(basic("alice", token)) == ALICE
     for header in (
         None,
         "",
@@ -42,29 +42,29 @@ def test_authenticate_refuses_bad_tokens_and_accepts_basic_with_the_token_as_pas
         "Basic !!!notbase64",
         f"Basic {token}",
     ):
-        assert engine.authenticate(header) is None, header
+        assert engine.users.authenticate(header) is None, header
 
 
 def test_add_user_validates_names_and_refuses_duplicates(engine):
-    engine.add_user("bob")
+    engine.users.add("bob")
     with pytest.raises(EngineError) as info:
-        engine.add_user("bob")
+        engine.users.add("bob")
     assert info.value.status == 409
     for bad in ("", "a b", "../x", "-x", "x" * 65):
         with pytest.raises(EngineError) as info:
-            engine.add_user(bad)
+            engine.users.add(bad)
         assert info.value.status == 400
 
 
 def test_logon_makes_a_session_token_that_logoff_revokes(engine):
-    token = engine.add_user("alice")
-    session = engine.logon(basic("alice", token))
-    assert session != token and engine.authenticate(f"Bearer {session}") == ALICE
-    engine.logoff(f"Bearer {session}")
-    assert engine.authenticate(f"Bearer {session}") is None
-    engine.logoff(f"Bearer {token}")  # the user's own token is not revoked by a logoff
-    assert engine.authenticate(f"Bearer {token}") == ALICE
-    for call in (engine.logon, engine.logoff):
+    token = engine.users.add("alice")
+    session = engine.users.logon(basic("alice", token))
+    assert session != token and engine.users.authenticate(f"Bearer {session}") == ALICE
+    engine.users.logoff(f"Bearer {session}")
+    assert engine.users.authenticate(f"Bearer {session}") is None
+    engine.users.logoff(f"Bearer {token}")  # the user's own token is not revoked by a logoff
+    assert engine.users.authenticate(f"Bearer {token}") == ALICE
+    for call in (engine.users.logon, engine.users.logoff):
         with pytest.raises(EngineError) as info:
             call(basic("alice", "wrong"))
         assert info.value.status == 401
@@ -75,22 +75,22 @@ def test_users_see_and_manage_only_their_own_tasks(engine, tmp_path):
     other = submit(engine, tmp_path, "print('b')", user=BOB)
     wait_state(engine, mine["id"], user=ALICE)
     wait_state(engine, other["id"], user=BOB)
-    assert [t["id"] for t in engine.list_tasks(ALICE)] == [mine["id"]]
-    assert {t["id"] for t in engine.list_tasks(ADMIN)} == {mine["id"], other["id"]}
+    assert [t["id"] for t in engine.execs.list_tasks(ALICE)] == [mine["id"]]
+    assert {t["id"] for t in engine.execs.list_tasks(ADMIN)} == {mine["id"], other["id"]}
     calls = [
-        lambda: engine.get_task(ALICE, other["id"]),
-        lambda: engine.stop_task(ALICE, other["id"]),
-        lambda: engine.delete_task(ALICE, other["id"]),
-        lambda: engine.read_log(ALICE, other["id"], None),
-        lambda: engine.result_zip(ALICE, other["id"]),
-        lambda: engine.deploy(ALICE, other["id"], {"name": "m", "kernel": "main.py"}),
-        lambda: engine.driver_log(ALICE, "app-" + other["id"], "stdout", None),
+        lambda: engine.execs.get_task(ALICE, other["id"]),
+        lambda: engine.execs.stop_task(ALICE, other["id"]),
+        lambda: engine.execs.delete_task(ALICE, other["id"]),
+        lambda: engine.execs.read_log(ALICE, other["id"], None),
+        lambda: engine.execs.result_zip(ALICE, other["id"]),
+        lambda: engine.execs.deploy(ALICE, other["id"], {"name": "m", "kernel": "main.py"}),
+        lambda: engine.schedapps.driver_log(ALICE, "app-" + other["id"], "stdout", None),
     ]
     for call in calls:
         with pytest.raises(EngineError) as info:
             call()
         assert info.value.status == 403
-    assert engine.get_task(ADMIN, other["id"])["creator"] == "bob"  # the admin sees all
+    assert engine.execs.get_task(ADMIN, other["id"])["creator"] == "bob"  # the admin sees all
 
 
 def test_delete_all_deletes_only_the_callers_tasks(engine, tmp_path):
@@ -98,9 +98,9 @@ def test_delete_all_deletes_only_the_callers_tasks(engine, tmp_path):
     alices = [submit(engine, tmp_path, "print('b')", user=ALICE) for _ in range(2)]
     for batch in alices:
         wait_state(engine, batch["id"], user=ALICE)
-    engine.delete_all(ALICE)
-    assert engine.list_tasks(ALICE) == []
-    assert [t["id"] for t in engine.list_tasks(ADMIN)] == [admins["id"]]
-    engine.delete_all(ADMIN)
-    assert engine.list_tasks(ADMIN) == []
+    engine.execs.delete_all(ALICE)
+    assert engine.execs.list_tasks(ALICE) == []
+    assert [t["id"] for t in engine.execs.list_tasks(ADMIN)] == [admins["id"]]
+    engine.execs.delete_all(ADMIN)
+    assert engine.execs.list_tasks(ADMIN) == []
     assert list(engine.tasks_root.iterdir()) == []

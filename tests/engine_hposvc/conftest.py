@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dlicli.engine.tasks.service import Engine, User
+from dlicli.engine.core import Engine, User
 from tests.engine.conftest import make_engine, wait_for  # noqa: F401 - a fixture and a helper, shared
 
 ADMIN = User("admin", True)

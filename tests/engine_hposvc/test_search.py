@@ -36,7 +36,7 @@ def test_random_search_counts_limits_best_and_config(engine, model, stamps):
     assert len({r["cwd"] for r in runs}) == 6
     assert view["input"]["algoDef"]["objective"] == "minimize" and view["objective"] == "minimize"
     # each experiment is an ordinary engine task
-    task = engine.get_task(ADMIN, exps[0]["execId"])
+    task = engine.execs.get_task(ADMIN, exps[0]["execId"])
     assert task["state"] == "FINISHED" and task["appName"] == "rnd-1"
 
 
@@ -156,7 +156,7 @@ def test_force_stop_kills_and_restart_reruns_the_killed_experiment(engine, model
     view = wait_for(lambda: (v := engine.hpo.get(ADMIN, "fs"))["running"] == 0 and v, timeout=10)
     assert view["state"] == "STOPPED" and [e["state"] for e in view["experiments"]] == ["KILLED", "KILLED"]
     old_tasks = {e["execId"] for e in view["experiments"]}
-    assert {engine.get_task(ADMIN, t)["state"] for t in old_tasks} == {"KILLED"}
+    assert {engine.execs.get_task(ADMIN, t)["state"] for t in old_tasks} == {"KILLED"}
     engine.hpo.restart(ADMIN, "fs")
     view = engine.hpo.get(ADMIN, "fs")
     assert view["state"] == "RUNNING" and {e["execId"] for e in view["experiments"]}.isdisjoint(old_tasks)

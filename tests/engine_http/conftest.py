@@ -96,8 +96,8 @@ class EngineProc:
 
 def kill_left_tasks(data_dir: Path) -> None:
     """Kill the process groups of tasks a stopped engine left running (by recorded pid + start time)."""
-    from dlicli.engine.tasks import runner
     from dlicli.engine.store import Store
+    from dlicli.engine.tasks import runner
 
     if not (data_dir / "engine.db").exists():
         return

@@ -1,7 +1,7 @@
-"""The HyperSearch routes: the spec's 13 operations, calling engine.hpo (hposervice.HpoService).
+"""The HyperSearch routes: the spec's 13 operations, calling engine.hpo (hpo/service.py).
 
 POST /hypersearch and /hypersearch/algorithm/install read multipart forms with the engine's
-streaming reader (upload.py): field `data` (JSON), part `file` (the model; for install, an optional
+streaming reader (tasks/upload.py): field `data` (JSON), part `file` (the model; for install, an optional
 .tar of the plugin folder). /hypersearch/algorithm/debug answers a file download, task_attr.json.
 Stop, force, restart and the deletes answer 204; creates answer CreationResponse {uid, href}.
 """
@@ -14,72 +14,104 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from dlicli.engine import User
+from dlicli.engine.api.routing import Op
+from dlicli.engine.core import Engine
 from dlicli.engine.tasks.upload import read_exec_form
 
 
-def routes(api: Any, base: str, json_body: Callable) -> list[Route]:
-    """Routes for `api` (an app.Api) under `base`; each path also answers with a trailing slash."""
-    engine = api.engine
-    hpo = engine.hpo
+async def _form_call(
+    engine: Engine, request: Request, user: User, call: Callable, what: str, file_required: bool
+) -> Any:
+    """Read the multipart form, then call(user, data field, file path, file name) in the threadpool."""
+    uploads, limit = engine.data_dir / "uploads", engine.settings.max_upload_bytes
+    form = await read_exec_form(request, uploads, limit, file_required=file_required, what=what)
+    try:
+        return await run_in_threadpool(call, user, form.fields.get("data", ""), form.path, form.filename or None)
+    finally:
+        form.discard()
 
-    async def form_call(request: Request, user: User, call: Callable, what: str, file_required: bool) -> Any:
-        form = await read_exec_form(
-            request, engine.data_dir / "uploads", engine.max_upload_bytes, file_required=file_required, what=what
-        )
-        try:
-            return await run_in_threadpool(call, user, form.fields.get("data", ""), form.path, form.filename or None)
-        finally:
-            form.discard()
 
-    async def create(request: Request, user: User) -> Any:
-        return await form_call(
-            request, user, lambda u, d, p, n: hpo.create(u, d, p, n or "model"), "POST /hypersearch", True
-        )
+def _name(request: Request) -> str:
+    return request.path_params["hpo_name"]
 
-    async def install(request: Request, user: User) -> Any:
-        return await form_call(request, user, hpo.algorithm_install, "POST /hypersearch/algorithm/install", False)
 
-    def debug(request: Request, user: User, body: Any) -> Response:
-        data, filename = hpo.debug(user, body)
-        return Response(
-            data, media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-        )
+def _algo(request: Request) -> str:
+    return request.path_params["algo_name"]
 
-    def name(request: Request) -> str:
-        return request.path_params["hpo_name"]
 
-    def algo(request: Request) -> str:
-        return request.path_params["algo_name"]
+async def create(engine: Engine, request: Request, user: User) -> Any:
+    def call(user: User, data: Any, path: Any, filename: str | None) -> Any:
+        return engine.hpo.create(user, data, path, filename or "model")
 
-    e = api.endpoint
-    table: list[tuple[str, str, Callable]] = [
-        ("GET", "/hypersearch", e(lambda request, user: hpo.list(user))),
-        ("POST", "/hypersearch", e(create)),
-        ("DELETE", "/hypersearch", e(lambda request, user: hpo.delete_all(user))),
-        (
-            "GET",
-            "/hypersearch/algorithm",
-            e(lambda request, user: hpo.algorithm_list(user, request.query_params.get("type"))),
-        ),
-        ("POST", "/hypersearch/algorithm/install", e(install)),
-        ("POST", "/hypersearch/algorithm/debug", e(debug, body=True)),
-        ("GET", "/hypersearch/algorithm/{algo_name}", e(lambda request, user: hpo.algorithm_get(user, algo(request)))),
-        (
-            "DELETE",
-            "/hypersearch/algorithm/{algo_name}",
-            e(lambda request, user: hpo.algorithm_delete(user, algo(request))),
-        ),
-        ("GET", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.get(user, name(request)))),
-        ("PUT", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.stop(user, name(request)))),
-        ("DELETE", "/hypersearch/{hpo_name}", e(lambda request, user: hpo.delete(user, name(request)))),
-        ("PUT", "/hypersearch/{hpo_name}/force", e(lambda request, user: hpo.stop(user, name(request), force=True))),
-        ("PUT", "/hypersearch/{hpo_name}/restart", e(lambda request, user: hpo.restart(user, name(request)))),
-    ]
-    return [
-        Route(variant, endpoint, methods=[method])
-        for method, path, endpoint in table
-        for variant in (base + path, base + path + "/")
-    ]
+    return await _form_call(engine, request, user, call, "POST /hypersearch", True)
+
+
+async def install(engine: Engine, request: Request, user: User) -> Any:
+    call = engine.hpo.algorithm_install
+    return await _form_call(engine, request, user, call, "POST /hypersearch/algorithm/install", False)
+
+
+def debug(engine: Engine, request: Request, user: User, body: Any) -> Response:
+    data, filename = engine.hpo.debug(user, body)
+    return Response(
+        data, media_type="application/json", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def list_tasks(engine: Engine, request: Request, user: User) -> Any:
+    return engine.hpo.list(user)
+
+
+def delete_all(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.delete_all(user)
+
+
+def algorithm_list(engine: Engine, request: Request, user: User) -> Any:
+    return engine.hpo.algorithm_list(user, request.query_params.get("type"))
+
+
+def algorithm_get(engine: Engine, request: Request, user: User) -> Any:
+    return engine.hpo.algorithm_get(user, _algo(request))
+
+
+def algorithm_delete(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.algorithm_delete(user, _algo(request))
+
+
+def get(engine: Engine, request: Request, user: User) -> Any:
+    return engine.hpo.get(user, _name(request))
+
+
+def stop(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.stop(user, _name(request))
+
+
+def force_stop(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.stop(user, _name(request), force=True)
+
+
+def restart(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.restart(user, _name(request))
+
+
+def delete(engine: Engine, request: Request, user: User) -> None:
+    engine.hpo.delete(user, _name(request))
+
+
+OPS = [
+    Op("GET", "/hypersearch", list_tasks),
+    Op("POST", "/hypersearch", create),
+    Op("DELETE", "/hypersearch", delete_all),
+    Op("GET", "/hypersearch/algorithm", algorithm_list),
+    Op("POST", "/hypersearch/algorithm/install", install),
+    Op("POST", "/hypersearch/algorithm/debug", debug, body=True),
+    Op("GET", "/hypersearch/algorithm/{algo_name}", algorithm_get),
+    Op("DELETE", "/hypersearch/algorithm/{algo_name}", algorithm_delete),
+    Op("GET", "/hypersearch/{hpo_name}", get),
+    Op("PUT", "/hypersearch/{hpo_name}", stop),
+    Op("DELETE", "/hypersearch/{hpo_name}", delete),
+    Op("PUT", "/hypersearch/{hpo_name}/force", force_stop),
+    Op("PUT", "/hypersearch/{hpo_name}/restart", restart),
+]

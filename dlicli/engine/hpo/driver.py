@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pickle
-import secrets
 import shutil
 import threading
 import time
@@ -28,37 +26,24 @@ from typing import Any
 
 from dlicli.engine import User
 from dlicli.engine.hpo import input as hpoinput
+from dlicli.engine.hpo.experiments import experiment_task
 from dlicli.engine.hpo.metrics import ACTIVE_EXP, exp_result, read_values, summarize
+from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED
+from dlicli.engine.tasks.service import ExecService
 
 log = logging.getLogger("dlicli.engine")
 
 TASK_ACTIVE = ("SUBMITTED", "RUNNING", "RECOVERPEND")
 RESULT_STATES = ("FINISHED", "FAILED", "ERROR")  # fed to the optimizer (as FINISHED or FAILED)
 RERUN_STATES = ("STOPPED", "KILLED")  # re-run when a stopped task is restarted
-LINK_MIN_BYTES = 1 << 20  # experiment code copies hardlink files this large
-
-
-def copy_code(source: Path, target: Path) -> None:
-    """A private copy of the model code for one experiment (big files hardlinked, small ones copied)."""
-
-    def copy(src: str, dst: str) -> str:
-        if os.path.getsize(src) >= LINK_MIN_BYTES:
-            try:
-                os.link(src, dst)
-                return dst
-            except OSError:
-                pass
-        return shutil.copy2(src, dst)
-
-    shutil.copytree(source, target, symlinks=True, copy_function=copy)
 
 
 class Driver:
-    def __init__(self, engine: Any, algorithms: Any):
-        self.engine, self.store, self.algorithms = engine, engine.store, algorithms
+    def __init__(self, execs: ExecService, algorithms: Algorithms):
+        self.execs, self.store, self.scheduler, self.algorithms = execs, execs.store, execs.scheduler, algorithms
         self.lock = threading.RLock()  # one task step or one API change at a time
-        self.tick = max(0.05, engine.scheduler.tick_seconds)
+        self.tick = max(0.05, self.scheduler.tick_seconds)
         self.optimizers: dict[str, Any] = {}
         self.inputs: dict[str, hpoinput.HpoInput] = {}
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -68,8 +53,8 @@ class Driver:
     def start(self) -> None:
         states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
         self.store.run(f"UPDATE hpo_tasks SET state = 'RECOVERPEND' WHERE state IN ({states})")
-        if self._on_task_end not in self.engine.scheduler.listeners:
-            self.engine.scheduler.listeners.append(self._on_task_end)
+        if self._on_task_end not in self.scheduler.listeners:
+            self.scheduler.listeners.append(self._on_task_end)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="dlicli-engine-hpo", daemon=True)
         self._thread.start()
@@ -209,32 +194,6 @@ class Driver:
             "end_time": task["end_time"] or time.time(),
         }
 
-    def prepare(self, row: dict, hpo: hpoinput.HpoInput, exp_id: int, config: dict) -> dict:
-        """A task dir with a copy of the code and config.json; returns the tasks row to insert."""
-        launch = json.loads(row["launch"])
-        task_id = f"{row['creator']}-{secrets.token_hex(5)}"
-        task_dir = self.engine.tasks_root / task_id
-        code = Path(row["code_dir"])
-        work = task_dir / "_submitted_code" / code.name
-        try:
-            copy_code(code, work)
-            (work / "config.json").write_text(json.dumps(config), encoding="utf-8")
-            env = {"DLI_HPO_NAME": row["name"], "DLI_HPO_EXPERIMENT_ID": str(exp_id)}
-            return self.engine.task_row(
-                task_id,
-                row["creator"],
-                hpo.args,
-                hpo.parsed,
-                launch,
-                task_dir,
-                work,
-                env=env,
-                app_name=f"{row['name']}-{exp_id}",
-            )
-        except BaseException:
-            shutil.rmtree(task_dir, ignore_errors=True)
-            raise
-
     def submit(
         self,
         row: dict,
@@ -250,7 +209,7 @@ class Driver:
         tasks = []
         try:
             for exp_id, config in items:
-                tasks.append(self.prepare(row, hpo, exp_id, config))
+                tasks.append(experiment_task(self.execs, row, hpo, exp_id, config))
             with self.store.tx() as db:
                 for (exp_id, config), task in zip(items, tasks):
                     db.execute(
@@ -288,7 +247,7 @@ class Driver:
             self.store.event(task["id"], "SUBMITTED", f"{what}: {json.dumps(config)}")
             self.log(row, f"experiment {exp_id} submitted as {task['id']}: {json.dumps(config)}")
         if items:
-            self.engine.scheduler.wake()
+            self.scheduler.wake()
 
     def stop_experiments(self, row: dict, exps: list[dict], *, running: bool) -> None:
         """Cancel queued experiments (→ STOPPED now); with running=True also SIGTERM the running ones."""
@@ -297,7 +256,7 @@ class Driver:
                 continue
             task = self.store.task(exp["task_id"])
             if task is not None and task["state"] in QUEUED:
-                self.engine.scheduler.stop(task)
+                self.scheduler.stop(task)
                 self.store.run(
                     "UPDATE experiments SET state = 'STOPPED', end_time = ?, reason = ? WHERE hpo_name = ? AND id = ?",
                     time.time(),
@@ -306,7 +265,7 @@ class Driver:
                     exp["id"],
                 )
             elif task is not None and running and task["state"] in ACTIVE:
-                self.engine.scheduler.stop(task)
+                self.scheduler.stop(task)
                 self.log(row, f"experiment {exp['id']}: stopping its task {task['id']}")
 
     # the search ---------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User
-from dlicli.engine.tasks import unpack
 from dlicli.engine.hpo.input import HpoInput, check_name, parse_body
 from dlicli.engine.store import Store
+from dlicli.engine.tasks import unpack
 from dlicli.engine.tasks.views import iso
 
 BUILD_IN, USER_PLUGIN = "BUILD_IN", "USER_PLUGIN"

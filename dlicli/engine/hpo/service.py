@@ -4,7 +4,7 @@ algorithm registry. Typer-free, HTTP-free; raises EngineError(status, message).
 An hpo task lives in <data_dir>/hpo/<hpoName>/: code/ (the upload, unpacked once) and search.log
 (what the search did, the algorithm's errors and a plugin's own output). Each experiment is an
 ordinary engine task (listed by GET /execs, app name `<hpoName>-<id>`) whose cwd is a private copy
-of the code plus config.json (the chosen values, flat name → value); the search loop is hpodriver.py.
+of the code plus config.json (the chosen values, flat name → value); the search loop is driver.py.
 
 Lifecycle choices:
 - stop (PUT …/{name}): the task becomes STOPPED at once; experiments not yet started are cancelled
@@ -32,19 +32,23 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User
+from dlicli.engine.conf import Settings
 from dlicli.engine.hpo import input as hpoinput
-from dlicli.engine.tasks import unpack, views
 from dlicli.engine.hpo.driver import TASK_ACTIVE, Driver, owner
 from dlicli.engine.hpo.metrics import read_values, summarize, task_state
 from dlicli.engine.hpo.plugins import Algorithms
+from dlicli.engine.tasks import unpack, views
+from dlicli.engine.tasks.service import ExecService
 
 
 class HpoService:
-    def __init__(self, engine: Any):
-        self.engine, self.store = engine, engine.store
-        self.root = engine.data_dir / "hpo"
-        self.algorithms = Algorithms(self.store, engine.data_dir / "hpo_plugins", engine.max_upload_bytes)
-        self.driver = Driver(engine, self.algorithms)
+    """The HyperSearch operations; hpo tasks' experiments are ExecService tasks."""
+
+    def __init__(self, settings: Settings, execs: ExecService):
+        self.settings, self.execs, self.store = settings, execs, execs.store
+        self.root = settings.data_dir / "hpo"
+        self.algorithms = Algorithms(self.store, settings.data_dir / "hpo_plugins", settings.max_upload_bytes)
+        self.driver = Driver(execs, self.algorithms)
         self._reserved: set[str] = set()  # names being created
         self._names = threading.Lock()
 
@@ -67,7 +71,7 @@ class HpoService:
         """Validate, unpack the model once, build the optimizer; the driver runs the search."""
         hpo = hpoinput.parse(data, user.name, self.algorithms.plugins())
         parsed = hpo.parsed
-        plan = self.engine.launch_plan(parsed, _data_sources(hpo.model_spec))
+        plan = self.execs.launch_plan(parsed, _data_sources(hpo.model_spec))
         name = hpo.name
         with self._names:
             if name in self._reserved or self.store.one("SELECT 1 FROM hpo_tasks WHERE name = ?", name):
@@ -79,7 +83,7 @@ class HpoService:
             shutil.rmtree(hpo_dir, ignore_errors=True)  # a leftover of a create that crashed
             hpo_dir.mkdir(parents=True)
             code = unpack.unpack(
-                upload, upload_name, hpo_dir / "code", self.engine.max_upload_bytes, basename=parsed.model_dir
+                upload, upload_name, hpo_dir / "code", self.settings.max_upload_bytes, basename=parsed.model_dir
             )
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
@@ -143,7 +147,7 @@ class HpoService:
         rows = self.driver.experiments(row["name"])
         for exp in rows:  # live metrics of running experiments
             if exp["state"] == "RUNNING" and exp["task_id"]:
-                entries = read_values(self.engine.tasks_root / exp["task_id"] / "result")
+                entries = read_values(self.execs.tasks_root / exp["task_id"] / "result")
                 if entries:
                     value, metrics, iterations = summarize(
                         entries, spec["objectiveMetric"], spec["objective"] == "maximize", additional
@@ -222,7 +226,7 @@ class HpoService:
         self.driver.drop(row["name"])
         for exp in self.driver.experiments(row["name"]):
             if exp["task_id"] and self.store.task(exp["task_id"]) is not None:
-                self.engine.delete_task(owner(row), exp["task_id"])
+                self.execs.delete_task(owner(row), exp["task_id"])
         with self.store.tx() as db:
             db.execute("DELETE FROM experiments WHERE hpo_name = ?", (row["name"],))
             db.execute("DELETE FROM hpo_tasks WHERE name = ?", (row["name"],))

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User
+from dlicli.engine.store import Store
 from dlicli.engine.tasks import runner
 from dlicli.engine.tasks.scheduler import chain
-from dlicli.engine.store import Store
 
 PENDING, RUNNING, STOPPED = "Pending", "Running", "Stopped"
 INSTALL_HINT = "pip install 'dlicli[notebook]'"

@@ -19,8 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from dlicli.engine.tasks import frameworks, runner
 from dlicli.engine.store import Store
+from dlicli.engine.tasks import frameworks, runner
 
 log = logging.getLogger("dlicli.engine")
 

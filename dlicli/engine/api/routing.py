@@ -1,0 +1,69 @@
+"""What every routes module shares: `Op` (one row of a route table), the API's base path, and the
+helpers handlers use to read a request (JSON body, integer query) and answer a file download.
+
+A handler is `handler(engine, request, user[, body])`, sync (run in the threadpool: engine calls
+block on SQLite, files and processes) or async; with `auth=False`, `handler(engine, request)`.
+It returns a Response, a JSON-able value (200), or None (204). api/__init__.py wraps it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from dlicli.engine import EngineError
+from dlicli.engine.tasks.upload import FIELD_LIMIT
+
+BASE = "/platform/rest/deeplearning/v1"
+
+
+class Op(NamedTuple):
+    """One operation: method, path (under BASE unless the module says otherwise) and handler."""
+
+    method: str
+    path: str
+    handler: Callable[..., Any]
+    body: bool = False  # pass the JSON body as the handler's last argument
+    auth: bool = True  # authenticate first and pass the user
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (at most FIELD_LIMIT bytes); 400 when it is not JSON."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > FIELD_LIMIT:
+            raise EngineError(400, f"the request body exceeds {FIELD_LIMIT} bytes")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise EngineError(400, "the request body is not valid JSON") from None
+
+
+def query_int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise EngineError(400, f"{name} must be a whole number >= 0, not {value!r}")
+    return number
+
+
+def query_filters(request: Request, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.query_params[name] for name in names if request.query_params.get(name)}
+
+
+def attachment(path: Path, filename: str, media_type: str) -> Response:
+    """The file as a download; a log that does not exist yet is an empty one."""
+    if path.is_file():
+        return FileResponse(path, media_type=media_type, filename=filename)
+    return Response(b"", media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

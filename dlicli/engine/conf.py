@@ -1,0 +1,78 @@
+"""The engine's settings (what `python -m dlicli.engine.serve` was started with) and the
+Configuration tag's one operation, GET /conf, which reports them as WMLA-style DLI_* keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlicli import __version__
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and capacities shared by the services; built once by core.Engine."""
+
+    data_dir: Path
+    data_root: Path
+    slots: int
+    cpu_capacity: float
+    gpu_capacity: float
+    grace_seconds: float
+    max_upload_bytes: int
+    tick: float
+
+    @property
+    def tasks_root(self) -> Path:
+        return self.data_dir / "tasks"
+
+    @classmethod
+    def build(
+        cls,
+        data_dir: Path,
+        *,
+        slots: int | None = None,
+        data_root: Path | None = None,
+        grace_seconds: float = 10.0,
+        max_upload_bytes: int = 8 << 30,
+        cpu_capacity: float | None = None,
+        gpu_capacity: float = 0,
+        tick: float = 0.2,
+    ) -> Settings:
+        """The defaults: one slot per CPU, CPU capacity = slots, data sets under data_dir/datasets."""
+        data_dir = Path(data_dir)
+        slots = max(1, slots or os.cpu_count() or 1)
+        return cls(
+            data_dir=data_dir,
+            data_root=Path(data_root) if data_root is not None else data_dir / "datasets",
+            slots=slots,
+            cpu_capacity=float(cpu_capacity) if cpu_capacity is not None else float(slots),
+            gpu_capacity=float(gpu_capacity),
+            grace_seconds=grace_seconds,
+            max_upload_bytes=max_upload_bytes,
+            tick=tick,
+        )
+
+
+class ConfService:
+    """GET /conf (`engine.conf.get()`)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def get(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "DLI_ENGINE": "local",
+            "DLI_VERSION": __version__,
+            "DLI_SHARED_FS": str(s.data_dir),
+            "DLI_RESULT_FS": str(s.tasks_root),
+            "DLI_DATA_FS": str(s.data_root),
+            "DLI_SLOTS": str(s.slots),
+            "DLI_CPU_CAPACITY": f"{s.cpu_capacity:g}",
+            "DLI_GPU_CAPACITY": f"{s.gpu_capacity:g}",
+            "DLI_MAX_UPLOAD_BYTES": str(s.max_upload_bytes),
+            "DLI_PYTHON": sys.executable,
+        }
