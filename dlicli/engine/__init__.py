@@ -1,8 +1,11 @@
 """The local engine: a dlpd-compatible server for one machine that really runs training tasks.
 
-This package imports only the standard library (server dependencies live in app.py/serve.py).
-`EngineError` and `User` live here so every engine module can raise them without import cycles;
-`dlicli.engine.core` re-exports them with the `Engine` facade.
+This package imports only the standard library (server dependencies live in api/ and serve.py).
+`EngineError` and `User` live here so every engine module can raise them without import cycles.
+
+Layout: core.Engine builds and owns one service per API tag (tasks/service.py, schedapps.py,
+resplans.py, hpo/service.py, notebooks/service.py, users.py, conf.py); api/ has one routes
+module per tag; tasks/ runs the training processes; hpo/ drives searches (algorithms/ inside).
 """
 
 from __future__ import annotations

@@ -124,9 +124,9 @@ def _plan_body(user: User, body: dict) -> tuple[str, str | None, list[dict]]:
     labels = body.get("labels") or []
     if isinstance(labels, dict):
         labels = [{"key": k, "value": v} for k, v in labels.items()]
-    if not isinstance(labels, list) or not all(isinstance(l, dict) and "key" in l for l in labels):
+    if not isinstance(labels, list) or not all(isinstance(label, dict) and "key" in label for label in labels):
         raise EngineError(400, "labels must be a list of {key, value}")
-    labels = [{"key": str(l["key"]), "value": "" if l.get("value") is None else str(l["value"])} for l in labels]
+    labels = [{"key": str(lb["key"]), "value": "" if lb.get("value") is None else str(lb["value"])} for lb in labels]
     for label in labels:
         if label["key"].lower() in ("cpu", "gpu"):
             try:

@@ -21,10 +21,14 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlicli import __version__, paths
 from dlicli.engine import EngineError, users
 from dlicli.engine.tasks.launch import write_json_atomic
+
+if TYPE_CHECKING:
+    from dlicli.engine.core import Engine
 
 DEFAULT_PORT = 9281
 ENGINE_FILE = "engine.json"
@@ -79,7 +83,7 @@ def bind(host: str, port: int | None) -> socket.socket:
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((info[4][0], candidate) + tuple(info[4][2:]))
+            sock.bind((info[4][0], candidate, *info[4][2:]))
             return sock
         except OSError as exc:
             sock.close()
@@ -106,6 +110,39 @@ def base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}{BASE}"
 
 
+def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
+    """Drop a previous run's partial uploads; on the first start, create admin and its token file."""
+    shutil.rmtree(data_dir / "uploads", ignore_errors=True)
+    token = engine.users.ensure_admin()
+    if token:
+        write_token(data_dir / TOKEN_FILE, token)
+        log.info("created user admin; its token is in %s", data_dir / TOKEN_FILE)
+
+
+def engine_info(host: str, port: int, data_dir: Path) -> dict:
+    """engine.json's content: how `dlicli server` and the CLI find this engine."""
+    return {
+        "pid": os.getpid(),
+        "host": host,
+        "port": port,
+        "url": base_url(host, port),
+        "version": __version__,
+        "dataDir": str(data_dir),
+        "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def engine_settings(args: argparse.Namespace) -> dict:
+    """The command line's settings as core.Engine's keyword arguments."""
+    return {
+        "slots": args.slots,
+        "data_root": args.data_root,
+        "grace_seconds": args.grace_seconds,
+        "max_upload_bytes": args.max_upload_bytes,
+        "gpu_capacity": args.gpus,
+    }
+
+
 def serve(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         import uvicorn
@@ -127,14 +164,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    engine = Engine(
-        data_dir,
-        slots=args.slots,
-        data_root=args.data_root,
-        grace_seconds=args.grace_seconds,
-        max_upload_bytes=args.max_upload_bytes,
-        gpu_capacity=args.gpus,
-    )
+    engine = Engine(data_dir, **engine_settings(args))
     try:
         engine.start()
     except EngineError as exc:
@@ -142,11 +172,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
         return 1
     engine_file = data_dir / ENGINE_FILE
     try:
-        shutil.rmtree(data_dir / "uploads", ignore_errors=True)  # partial uploads of a previous run
-        token = engine.users.ensure_admin()
-        if token:
-            write_token(data_dir / TOKEN_FILE, token)
-            log.info("created user admin; its token is in %s", data_dir / TOKEN_FILE)
+        prepare_data_dir(engine, data_dir)
         try:
             sock = bind(args.host, args.port)
         except OSError as exc:
@@ -165,16 +191,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
         )
         server = uvicorn.Server(config)
         server.should_exit = stopping
-        info = {
-            "pid": os.getpid(),
-            "host": host,
-            "port": port,
-            "url": base_url(host, port),
-            "version": __version__,
-            "dataDir": str(data_dir),
-            "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        asyncio.run(_run(server, sock, engine_file, info))
+        asyncio.run(_run(server, sock, engine_file, engine_info(host, port, data_dir)))
         return 0
     finally:
         _remove_engine_file(engine_file)

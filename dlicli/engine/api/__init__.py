@@ -42,7 +42,7 @@ def endpoint(engine: Engine, op: Op) -> Callable:
             if op.body:
                 args.append(await json_body(request))
             result = await op.handler(*args) if is_async else await run_in_threadpool(op.handler, *args)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure is answered (errors.failure)
             return failure(request, exc)
         if isinstance(result, Response):
             return result

@@ -273,7 +273,7 @@ class Driver:
         name = row["name"]
         try:
             hpo = self.input(row)
-        except Exception as exc:  # e.g. an input this engine can no longer read
+        except Exception as exc:  # noqa: BLE001 - e.g. an input this engine can no longer read
             self.end(row, [], "FAILED", f"cannot read the task's input: {exc}")
             return
         exps = self.sync(row, hpo)

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from dlicli.engine.hpo.algorithms.base import OptimizerError
 
@@ -175,23 +175,8 @@ class PluginHost:
         except SpaceError as e:
             raise OptimizerError(str(e)) from None
         python = plugin_python(conda_home, conda_env)
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
-        if log_level:
-            env["DLICLI_HPO_PLUGIN_LOG_LEVEL"] = str(log_level)
-        self._root = None
-        if os.path.abspath(python) != os.path.abspath(sys.executable):
-            self._root = tempfile.mkdtemp(prefix="dlicli-plugin-")  # only dlicli on that Python's path
-            os.symlink(Path(__file__).resolve().parents[2], Path(self._root) / "dlicli")
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self._root, env.get("PYTHONPATH")]))
-        self._own_log = log_path is None
-        if log_path == "-":
-            self._log_path, err = None, None
-        else:
-            if log_path is None:
-                fd, log_path = tempfile.mkstemp(prefix="dlicli-plugin-", suffix=".log")
-                os.close(fd)
-            self._log_path = Path(log_path)
-            err = open(self._log_path, "ab")
+        env = self._environment(python, log_level)
+        err = self._open_log(log_path)
         try:
             self.proc = subprocess.Popen(
                 [python, "-m", "dlicli.engine.hpo.pluginhost"],
@@ -222,6 +207,30 @@ class PluginHost:
         except BaseException:
             self.close()
             raise
+
+    def _environment(self, python: str, log_level: str | None) -> dict[str, str]:
+        """The child's environment; another Python gets a temp dir with only dlicli on its path."""
+        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        if log_level:
+            env["DLICLI_HPO_PLUGIN_LOG_LEVEL"] = str(log_level)
+        self._root = None
+        if os.path.abspath(python) != os.path.abspath(sys.executable):
+            self._root = tempfile.mkdtemp(prefix="dlicli-plugin-")  # only dlicli on that Python's path
+            os.symlink(Path(__file__).resolve().parents[2], Path(self._root) / "dlicli")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self._root, env.get("PYTHONPATH")]))
+        return env
+
+    def _open_log(self, log_path: str | Path | None) -> IO[bytes] | None:
+        """The child's stderr: None for "-" (ours), else the log file (a temp file when not given)."""
+        self._own_log = log_path is None
+        if log_path == "-":
+            self._log_path = None
+            return None
+        if log_path is None:
+            fd, log_path = tempfile.mkstemp(prefix="dlicli-plugin-", suffix=".log")
+            os.close(fd)
+        self._log_path = Path(log_path)
+        return open(self._log_path, "ab")
 
     def _read(self) -> None:
         for line in self.proc.stdout:

@@ -94,23 +94,7 @@ class HpoService:
                 state = pickle.dumps(opt.get_state())
             except (OptimizerError, ImportError) as exc:
                 raise EngineError(400, f"algoDef: {hpo.algorithm}: {exc}") from None
-            now = time.time()
-            stored = {**hpo.raw, "hpoName": name}
-            deadline = now + hpo.max_run_time * 60 if hpo.max_run_time > 0 else None
-            self.store.insert(
-                "hpo_tasks",
-                name=name,
-                creator=user.name,
-                state="SUBMITTED",
-                algorithm=hpo.algorithm,
-                input=json.dumps(stored),
-                hpo_dir=str(hpo_dir),
-                code_dir=str(code),
-                launch=json.dumps(plan),
-                create_time=now,
-                deadline=deadline,
-                opt_state=state,
-            )
+            self._insert(user, hpo, hpo_dir, code, plan, state)
         except BaseException:
             if opt is not None and hasattr(opt, "close"):
                 opt.close()
@@ -119,10 +103,34 @@ class HpoService:
         finally:
             with self._names:
                 self._reserved.discard(name)
+        self._hand_to_driver(user, hpo, opt, plan)
+        return {"uid": name, "href": f"/hypersearch/{name}"}
+
+    def _insert(self, user: User, hpo: hpoinput.HpoInput, hpo_dir: Path, code: Path, plan: dict, state: bytes) -> None:
+        """The new task's hpo_tasks row (SUBMITTED, the optimizer's first state saved)."""
+        now = time.time()
+        self.store.insert(
+            "hpo_tasks",
+            name=hpo.name,
+            creator=user.name,
+            state="SUBMITTED",
+            algorithm=hpo.algorithm,
+            input=json.dumps({**hpo.raw, "hpoName": hpo.name}),
+            hpo_dir=str(hpo_dir),
+            code_dir=str(code),
+            launch=json.dumps(plan),
+            create_time=now,
+            deadline=now + hpo.max_run_time * 60 if hpo.max_run_time > 0 else None,
+            opt_state=state,
+        )
+
+    def _hand_to_driver(self, user: User, hpo: hpoinput.HpoInput, opt: Any, plan: dict) -> None:
+        """Give the driver the built optimizer, log the creation, and wake the search loop."""
         with self.driver.lock:
-            self.driver.optimizers[name] = opt
-            self.driver.inputs[name] = hpo
-        row = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", name)
+            self.driver.optimizers[hpo.name] = opt
+            self.driver.inputs[hpo.name] = hpo
+        row = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", hpo.name)
+        assert row is not None  # inserted by create(); only a delete after it has been handed over removes it
         self.driver.log(
             row,
             f"created by {user.name}: {hpo.algorithm}, objective {hpo.objective} "
@@ -132,7 +140,6 @@ class HpoService:
         for level, text in plan["notes"]:
             self.driver.log(row, f"{level}: {text}")
         self.driver.wake()
-        return {"uid": name, "href": f"/hypersearch/{name}"}
 
     def _view(self, row: dict) -> dict:
         try:
@@ -253,7 +260,7 @@ class HpoService:
         self.algorithms.delete(user, name, in_use)
 
     def debug(self, user: User, body: Any) -> tuple[bytes, str]:
-        """The task_attr file for `hpo algorithm test` (format: hpoinput's docstring)."""
+        """The task_attr file for `hpo algorithm test` (format: hpo/input.py's docstring)."""
         hpo = hpoinput.parse(body, user.name, self.algorithms.plugins(), debug=True)
         return json.dumps(hpoinput.task_attr(hpo), indent=2).encode() + b"\n", "task_attr.json"
 

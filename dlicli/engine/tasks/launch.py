@@ -39,16 +39,15 @@ def _code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def run(task_dir: str) -> int:
-    with open(os.path.join(task_dir, SPEC_FILE), encoding="utf-8") as handle:
-        spec = json.load(handle)
-    terminated = []
-    signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+def _start_workers(
+    workers: list[dict], base: dict[str, str], terminated: list[int]
+) -> tuple[dict[int, int], dict[int, int], int | None]:
+    """Start the workers in rank order (stopping at a SIGTERM): pid → rank, rank → exit code of
+    one that could not start (127), and that first failure."""
     procs: dict[int, int] = {}  # pid → rank
     codes: dict[int, int] = {}  # rank → exit code
     first_failure: int | None = None
-    for rank, worker in enumerate(spec["workers"]):
+    for rank, worker in enumerate(workers):
         if terminated:
             break
         with open(worker["stdout"], "ab") as out, open(worker["stderr"], "ab") as err:
@@ -69,6 +68,16 @@ def run(task_dir: str) -> int:
                 break
         procs[proc.pid] = rank
         _say(f"worker {rank} started, pid {proc.pid}: {' '.join(worker['argv'])}")
+    return procs, codes, first_failure
+
+
+def run(task_dir: str) -> int:
+    with open(os.path.join(task_dir, SPEC_FILE), encoding="utf-8") as handle:
+        spec = json.load(handle)
+    terminated = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+    procs, codes, first_failure = _start_workers(spec["workers"], base, terminated)
     pids = {rank: pid for pid, rank in procs.items()}
 
     def remaining() -> list[int]:

@@ -21,6 +21,7 @@ from dlicli.engine import NOT_FOUND_EXEC, EngineError, User
 from dlicli.engine.conf import Settings
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import frameworks, runner, unpack, views
+from dlicli.engine.tasks.frameworks import ExecArgs
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler
 
 LOG_TYPES = {
@@ -71,7 +72,7 @@ class ExecService:
         self.scheduler.wake()
         return self._batch(self.store.task(task_id))
 
-    def launch_plan(self, parsed: frameworks.ExecArgs, data: dict) -> dict:
+    def launch_plan(self, parsed: ExecArgs, data: dict) -> dict:
         """What a task of these args needs (python, DATA_DIR, slots, GPUs, resource plan) and the notes
         to record; 400 when it cannot run here. Shared by submit() and HPO experiments."""
         workers = parsed.workers
@@ -106,7 +107,7 @@ class ExecService:
         task_id: str,
         creator: str,
         args: str,
-        parsed: frameworks.ExecArgs,
+        parsed: ExecArgs,
         plan: dict,
         task_dir: Path,
         code: Path,
@@ -126,25 +127,25 @@ class ExecService:
         }
         spec = {"python": plan["python"], "model_args": parsed.model_args, "env": env}
         workers = plan["workers"]
-        return dict(
-            id=task_id,
-            creator=creator,
-            args=args,
-            framework=parsed.framework,
-            app_name=app_name or parsed.app_name or task_id,
-            model_main=parsed.model_main,
-            state="SUBMITTED",
-            task_dir=str(task_dir),
-            work_dir=str(code),
-            num_workers=workers,
-            cpu=float(workers),
-            gpu=float(plan["gpu"]),
-            resplan=plan["resplan"],
-            spec=json.dumps(spec),
-            create_time=time.time(),
-        )
+        return {
+            "id": task_id,
+            "creator": creator,
+            "args": args,
+            "framework": parsed.framework,
+            "app_name": app_name or parsed.app_name or task_id,
+            "model_main": parsed.model_main,
+            "state": "SUBMITTED",
+            "task_dir": str(task_dir),
+            "work_dir": str(code),
+            "num_workers": workers,
+            "cpu": float(workers),
+            "gpu": float(plan["gpu"]),
+            "resplan": plan["resplan"],
+            "spec": json.dumps(spec),
+            "create_time": time.time(),
+        }
 
-    def _data_path(self, parsed: frameworks.ExecArgs, data: dict, notes: list) -> Path:
+    def _data_path(self, parsed: ExecArgs, data: dict, notes: list) -> Path:
         """DATA_DIR: --cs-datastore-meta data_path=… or an fs dataSource, kept under data_root."""
         wanted = parsed.datastore_meta.get("data_path")
         for source in data.get("dataSource") or []:

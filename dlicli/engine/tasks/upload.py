@@ -2,7 +2,7 @@
 under the engine's data dir, capped in size; other parts (`data`) are small and kept in memory.
 
 Starlette's own `request.form()` spools files to the system temp dir without a size cap, hence this.
-Imported only by engine/app.py (it needs python-multipart from the `engine` extra).
+Imported only by api/ (it needs python-multipart from the `engine` extra).
 """
 
 from __future__ import annotations
