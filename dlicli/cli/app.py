@@ -39,15 +39,14 @@ class DlicliGroup(TyperGroup):
         if name not in self.commands and (name in LAZY_GROUPS or name in LAZY_COMMANDS):
             import importlib
 
-            import typer.main
+            from dlicli.cli import lazy
 
             if name in LAZY_GROUPS:
                 module, hidden = LAZY_GROUPS[name]
-                command = typer.main.get_group(importlib.import_module(module).app)
-                command.name, command.hidden = name, hidden
+                command: Any = lazy.build_group(importlib.import_module(module).app, name, hidden=hidden)
             else:
-                command = typer.main.get_group(importlib.import_module(LAZY_COMMANDS[name]).commands).commands[name]
-            _plain_help(command)
+                command = lazy.build_group(importlib.import_module(LAZY_COMMANDS[name]).commands, name)
+                command = command.get_command(None, name)
             self.commands[name] = command
         return self.commands.get(name)
 
@@ -71,13 +70,6 @@ class DlicliGroup(TyperGroup):
         except KeyboardInterrupt as exc:
             # typer turns Ctrl-C into a silent Exit(130); carry it (and its hint) to report()
             raise _Interrupted(exc) from exc
-
-
-def _plain_help(command: Any) -> None:
-    """The root's plain help (rich_markup_mode=None) for a group built on its own, and its leaves."""
-    command.rich_markup_mode = None
-    for sub in getattr(command, "commands", {}).values():
-        _plain_help(sub)
 
 
 class _Interrupted(Exception):
