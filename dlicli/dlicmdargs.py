@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
 from dlicli.errors import UsageError
+from dlicli.wmla import DLICMD_SUBMIT_OPTIONS
 
 DOC = "docs/migrating-from-dlicmd.md"
 
@@ -71,11 +72,7 @@ SUBMIT = {
     "--model-main": "--model-main",
     "--model-dir": "--model-dir",
     "--data-source": "--data-source",
-    "--cs-datastore-meta": "--cs-datastore-meta",
-    "--numWorker": "--num-worker",
-    "--workerDeviceNum": "--worker-device-num",
-    "--appName": "--app-name",
-    "--conda-env-name": "--conda-env-name",
+    **DLICMD_SUBMIT_OPTIONS,
 }
 DEPLOY = ("--name", "--runtime", "--kernel", "--weight", "--tag", "--attributes", "--envs")
 FLAGS = ("--http", "--debug", "--password-stdin")  # dlicli's additions that take no value

@@ -192,11 +192,11 @@ report through /scheduler/applications."""
 # -- submit options --------------------------------------------------------------------------------
 
 SUBMIT_OPTIONS = {
+    "--cs-datastore-meta": "--cs-datastore-meta",
     "--num-worker": "--numWorker",
     "--worker-device-num": "--workerDeviceNum",
     "--app-name": "--appName",
     "--conda-env-name": "--conda-env-name",
-    "--cs-datastore-meta": "--cs-datastore-meta",
 }
 """dlicli's `exec start` option → dlicmd.py's spelling inside the `args` query."""
 DLICMD_SUBMIT_OPTIONS = {dlicmd: option for option, dlicmd in SUBMIT_OPTIONS.items()}

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
+from dlicli.wmla import FAILED_STATES, HPO_FINAL_STATES, STOPPED_STATES
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
 
 OUTCOMES = {"FINISHED": ExitCode.OK, "FAILED": ExitCode.TASK_FAILED, "STOPPED": ExitCode.TASK_KILLED}
-BAD = frozenset({"FAILED", "ERROR", "KILLED", "STOPPED"})
+BAD = frozenset(FAILED_STATES + STOPPED_STATES)
 
 
 def state_of(obj: Any) -> str:
@@ -25,7 +26,7 @@ def state_of(obj: Any) -> str:
 
 
 def is_final(task: Any) -> bool:
-    return state_of(task) in OUTCOMES
+    return state_of(task) in HPO_FINAL_STATES
 
 
 def experiments(task: Any) -> list[dict[str, Any]]:
