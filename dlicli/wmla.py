@@ -70,12 +70,6 @@ RANGE_KEYS = {"int": ("minIntVal", "maxIntVal"), "double": ("minDbVal", "maxDbVa
 """A Range parameter's bounds, by dataType."""
 
 
-def canonical_field(name: str, known: tuple[str, ...]) -> str:
-    """`name` as spelled in `known`, compared case-insensitively; unknown names come back as given."""
-    wanted = str(name).lower()
-    return next((k for k in known if k.lower() == wanted), name)
-
-
 def normalise_keys(obj: dict[str, Any], known: tuple[str, ...], *, fold_aliases: bool = False) -> dict[str, Any]:
     """`obj` with every key in `known` spelled as there (any case accepted); other keys as written.
     Aliases stay separate keys (read them with `aliased`) unless `fold_aliases`: then they become
