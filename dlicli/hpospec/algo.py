@@ -96,6 +96,7 @@ def algo_def(c: Checker, body: dict) -> str | None:
 
 
 def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) -> None:
+    """algoDef.algoParams: {name, value} strings, checked by name for a built-in algorithm."""
     algo = body.get("algoDef")
     if not isinstance(algo, dict) or algo.get("algoParams") is None:
         params: list = []
@@ -143,14 +144,19 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
             c.error(path + ".value", f"{canonical} must be {want}, not {show(value)}")
         given[canonical] = value
     if algorithm == "Hyperband":
-        for required, what in (
-            ("ResourceName", "the config.json key it sets, e.g. epochs"),
-            ("ResourceValue", "the largest resource, an integer > 0"),
-        ):
-            if required not in given and required.lower() not in seen:
-                c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
-        if given.get("ResourceName") in names:
-            c.warn(
-                "algoDef.algoParams",
-                f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
-            )
+        _hyperband_params(c, given, seen, names)
+
+
+def _hyperband_params(c: Checker, given: dict[str, Any], seen: dict[str, int], names: set[str]) -> None:
+    """Hyperband's required algoParams, and its resource not also searched."""
+    for required, what in (
+        ("ResourceName", "the config.json key it sets, e.g. epochs"),
+        ("ResourceValue", "the largest resource, an integer > 0"),
+    ):
+        if required not in given and required.lower() not in seen:
+            c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
+    if given.get("ResourceName") in names:
+        c.warn(
+            "algoDef.algoParams",
+            f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
+        )
