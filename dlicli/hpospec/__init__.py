@@ -5,8 +5,9 @@ Checked before any request; every problem is reported at once, each naming its f
 both ways (`maxParalleJob`/`maxParalleJobNum`, `eta`/`hyperbandEta`, `discreateStrVal`/
 `discreteStrVal`, any case for `type`, `dataType`, `objective`; the tables are in `dlicli.wmla`).
 The body keeps what the user wrote, except where WMLA needs otherwise: `discreteStrVal` goes as
-WMLA's `discreateStrVal`; numbers given for the string fields (`step`, `power`, algoParams values) go as strings, and
-numeric strings given for number fields (YAML reads `1e-3` as a string) go as numbers.
+WMLA's `discreateStrVal`; numbers given for the string fields (`step`, `power`, algoParams values)
+go as strings, and numeric strings given for number fields (YAML reads `1e-3` as a string) go as
+numbers.
 No typer, no HTTP here.
 """
 
