@@ -63,9 +63,9 @@ def objective(task: Any, override: str | None = None) -> str:
             raise UsageError(f"--objective must be minimize or maximize, not {override!r}")
         return value
     for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        value = _dig(task, *path)
-        if isinstance(value, str) and wmla.objective(value):
-            return wmla.objective(value)
+        given = wmla.objective(_dig(task, *path))
+        if given is not None:
+            return given
     best = metric(task.get("best") or {}) if isinstance(task, dict) else None
     values = [m for m in map(metric, experiments(task)) if m is not None]
     if best is not None and values and min(values) != max(values):
