@@ -88,13 +88,14 @@ def aliased(obj: dict[str, Any], field: str, default: Any = None) -> Any:
 # -- value spellings -------------------------------------------------------------------------------
 
 HP_TYPES = ("range", "discrete")
-"""A hyperparameter's `type`, any case (WMLA writes Range and Discrete)."""
+"""A hyperparameter's `type`, any case (WMLA writes Range and Discrete); what the spec checker takes."""
 HP_TYPE_NAMES = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
-"""Every `type` the engine reads → its canonical name (Fix: a fixed value, as WMLA's plugins see)."""
+"""Every `type` the engine reads → its name there; `fix`/`fixed` (one value) is the engine's own tolerance."""
 DATA_TYPES = ("int", "double", "str")
-"""A hyperparameter's `dataType`, any case (WMLA's plugins get them upper-cased)."""
+"""A hyperparameter's `dataType`, any case; what the spec checker takes."""
 DATA_TYPE_NAMES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
-"""Every `dataType` the engine reads → what a WMLA plugin receives."""
+"""Every `dataType` the engine reads (float, integer and string are its own tolerance) → what a WMLA
+plugin receives."""
 OBJECTIVES = ("minimize", "maximize")
 """algoDef.objective, any case (WMLA writes Minimize/Maximize)."""
 METRIC_STRATEGIES = ("minimize", "maximize", "latest")
