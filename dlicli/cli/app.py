@@ -87,6 +87,7 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
     """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
     import typer._click.exceptions as click_exc
 
+    from dlicli.cli.hints import hint_for
     from dlicli.errors import DlicliError, ExitCode, exit_code_for
     from dlicli.output import Output
 
@@ -120,8 +121,9 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, DlicliError):
         out.error(exc.message)
-        if exc.hint:
-            out.hint(exc.hint)
+        hint = hint_for(exc)
+        if hint:
+            out.hint(hint)
     elif isinstance(exc, BrokenPipeError):
         return ExitCode.ERROR
     else:

@@ -1,5 +1,7 @@
 """What `dlicli api METHOD PATH` sends: a request built from gh-api-style fields, typer-free.
 
+CLI-side (argv fields, stdin): the client library only sends METHOD PATH with a body and params.
+
 Rules (the same as `gh api`, kept small):
 - PATH is under the API base (`/execs`, `execs/x` — the leading slash is optional; a copied
   `/platform/rest/deeplearning/v1/...` or a full URL on the configured server works too);
@@ -28,10 +30,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dlicli.errors import UsageError
+from dlicli.paths import API_BASE_PATH
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 QUERY_METHODS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})
-API_BASE_PATH = "/platform/rest/deeplearning/v1"
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
