@@ -7,22 +7,19 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from dlicli import __version__
-from dlicli.cli import complete
+from dlicli.cli import complete, typerx
 from dlicli.cli.state import AppState
 
 
-class DlicliGroup(TyperGroup):
+class DlicliGroup(typerx.TyperGroup):
     """Runs every command under one mapper: any failure becomes one `error:` line and the
     exit code of `dlicli.errors.exit_code_for`; a traceback only with --debug."""
 
     def main(self, args: Any = None, prog_name: Any = None, *a: Any, standalone_mode: bool = True, **kw: Any):
         if os.environ.get("_DLICLI_COMPLETE"):  # typer registers its shell classes only with add_completion
-            from typer._completion_classes import completion_init
-
-            completion_init()
+            typerx.completion_init()
         if not standalone_mode:
             return super().main(args, prog_name, *a, standalone_mode=False, **kw)
         argv = list(sys.argv[1:] if args is None else args)
@@ -39,10 +36,8 @@ class DlicliGroup(TyperGroup):
         if name not in self.commands and name in LAZY_GROUPS:
             import importlib
 
-            import typer.main
-
             module, hidden = LAZY_GROUPS[name]
-            group = typer.main.get_group(importlib.import_module(module).app)
+            group = typerx.click_group(importlib.import_module(module).app)
             group.name, group.hidden = name, hidden
             _plain_help(group)
             self.commands[name] = group
@@ -61,6 +56,11 @@ class DlicliGroup(TyperGroup):
         if args and args[0] not in self.commands and args[0] not in LAZY_GROUPS:
             self.list_commands(ctx)  # an unknown word: load all, so "did you mean" knows every name
         return super().resolve_command(ctx, args)
+
+    @staticmethod
+    def report(exc: BaseException, *, debug: bool = False) -> int:
+        """`report` below, for a command that runs others in-process (dlicmd) through the root."""
+        return report(exc, debug=debug)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -85,8 +85,6 @@ class _Interrupted(Exception):
 
 def report(exc: BaseException, *, debug: bool = False) -> int:
     """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
-    import typer._click.exceptions as click_exc
-
     from dlicli.cli.hints import hint_for
     from dlicli.errors import DlicliError, ExitCode, exit_code_for
     from dlicli.output import Output
@@ -98,6 +96,7 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
     if isinstance(exc, typer.Exit):
         return exc.exit_code
     out = Output()
+    click_exc = typerx.click_exceptions()
     if isinstance(exc, click_exc.NoArgsIsHelpError):
         exc.show()
         return ExitCode.USAGE

@@ -25,9 +25,9 @@ app = typer.Typer(help="Print a shell completion script (bash, zsh or fish) to s
 
 def script(shell: str) -> str:
     """The completion script for `shell`, ending in a newline."""
-    from typer._completion_shared import get_completion_script
+    from dlicli.cli import typerx
 
-    return get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+    return typerx.completion_script(PROG_NAME, COMPLETE_VAR, shell) + "\n"
 
 
 def _command(shell: str):
