@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli import __version__
-from dlicli.cli import complete, typerx
+from dlicli.cli import completion, typerx
 from dlicli.cli.state import AppState
 
 
@@ -164,7 +164,7 @@ def root(
             "-P",
             help="Profile to use; env DLICLI_PROFILE.",
             metavar="NAME",
-            autocompletion=complete.profile_names,
+            autocompletion=completion.profile_names,
         ),
     ] = None,
     insecure: Annotated[

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
-NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=complete.profile_names)]
+NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=completion.profile_names)]
 
 
 @app.command("list")
@@ -47,7 +47,7 @@ def show(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="Profile name (default: the active one).", metavar="NAME", autocompletion=complete.profile_names
+            help="Profile name (default: the active one).", metavar="NAME", autocompletion=completion.profile_names
         ),
     ] = None,
     output_format: OutputOpt = None,
