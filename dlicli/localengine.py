@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
-from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
+from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 
 START_LOCK = "engine.start.lock"
 SERVE_MODULE = "dlicli.engine.serve"
@@ -79,7 +79,7 @@ def client_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if host in ("0.0.0.0", "::", ""):
-        netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
+        netloc = f"{DEFAULT_HOST}:{parts.port}" if parts.port else DEFAULT_HOST
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return url
 

@@ -11,6 +11,7 @@ from dlicli.errors import (
     APIError,
     CABundleError,
     CannotConnect,
+    FileChanged,
     InvalidURL,
     RequestTimedOut,
     TLSHandshakeFailed,
@@ -35,6 +36,7 @@ TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (CannotConnect, "check the URL and that the server is running (dlicli status)"),
     (InvalidURL, "give scheme://host[:port], for example https://wmla.example.com:9243"),
     (CABundleError, "give a readable PEM file with --ca-bundle"),
+    (FileChanged, "do not change the model while it uploads; run the command again"),
 )
 
 

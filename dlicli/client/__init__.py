@@ -1,7 +1,8 @@
 """The dlpd client library: `DlpdClient` (one method per operation) over an `HttpSession`.
 
 Usable without the CLI: `DlpdClient(HttpSession(url, authorization_header(token=…)))`.
-Names are loaded lazily so `import dlicli.client.models` (the engine does) never pulls in httpx.
+Names are loaded lazily, so importing a light submodule (models) never pulls in httpx. The
+package imports nothing of the CLI: no typer, rich, config or output.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _LAZY = {
     "tls_verify": "dlicli.client.http",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = ["DlpdClient", "HttpSession", "authorization_header", "normalize_base_url", "tls_verify"]
 
 
 def __getattr__(name: str) -> Any:
