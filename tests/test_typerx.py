@@ -30,11 +30,35 @@ def two_commands() -> typer.Typer:
     return app
 
 
-def test_click_group_builds_a_typer_group_with_the_commands():
-    group = typerx.click_group(two_commands())
-    assert isinstance(group, typerx.TyperGroup)
-    assert sorted(group.commands) == ["greet", "other"]
+class Recording(typerx.TyperGroup):
+    """A group class of our own, as cli/lazy.py passes one."""
+
+
+def test_group_without_leaves_then_each_leaf_on_its_own(capsys):
+    app = two_commands()
+    group, infos = typerx.group_without_leaves(app, Recording)
+    assert isinstance(group, Recording) and group.commands == {}
+    assert len(app.registered_commands) == 2  # the app is left as it was
+    names = [typerx.command_name(info) for info in infos]
+    assert names == ["greet", "other"]
+    group.commands["greet"] = typerx.command_from_info(infos[0])
     assert isinstance(group.commands["greet"], typerx.TyperCommand)
+    group.main(args=["greet", "--name", "bo"], prog_name="probe", standalone_mode=False)
+    assert capsys.readouterr().out == "hello bo\n"
+
+
+def test_command_name_prefers_the_given_name():
+    app = typer.Typer()
+
+    @app.command("given-name")
+    def some_function() -> None:
+        pass
+
+    @app.command()
+    def snake_case_function() -> None:
+        pass
+
+    assert [typerx.command_name(i) for i in app.registered_commands] == ["given-name", "snake-case-function"]
 
 
 def test_click_command_runs_without_standalone_mode(capsys):

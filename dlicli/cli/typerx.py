@@ -2,10 +2,11 @@
 
 typer 0.28 vendors click as `typer._click`, and keeps its completion machinery in private
 modules. dlicli needs a few of these: the command classes it subclasses (TyperGroup,
-TyperCommand), the click objects built from a Typer app, the completion classes and scripts,
-and the click exception types the error mapper tells apart. When typer is upgraded,
-tests/test_typerx.py exercises each function here, so a break shows up under its own name.
-Heavy or rarely needed parts are imported inside the functions, as before.
+TyperCommand), the click objects built from a Typer app (whole, or group first and leaves one by
+one, for cli/lazy.py), the completion classes and scripts, and the click exception types the
+error mapper tells apart. tests/test_typerx.py exercises each function here, so when typer is
+upgraded a break shows up under its own name. Parts not needed on every start-up are imported
+inside the functions.
 """
 
 from __future__ import annotations
@@ -25,17 +26,12 @@ __all__ = [
     "click_command",
     "click_context",
     "click_exceptions",
-    "click_group",
+    "command_from_info",
+    "command_name",
     "completion_init",
     "completion_script",
+    "group_without_leaves",
 ]
-
-
-def click_group(typer_app: Any) -> TyperGroup:
-    """The click group a Typer app with sub-commands becomes (typer.main.get_group)."""
-    import typer.main
-
-    return typer.main.get_group(typer_app)
 
 
 def click_command(typer_app: Any) -> Any:
@@ -43,6 +39,34 @@ def click_command(typer_app: Any) -> Any:
     import typer.main
 
     return typer.main.get_command(typer_app)
+
+
+def group_without_leaves(typer_app: Any, cls: type[TyperGroup]) -> tuple[TyperGroup, list[Any]]:
+    """The click group of `typer_app` built as `cls` with none of its leaf commands converted, and
+    typer's CommandInfo of each leaf (from `registered_commands`), for converting them one by one."""
+    import typer.main
+
+    infos = typer_app.registered_commands
+    typer_app.registered_commands, typer_app.info.cls = [], cls
+    try:
+        group = typer.main.get_group(typer_app)
+    finally:
+        typer_app.registered_commands = infos
+    return group, list(infos)
+
+
+def command_name(info: Any) -> str:
+    """The name a leaf's CommandInfo is called by: its given name, else typer's from the function's."""
+    import typer.main
+
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def command_from_info(info: Any) -> Any:
+    """One leaf's click command from its CommandInfo, with dlicli's plain help (no rich markup)."""
+    import typer.main
+
+    return typer.main.get_command_from_info(info, pretty_exceptions_short=False, rich_markup_mode=None)
 
 
 def click_context(command: Any, info_name: str, parent: Any = None, **settings: Any) -> Any:

@@ -1,8 +1,8 @@
 """The dlpd client library: `DlpdClient` (one method per operation) over an `HttpSession`.
 
 Usable without the CLI: `DlpdClient(HttpSession(url, authorization_header(token=…)))`.
-Names are loaded lazily, so importing a light submodule (models) never pulls in httpx. The
-package imports nothing of the CLI: no typer, rich, config or output.
+Names are loaded lazily so importing a submodule (`dlicli.client.multipart`) never pulls in httpx.
+The package imports nothing of the CLI: no typer, rich, config or output.
 """
 
 from __future__ import annotations

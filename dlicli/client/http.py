@@ -11,18 +11,24 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json as jsonlib
+import os
 import random
 import ssl
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from dlicli import __version__
 from dlicli.errors import APIError, CABundleError, CannotConnect, InvalidURL, RequestTimedOut, TLSHandshakeFailed
 from dlicli.paths import API_BASE_PATH
+
+# httpx imports its own command-line client (click, rich, pygments: a third of a start-up) whenever
+# click is importable, which the engine's uvicorn makes true. Nothing here uses it: mark it missing,
+# and httpx falls back to its stub `main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -66,16 +72,28 @@ def authorization_header(
     return None
 
 
-def tls_verify(insecure: bool = False, ca_bundle: str | None = None) -> bool | ssl.SSLContext:
-    """What httpx's `verify` gets: off, a context trusting a CA bundle, or the default."""
+def tls_verify(insecure: bool = False, ca_bundle: str | None = None, url: str | None = None) -> bool | ssl.SSLContext:
+    """What httpx's `verify` gets: off, a context trusting a CA bundle, or the default.
+
+    For a plain-http `url` no TLS is spoken, so no context is built (loading a CA bundle costs
+    tens of milliseconds of every start-up); a bundle that cannot be read is still an error.
+    """
     if insecure:
+        return False
+    if ca_bundle and not os.access(ca_bundle, os.R_OK):
+        raise _bad_bundle(ca_bundle, "no such readable file")
+    if url is not None and url.startswith("http://"):
         return False
     if ca_bundle:
         try:
             return ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise CABundleError(f"cannot use CA bundle {ca_bundle}: {exc}") from exc
+            raise _bad_bundle(ca_bundle, exc) from exc
     return True
+
+
+def _bad_bundle(path: str, why: object) -> CABundleError:
+    return CABundleError(f"cannot use CA bundle {path}: {why}")
 
 
 def server_message(response: httpx.Response) -> str:
@@ -156,6 +174,8 @@ class HttpSession:
         self.max_backoff = max_backoff
         self._debug = debug
         headers = {"User-Agent": f"dlicli/{__version__}", "Accept": "application/json"}
+        if self.base_url.startswith("http://"):
+            verify = False  # no TLS is spoken: don't load a CA bundle (see tls_verify)
         self._client = httpx.Client(
             headers=headers,
             verify=verify,
