@@ -48,16 +48,6 @@ def kwarg(kwargs: dict[str, Any], name: str, default: Any = None) -> Any:
     return default
 
 
-def to_number(value: Any, kind: type) -> int | float:
-    """int() or float() of a number or numeric string; "3.0" is a valid int, "3.5" is not."""
-    f = float(value)
-    if kind is not int:
-        return f
-    if f != int(f):
-        raise ValueError(f"not an integer: {value!r}")
-    return int(f)
-
-
 def same_values(suggestion: dict[str, Any], values: dict[str, Any]) -> bool:
     """Whether a result's hyperparameters are this suggestion (numbers compared with tolerance)."""
     for key, want in suggestion.items():

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlicli.engine.hpo.algorithms.base import BasePluginOptimizer, OptimizerError, kwarg, to_number
+from dlicli.engine.hpo.algorithms.base import BasePluginOptimizer, OptimizerError, kwarg
+from dlicli.engine.hpo.algorithms.space import to_number
 
 _CAST = {"int": int, "integer": int, "double": float, "float": float, "str": str, "string": str}
 

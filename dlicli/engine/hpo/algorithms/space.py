@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from dlicli.engine.hpo.algorithms.base import to_number
 from dlicli.wmla import DISCRETE_KEY, HYPER_PARAM_KEYS, RANGE_KEYS, data_type, hp_type, normalise_keys
 
 _EPS = 1e-9
@@ -22,6 +21,16 @@ _EPS = 1e-9
 
 class SpaceError(ValueError):
     """A hyperparameter definition the algorithms cannot use; the message names the field path."""
+
+
+def to_number(value: Any, kind: type) -> int | float:
+    """int() or float() of a number or numeric string; "3.0" is a valid int, "3.5" is not."""
+    f = float(value)
+    if kind is not int:
+        return f
+    if f != int(f):
+        raise ValueError(f"not an integer: {value!r}")
+    return int(f)
 
 
 def canonical_keys(hp: dict[str, Any]) -> dict[str, Any]:
