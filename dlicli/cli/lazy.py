@@ -64,6 +64,7 @@ def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGro
         app.registered_commands = infos
     assert isinstance(group, LazyGroup)
     for info in infos:
+        assert info.callback is not None, "@app.command() always registers its function"
         leaf = info.name or typer.main.get_command_name(info.callback.__name__)
         group.pending[leaf] = info
         group.order.append(leaf)

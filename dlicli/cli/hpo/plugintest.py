@@ -169,11 +169,13 @@ class Plugin:
             encoding="utf-8",
             bufsize=1,
         )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr, "all three are PIPEs"
+        self.requests, self.replies, errors = self.proc.stdin, self.proc.stdout, self.proc.stderr
         self.tail: list[str] = []
 
         def forward() -> None:
-            for line in self.proc.stderr:
-                self.tail = (self.tail + [line])[-20:]
+            for line in errors:
+                self.tail = [*self.tail, line][-20:]
                 log.write(f"plugin: {line}")
                 log.flush()
 
@@ -182,11 +184,11 @@ class Plugin:
 
     def call(self, op: str, **req: Any) -> dict[str, Any]:
         try:
-            self.proc.stdin.write(json.dumps({"op": op, **req}) + "\n")
-            self.proc.stdin.flush()
+            self.requests.write(json.dumps({"op": op, **req}) + "\n")
+            self.requests.flush()
         except OSError:
             pass  # the empty read below reports the exit
-        line = self.proc.stdout.readline()
+        line = self.replies.readline()
         if not line:
             code = self.proc.wait()
             self.forwarder.join(timeout=2)
@@ -200,7 +202,7 @@ class Plugin:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            self.requests.close()
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
