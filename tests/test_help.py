@@ -10,11 +10,10 @@ import pytest
 
 
 def _command_paths():
-    import typer.main
-
     from dlicli.cli.app import app
+    from dlicli.cli.typerx import click_command
 
-    root = typer.main.get_command(app)
+    root = click_command(app)
     paths = []
 
     def walk(cmd, path):
@@ -22,7 +21,7 @@ def _command_paths():
         if hasattr(cmd, "list_commands"):
             ctx = cmd.make_context("dlicli", ["--help"], resilient_parsing=True)
             for name in cmd.list_commands(ctx):
-                walk(cmd.get_command(ctx, name), path + [name])
+                walk(cmd.get_command(ctx, name), [*path, name])
 
     walk(root, [])
     return paths
