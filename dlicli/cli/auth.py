@@ -113,8 +113,8 @@ def _credentials(
     st: AppState, old: Any, *, username: str | None, token_stdin: bool, password_stdin: bool, console: bool
 ) -> tuple[str, str | None, str, str]:
     """(auth kind, user, secret, Authorization header) from the flags, stdin or hidden prompts."""
-    from dlicli.config import ENV_USERNAME
     from dlicli.errors import UsageError
+    from dlicli.paths import ENV_USERNAME
 
     if token_stdin:
         kind = "token"
@@ -199,18 +199,10 @@ def login(
 ) -> None:
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
     from dlicli.client.http import normalize_base_url, tls_verify
-    from dlicli.config import (
-        ENV_CA_BUNDLE,
-        ENV_INSECURE,
-        ENV_PROFILE,
-        ENV_URL,
-        LOCAL_PROFILE,
-        Config,
-        Profile,
-        env_true,
-    )
+    from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
     from dlicli.credentials import requested_store, save_secret
     from dlicli.errors import UsageError
+    from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
     st = state(ctx)
     out = Output()
