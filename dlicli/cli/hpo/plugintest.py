@@ -256,18 +256,7 @@ def run(
                 value = score(values, task.hyper_parameters, seed, ident)
                 value = 1.0 - value if task.maximize else value
                 rows.append({"round": round_no, "id": ident, "hyperparameters": values, "metricVal": value})
-                last.append(
-                    {
-                        "id": ident,
-                        "state": "FINISHED",
-                        "hyperparameters": values,
-                        "hyper_parameters": values,
-                        "metricVal": value,
-                        "objectiveMetric": task.metric,
-                        "metrics": {task.metric: {"min": value, "max": value, "latest": value}},
-                        "config": dict(values),
-                    }
-                )
+                last.append(_finished(ident, values, value, task.metric))
         else:
             task.seen["end"] = f"stopped after --rounds {rounds}"
     finally:
@@ -278,6 +267,20 @@ def run(
             hint="a suggestion names every hyper-parameter once, with a value inside its space",
         )
     return rows
+
+
+def _finished(ident: int, values: dict[str, Any], value: float, metric: str) -> dict[str, Any]:
+    """An experiment's result as the engine hands it to search(): FINISHED, with its metric."""
+    return {
+        "id": ident,
+        "state": "FINISHED",
+        "hyperparameters": values,
+        "hyper_parameters": values,
+        "metricVal": value,
+        "objectiveMetric": metric,
+        "metrics": {metric: {"min": value, "max": value, "latest": value}},
+        "config": dict(values),
+    }
 
 
 def summarize(rows: list[dict[str, Any]], task: TaskAttrs, info: Callable[[str], None]) -> None:
