@@ -92,7 +92,7 @@ def rank(experiments: list[dict], maximize: bool) -> list[dict]:
 
 def duration_text(seconds: float) -> str:
     """A compact duration: 45s, 3m07s, 2h05m09s."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -101,7 +101,7 @@ def duration_text(seconds: float) -> str:
 
 
 def _data_type(value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         return "str"
     return "int" if isinstance(value, int) else "double"
 

@@ -136,7 +136,7 @@ class Algorithms:
                 log_level=str(body.get("loglevel") or "INFO").upper(),
                 create_time=time.time(),
             )
-        except Exception:
+        except Exception:  # noqa: BLE001 - the insert lost a race with another install of the name
             shutil.rmtree(target, ignore_errors=True)
             raise EngineError(409, f"hpo algorithm {name} is already installed") from None
         return {"uid": name, "href": f"/hypersearch/algorithm/{name}"}

@@ -77,7 +77,7 @@ class ExecArgs:
 def frameworks() -> list[dict]:
     """The DLFramework objects of GET /execs/frameworks."""
     out = []
-    for name, desc, distributed, package in _RECIPES:
+    for name, desc, _distributed, package in _RECIPES:
         entry = {"name": name, "desc": [desc], "frameworkVersion": _version(package), "description": desc, "numPs": 0}
         if name == "disttensorflow":
             entry["distributeStrategy"] = "MultiWorkerMirroredStrategy"

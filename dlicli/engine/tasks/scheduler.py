@@ -37,7 +37,7 @@ def _in(states: tuple[str, ...]) -> str:
 
 def quota(labels: list | dict, key: str) -> float | None:
     """A plan's quota for `key` ('cpu' or 'gpu') from its labels, None when unlimited."""
-    pairs = labels.items() if isinstance(labels, dict) else ((l.get("key"), l.get("value")) for l in labels)
+    pairs = labels.items() if isinstance(labels, dict) else ((lb.get("key"), lb.get("value")) for lb in labels)
     for name, value in pairs:
         if str(name).lower() == key:
             try:
@@ -279,7 +279,7 @@ class Scheduler:
             ]
             runner.write_spec(task_dir, workers, self.grace)
             proc, started = runner.spawn(task_dir)
-        except Exception as exc:  # could not start: the task ends ERROR, the engine goes on
+        except Exception as exc:  # noqa: BLE001 - could not start: the task ends ERROR, the engine goes on
             reason = f"could not start the task: {exc}"
             self.store.update_task(task["id"], state="ERROR", reason=reason, end_time=time.time())
             self.store.event(task["id"], "ERROR", reason, "Error")

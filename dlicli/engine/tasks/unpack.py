@@ -71,7 +71,7 @@ def _component(name: str) -> str:
 
 def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: str | None) -> Path:
     try:
-        archive = tarfile.open(upload, mode="r:*")
+        archive = tarfile.open(upload, mode="r:*")  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError) as exc:
         raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
     with archive:
@@ -107,7 +107,7 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
 
 def _normal(path: str) -> str:
     """A member path made relative and normalised; refuses absolute paths and `..`."""
-    if path.startswith("/") or path.startswith("\\") or (len(path) > 1 and path[1] == ":"):
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
         raise EngineError(400, f"archive member has an absolute path: {path!r}")
     parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
     if ".." in parts:

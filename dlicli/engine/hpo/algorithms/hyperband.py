@@ -33,8 +33,8 @@ def bracket_table(R: int, eta: float) -> list[list[tuple[int, int]]]:
         n = math.ceil((s_max + 1) / (s + 1) * eta**s - 1e-9)
         rungs = []
         for i in range(s + 1):
-            rungs.append((n, max(1, int(round(R * eta ** (i - s))))))
-            n = int(math.floor(n / eta + 1e-9))
+            rungs.append((n, max(1, round(R * eta ** (i - s)))))
+            n = math.floor(n / eta + 1e-9)
             if n == 0:
                 break
         table.append(rungs)

@@ -72,7 +72,7 @@ class Param:
             self.grid = list(self.values)
         elif self.step is not None or (self.dtype == "INT" and self.power is None):
             step = self.step or 1.0
-            n = int(math.floor((self.high - self.low) / step + _EPS)) + 1
+            n = math.floor((self.high - self.low) / step + _EPS) + 1
             self.grid = [self._typed(self.low + i * step) for i in range(n)]
         elif self.dtype == "INT":  # int with a power and no step: integer exponents
             self.grid = [self._typed(x) for x in range(math.ceil(self.low - _EPS), math.floor(self.high + _EPS) + 1)]
@@ -81,7 +81,7 @@ class Param:
         """An exponent or raw value → the value the user gets."""
         v = self.power**x if self.power is not None else x
         if self.dtype == "INT":
-            return int(round(v))
+            return round(v)
         return float(round(v, 12)) if self.power is None else float(v)
 
     def decode(self, u: float) -> Any:

@@ -21,7 +21,7 @@ from dlicli.engine.hpo.algorithms.space import Param
 
 
 def _gamma(ratio: float, most: int, n: int) -> int:
-    return min(int(math.ceil(ratio * n)), most)
+    return min(math.ceil(ratio * n), most)
 
 
 class TpeSearch(BuiltinOptimizer):
