@@ -29,6 +29,7 @@ async def submit(engine: Engine, request: Request, user: User) -> dict:
     if args.strip():
         frameworks.parse_args(args)  # refuse bad args before reading a large upload
     form = await read_exec_form(request, engine.data_dir / "uploads", engine.settings.max_upload_bytes)
+    assert form.path is not None  # read_exec_form requires the part file here
     try:
         return await run_in_threadpool(
             engine.execs.submit, user, args, form.filename or "model", form.path, form.fields.get("data")

@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,7 @@ class Driver:
         *,
         new: bool,
         extra: dict | None = None,
-        fresh: list[int] = (),
+        fresh: Sequence[int] = (),
     ) -> None:
         """Create the tasks of experiments (new rows, or re-runs of existing ones) and commit them in
         one transaction with `extra` hpo_tasks columns (the optimizer's state) and the reported marks."""

@@ -9,6 +9,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from dlicli.engine import EngineError
 from dlicli.engine.hpo.input import HpoInput
 from dlicli.engine.tasks.service import ExecService
 
@@ -32,6 +33,8 @@ def copy_code(source: Path, target: Path) -> None:
 
 def experiment_task(execs: ExecService, row: dict, hpo: HpoInput, exp_id: int, config: dict) -> dict:
     """A task dir with a copy of the code and config.json; returns the tasks row to insert."""
+    if hpo.parsed is None:  # stored inputs were checked with their args at create
+        raise EngineError(400, "modelSpec.args: required (the training command, as for exec start)")
     launch = json.loads(row["launch"])
     task_id = f"{row['creator']}-{secrets.token_hex(5)}"
     task_dir = execs.tasks_root / task_id

@@ -65,6 +65,8 @@ def load_plugin_class(plugin_dir: str | Path) -> type:
             sys.path.remove(entry)
         sys.path.insert(0, entry)
     spec = importlib.util.spec_from_file_location("optimizer", path)
+    if spec is None or spec.loader is None:
+        raise OptimizerError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules["optimizer"] = module
     spec.loader.exec_module(module)
@@ -136,7 +138,7 @@ def plugin_python(conda_home: str | None = None, conda_env: str | None = None) -
     elif conda_env:
         env = Path(conda_home or "") / "envs" / conda_env
     else:
-        env = Path(conda_home)
+        env = Path(conda_home or "")
     for cand in (env / "bin" / "python", env / "python.exe"):
         if cand.is_file():
             return str(cand)
@@ -192,6 +194,9 @@ class PluginHost:
         finally:
             if err is not None:
                 err.close()
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None  # both are pipes
+        self._stdin, self._stdout = stdin, stdout
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         try:
@@ -233,7 +238,7 @@ class PluginHost:
         return open(self._log_path, "ab")
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        for line in self._stdout:
             self._lines.put(line)
         self._lines.put(None)
 
@@ -247,8 +252,8 @@ class PluginHost:
         if self.proc.poll() is not None and self._lines.empty():
             raise PluginError(f"plugin {self.name}: its process has exited ({self.proc.returncode})", self._log_tail())
         try:
-            self.proc.stdin.write(json.dumps(req) + "\n")
-            self.proc.stdin.flush()
+            self._stdin.write(json.dumps(req) + "\n")
+            self._stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # the read below reports the exit
         try:
@@ -285,7 +290,7 @@ class PluginHost:
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()
+                self._stdin.close()
                 self.proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 self.proc.kill()

@@ -9,6 +9,7 @@ goes to the task's search.log.
 
 from __future__ import annotations
 
+import builtins
 import shutil
 import time
 from pathlib import Path
@@ -141,7 +142,7 @@ class Algorithms:
             raise EngineError(409, f"hpo algorithm {name} is already installed") from None
         return {"uid": name, "href": f"/hypersearch/algorithm/{name}"}
 
-    def delete(self, user: User, name: str, in_use: list[str]) -> None:
+    def delete(self, user: User, name: str, in_use: builtins.list[str]) -> None:
         if name.lower() in {n.lower() for n in _builtin_names()}:
             raise EngineError(400, f"{name} is a built-in algorithm; only plugins can be deleted")
         row = self.plugins().get(name.lower())

@@ -23,6 +23,7 @@ Lifecycle choices:
 
 from __future__ import annotations
 
+import builtins
 import json
 import pickle
 import shutil
@@ -72,6 +73,8 @@ class HpoService:
         """Validate, unpack the model once, build the optimizer; the driver runs the search."""
         hpo = hpoinput.parse(data, user.name, self.algorithms.plugins())
         parsed = hpo.parsed
+        if parsed is None:  # parse() leaves it out only for the debug endpoint
+            raise EngineError(400, "modelSpec.args: required (the training command, as for exec start)")
         plan = self.execs.launch_plan(parsed, _data_sources(hpo.model_spec))
         name = hpo.name
         with self._names:
@@ -241,7 +244,7 @@ class HpoService:
         shutil.rmtree(row["hpo_dir"], ignore_errors=True)
 
     # algorithms ---------------------------------------------------------------------------------
-    def algorithm_list(self, user: User, algo_type: str | None = None) -> list[dict]:
+    def algorithm_list(self, user: User, algo_type: str | None = None) -> builtins.list[dict]:
         return self.algorithms.list(algo_type)
 
     def algorithm_get(self, user: User, name: str) -> dict:

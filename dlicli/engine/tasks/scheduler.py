@@ -145,9 +145,10 @@ class Scheduler:
 
     def finalize(self, task: dict, lost_reason: str) -> None:
         """Record the end of a task whose wrapper is gone. Idempotent."""
-        task = self.store.task(task["id"])
-        if task is None or task["state"] not in ACTIVE:
+        current = self.store.task(task["id"])
+        if current is None or current["state"] not in ACTIVE:
             return
+        task = current
         runner.kill_remnants(task["pid"], task["pid_start"])
         outcome = runner.read_exit(Path(task["task_dir"]))
         code = outcome["exitCode"] if outcome else None
@@ -180,9 +181,10 @@ class Scheduler:
     def stop(self, task: dict) -> None:
         """Queued: KILLED at once. Running: SIGTERM to its group; the monitor escalates and finalises."""
         with self.lock:
-            task = self.store.task(task["id"])
-            if task is None:
+            current = self.store.task(task["id"])
+            if current is None:
                 return
+            task = current
             if task["state"] in QUEUED or (task["state"] in ACTIVE and not task["pid"]):
                 self.store.update_task(
                     task["id"],
@@ -237,7 +239,7 @@ class Scheduler:
             "cpu": sum(t["cpu"] for t in active),
             "gpu": sum(t["gpu"] for t in active),
         }
-        blocked_pool, blocked_plans = False, set()
+        blocked_pool, blocked_plans = False, set[str]()
         for task in queued:
             why = None
             names = chain(task["resplan"], plans)

@@ -43,7 +43,7 @@ class ExecService:
     def frameworks(self) -> list[dict]:
         return frameworks.frameworks()
 
-    def submit(self, user: User, args: str, upload_name: str, upload: Path, data: dict | None) -> dict:
+    def submit(self, user: User, args: str, upload_name: str, upload: Path, data: str | dict | None) -> dict:
         data = _data_dict(data)
         if not (args or "").strip() and isinstance(data.get("args"), str):
             args = data["args"]
@@ -70,7 +70,7 @@ class ExecService:
         for level, text in plan["notes"]:
             self.store.event(task_id, "NOTE", text, level)
         self.scheduler.wake()
-        return self._batch(self.store.task(task_id))
+        return self.get_task(user, task_id)
 
     def launch_plan(self, parsed: ExecArgs, data: dict) -> dict:
         """What a task of these args needs (python, DATA_DIR, slots, GPUs, resource plan) and the notes
@@ -248,7 +248,7 @@ class ExecService:
         return {"uid": uid, "href": f"/execs/{task['id']}/deploy/{uid}"}
 
 
-def _data_dict(data) -> dict:
+def _data_dict(data: str | bytes | dict | None) -> dict:
     if data is None or data == "":
         return {}
     if isinstance(data, (str, bytes)):

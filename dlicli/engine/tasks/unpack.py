@@ -13,6 +13,7 @@ import shutil
 import stat
 import tarfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from dlicli.engine import EngineError
 
@@ -96,7 +97,7 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
             member.uid = member.gid = 0
             member.uname = member.gname = ""
         try:
-            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            kwargs: dict[str, Any] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
             archive.extractall(target, members=members, numeric_owner=True, **kwargs)
         except (tarfile.TarError, OSError, EOFError, KeyError) as exc:
             raise EngineError(400, f"could not unpack {name}: {exc}") from None

@@ -11,6 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -18,6 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from dlicli.engine import EngineError
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 FIELD_LIMIT = 1 << 20  # a form field such as `data` (JSON) is small
 FILE_PART = "file"
@@ -44,7 +48,7 @@ class _Collector:
         self.header_name = self.header_value = b""
         self.disposition = b""
         self.name = ""
-        self.handle = None
+        self.handle: BinaryIO | None = None
         self.buffer = bytearray()
         self.size = 0
 
@@ -97,17 +101,16 @@ class _Collector:
             self.handle.close()
             self.handle = None
 
-    def callbacks(self) -> dict:
-        names = (
-            "on_part_begin",
-            "on_header_field",
-            "on_header_value",
-            "on_header_end",
-            "on_headers_finished",
-            "on_part_data",
-            "on_part_end",
-        )
-        return {name: getattr(self, name) for name in names}
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
 
 
 async def read_exec_form(

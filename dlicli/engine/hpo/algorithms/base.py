@@ -121,9 +121,11 @@ class BuiltinOptimizer(BasePluginOptimizer):
         """The result's metric as a value to minimise; None for a failed or metric-less one."""
         if str(result.get("state", "FINISHED")).upper() != "FINISHED":
             return None
-        value = result.get("metricVal")
+        raw = result.get("metricVal")
+        if raw is None:
+            return None
         try:
-            value = float(value)
+            value = float(raw)
         except (TypeError, ValueError):
             return None
         if math.isnan(value):

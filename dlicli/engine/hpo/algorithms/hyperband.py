@@ -105,7 +105,7 @@ class HyperbandSearch(BuiltinOptimizer):
                     self._start_rung([self.space.sample(self.rng) for _ in range(n)])
 
     def _suggest(self, n: int) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for m in self.members:
             if len(out) == n:
                 break

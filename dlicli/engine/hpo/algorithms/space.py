@@ -105,8 +105,8 @@ class Param:
         assert self.grid is not None
         if self.dtype == "STR":
             return self.grid.index(str(value))
-        v = float(value)
-        return min(range(len(self.grid)), key=lambda i: abs(float(self.grid[i]) - v))
+        v, grid = float(value), self.grid
+        return min(range(len(grid)), key=lambda i: abs(float(grid[i]) - v))
 
     def snap(self, u: np.ndarray) -> np.ndarray:
         """Coordinates moved to their cell centres (no-op for continuous parameters)."""

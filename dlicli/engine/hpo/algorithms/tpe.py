@@ -57,7 +57,8 @@ class TpeSearch(BuiltinOptimizer):
 
     def _to_internal(self, p: Param, v: Any) -> Any:
         if p.kind == "Discrete":
-            return p.grid[p.index(v)]
+            index = p.index(v)  # a Discrete parameter always has its grid
+            return p.grid[index] if p.grid is not None else v
         if p.grid is not None:
             return p.index(v)
         return p.low + p.encode(v) * (p.high - p.low)
