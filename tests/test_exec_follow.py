@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -20,6 +19,7 @@ from dlicli.errors import ExitCode, TaskOutcome, WaitTimeout
 from dlicli.output import Output
 from tests.conftest import TOKEN
 from tests.recorder import BASE
+from tests.waiting import wait_until
 
 FAST = ["--interval", "0.05"]
 
@@ -229,9 +229,7 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
         stderr=subprocess.PIPE,
         env={**os.environ, "DLICLI_POLL_INTERVAL": "0.05"},
     )
-    deadline = time.monotonic() + 30
-    while len(server.requests) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(server.requests) >= 3, 30, 0.02, "the CLI's first three polls")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from tests.engine_hposvc.conftest import PLUGIN, QUADRATIC, body, plugin_tar, values
 from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
+from tests.waiting import wait_until
 
 FINAL = {"FINISHED", "FAILED"}
 
@@ -57,14 +57,24 @@ def hpo_body(name: str, **kw) -> dict:
 
 
 def wait_hpo(client: httpx.Client, name: str, states=FINAL, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = client.get(f"hypersearch/{name}").json()
-        if view.get("state") in states:
-            return view
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name}: {view}")
-        time.sleep(0.1)
+    return wait_until(
+        lambda: client.get(f"hypersearch/{name}").json(),
+        timeout,
+        0.1,
+        f"search {name} to reach {sorted(states)}",
+        until=lambda view: view.get("state") in states,
+    )
+
+
+def wait_running(client: httpx.Client, name: str, count: int, timeout: float = 30.0) -> dict:
+    """Wait until `count` of the search's experiments run at once."""
+    return wait_until(
+        lambda: client.get(f"hypersearch/{name}").json(),
+        timeout,
+        0.1,
+        f"{count} running experiments in {name}",
+        until=lambda view: view["running"] >= count,
+    )
 
 
 def test_start_get_list_and_delete_a_search(admin):
@@ -135,19 +145,19 @@ def test_a_task_needs_the_model_file_and_json_data(admin):
 
 def test_delete_refuses_a_running_task_and_force_stop_kills_its_experiments(admin, server):
     assert post_hpo(admin, hpo_body("long", jobs=4, parallel=2, args="--sleep 60")).status_code == 200
-    deadline = time.monotonic() + 30
-    while admin.get("hypersearch/long").json()["running"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_running(admin, "long", 2)
     answer = admin.delete("hypersearch/long")
     assert answer.status_code == 409 and "stop it first" in answer.json()["message"]
     assert admin.delete("hypersearch").status_code == 409
     assert admin.put("hypersearch/long/force").status_code == 204
-    view = admin.get("hypersearch/long").json()
-    assert view["state"] == "STOPPED"
-    deadline = time.monotonic() + 15
-    while view["running"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-        view = admin.get("hypersearch/long").json()
+    assert admin.get("hypersearch/long").json()["state"] == "STOPPED"
+    view = wait_until(
+        lambda: admin.get("hypersearch/long").json(),
+        15,
+        0.1,
+        "the stopped search's experiments to end",
+        until=lambda view: not view["running"],
+    )
     assert [e["state"] for e in view["experiments"]] == ["KILLED", "KILLED"]
     task_dirs = [server.data_dir / "tasks" / e["execId"] for e in view["experiments"]]
     assert all(d.is_dir() for d in task_dirs)
@@ -256,9 +266,7 @@ def test_an_engine_restart_mid_search_resumes(procs, tmp_path):
     proc = start(procs, tmp_path / "data")
     with proc.client() as client:
         assert post_hpo(client, hpo_body("resume", jobs=5, parallel=2, args="--sleep 1")).status_code == 200
-        deadline = time.monotonic() + 30
-        while client.get("hypersearch/resume").json()["running"] < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_running(client, "resume", 2)
     assert proc.stop() == 0
     proc = start(procs, tmp_path / "data")
     with proc.client() as client:

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import stat
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from dlicli.engine import runner
 from tests.engine_nb.conftest import without_jupyter
+from tests.waiting import wait_until
 
 pytest.importorskip("jupyter_server")
 
@@ -67,12 +67,13 @@ def kernel_pids(kernel_id: str) -> list[int]:
 
 
 def wait_gone(pids: list[int], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while any(runner.start_time(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    alive = wait_until(
+        lambda: [pid for pid in pids if runner.start_time(pid)],
+        timeout,
+        what=f"processes {pids} to end",
+        until=lambda alive: not alive,
+    )
+    return alive == []
 
 
 def test_service_lifecycle_with_a_kernel(nb_engine):
