@@ -5,9 +5,9 @@ application and log commands show the tasks that run."""
 from __future__ import annotations
 
 import json
-import time
 
 from tests.e2e.conftest import write_model
+from tests.waiting import holds_for
 
 # Prints 20 lines (and one to stderr), then holds its cpu until the RELEASE file appears.
 HOLDER = """\
@@ -82,8 +82,11 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         second = cli.ok(*start).stdout.strip()
         waiting = cli.wait_state(second, "PENDING_JOB_SCHEDULER", timeout=10)
         assert "quota" in waiting["reason"] and waiting["resplan"] == "one-cpu"
-        time.sleep(0.5)  # it stays pending while the first holds the plan's only cpu
-        assert cli.json("exec", "get", second)["state"] == "PENDING_JOB_SCHEDULER"
+        holds_for(  # it stays pending while the first holds the plan's only cpu
+            lambda: cli.json("exec", "get", second)["state"] == "PENDING_JOB_SCHEDULER",
+            0.5,
+            what=f"{second} pending",
+        )
         assert cli.json("exec", "get", first)["state"] == "RUNNING"
         plan = cli.json("resplan", "get", "one-cpu")
         assert (plan["usedcpu"], plan["requestcpu"]) == ("1", "2")
@@ -105,10 +108,7 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert stats["admin"]["cpuUsed"] == 1 and stats["admin"]["cpuReq"] == 2
         assert "admin" in cli.ok("scheduler", "stats").stdout
 
-        deadline = time.monotonic() + 20
-        while "line 20" not in cli.ok("scheduler", "logs", app_id, "--last", "1").stdout:
-            assert time.monotonic() < deadline, "the log never reached line 20"
-            time.sleep(0.2)
+        cli.wait_output("line 20", "scheduler", "logs", app_id, "--last", "1")
         last5 = cli.ok("scheduler", "logs", app_id, "--last", "5").stdout
         assert last5.splitlines() == [f"line {i}" for i in range(16, 21)]
         assert cli.ok("scheduler", "logs", app_id, "--executor", "0", "--last", "5").stdout == last5

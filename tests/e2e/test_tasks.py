@@ -8,13 +8,13 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, pid_gone, task_id, write_model
+from tests.waiting import wait_until
 
 
 def test_digits_example_follow_list_get_logs_result(cli, tmp_path):
@@ -81,19 +81,14 @@ def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
         "exec", "start", "--framework", "python", "--model-main", str(tmp_path / "sleeper" / "main.py")
     ).stdout.strip()
     cli.wait_state(exec_id, "RUNNING")
-    deadline = time.monotonic() + 20
-    while "grandchild" not in (log := cli.ok("exec", "logs", exec_id).stdout) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    log = cli.wait_output("grandchild", "exec", "logs", exec_id)
     grandchild = int(log.split("grandchild ", 1)[1].split()[0])
     assert not pid_gone(grandchild)
 
     cli.ok("exec", "stop", exec_id)
     assert cli("exec", "wait", exec_id, "--timeout", "30").returncode == 11
     assert cli.json("exec", "get", exec_id)["state"] == "KILLED"
-    deadline = time.monotonic() + 10
-    while not pid_gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pid_gone(grandchild)
+    wait_until(lambda: pid_gone(grandchild), 10, 0.1, f"the grandchild {grandchild} to end")
 
     cli.ok("exec", "delete", exec_id)
     assert cli("exec", "get", exec_id).returncode == 3
