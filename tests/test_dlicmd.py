@@ -12,6 +12,7 @@ import pytest
 from dlicli import dlicmdargs
 from dlicli.errors import UsageError
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import BASE
 
 BATCH = {"id": "dl-1", "state": "RUNNING", "appId": "app-1", "args": "--exec-start PyTorch --model-main m.py"}
@@ -170,7 +171,10 @@ def test_wire_details_dlicmd_got_wrong(api, run):
     assert parse_qs(api.last.raw_query) == {"sort_by": ["id:desc"], "q": ["a+b c"]}
     result = run("dlicmd", "--exec-trainlogs", "dl-1")
     assert api.last.raw_query == "logType=outerrlog" and result.stdout == "epoch 1\nepoch 2\n"
-    assert run("dlicmd", "--exec-get", "nope").exit_code == 3
+    api.requests.clear()
+    missing = run("dlicmd", "--exec-get", "nope")
+    assert "no route in test server" in error_line(missing, 3, "HTTP 404")
+    assert [(r.method, r.raw_path) for r in api.requests] == [("GET", BASE + "/execs/nope")]
 
 
 def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ from dlicli.cli.state import AppState
 from dlicli.errors import ExitCode, TaskOutcome, WaitTimeout
 from dlicli.output import Output
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import BASE
 from tests.waiting import wait_until
 
@@ -170,7 +171,9 @@ def test_wait_killed_and_finished_exits_11(env_server, run):
     env_server.route("GET", "/execs/a", body=states("a", "FINISHED"))
     env_server.route("GET", "/execs/b", body=states("b", "KILLED"))
     result = run("exec", "wait", "a", "b", *FAST)
-    assert result.exit_code == 11
+    assert error_line(result, 11) == "error: task ended badly: b KILLED"
+    assert result.stderr.splitlines()[:2] == ["a: FINISHED", "b: KILLED"]
+    assert [r.path for r in env_server.requests] == [f"{BASE}/execs/a", f"{BASE}/execs/b"]
 
 
 def test_wait_timeout_exits_8_naming_the_running_ids(env_server, run):
@@ -189,7 +192,8 @@ def test_wait_timeout_exits_8_naming_the_running_ids(env_server, run):
 def test_wait_not_found_exits_3(env_server, run):
     env_server.route("GET", "/execs/zz", status=400, body={"message": "Cannot find task with given execId."})
     result = run("exec", "wait", "zz", *FAST)
-    assert result.exit_code == 3
+    assert "Cannot find task with given execId." in error_line(result, 3, "HTTP 400")
+    assert [r.path for r in env_server.requests] == [f"{BASE}/execs/zz"]  # not retried, not polled again
 
 
 @pytest.mark.parametrize("args", [["--interval", "-1"], ["--timeout", "-2"]])
@@ -351,7 +355,8 @@ def test_result_refuses_to_overwrite_the_server_named_file(env_server, run, tmp_
     (tmp_path / "m.zip").write_bytes(b"precious")
     env_server.route("GET", "/execs/t1/result", body=ZIP, headers={"Content-Disposition": "attachment; filename=m.zip"})
     result = run("exec", "result", "t1")
-    assert result.exit_code == 2
+    assert error_line(result, 2) == "error: m.zip already exists"
+    assert "hint: pass --force to overwrite it" in result.stderr
     assert (tmp_path / "m.zip").read_bytes() == b"precious"
     assert os.listdir(tmp_path) == ["m.zip"]
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import RecordingServer
 from tests.test_auth import config_files, dict_keyring, login_with_token  # noqa: F401 - fixture
 
@@ -100,7 +101,8 @@ def test_use_switches_the_server_later_commands_talk_to(two, run):
 
 def test_use_unknown_exits_3_and_changes_nothing(two, run, tmp_path):
     before = (tmp_path / "config" / "config.yaml").read_text()
-    assert run("profile", "use", "zzz").exit_code == 3
+    result = run("profile", "use", "zzz")
+    assert error_line(result, 3) == "error: no profile named 'zzz'"
     assert (tmp_path / "config" / "config.yaml").read_text() == before
 
 
