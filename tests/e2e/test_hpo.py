@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import write_model
+from tests.outcome import error_line
 from tests.waiting import holds_for, wait_until
 
 # Loss = (x-1)^2 + (y+2)^2 + noise (+ 1/epochs when Hyperband gives a resource); config.json holds the values.
@@ -291,7 +292,7 @@ def test_an_invalid_spec_exits_2_and_the_engine_gets_no_task(cli, tmp_path):
     result = cli("hpo", "start", str(write_spec(tmp_path, unknown)), "--model-dir", str(model_dir))
     assert result.returncode == 2 and "algoDef.algorithm" in result.stderr
     assert cli.json("hpo", "list") == before
-    assert cli("hpo", "get", "bad").returncode == 3
+    error_line(cli("hpo", "get", "bad"), 3, "bad")
 
 
 def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
@@ -330,7 +331,7 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
 
     deleted = cli("hpo", "delete", name)
     assert deleted.returncode == 0, deleted.stderr
-    assert cli("hpo", "get", name).returncode == 3
+    error_line(cli("hpo", "get", name), 3, name)
     assert name not in {t["hpoName"] for t in cli.json("hpo", "list")}
 
 

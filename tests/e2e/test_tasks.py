@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, pid_gone, task_id, write_model
+from tests.outcome import error_line
 from tests.waiting import wait_until
 
 
@@ -86,12 +87,13 @@ def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
     assert not pid_gone(grandchild)
 
     cli.ok("exec", "stop", exec_id)
-    assert cli("exec", "wait", exec_id, "--timeout", "30").returncode == 11
+    stopped = cli("exec", "wait", exec_id, "--timeout", "30")
+    assert error_line(stopped, 11) == f"error: task ended badly: {exec_id} KILLED"
     assert cli.json("exec", "get", exec_id)["state"] == "KILLED"
     wait_until(lambda: pid_gone(grandchild), 10, 0.1, f"the grandchild {grandchild} to end")
 
     cli.ok("exec", "delete", exec_id)
-    assert cli("exec", "get", exec_id).returncode == 3
+    error_line(cli("exec", "get", exec_id), 3, exec_id)
     assert exec_id not in [t["id"] for t in cli.json("exec", "list")]
 
 
@@ -108,13 +110,12 @@ def test_401_without_a_token_and_403_on_another_users_task(cli, tmp_path):
     added = cli.ok("server", "user", "add", "bob")
     bob_token = added.stdout.strip()
     assert bob_token and bob_token != cli.admin_token and bob_token not in added.stderr
-    assert cli("server", "user", "add", "bob").returncode == 6
+    error_line(cli("server", "user", "add", "bob"), 6, "bob")
 
     as_bob = {"DLICLI_URL": url, "DLICLI_TOKEN": bob_token}
-    denied = cli("exec", "get", exec_id, env=as_bob)
-    assert denied.returncode == 5, denied.stderr
-    assert cli("exec", "logs", exec_id, env=as_bob).returncode == 5
-    assert cli("exec", "delete", exec_id, env=as_bob).returncode == 5
+    error_line(cli("exec", "get", exec_id, env=as_bob), 5, "HTTP 403")
+    error_line(cli("exec", "logs", exec_id, env=as_bob), 5, "HTTP 403")
+    error_line(cli("exec", "delete", exec_id, env=as_bob), 5, "HTTP 403")
     assert cli.json("exec", "list", env=as_bob) == []
     response = httpx.get(f"{url}/execs/{exec_id}", headers={"Authorization": f"Bearer {bob_token}"})
     assert response.status_code == 403
