@@ -42,14 +42,26 @@ def env_server(server, monkeypatch):
     return server
 
 
-@pytest.fixture
-def run():
-    """Invoke the CLI in-process: run("exec", "list", "--json") → click Result."""
-    from typer.testing import CliRunner
+@pytest.fixture(scope="session")
+def cli_command():
+    """The click command tree of `dlicli.cli.app.app`, built once for the session: typer's test
+    runner rebuilds it on every invoke otherwise (~50 ms each, hundreds of invokes)."""
+    import typer.main
 
     from dlicli.cli.app import app
 
-    runner = CliRunner()
+    return app, typer.main.get_command(app)
+
+
+@pytest.fixture
+def run(cli_command, monkeypatch):
+    """Invoke the CLI in-process: run("exec", "list", "--json") → click Result."""
+    from typer import testing
+
+    app, command = cli_command
+    build = testing._get_command
+    monkeypatch.setattr(testing, "_get_command", lambda typer_app: command if typer_app is app else build(typer_app))
+    runner = testing.CliRunner()
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
         return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
