@@ -216,7 +216,7 @@ def test_env_opt_in_uses_the_file_store(server, run, bad_keyring, monkeypatch, t
     assert json.loads(run("status", "--json").stdout)["secretSource"] == "file"
 
 
-def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyring, tmp_path):
+def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyring, tmp_path):  # noqa: F811 - the imported fixture
     server.route("GET", "/conf", body={})
     result = login_with_token(run, server.root, TOKEN, "--store", "auto")
     assert result.exit_code == 0, result.stderr
@@ -225,7 +225,7 @@ def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyrin
     assert json.loads(run("status", "--json").stdout)["secretSource"] == "keyring"
 
 
-def test_keyring_that_breaks_after_login_is_a_clear_error(server, run, dict_keyring, monkeypatch):
+def test_keyring_that_breaks_after_login_is_a_clear_error(server, run, dict_keyring, monkeypatch):  # noqa: F811 - the imported fixture
     server.route("GET", "/conf", body={})
     assert login_with_token(run, server.root, TOKEN, "--store", "keyring").exit_code == 0
     monkeypatch.setenv("DLICLI_KEYRING_TIMEOUT", "0.3")

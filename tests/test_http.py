@@ -38,6 +38,7 @@ def test_normalize_base_url_refuses_what_is_not_a_server_url(bad):
     with pytest.raises(UsageError) as info:
         normalize_base_url(bad)
     assert info.value.exit_code == ExitCode.USAGE and info.value.hint
+    assert str(info.value) == (f"not a server URL: {bad!r}" if bad else "the server URL is empty")
 
 
 def session(server_or_url, **kw) -> HttpSession:

@@ -90,7 +90,7 @@ def test_show_unknown_exits_3(run):
 
 
 def test_use_switches_the_server_later_commands_talk_to(two, run):
-    server, second = two
+    server, _second = two
     result = run("profile", "use", "a")
     assert result.exit_code == 0, result.stderr
     assert f"now using profile a ({server.url})" in result.stderr
@@ -116,7 +116,7 @@ def test_delete_removes_the_profile_and_its_secret(two, run, tmp_path):
     assert "current_profile: null" in (tmp_path / "config" / "config.yaml").read_text()
 
 
-def test_delete_removes_a_keyring_secret(server, run, dict_keyring):
+def test_delete_removes_a_keyring_secret(server, run, dict_keyring):  # noqa: F811 - the imported fixture
     server.route("GET", "/conf", body={})
     assert login_with_token(run, server.root, TOKEN, "--store", "keyring").exit_code == 0
     assert run("profile", "delete", "default", "-y").exit_code == 0

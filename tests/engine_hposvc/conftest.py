@@ -59,7 +59,7 @@ XY = [
 
 
 @pytest.fixture
-def engine(make_engine):
+def engine(make_engine):  # noqa: F811 - the imported fixture
     return make_engine(slots=4, grace_seconds=2.0)
 
 

@@ -184,9 +184,12 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     assert admin.get("hypersearch/algorithm/nope").status_code == 404
     assert admin.get("hypersearch/algorithm", params={"type": "weird"}).status_code == 400
     tar = plugin_tar()
-    install = lambda data, files=None: admin.post(
-        "hypersearch/algorithm/install", data={"data": json.dumps(data)}, files=files or {"other": ("x", b"x")}
-    )
+
+    def install(data, files=None):
+        return admin.post(
+            "hypersearch/algorithm/install", data={"data": json.dumps(data)}, files=files or {"other": ("x", b"x")}
+        )
+
     answer = install({"name": "walker", "logLevel": "debug"}, {"file": ("walker.tar", tar, "application/x-tar")})
     assert answer.status_code == 200 and answer.json()["uid"] == "walker"
     again = install({"name": "walker"}, {"file": ("walker.tar", tar, "application/x-tar")})
