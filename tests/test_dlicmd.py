@@ -538,6 +538,7 @@ def on_engine(engine, monkeypatch):
     return engine
 
 
+@pytest.mark.slow
 def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     model = tmp_path / "mnist"
     model.mkdir()

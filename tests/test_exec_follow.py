@@ -250,6 +250,7 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
         (["exec", "wait", "t1", "t2"], "hint: the tasks run on; wait again with: dlicli exec wait t1 t2"),
     ],
 )
+@pytest.mark.slow
 def test_ctrl_c_detaches_with_exit_130_and_a_hint(env_server, args, hint):
     env_server.route("GET", "/execs/t1/log", body="still going\n")
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING"))

@@ -67,6 +67,7 @@ def test_connection_refused_is_exit_7(run, monkeypatch):
     assert "hint:" in result.stderr
 
 
+@pytest.mark.slow
 def test_timeout_is_exit_7(env_server, run, monkeypatch):
     monkeypatch.setenv("DLICLI_HTTP_TIMEOUT", "0.3")
     env_server.route("GET", "/conf", body={}, delay=2)

@@ -4,6 +4,7 @@ operations of the spec, and renders as man pages. Regenerate with: python script
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import re
 import shlex
 import shutil
@@ -50,7 +51,7 @@ def spec_operations() -> dict[str, tuple[str, str]]:
         pytest.skip(f"no spec text at {SPEC}")
     lines = SPEC.read_text(encoding="utf-8").splitlines()
     ops = {}
-    for prev, line in zip(lines, lines[1:]):
+    for prev, line in itertools.pairwise(lines):
         m = re.match(r"^\S.*\((\w+)\)\s*$", line)
         route = re.match(r"^(get|put|post|delete|patch) (/\S*)$", prev)
         if m and route:
@@ -124,7 +125,7 @@ def test_commands_md_lists_every_operation_and_command(built, tree):
     text = (built / "docs" / "commands.md").read_text()
     table_ops = re.findall(r"^\| `(\w+)` \| `(\w+) (\S+)` \|", text, re.M)
     assert {op for op, _, _ in table_ops} == set(spec_operations())
-    for path, node in tree.items():
+    for path, _node in tree.items():
         assert re.search(rf"^### {re.escape(path)}$", text, re.M), path
     start = text[text.index("### dlicli exec start") : text.index("### dlicli exec list")]
     for p in tree["dlicli exec start"].params:
@@ -183,6 +184,7 @@ def groff(path: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
+@pytest.mark.slow
 def test_every_page_renders_without_warnings(built):
     for page in sorted((built / "man").glob("*.1")):
         proc = groff(page)

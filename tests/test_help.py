@@ -22,7 +22,7 @@ def _command_paths():
         if hasattr(cmd, "list_commands"):
             ctx = cmd.make_context("dlicli", ["--help"], resilient_parsing=True)
             for name in cmd.list_commands(ctx):
-                walk(cmd.get_command(ctx, name), path + [name])
+                walk(cmd.get_command(ctx, name), [*path, name])
 
     walk(root, [])
     return paths

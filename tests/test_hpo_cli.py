@@ -649,6 +649,7 @@ def test_algorithm_test_reads_the_debug_file(run, plugin, tmp_path):
     assert "3 experiments; maxJobNum (3) reached" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_hpo_tree_and_its_hidden_alias(run):
     result = run("--help")
     assert "hpo" in result.stdout and "hypersearch" not in result.stdout

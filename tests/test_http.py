@@ -73,6 +73,7 @@ def test_post_is_never_retried_on_503(server):
     assert len(server.requests) == 1
 
 
+@pytest.mark.slow
 def test_429_retry_after_is_honoured(server):
     server.route("GET", "/execs", body=[])
     server.route("GET", "/execs", status=429, headers={"Retry-After": "1"}, times=1)

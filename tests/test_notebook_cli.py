@@ -86,6 +86,7 @@ def test_list_empty(env_server, run, body):
     assert run("notebook", "list", "--json").stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_list_on_a_terminal_shows_local_times(env_server):
     env_server.route("GET", "/notebooks/runningservices", body=[ALICE])
     done = run_on_tty("notebook", "list", TZ="UTC")

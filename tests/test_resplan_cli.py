@@ -240,6 +240,7 @@ def test_delete_missing_exits_3(env_server, run):
     assert [(r.method, r.path) for r in env_server.requests] == [("DELETE", BASE + "/resplans/resplan/ghost")]
 
 
+@pytest.mark.slow
 def test_delete_on_a_terminal_asks_then_deletes_on_yes(env_server):
     env_server.route("DELETE", "/resplans/resplan/p")
     done = run_on_tty("resplan", "delete", "p", answer=b"y\n")
@@ -248,6 +249,7 @@ def test_delete_on_a_terminal_asks_then_deletes_on_yes(env_server):
     assert calls(env_server) == [("DELETE", "/resplans/resplan/p", "")]
 
 
+@pytest.mark.slow
 def test_delete_on_a_terminal_answer_no_sends_nothing(env_server):
     done = run_on_tty("resplan", "delete", "p", answer=b"n\n")
     assert done.returncode == 1
@@ -290,6 +292,7 @@ def test_tree_empty(env_server, run):
     assert run("resplan", "tree", "--json").stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_tree_on_a_terminal_is_a_rich_tree(env_server):
     env_server.route("GET", "/resplans/resplantree", body=TREE)
     done = run_on_tty("resplan", "tree")

@@ -121,6 +121,7 @@ def test_apps_json_exact_and_empty(env_server, run):
     assert result.exit_code == 0 and result.stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_apps_on_a_terminal_formats_submitted_as_local_time(env_server):
     env_server.route("GET", "/scheduler/applications", body=APPS)
     done = run_on_tty("scheduler", "apps", TZ="UTC")

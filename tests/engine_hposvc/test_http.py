@@ -77,6 +77,7 @@ def wait_running(client: httpx.Client, name: str, count: int, timeout: float = 3
     )
 
 
+@pytest.mark.slow
 def test_start_get_list_and_delete_a_search(admin):
     answer = post_hpo(admin, hpo_body("h1", jobs=3, parallel=2))
     assert answer.status_code == 200, answer.text
@@ -166,6 +167,7 @@ def test_delete_refuses_a_running_task_and_force_stop_kills_its_experiments(admi
     assert not any(d.exists() for d in task_dirs) and not (server.data_dir / "hpo" / "long").exists()
 
 
+@pytest.mark.slow
 def test_other_users_cannot_see_or_touch_a_task(admin, server):
     assert post_hpo(admin, hpo_body("mine", jobs=1, parallel=1)).status_code == 200
     with server.client(server.add_user("bob")) as bob:
@@ -176,6 +178,7 @@ def test_other_users_cannot_see_or_touch_a_task(admin, server):
     assert admin.delete("hypersearch/mine").status_code == 204
 
 
+@pytest.mark.slow
 def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     builtins = admin.get("hypersearch/algorithm", params={"type": "BUILD_IN"}).json()
     assert [a["name"] for a in builtins] == ["Random", "Tpe", "Bayesian", "Hyperband", "ExperimentGridSearch"]
@@ -265,6 +268,7 @@ def test_debug_answers_a_task_attr_file(admin):
     assert admin.get("hypersearch/dbg").status_code == 404
 
 
+@pytest.mark.slow
 def test_an_engine_restart_mid_search_resumes(procs, tmp_path):
     proc = start(procs, tmp_path / "data")
     with proc.client() as client:

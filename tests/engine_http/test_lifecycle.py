@@ -7,6 +7,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from tests.engine_http.conftest import clean_env, submit, wait_state
 
 # Runs until the test writes $RESULT_DIR/go: it outlives an engine restart however slow the machine.
@@ -38,6 +40,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp_path):
     data = tmp_path / "data"
     first = start_engine(data)  # no --port: 9281 when free, else any free port
@@ -79,6 +82,7 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     assert again.stop() == 0
 
 
+@pytest.mark.slow
 def test_add_user_prints_only_a_token(start_engine, tmp_path):
     running = start_engine(tmp_path / "data", "--port", "0")
     token = running.add_user("dave")

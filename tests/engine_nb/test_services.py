@@ -76,6 +76,7 @@ def wait_gone(pids: list[int], timeout: float = 10.0) -> bool:
     return alive == []
 
 
+@pytest.mark.slow
 def test_service_lifecycle_with_a_kernel(nb_engine):
     admin, alice = nb_engine.client(), nb_engine.client(nb_engine.tokens["alice"])
     assert admin.post("resplans/resplan", json={"name": "nbroot"}).status_code == 201
@@ -155,6 +156,7 @@ def test_no_service_and_forbidden(nb_engine):
     assert admin.get("notebooks/carol/runningservices").status_code == 404  # nothing was started
 
 
+@pytest.mark.slow
 def test_restarted_engine_readopts_then_sees_the_server_die(nb_start, tmp_path):
     data = tmp_path / "data"
     first = nb_start(data)
@@ -178,6 +180,7 @@ def test_restarted_engine_readopts_then_sees_the_server_die(nb_start, tmp_path):
     assert admin.get("notebooks/runningservices").json() == []
 
 
+@pytest.mark.slow
 def test_without_jupyter_server_start_says_how_to_install(nb_start, tmp_path):
     engine = nb_start(tmp_path / "data", without_jupyter(tmp_path))
     admin = engine.client()
