@@ -37,7 +37,7 @@ def test_resplan_create_get_update_tree_delete(cli):
     cli.ok("resplan", "create", "team-a", "--parent", "team", "--label", "cpu=1", "--label", "gpu=0")
     error_line(cli("resplan", "create", "team"), 6, "HTTP 409")  # exists: a conflict
     orphan = cli("resplan", "create", "orphan", "--parent", "nope")
-    error_line(orphan, orphan.returncode if orphan.returncode in (2, 3) else 3, "nope")
+    error_line(orphan, 3, "HTTP 400", "parent resource plan nope does not exist")
     error_line(cli("resplan", "create", "bad", "--label", "cpu"), 2, "cpu")
 
     plan = cli.json("resplan", "get", "team-a")
@@ -116,7 +116,7 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert cli.ok("scheduler", "logs", app_id, "--executor", "0", "--last", "5").stdout == last5
         assert cli.ok("scheduler", "logs", app_id, "--type", "stderr").stdout.strip() == "a warning"
         one_worker = cli("scheduler", "logs", app_id, "--executor", "1")
-        error_line(one_worker, one_worker.returncode if one_worker.returncode in (2, 3) else 3, "1")
+        error_line(one_worker, 3, "HTTP 404", "has no executor 1")
         saved = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert saved.returncode == 0 and saved.stdout == "" and "saved" in saved.stderr, saved.stderr
         assert (tmp_path / "driver.log").read_text() == LINES
@@ -124,7 +124,7 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert (tmp_path / "exec0.log").read_text() == LINES
         exists = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert error_line(exists, 2) == "error: driver.log already exists"
-        error_line(cli("scheduler", "logs", "app-nope"), 3, "app-nope")
+        error_line(cli("scheduler", "logs", "app-nope"), 3, "HTTP 404", "application nope not found")
     finally:
         release.write_text("go")
     waited = cli("exec", "wait", first, second, "--timeout", "30")

@@ -93,7 +93,7 @@ def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
     wait_until(lambda: pid_gone(grandchild), 10, 0.1, f"the grandchild {grandchild} to end")
 
     cli.ok("exec", "delete", exec_id)
-    error_line(cli("exec", "get", exec_id), 3, exec_id)
+    error_line(cli("exec", "get", exec_id), 3, "HTTP 400", "Cannot find task with given execId.")
     assert exec_id not in [t["id"] for t in cli.json("exec", "list")]
 
 
