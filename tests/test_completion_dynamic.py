@@ -58,7 +58,10 @@ def test_task_ids_come_from_the_server_and_are_filtered_by_prefix(server, at):
     assert last.headers["authorization"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("verb", ["get", "stop", "delete", "logs", "wait", "result", "deploy"])
+@pytest.mark.parametrize(
+    "verb",
+    ["get", *(pytest.param(v, marks=pytest.mark.slow) for v in ("stop", "delete", "logs", "wait", "result", "deploy"))],
+)
 def test_every_task_verb_completes_ids(server, at, verb):
     server.route("GET", "/execs", body=TASKS)
     assert offered(complete(f"dlicli exec {verb} task-a", at)) == ["task-a1"]
@@ -127,13 +130,21 @@ def test_a_slow_server_gives_nothing_within_the_timeout(server, at):
     assert len(server.requests) == 1
 
 
-@pytest.mark.parametrize("status, body", [(401, {"message": "no"}), (500, b"boom"), (200, b"not json")])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (401, {"message": "no"}),
+        pytest.param(500, b"boom", marks=pytest.mark.slow),
+        pytest.param(200, b"not json", marks=pytest.mark.slow),
+    ],
+)
 def test_errors_and_odd_answers_give_nothing(server, at, status, body):
     server.route("GET", "/execs", status=status, body=body)
     assert offered(complete("dlicli exec get ", at)) == []
     assert len(server.requests) == 1  # a 5xx is not retried either
 
 
+@pytest.mark.slow
 def test_connection_refused_gives_nothing():
     import socket
 
