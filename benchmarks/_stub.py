@@ -1,4 +1,4 @@
-"""A tiny dlpd stub for benchmarks: answers GET /execs with a fixed list, discards any body."""
+"""A tiny dlpd stub for benchmarks: GET /execs answers a fixed list, GET /execs/{id} one task; any body is discarded."""
 
 from __future__ import annotations
 
@@ -40,12 +40,18 @@ class _Handler(BaseHTTPRequestHandler):
                     break
                 self.rfile.read(size)
                 self.rfile.readline()
-        body = json.dumps(TASKS if self.command == "GET" else {"id": "exec-new"}).encode()
+        body = json.dumps(self._payload()).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _payload(self):
+        if self.command != "GET":
+            return {"id": "exec-new"}
+        last = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        return next((t for t in TASKS if t["id"] == last), TASKS)  # GET /execs/{id}, else the list
 
     do_GET = do_POST = _answer
 

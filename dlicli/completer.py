@@ -78,7 +78,7 @@ def _fetch(path: str, deadline: float, connection: dict[str, Any]) -> Any:
     left = deadline - time.monotonic()
     if left <= 0:
         return None
-    verify = tls_verify(conn.insecure, conn.ca_bundle)
+    verify = tls_verify(conn.insecure, conn.ca_bundle, conn.url)
     with HttpSession(
         conn.url, conn.authorization, verify=verify, timeout=left, connect_timeout=left, retries=0
     ) as http:

@@ -16,159 +16,23 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
+from dlicli.dlicmdopts import (
+    ALLOWED,
+    APP_LOG_TYPES,
+    COMMANDS,
+    COMMON,
+    CONNECTION,
+    DATA_COMMANDS,
+    DEPLOY,
+    FLAGS,
+    NOT_SUPPORTED,
+    SECRET_PASSTHROUGH,
+    SUBMIT,
+    SUBMIT_PASSTHROUGH,
+)
 from dlicli.errors import UsageError
 
 DOC = "docs/migrating-from-dlicmd.md"
-
-# dlicmd command → how many values it takes: 0, 1 or "+" (one or more).
-COMMANDS: dict[str, int | str] = {
-    "--logon": 0,
-    "--dl-frameworks": 0,
-    "--exec-start": 1,
-    "--exec-get": 1,
-    "--exec-get-all": 0,
-    "--exec-stop": 1,
-    "--exec-delete": 1,
-    "--exec-delete-all": 0,
-    "--exec-deploy": 1,
-    "--exec-trainlogs": 1,
-    "--exec-trainoutlogs": 1,
-    "--exec-trainerrlogs": 1,
-    "--exec-trainresult": 1,
-    "--exec-outlogs": 1,
-    "--exec-errlogs": 1,
-    "--exec-launcherlogs": 1,
-    "--hpo-start": 1,
-    "--hpo-get": 1,
-    "--hpo-get-all": 0,
-    "--hpo-stop": "+",
-    "--hpo-restart": 1,
-    "--hpo-delete": "+",
-    "--hpo-delete-all": 0,
-    "--hpo-algorithm-get-all": 0,
-    "--hpo-algorithm-get": 1,
-    "--hpo-algorithm-delete": 1,
-    "--rp-get-all": 0,
-    "--rp-get": 1,
-    "--rp-delete": 1,
-}
-
-# Options that take a value; the alias spellings dlicmd accepted map to one name.
-CONNECTION = {
-    "--rest-host": "--rest-host",
-    "--master-host": "--rest-host",
-    "--rest-port": "--rest-port",
-    "--dli-rest-port": "--rest-port",
-    "--rest-protocol": "--rest-protocol",
-    "--jwt-token": "--jwt-token",
-    "--username": "--username",
-    "--query-args": "--query-args",
-    "--debug-level": "--debug-level",
-    "-o": "-o",
-    "--output": "-o",
-}
-SUBMIT = {
-    "--model-main": "--model-main",
-    "--model-dir": "--model-dir",
-    "--data-source": "--data-source",
-    "--cs-datastore-meta": "--cs-datastore-meta",
-    "--numWorker": "--num-worker",
-    "--workerDeviceNum": "--worker-device-num",
-    "--appName": "--app-name",
-    "--conda-env-name": "--conda-env-name",
-}
-DEPLOY = ("--name", "--runtime", "--kernel", "--weight", "--tag", "--attributes", "--envs")
-FLAGS = ("--http", "--debug", "--password-stdin")  # dlicli's additions that take no value
-
-# dlicmd's other submit options: dlicli has no flag for them, so (like dlicmd) they go to the
-# server verbatim inside the `args` query, after the options dlicli knows.
-SUBMIT_PASSTHROUGH = frozenset(
-    [
-        "--workerDeviceType",
-        "--workerMemory",
-        "--workerCPULimit",
-        "--workerGPULimit",
-        "--workerMemoryLimit",
-        "--numPs",
-        "--numDriver",
-        "--driverDeviceType",
-        "--driverDeviceNum",
-        "--driverMemory",
-        "--driverCPULimit",
-        "--driverGPULimit",
-        "--driverMemoryLimit",
-        "--sc-runasuser",
-        "--sc-runasgroup",
-        "--sc-fsgroup",
-        "--cs-rmq-meta",
-        "--cs-url-meta",
-        "--cs-url-bearer",
-        "--msd-env",
-        "--msd-attr",
-        "--msd-label",
-        "--msd-image-name",
-        "--msd-image-pull-secret",
-        "--msd-image-pull-policy",
-        "--msd-priority",
-        "--msd-task0-node-selector",
-        "--msd-task12n-node-selector",
-        "--msd-pending-timeout",
-        "--lsf-gpu-syntax",
-        "--msd-podaffinity-rule",
-        "--msd-podaffinity-topology-key",
-        "--msd-pack-id",
-        "--consumer",
-        "--submit-user",
-        "--conda-home",
-        "--ig",
-    ]
-)
-SECRET_PASSTHROUGH = frozenset({"--cs-url-bearer"})
-
-# dlicmd options dlicli does not take, with what to use instead (None: nothing in the API).
-NOT_SUPPORTED: dict[str, str | None] = {
-    "--password": "dlicli prompts for it; or pipe it with `dlicli login --username U --password-stdin`",
-    "--logoff": "dlicli logout",
-    "--status": "dlicli status",
-    "--app-get-all": "dlicli scheduler apps --state RUNNING",
-    "--app-history-get-all": "dlicli scheduler apps --state FINISHED",
-    "--app-get": "dlicli scheduler apps --id APPID",
-    "--app-outlogs": "dlicli scheduler logs APPID",
-    "--app-errlogs": "dlicli scheduler logs APPID --type stderr",
-    "--app-launcherlogs": "dlicli scheduler logs APPID --type launcherlog",
-    "--app-wait": "dlicli scheduler logs APPID --follow",
-    "--app-analyze": "dlicli scheduler stats",
-    "--app-stop": None,
-    "--app-stop-all": None,
-    "--pj-get-all": None,
-    "--k8s-obj-get-all": None,
-    "--k8s-obj-get": None,
-    "--conda-env-yaml": None,
-    "--conda-package": None,
-    "--pbmodel-name": None,
-    "--pbmodel-cmd": None,
-    "--user-cmd": None,
-    "--app-search-start": "dlicli scheduler apps --start N",
-    "--app-search-length": "dlicli scheduler apps --length N",
-}
-
-DATA_COMMANDS = frozenset(
-    {
-        "--dl-frameworks",
-        "--exec-start",
-        "--exec-get",
-        "--exec-get-all",
-        "--exec-deploy",
-        "--hpo-start",
-        "--hpo-get",
-        "--hpo-get-all",
-        "--hpo-algorithm-get-all",
-        "--hpo-algorithm-get",
-        "--rp-get-all",
-        "--rp-get",
-    }
-)
-APP_LOG_TYPES = {"--exec-outlogs": "stdout", "--exec-errlogs": "stderr", "--exec-launcherlogs": "launcherlog"}
 
 
 @dataclass
@@ -416,18 +280,6 @@ def _steps(p: _Parsed) -> list[list[str]]:
     return [simple[cmd] + fmt]
 
 
-# Which options each command may take besides the connection ones (a stray one is an error).
-_ALLOWED: dict[str, frozenset[str]] = {
-    "--exec-start": frozenset(SUBMIT.values()) | {"-o", "passthrough"},
-    "--exec-deploy": frozenset(DEPLOY) | {"-o"},
-    "--hpo-start": frozenset({"--model-dir", "-o"}),
-    "--logon": frozenset({"--username"}),
-    "--exec-get-all": frozenset({"--query-args", "-o"}),
-    "--hpo-get-all": frozenset({"--query-args", "-o"}),
-}
-_COMMON = frozenset({"--rest-host", "--rest-port", "--rest-protocol", "--jwt-token", "--debug-level", "-o"})
-
-
 def _check(p: _Parsed) -> None:
     cmd = p.command
     if cmd is None:
@@ -435,9 +287,9 @@ def _check(p: _Parsed) -> None:
         if stray is not None:
             raise _unknown(stray.partition("=")[0])
         raise UsageError("no dlicmd command given", hint="for example: dlicli dlicmd --exec-get-all; see " + DOC)
-    allowed = _ALLOWED.get(cmd, frozenset({"-o"} if cmd in DATA_COMMANDS else ()))
+    allowed = ALLOWED.get(cmd, frozenset({"-o"} if cmd in DATA_COMMANDS else ()))
     for name in p.opts:
-        if name not in allowed and name not in _COMMON:
+        if name not in allowed and name not in COMMON:
             shown = "a dlicmd submit option" if name == "passthrough" else name
             raise UsageError(f"{shown} does not go with {cmd}", hint=f"see {DOC}")
     if cmd != "--exec-start":

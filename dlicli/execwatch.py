@@ -12,16 +12,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from dlicli.client.models import EXEC_FINAL_STATES
 from dlicli.errors import ConnectError, ExitCode, TaskOutcome, UsageError, WaitTimeout
+from dlicli.wmla import EXEC_FINAL_STATES, FAILED_STATES, STOPPED_STATES
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
 
 DEFAULT_INTERVAL = 2.0
 ENV_INTERVAL = "DLICLI_POLL_INTERVAL"
-FAILED_STATES = frozenset({"FAILED", "ERROR"})
-KILLED_STATES = frozenset({"KILLED", "STOPPED"})
 
 
 # -- states ------------------------------------------------------------------------------
@@ -44,7 +42,7 @@ def exit_code_for_states(states: Iterable[str]) -> ExitCode:
     states = [s.upper() for s in states]
     if any(s in FAILED_STATES for s in states):
         return ExitCode.TASK_FAILED
-    if any(s in KILLED_STATES for s in states):
+    if any(s in STOPPED_STATES for s in states):
         return ExitCode.TASK_KILLED
     return ExitCode.OK
 

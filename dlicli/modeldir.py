@@ -30,6 +30,7 @@ from typing import Any
 
 from dlicli.client.multipart import CHUNK_SIZE, exact_chunks
 from dlicli.errors import FileChanged, UsageError
+from dlicli.wmla import SUBMIT_OPTIONS
 
 DEFAULT_EXCLUDES = (".git", "__pycache__", "*.pyc", ".DS_Store", "._*")
 IGNORE_FILE = ".dliignore"
@@ -348,13 +349,16 @@ def exec_start_args(
     options: Sequence[tuple[str, Any]] = (),
     model_args: Sequence[str] = (),
 ) -> str:
-    """The dlicmd-style `args` query value; every token shell-quoted so spaces survive."""
+    """The dlicmd-style `args` query value; every token shell-quoted so spaces survive.
+
+    `options` are (flag, value) pairs, None values left out; dlicli's flags (`--num-worker`) are
+    sent in dlicmd's spelling (`--numWorker`, see `wmla.SUBMIT_OPTIONS`), other flags as given."""
     tokens = ["--exec-start", framework, "--model-main", main]
     if dir_name is not None:
         tokens += ["--model-dir", dir_name]
     for flag, value in options:
         if value is not None:
-            tokens += [flag, str(value)]
+            tokens += [SUBMIT_OPTIONS.get(flag, flag), str(value)]
     tokens += list(model_args)
     return " ".join(shlex.quote(t) for t in tokens)
 

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dlicli.errors import UsageError
+from dlicli.wmla import APP_FINAL_STATES
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
 
 LOG_TYPES = ("stdout", "stderr", "launcherlog")
 FOLLOW_WINDOW = 10000  # lastlines asked for on every poll of a follow
-FINAL_STATES = frozenset(
-    {"FINISHED", "FAILED", "KILLED", "ERROR", "STOPPED", "COMPLETED", "DONE", "CANCELLED", "CANCELED"}
-)
 
 
 def check_log_type(log_type: str) -> str:
@@ -129,7 +127,7 @@ def application_state(client: DlpdClient, appid: str) -> str | None:
 
 
 def is_final(state: str | None) -> bool:
-    return state is not None and state.strip().upper() in FINAL_STATES
+    return state is not None and state.strip().upper() in APP_FINAL_STATES
 
 
 def follow(

@@ -146,6 +146,9 @@ def test_tls_verify_choices(tmp_path):
     bad.write_text("not a certificate\n")
     with pytest.raises(UsageError):
         tls_verify(ca_bundle=str(bad))
+    assert tls_verify(ca_bundle=str(bad), url="http://h:1") is False  # plain http: not parsed
+    with pytest.raises(UsageError):
+        tls_verify(ca_bundle=str(tmp_path / "missing.pem"), url="http://h:1")
 
 
 def test_a_missing_ca_bundle_is_a_usage_error_before_any_request(env_server, run, tmp_path):

@@ -137,3 +137,7 @@ def _write_bytes(data: bytes) -> None:
         return
     buffer.write(data)
     buffer.flush()
+
+
+commands = typer.Typer()  # the root registers it lazily (cli/app.py LAZY_COMMANDS)
+commands.command("api")(api)

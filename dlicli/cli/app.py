@@ -35,21 +35,23 @@ class DlicliGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def _load(self, name: str) -> Any:
-        """Build one lazy group (see LAZY_GROUPS) and keep it among the commands."""
-        if name not in self.commands and name in LAZY_GROUPS:
+        """Build one lazy group or root command (see LAZY_GROUPS, LAZY_COMMANDS) and keep it."""
+        if name not in self.commands and (name in LAZY_GROUPS or name in LAZY_COMMANDS):
             import importlib
 
-            import typer.main
+            from dlicli.cli import lazy
 
-            module, hidden = LAZY_GROUPS[name]
-            group = typer.main.get_group(importlib.import_module(module).app)
-            group.name, group.hidden = name, hidden
-            _plain_help(group)
-            self.commands[name] = group
+            if name in LAZY_GROUPS:
+                module, hidden = LAZY_GROUPS[name]
+                command: Any = lazy.build_group(importlib.import_module(module).app, name, hidden=hidden)
+            else:
+                command = lazy.build_group(importlib.import_module(LAZY_COMMANDS[name]).commands, name)
+                command = command.get_command(None, name)
+            self.commands[name] = command
         return self.commands.get(name)
 
     def list_commands(self, ctx: Any) -> list[str]:
-        for name in LAZY_GROUPS:
+        for name in [*LAZY_GROUPS, *LAZY_COMMANDS]:
             self._load(name)
         names = super().list_commands(ctx)
         return sorted(names, key=lambda n: HELP_ORDER.index(n) if n in HELP_ORDER else len(HELP_ORDER))
@@ -58,7 +60,7 @@ class DlicliGroup(TyperGroup):
         return self._load(name) or super().get_command(ctx, name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and args[0] not in LAZY_GROUPS:
+        if args and args[0] not in self.commands and args[0] not in LAZY_GROUPS and args[0] not in LAZY_COMMANDS:
             self.list_commands(ctx)  # an unknown word: load all, so "did you mean" knows every name
         return super().resolve_command(ctx, args)
 
@@ -68,13 +70,6 @@ class DlicliGroup(TyperGroup):
         except KeyboardInterrupt as exc:
             # typer turns Ctrl-C into a silent Exit(130); carry it (and its hint) to report()
             raise _Interrupted(exc) from exc
-
-
-def _plain_help(command: Any) -> None:
-    """The root's plain help (rich_markup_mode=None) for a group built on its own, and its leaves."""
-    command.rich_markup_mode = None
-    for sub in getattr(command, "commands", {}).values():
-        _plain_help(sub)
 
 
 class _Interrupted(Exception):
@@ -186,8 +181,9 @@ def root(
     ctx.call_on_close(st.close)
 
 
-# Command groups are built only when used: typer turns every command's signature into click
-# parameters, and doing that for the whole tree costs more than the rest of a start-up.
+# Commands are built (and their modules imported) only when used: typer turns every command's
+# signature into click parameters, and doing that for the whole tree costs more than the rest of a
+# start-up.
 # name -> (module, hidden). The order is the order --help lists them in.
 LAZY_GROUPS: dict[str, tuple[str, bool]] = {
     "conf": ("dlicli.cli.conf", False),
@@ -202,6 +198,16 @@ LAZY_GROUPS: dict[str, tuple[str, bool]] = {
     "completion": ("dlicli.cli.completion", False),
 }
 
+
+# Root-level commands: name -> the module whose `commands` (a typer.Typer) registers it.
+LAZY_COMMANDS: dict[str, str] = {
+    "login": "dlicli.cli.auth",
+    "logout": "dlicli.cli.auth",
+    "status": "dlicli.cli.auth",
+    "token": "dlicli.cli.auth",
+    "api": "dlicli.cli.api",
+    "dlicmd": "dlicli.cli.dlicmd",
+}
 
 HELP_ORDER = [
     "conf",
@@ -221,18 +227,6 @@ HELP_ORDER = [
     "completion",
     "dlicmd",
 ]
-
-
-def _wire() -> None:
-    from dlicli.cli import api, auth, dlicmd
-
-    for name, command in auth.COMMANDS.items():
-        app.command(name)(command)
-    app.command("api")(api.api)
-    app.command("dlicmd", cls=dlicmd.DlicmdCommand, context_settings=dlicmd.CONTEXT)(dlicmd.dlicmd)
-
-
-_wire()
 
 
 def main() -> None:

@@ -229,7 +229,7 @@ def login(
     insecure_now = keep_insecure or env_true(ENV_INSECURE)
     if insecure_now:
         out.warn("TLS certificate verification is off (--insecure / DLICLI_INSECURE)")
-    verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE))
+    verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target)
     secret = _verify(st, out, target, kind, secret, authorization, verify)
 
     used = save_secret(name, secret, store, previous=old.store if old else None)
@@ -254,7 +254,9 @@ def _logoff(st: AppState, prof: Any) -> None:
         authorization = authorization_header(token=secret)
         st.add_secret(secret)
         st.add_secret(authorization)
-        with _client(st, prof.url, authorization, tls_verify(prof.insecure, prof.ca_bundle), quick=True) as client:
+        with _client(
+            st, prof.url, authorization, tls_verify(prof.insecure, prof.ca_bundle, prof.url), quick=True
+        ) as client:
             client.console_logoff()
     except DlicliError as exc:
         st.debug_log(f"console logoff failed: {exc}")
@@ -340,7 +342,9 @@ def _probe(st: AppState, conn: Any) -> tuple[dict[str, Any], Exception | None]:
     from dlicli.errors import APIError, ConnectError
 
     try:
-        with _client(st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle), quick=True) as c:
+        with _client(
+            st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle, conn.url), quick=True
+        ) as c:
             response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
         return {"reachable": True, "status": response.status_code, "message": "ok"}, None
     except APIError as exc:
@@ -366,4 +370,7 @@ def token(ctx: typer.Context) -> None:
     Output().write(value + "\n")
 
 
-COMMANDS = {"login": login, "logout": logout, "status": status, "token": token}
+# The root registers these lazily (cli/app.py LAZY_COMMANDS).
+commands = typer.Typer()
+for _name, _command in {"login": login, "logout": logout, "status": status, "token": token}.items():
+    commands.command(_name)(_command)

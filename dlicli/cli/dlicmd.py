@@ -167,3 +167,7 @@ def _app_log_steps(outer: AppState, t: Any, debug: bool) -> list[tuple[str | Non
         st.close()
     app = next((a for a in apps if isinstance(a, dict) and a.get("applicationid") in (appid, None)), None)
     return list(dlicmdargs.app_log_steps(appid, log_type, app))
+
+
+commands = typer.Typer()  # the root registers it lazily (cli/app.py LAZY_COMMANDS)
+commands.command("dlicmd", cls=DlicmdCommand, context_settings=CONTEXT)(dlicmd)

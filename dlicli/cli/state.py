@@ -78,7 +78,7 @@ class AppState:
             session = HttpSession(
                 conn.url,
                 conn.authorization,
-                verify=tls_verify(conn.insecure, conn.ca_bundle),
+                verify=tls_verify(conn.insecure, conn.ca_bundle, conn.url),
                 timeout=http_timeout(),
                 debug=self.debug_log if self.debug else None,
             )

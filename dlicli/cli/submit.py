@@ -41,8 +41,8 @@ def report_created(
 ) -> str | None:
     """Print a create's answer: its id (table; on stderr when stdout is for a log) or the answer
     itself (json/yaml). Returns the id; without one, an error when the caller must wait on it."""
-    from dlicli.client.models import created_id
     from dlicli.errors import DlicliError
+    from dlicli.wmla import created_id
 
     ident = created_id(response) or fallback
     if to_stderr:

@@ -1,7 +1,7 @@
 """The dlpd client library: `DlpdClient` (one method per operation) over an `HttpSession`.
 
 Usable without the CLI: `DlpdClient(HttpSession(url, authorization_header(token=…)))`.
-Names are loaded lazily so `import dlicli.client.models` (the engine does) never pulls in httpx.
+Names are loaded lazily so importing a submodule (`dlicli.client.multipart`) never pulls in httpx.
 """
 
 from __future__ import annotations

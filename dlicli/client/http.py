@@ -10,17 +10,23 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json as jsonlib
+import os
 import random
 import ssl
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from dlicli import __version__
 from dlicli.errors import APIError, ConnectError, UsageError
+
+# httpx imports its own command-line client (click, rich, pygments: a third of a start-up) whenever
+# click is importable, which the engine's uvicorn makes true. Nothing here uses it: mark it missing,
+# and httpx falls back to its stub `main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
 
 API_BASE_PATH = "/platform/rest/deeplearning/v1"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -68,18 +74,28 @@ def authorization_header(
     return None
 
 
-def tls_verify(insecure: bool = False, ca_bundle: str | None = None) -> bool | ssl.SSLContext:
-    """What httpx's `verify` gets: off, a context trusting a CA bundle, or the default."""
+def tls_verify(insecure: bool = False, ca_bundle: str | None = None, url: str | None = None) -> bool | ssl.SSLContext:
+    """What httpx's `verify` gets: off, a context trusting a CA bundle, or the default.
+
+    For a plain-http `url` no TLS is spoken, so no context is built (loading a CA bundle costs
+    tens of milliseconds of every start-up); a bundle that cannot be read is still an error.
+    """
     if insecure:
+        return False
+    if ca_bundle and not os.access(ca_bundle, os.R_OK):
+        raise _bad_bundle(ca_bundle, "no such readable file")
+    if url is not None and url.startswith("http://"):
         return False
     if ca_bundle:
         try:
             return ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise UsageError(
-                f"cannot use CA bundle {ca_bundle}: {exc}", hint="give a readable PEM file with --ca-bundle"
-            ) from exc
+            raise _bad_bundle(ca_bundle, exc) from exc
     return True
+
+
+def _bad_bundle(path: str, why: object) -> UsageError:
+    return UsageError(f"cannot use CA bundle {path}: {why}", hint="give a readable PEM file with --ca-bundle")
 
 
 def server_message(response: httpx.Response) -> str:
@@ -160,6 +176,8 @@ class HttpSession:
         self.max_backoff = max_backoff
         self._debug = debug
         headers = {"User-Agent": f"dlicli/{__version__}", "Accept": "application/json"}
+        if self.base_url.startswith("http://"):
+            verify = False  # no TLS is spoken: don't load a CA bundle (see tls_verify)
         self._client = httpx.Client(
             headers=headers,
             verify=verify,

@@ -1,7 +1,7 @@
 """One method per operation of the dlpd REST API v1, named after its operationId.
 
 Each returns what the server sent, decoded (JSON → dict/list/str, text → str, empty → None),
-so `--json` can print it exactly; `client.models` gives typed views where code needs them.
+so `--json` can print it exactly; `dlicli.wmla` names the states and spellings in it.
 Path segments are URL-quoted; query values are encoded by httpx.
 """
 

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from dlicli.engine import EngineError
+from dlicli.wmla import SUBMIT_OPTIONS
 
 # name, description, distributed?, python package whose version is reported
 _RECIPES = (
@@ -35,16 +36,16 @@ _RECIPES = (
     ("disttensorflow", "TensorFlow multi-worker: --numWorker processes with TF_CONFIG", True, "tensorflow"),
 )
 
-# dlicmd option → ExecArgs attribute; all take one value
+# dlicmd option → ExecArgs attribute; all take one value (dlicmd's spellings: dlicli.wmla)
 _OPTIONS = {
     "--exec-start": "framework",
     "--model-main": "model_main",
     "--model-dir": "model_dir",
-    "--numWorker": "num_worker",
-    "--workerDeviceNum": "worker_device_num",
-    "--appName": "app_name",
-    "--conda-env-name": "conda_env",
-    "--cs-datastore-meta": "datastore_meta",
+    SUBMIT_OPTIONS["--num-worker"]: "num_worker",
+    SUBMIT_OPTIONS["--worker-device-num"]: "worker_device_num",
+    SUBMIT_OPTIONS["--app-name"]: "app_name",
+    SUBMIT_OPTIONS["--conda-env-name"]: "conda_env",
+    SUBMIT_OPTIONS["--cs-datastore-meta"]: "datastore_meta",
     "--resplan": "resplan",
     "--resource-plan": "resplan",
 }

@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import User, hpoinput
-from dlicli.engine.hpometrics import ACTIVE_EXP, exp_result, read_values, summarize
+from dlicli.engine.hpometrics import exp_result, read_values, summarize
 from dlicli.engine.scheduler import ACTIVE, QUEUED
+from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, HPO_ACTIVE_STATES
 
 log = logging.getLogger("dlicli.engine")
 
-TASK_ACTIVE = ("SUBMITTED", "RUNNING", "RECOVERPEND")
 RESULT_STATES = ("FINISHED", "FAILED", "ERROR")  # fed to the optimizer (as FINISHED or FAILED)
 RERUN_STATES = ("STOPPED", "KILLED")  # re-run when a stopped task is restarted
 LINK_MIN_BYTES = 1 << 20  # experiment code copies hardlink files this large
@@ -65,7 +65,7 @@ class Driver:
 
     # lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
-        states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
+        states = ", ".join(f"'{s}'" for s in HPO_ACTIVE_STATES)
         self.store.run(f"UPDATE hpo_tasks SET state = 'RECOVERPEND' WHERE state IN ({states})")
         if self._on_task_end not in self.engine.scheduler.listeners:
             self.engine.scheduler.listeners.append(self._on_task_end)
@@ -99,8 +99,8 @@ class Driver:
             self._wake.clear()
 
     def step_all(self) -> None:
-        states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
-        busy = ", ".join(f"'{s}'" for s in ACTIVE_EXP)
+        states = ", ".join(f"'{s}'" for s in HPO_ACTIVE_STATES)
+        busy = ", ".join(f"'{s}'" for s in EXPERIMENT_ACTIVE_STATES)
         rows = self.store.all(
             f"SELECT name FROM hpo_tasks WHERE state IN ({states}) OR name IN "
             f"(SELECT hpo_name FROM experiments WHERE state IN ({busy})) ORDER BY seq"
@@ -160,7 +160,7 @@ class Driver:
         """Bring active experiments up to date with their engine tasks; returns all experiments."""
         exps = self.experiments(row["name"])
         for exp in exps:
-            if exp["state"] not in ACTIVE_EXP or not exp["task_id"]:
+            if exp["state"] not in EXPERIMENT_ACTIVE_STATES or not exp["task_id"]:
                 continue
             changes = self._observe(exp, self.store.task(exp["task_id"]), hpo)
             if changes:
@@ -292,7 +292,7 @@ class Driver:
     def stop_experiments(self, row: dict, exps: list[dict], *, running: bool) -> None:
         """Cancel queued experiments (→ STOPPED now); with running=True also SIGTERM the running ones."""
         for exp in exps:
-            if exp["state"] not in ACTIVE_EXP or not exp["task_id"]:
+            if exp["state"] not in EXPERIMENT_ACTIVE_STATES or not exp["task_id"]:
                 continue
             task = self.store.task(exp["task_id"])
             if task is not None and task["state"] in QUEUED:
@@ -317,7 +317,7 @@ class Driver:
             self.end(row, [], "FAILED", f"cannot read the task's input: {exc}")
             return
         exps = self.sync(row, hpo)
-        if row["state"] not in TASK_ACTIVE:
+        if row["state"] not in HPO_ACTIVE_STATES:
             return
         try:
             opt = self.optimizer(row, hpo)
@@ -331,7 +331,7 @@ class Driver:
             self.stop_experiments(row, exps, running=True)
             self.end(row, exps, None, f"maxRunTime of {hpo.max_run_time} minute(s) reached")
             return
-        active = [e for e in exps if e["state"] in ACTIVE_EXP]
+        active = [e for e in exps if e["state"] in EXPERIMENT_ACTIVE_STATES]
         done = bool(row["search_done"])
         limit = hpo.job_limit()
         if not done and limit > 0 and len(exps) >= limit:

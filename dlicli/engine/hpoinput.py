@@ -1,7 +1,7 @@
 """The `data` of POST /hypersearch (and of /hypersearch/algorithm/debug) checked and normalised.
 
 Errors are EngineError(400) whose message names the field path (`algoDef.objective: …`). The API's
-spellings are read both ways: keys in any case, `maxParalleJob`/`maxParalleJobNum`,
+spellings (tables in `dlicli.wmla`) are read both ways: keys in any case, `maxParalleJob`/`maxParalleJobNum`,
 `eta`/`hyperbandEta`, `discreteStrVal`/`discreateStrVal`, algoParams as a list of {name, value} or
 a {name: value} object; values of algoParams are passed to the algorithm as strings.
 
@@ -22,19 +22,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlicli.engine import EngineError, frameworks
+from dlicli.wmla import (
+    ALGO_DEF_KEYS,
+    BUILTIN_ALGORITHMS,
+    ETA_PARAMS,
+    EXPERIMENT_KEYS,
+    GRID,
+    MODEL_SPEC_KEYS,
+    TOP_KEYS,
+    aliased,
+    builtin_algorithm,
+    metric_strategy,
+    normalise_keys,
+    objective,
+)
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 RESERVED = {"algorithm"}  # /hypersearch/algorithm is the algorithm list
-GRID = "ExperimentGridSearch"
 TASK_ATTR_FORMAT = "dlicli.task_attr/1"
 
 
 def bad(message: str) -> EngineError:
     return EngineError(400, message)
-
-
-def _keys(obj: dict) -> dict[str, Any]:
-    return {str(k).lower(): v for k, v in obj.items()}
 
 
 def _int(where: str, value: Any, default: int, minimum: int, unlimited: bool) -> int:
@@ -128,102 +137,120 @@ class HpoInput:
 def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False) -> HpoInput:
     """Validate a task body. `plugins` maps installed plugin names (any case) to their rows; in
     debug mode any algorithm name is accepted (a plugin may be debugged before it is installed)."""
-    from dlicli.engine.hpo.base import builtin_names
-    from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
-
     raw = parse_body(data)
-    body = _keys(raw)
-    name = body.get("hponame")
+    body = normalise_keys(raw, TOP_KEYS)
+    name = body.get("hpoName")
     name = check_name(name) if name not in (None, "") else f"{user}-hpo-{secrets.token_hex(4)}"
-    spec = body.get("modelspec") or {}
-    if not isinstance(spec, dict):
-        raise bad("modelSpec: must be an object")
-    args = _keys(spec).get("args")
-    parsed = None
-    if not debug or args:
-        if not isinstance(args, str) or not args.strip():
-            raise bad("modelSpec.args: required (the training command, as for exec start)")
-        try:
-            parsed = frameworks.parse_args(args)
-        except EngineError as exc:
-            raise bad(f"modelSpec.args: {exc.message}") from None
-    algo = body.get("algodef")
+    spec, args, parsed = _model_spec(body.get("modelSpec"), debug)
+    algo = body.get("algoDef")
     if not isinstance(algo, dict):
         raise bad("algoDef: required (an object with algorithm, objectiveMetric and objective)")
-    a = _keys(algo)
-    algorithm = a.get("algorithm")
+    a = normalise_keys(algo, ALGO_DEF_KEYS)
+    algorithm, builtin = _algorithm(a.get("algorithm"), plugins, debug)
+    goal, metric = _objective(a)
+    max_jobs = _int("algoDef.maxJobNum", a.get("maxJobNum"), -1, 1, True)
+    max_parallel = _int("algoDef.maxParalleJob", aliased(a, "maxParalleJobNum"), 1, 1, False)
+    max_run_time = _int("algoDef.maxRunTime", a.get("maxRunTime"), -1, 1, True)
+    additional = _additional_metrics(a.get("additionalMetrics"))
+    algo_params = _algo_params(a)
+    hyper, experiments, searched = _search_space(algorithm, body.get("hyperParams"), body.get("experiments"))
+    return HpoInput(
+        name=name,
+        args=args or "",
+        parsed=parsed,
+        algorithm=algorithm,
+        builtin=builtin,
+        hyper_parameters=hyper,
+        experiments=experiments,
+        algo_params=algo_params,
+        objective=goal,
+        objective_metric=metric,
+        max_jobs=max_jobs,
+        max_parallel=max_parallel,
+        max_run_time=max_run_time,
+        additional_metrics=additional,
+        model_spec=spec,
+        raw=raw,
+        searched=searched,
+    )
+
+
+def _model_spec(spec: Any, debug: bool) -> tuple[dict, Any, frameworks.ExecArgs | None]:
+    """modelSpec, its args and their parse (args may be absent only in debug mode)."""
+    spec = spec or {}
+    if not isinstance(spec, dict):
+        raise bad("modelSpec: must be an object")
+    args = normalise_keys(spec, MODEL_SPEC_KEYS).get("args")
+    if debug and not args:
+        return spec, args, None
+    if not isinstance(args, str) or not args.strip():
+        raise bad("modelSpec.args: required (the training command, as for exec start)")
+    try:
+        return spec, args, frameworks.parse_args(args)
+    except EngineError as exc:
+        raise bad(f"modelSpec.args: {exc.message}") from None
+
+
+def _algorithm(algorithm: Any, plugins: dict[str, Any], debug: bool) -> tuple[str, bool]:
+    """The algorithm's own spelling and whether it is built in."""
     if not isinstance(algorithm, str) or not algorithm.strip():
         raise bad("algoDef.algorithm: required")
-    builtins = {n.lower(): n for n in builtin_names()}
-    if algorithm.strip().lower() in builtins:
-        algorithm, builtin = builtins[algorithm.strip().lower()], True
-    elif algorithm.strip().lower() in plugins:
-        algorithm, builtin = plugins[algorithm.strip().lower()]["name"], False
-    elif debug:
-        algorithm, builtin = algorithm.strip(), False
-    else:
-        known = ", ".join(builtin_names() + sorted(p["name"] for p in plugins.values()))
-        raise bad(f"algoDef.algorithm: unknown algorithm {algorithm!r}; this engine has {known}")
-    objective = str(a.get("objective") or "").strip().lower()
-    if objective not in ("minimize", "maximize"):
+    builtin = builtin_algorithm(algorithm)
+    if builtin is not None:
+        return builtin, True
+    if algorithm.strip().lower() in plugins:
+        return plugins[algorithm.strip().lower()]["name"], False
+    if debug:
+        return algorithm.strip(), False
+    known = ", ".join([*BUILTIN_ALGORITHMS, *sorted(p["name"] for p in plugins.values())])
+    raise bad(f"algoDef.algorithm: unknown algorithm {algorithm!r}; this engine has {known}")
+
+
+def _objective(a: dict[str, Any]) -> tuple[str, str]:
+    """(minimize | maximize, objectiveMetric)."""
+    goal = objective(a.get("objective"))
+    if goal is None:
         raise bad(f"algoDef.objective: must be minimize or maximize, not {a.get('objective')!r}")
-    metric = a.get("objectivemetric")
+    metric = a.get("objectiveMetric")
     if not isinstance(metric, str) or not metric.strip():
         raise bad("algoDef.objectiveMetric: required (the metric's name in val_dict_list.json)")
-    max_jobs = _int("algoDef.maxJobNum", a.get("maxjobnum"), -1, 1, True)
-    parallel = a.get("maxparallejobnum", a.get("maxparallejob"))
-    max_parallel = _int("algoDef.maxParalleJob", parallel, 1, 1, False)
-    max_run_time = _int("algoDef.maxRunTime", a.get("maxruntime"), -1, 1, True)
-    additional = a.get("additionalmetrics") or {}
+    return goal, metric.strip()
+
+
+def _additional_metrics(additional: Any) -> dict[str, str]:
+    """{metric: minimize|maximize|latest}, from an object or a list of {name, value}."""
+    additional = additional or {}
     if isinstance(additional, list):
         additional = {str(m.get("name")): m.get("value") for m in additional if isinstance(m, dict)}
     if not isinstance(additional, dict):
         raise bad("algoDef.additionalMetrics: must be an object {metric: minimize|maximize|latest}")
-    from dlicli.engine.hpometrics import strategy
+    return {str(k): metric_strategy(v) for k, v in additional.items()}
 
-    additional = {str(k): strategy(v) for k, v in additional.items()}
-    algo_params = _algo_params(a)
-    hyper, experiments = body.get("hyperparams"), body.get("experiments")
+
+def _search_space(algorithm: str, hyper: Any, experiments: Any) -> tuple[list[dict], list[dict] | None, set[str]]:
+    """(hyperParams in WMLA's canonical spelling, the grid's experiments, the searched names)."""
+    from dlicli.engine.hpo.space import SpaceError, canonical_hyper_parameters
+
     if algorithm == GRID:
         if hyper:
             raise bad("hyperParams: ExperimentGridSearch takes experiments, not hyperParams")
-        canonical, searched = [], _grid_names(experiments)
-    else:
-        if experiments:
-            raise bad(f"experiments: only ExperimentGridSearch takes experiments; {algorithm} takes hyperParams")
-        if not isinstance(hyper, list) or not hyper:
-            raise bad("hyperParams: required (a non-empty list of hyperparameters to search)")
-        try:
-            canonical = canonical_hyper_parameters(hyper)
-        except SpaceError as exc:
-            raise bad(str(exc).replace("hyper_parameters[", "hyperParams[", 1)) from None
-        searched = {hp["name"] for hp in canonical}
-        if len(searched) != len(canonical):
-            raise bad("hyperParams: each name must appear once")
-        experiments = None
-    return HpoInput(
-        name,
-        args or "",
-        parsed,
-        algorithm,
-        builtin,
-        canonical,
-        experiments,
-        algo_params,
-        objective,
-        metric.strip(),
-        max_jobs,
-        max_parallel,
-        max_run_time,
-        additional,
-        spec,
-        raw,
-        searched,
-    )
+        return [], experiments, _grid_names(experiments)
+    if experiments:
+        raise bad(f"experiments: only ExperimentGridSearch takes experiments; {algorithm} takes hyperParams")
+    if not isinstance(hyper, list) or not hyper:
+        raise bad("hyperParams: required (a non-empty list of hyperparameters to search)")
+    try:
+        canonical = canonical_hyper_parameters(hyper)
+    except SpaceError as exc:
+        raise bad(str(exc).replace("hyper_parameters[", "hyperParams[", 1)) from None
+    searched = {hp["name"] for hp in canonical}
+    if len(searched) != len(canonical):
+        raise bad("hyperParams: each name must appear once")
+    return canonical, None, searched
 
 
 def _algo_params(a: dict[str, Any]) -> dict[str, str]:
-    params = a.get("algoparams") or []
+    params = a.get("algoParams") or []
     if isinstance(params, dict):
         params = [{"name": k, "value": v} for k, v in params.items()]
     if not isinstance(params, list):
@@ -235,9 +262,10 @@ def _algo_params(a: dict[str, Any]) -> dict[str, str]:
         value = param.get("value")
         text = value if isinstance(value, str) else json.dumps(value)
         out[str(param["name"]).strip()] = "" if value is None else text
-    for alias in ("hyperbandeta", "eta"):
-        if a.get(alias) not in (None, "") and not any(k.lower() in ("eta", "hyperbandeta") for k in out):
-            out["eta"] = str(a[alias])
+    eta_names = {n.lower() for n in ETA_PARAMS}
+    for key in reversed(ETA_PARAMS):  # algoDef's hyperbandEta, else its eta; an algoParams entry wins
+        if a.get(key) not in (None, "") and not any(k.lower() in eta_names for k in out):
+            out["eta"] = str(a[key])
     return out
 
 
@@ -260,7 +288,7 @@ def grid_ids(experiments: list[dict] | None) -> list[int] | None:
         return None
     ids = []
     for exp in experiments:
-        value = _keys(exp).get("id")
+        value = normalise_keys(exp, EXPERIMENT_KEYS).get("id")
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
             return None
         ids.append(int(value))

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine.views import iso
+from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, metric_strategy
 
 VAL_FILE = "val_dict_list.json"
 STEP_KEYS = ("steps", "step")
-ACTIVE_EXP = ("NOTRUN", "SUBMITTED", "RUNNING")
-FAILED_EXP = ("FAILED", "ERROR")
-STRATEGIES = ("minimize", "maximize", "latest")
 
 
 def read_values(result_dir: Path) -> list[dict] | None:
@@ -48,12 +46,6 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
-def strategy(name: str | None) -> str:
-    """minimize | maximize | latest (anything else is latest, as the spec says)."""
-    name = str(name or "").strip().lower()
-    return name if name in STRATEGIES else "latest"
-
-
 def summarize(
     entries: list[dict] | None, objective_metric: str, maximize: bool, additional: dict[str, str] | None = None
 ) -> tuple[float | None, list[dict], int | None]:
@@ -71,7 +63,7 @@ def summarize(
                 series.setdefault(str(key), []).append(value)
     wanted = {objective_metric: "maximize" if maximize else "minimize"}
     for name, how in (additional or {}).items():
-        wanted.setdefault(str(name), strategy(how))
+        wanted.setdefault(str(name), metric_strategy(how))
     metrics = []
     for name in sorted(series, key=lambda n: (n != objective_metric, list(series).index(n))):
         values = series[name]
@@ -153,9 +145,9 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
     """
     maximize = spec["objective"] == "maximize"
     experiments = [experiment(row, spec["searched"]) for row in rows]
-    running = sum(e["state"] in ACTIVE_EXP for e in experiments)
+    running = sum(e["state"] in EXPERIMENT_ACTIVE_STATES for e in experiments)
     complete = sum(e["state"] == "FINISHED" for e in experiments)
-    failed = sum(e["state"] in FAILED_EXP for e in experiments)
+    failed = sum(e["state"] in EXPERIMENT_FAILED_STATES for e in experiments)
     ranked = rank(experiments, maximize)
     best = ranked[0] if ranked and ranked[0]["state"] == "FINISHED" and ranked[0]["metricVal"] is not None else None
     start = task["start_time"] or task["create_time"]

@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User, hpoinput, unpack, views
-from dlicli.engine.hpodriver import TASK_ACTIVE, Driver, owner
+from dlicli.engine.hpodriver import Driver, owner
 from dlicli.engine.hpometrics import read_values, summarize, task_state
 from dlicli.engine.hpoplugins import Algorithms
+from dlicli.wmla import HPO_ACTIVE_STATES
 
 
 class HpoService:
@@ -162,10 +163,10 @@ class HpoService:
             row = self._row(user, name)
             exps = self.driver.experiments(name)
             running = any(e["state"] == "RUNNING" for e in exps)
-            if row["state"] not in TASK_ACTIVE and not (force and row["state"] == "STOPPED" and running):
+            if row["state"] not in HPO_ACTIVE_STATES and not (force and row["state"] == "STOPPED" and running):
                 raise EngineError(400, f"hpo task {name} is already {row['state']}")
             self.driver.stop_experiments(row, exps, running=force)
-            if row["state"] in TASK_ACTIVE:
+            if row["state"] in HPO_ACTIVE_STATES:
                 how = "force-stopped" if force else "stopped"
                 self.driver.update(name, state="STOPPED", end_time=time.time(), reason=f"{how} by {user.name}")
                 self.driver.log(row, f"hpo task {how} by {user.name}")
@@ -203,14 +204,14 @@ class HpoService:
     def delete(self, user: User, name: str) -> None:
         with self.driver.lock:
             row = self._row(user, name)
-            if row["state"] in TASK_ACTIVE:
+            if row["state"] in HPO_ACTIVE_STATES:
                 raise EngineError(409, f"hpo task {name} is {row['state']}; stop it first")
             self._purge(row)
 
     def delete_all(self, user: User) -> None:
         with self.driver.lock:
             rows = self.store.all("SELECT * FROM hpo_tasks WHERE creator = ? ORDER BY seq", user.name)
-            busy = [r["name"] for r in rows if r["state"] in TASK_ACTIVE]
+            busy = [r["name"] for r in rows if r["state"] in HPO_ACTIVE_STATES]
             if busy:
                 raise EngineError(409, f"hpo task(s) {', '.join(busy)} still running; stop them first")
             for row in rows:
@@ -237,7 +238,7 @@ class HpoService:
         return self.algorithms.install(user, data, upload, upload_name)
 
     def algorithm_delete(self, user: User, name: str) -> None:
-        states = ", ".join(f"'{s}'" for s in TASK_ACTIVE)
+        states = ", ".join(f"'{s}'" for s in HPO_ACTIVE_STATES)
         in_use = [
             r["name"]
             for r in self.store.all(

@@ -24,9 +24,9 @@ from dlicli.engine.store import Store
 
 log = logging.getLogger("dlicli.engine")
 
+# The engine's split of WMLA's active exec states (dlicli.wmla.EXEC_ACTIVE_STATES): waiting, holding slots.
 QUEUED = ("SUBMITTED", "PENDING_JOB_SCHEDULER")
 ACTIVE = ("LAUNCHING", "RUNNING")
-FINAL = ("FINISHED", "FAILED", "KILLED", "ERROR")
 LOST_RUNNING = "the task's launcher exited without recording an exit status"
 LOST_RESTART = "engine restarted and the task's process was gone"
 

@@ -3,10 +3,11 @@
 Checked before any request; every problem is reported at once, each naming its field path
 (`hyperParams[1].maxDbVal: must be greater than minDbVal (0.1)`). The API's spellings are read
 both ways (`maxParalleJob`/`maxParalleJobNum`, `eta`/`hyperbandEta`, `discreateStrVal`/
-`discreteStrVal`, any case for `type`, `dataType`, `objective`). The body keeps what the user
-wrote, except where WMLA needs otherwise: `discreteStrVal` goes as WMLA's `discreateStrVal`;
-numbers given for the string fields (`step`, `power`, algoParams values) go as strings, and
-numeric strings given for number fields (YAML reads `1e-3` as a string) go as numbers.
+`discreteStrVal`, any case for `type`, `dataType`, `objective`; the tables are in `dlicli.wmla`).
+The body keeps what the user wrote, except where WMLA needs otherwise: `discreteStrVal` goes as
+WMLA's `discreateStrVal`; numbers given for the string fields (`step`, `power`, algoParams values)
+go as strings, and numeric strings given for number fields (YAML reads `1e-3` as a string) go as
+numbers.
 No typer, no HTTP here.
 """
 
@@ -19,8 +20,9 @@ from typing import Any
 
 from dlicli.errors import UsageError
 from dlicli.hpospec.algo import algo_def, algo_params, model_spec
-from dlicli.hpospec.checker import TOP_KEYS, Checker, as_float, as_int  # noqa: F401 - as_* re-exported
+from dlicli.hpospec.checker import Checker, as_float, as_int  # noqa: F401 - as_* re-exported
 from dlicli.hpospec.space import search_space
+from dlicli.wmla import TOP_KEYS
 
 
 class SpecError(UsageError):

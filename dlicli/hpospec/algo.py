@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
-from dlicli.hpospec.checker import ALGO_KEYS, ALGO_PARAMS, BUILTIN, Checker, as_float, as_number, show
+from dlicli.hpospec.checker import ALGO_PARAMS, Checker, as_float, as_number, show
+from dlicli.wmla import (
+    ALGO_DEF_ALIASES,
+    ALGO_DEF_KEYS,
+    ETA_PARAMS,
+    METRIC_STRATEGIES,
+    MODEL_SPEC_KEYS,
+    builtin_algorithm,
+    lower,
+    objective,
+)
 
 
 def model_spec(c: Checker, body: dict, args_optional: bool = False) -> None:
@@ -17,7 +28,7 @@ def model_spec(c: Checker, body: dict, args_optional: bool = False) -> None:
         return
     if not c.mapping(spec, "modelSpec"):
         return
-    c.unknown(spec, ("args", "dataSource"), "modelSpec.")
+    c.unknown(spec, MODEL_SPEC_KEYS, "modelSpec.")
     if "args" in spec or not args_optional:
         args = c.text(spec, "args", "modelSpec.", required)
         try:
@@ -40,37 +51,35 @@ def algo_def(c: Checker, body: dict) -> str | None:
     if not c.mapping(algo, "algoDef"):
         return None
     p = "algoDef."
-    c.unknown(algo, ALGO_KEYS, p)
+    c.unknown(algo, ALGO_DEF_KEYS, p)
     name = c.text(
         algo,
         "algorithm",
         p,
         "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed plugin's name",
     )
-    canonical = BUILTIN.get(name.strip().lower()) if name else None
+    canonical = builtin_algorithm(name) if name else None
     if canonical and canonical != name:
         c.warn(p + "algorithm", f"WMLA spells it {canonical!r}; sent as {name!r}")
     c.count(algo, "maxRunTime", p, 1, True)
     c.count(algo, "maxJobNum", p, 1, True)
     c.count(algo, "maxParalleJob", p, 1, False)
     c.count(algo, "maxParalleJobNum", p, 1, False)
-    for a, b in (("maxParalleJob", "maxParalleJobNum"), ("eta", "hyperbandEta")):
+    for a, b in ALGO_DEF_ALIASES.items():
         if a in algo and b in algo and algo[a] != algo[b]:
             c.error(p + b, f"contradicts {a} ({show(algo[a])}); give one of them")
-    for key in ("eta", "hyperbandEta"):
+    for key in ETA_PARAMS:
         if key in algo:
             if (as_float(algo[key]) or 0) > 1:
                 algo[key] = as_number(algo[key], "double")
             else:
                 c.error(p + key, f"must be a number greater than 1, not {show(algo[key])}")
     c.text(algo, "objectiveMetric", p, "required: the metric to optimise, as named in val_dict_list.json")
-    objective = algo.get("objective")
-    if not (isinstance(objective, str) and objective.strip().lower() in ("minimize", "maximize")):
+    given = algo.get("objective")
+    if not (isinstance(given, str) and objective(given)):
         c.error(
             p + "objective",
-            "required: minimize or maximize"
-            if objective is None
-            else f"must be minimize or maximize, not {show(objective)}",
+            "required: minimize or maximize" if given is None else f"must be minimize or maximize, not {show(given)}",
         )
     extra = algo.get("additionalMetrics")
     if extra is not None:
@@ -78,7 +87,7 @@ def algo_def(c: Checker, body: dict) -> str | None:
             c.error(p + "additionalMetrics", "must be a mapping {metric: minimize|maximize|latest}")
         else:
             for metric, how in extra.items():
-                if not (isinstance(how, str) and how.strip().lower() in ("minimize", "maximize", "latest")):
+                if not (isinstance(how, str) and lower(how) in METRIC_STRATEGIES):
                     c.warn(
                         f"{p}additionalMetrics.{metric}",
                         f"{show(how)} is not minimize, maximize or latest; the server uses latest",
@@ -87,6 +96,7 @@ def algo_def(c: Checker, body: dict) -> str | None:
 
 
 def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) -> None:
+    """algoDef.algoParams: {name, value} strings, checked by name for a built-in algorithm."""
     algo = body.get("algoDef")
     if not isinstance(algo, dict) or algo.get("algoParams") is None:
         params: list = []
@@ -134,14 +144,19 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
             c.error(path + ".value", f"{canonical} must be {want}, not {show(value)}")
         given[canonical] = value
     if algorithm == "Hyperband":
-        for required, what in (
-            ("ResourceName", "the config.json key it sets, e.g. epochs"),
-            ("ResourceValue", "the largest resource, an integer > 0"),
-        ):
-            if required not in given and required.lower() not in seen:
-                c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
-        if given.get("ResourceName") in names:
-            c.warn(
-                "algoDef.algoParams",
-                f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
-            )
+        _hyperband_params(c, given, seen, names)
+
+
+def _hyperband_params(c: Checker, given: dict[str, Any], seen: dict[str, int], names: set[str]) -> None:
+    """Hyperband's required algoParams, and its resource not also searched."""
+    for required, what in (
+        ("ResourceName", "the config.json key it sets, e.g. epochs"),
+        ("ResourceValue", "the largest resource, an integer > 0"),
+    ):
+        if required not in given and required.lower() not in seen:
+            c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
+    if given.get("ResourceName") in names:
+        c.warn(
+            "algoDef.algoParams",
+            f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
+        )

@@ -1,4 +1,5 @@
-"""The checker's parts: value coercion, the field tables, and the problem collector."""
+"""The checker's parts: value coercion, the algoParams checks, and the problem collector (WMLA's
+field and value spellings are in `dlicli.wmla`)."""
 
 from __future__ import annotations
 
@@ -6,42 +7,7 @@ import json
 import math
 from typing import Any
 
-BUILTIN = {a.lower(): a for a in ("Random", "Bayesian", "Tpe", "Hyperband", "ExperimentGridSearch")}
-GRID = "ExperimentGridSearch"
-TOP_KEYS = ("hpoName", "modelSpec", "algoDef", "hyperParams", "experiments", "modelName", "resDef")
-ALGO_KEYS = (
-    "algorithm",
-    "maxRunTime",
-    "maxJobNum",
-    "maxParalleJob",
-    "maxParalleJobNum",
-    "objectiveMetric",
-    "objective",
-    "additionalMetrics",
-    "algoParams",
-    "eta",
-    "hyperbandEta",
-)
-HP_KEYS = (
-    "name",
-    "type",
-    "dataType",
-    "minDbVal",
-    "maxDbVal",
-    "minIntVal",
-    "maxIntVal",
-    "discreteDbVal",
-    "discreteIntVal",
-    "discreateStrVal",
-    "discreteStrVal",
-    "step",
-    "power",
-    "userDefined",
-    "fixedVal",
-)
-DISCRETE_KEY = {"int": "discreteIntVal", "double": "discreteDbVal", "str": "discreateStrVal"}
-RANGE_KEYS = {"int": ("minIntVal", "maxIntVal"), "double": ("minDbVal", "maxDbVal")}
-
+from dlicli.wmla import ETA_PARAMS, GRID
 
 # -- values ---------------------------------------------------------------------------------------
 
@@ -106,8 +72,7 @@ ALGO_PARAMS: dict[str, dict[str, tuple]] = {
     "Random": {"RandomSeed": _INT0},
     "Hyperband": {
         "RandomSeed": _INT0,
-        "eta": _ETA,
-        "hyperbandEta": _ETA,
+        **dict.fromkeys(ETA_PARAMS, _ETA),
         "ResourceName": _NAME,
         "ResourceValue": _int_above(0),
     },

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlicli.hpospec.checker import DISCRETE_KEY, GRID, HP_KEYS, RANGE_KEYS, Checker, as_float, as_int, as_number, show
+from dlicli.hpospec.checker import Checker, as_float, as_int, as_number, show
+from dlicli.wmla import (
+    ALIASES_OF,
+    DATA_TYPES,
+    DISCRETE_KEY,
+    EXPERIMENT_KEYS,
+    FIXED_PARAM_KEYS,
+    GRID,
+    HP_TYPES,
+    HYPER_PARAM_KEYS,
+    RANGE_KEYS,
+    lower,
+)
+
+STR_KEY = DISCRETE_KEY["str"]  # WMLA's discreateStrVal
+STR_ALIAS = ALIASES_OF[STR_KEY]  # discreteStrVal
 
 
 def search_space(c: Checker, body: dict, algorithm: str | None) -> set[str]:
@@ -41,18 +56,18 @@ def search_space(c: Checker, body: dict, algorithm: str | None) -> set[str]:
 
 
 def _hyper_param(c: Checker, hp: dict, path: str) -> None:
-    c.unknown(hp, HP_KEYS, path + ".")
+    c.unknown(hp, HYPER_PARAM_KEYS, path + ".")
     kind = c.text(hp, "type", path + ".", "required: Range or Discrete")
     dtype = c.text(hp, "dataType", path + ".", "required: int, double or str")
-    kind = kind.strip().lower() if kind else None
-    dtype = dtype.strip().lower() if dtype else None
-    if kind not in (None, "range", "discrete"):
+    kind = lower(kind) if kind else None
+    dtype = lower(dtype) if dtype else None
+    if kind not in (None, *HP_TYPES):
         c.error(path + ".type", f"must be Range or Discrete, not {hp['type']!r}")
         kind = None
-    if dtype not in (None, "int", "double", "str"):
+    if dtype not in (None, *DATA_TYPES):
         c.error(path + ".dataType", f"must be int, double or str, not {hp['dataType']!r}")
         dtype = None
-    if "discreteStrVal" in hp and "discreateStrVal" in hp:
+    if STR_ALIAS in hp and STR_KEY in hp:
         c.error(path + ".discreteStrVal", "give discreateStrVal (WMLA's spelling) or discreteStrVal, not both")
     if kind == "range" and dtype == "str":
         c.error(path + ".dataType", "a Range is int or double; use Discrete with discreateStrVal for strings")
@@ -60,8 +75,8 @@ def _hyper_param(c: Checker, hp: dict, path: str) -> None:
         _range(c, hp, path, dtype)
     elif kind == "discrete" and dtype:
         _discrete(c, hp, path, dtype)
-    if "discreteStrVal" in hp and "discreateStrVal" not in hp:
-        hp["discreateStrVal"] = hp.pop("discreteStrVal")
+    if STR_ALIAS in hp and STR_KEY not in hp:
+        hp[STR_KEY] = hp.pop(STR_ALIAS)
 
 
 def _range(c: Checker, hp: dict, path: str, dtype: str) -> None:
@@ -101,7 +116,7 @@ def _range(c: Checker, hp: dict, path: str, dtype: str) -> None:
 
 
 def _discrete(c: Checker, hp: dict, path: str, dtype: str) -> None:
-    key = "discreteStrVal" if dtype == "str" and "discreteStrVal" in hp else DISCRETE_KEY[dtype]
+    key = STR_ALIAS if dtype == "str" and STR_ALIAS in hp else DISCRETE_KEY[dtype]
     values = hp.get(key)
     if not isinstance(values, list) or not values:
         c.error(
@@ -131,7 +146,7 @@ def _discrete(c: Checker, hp: dict, path: str, dtype: str) -> None:
         path,
         [
             k
-            for k in (*DISCRETE_KEY.values(), "minDbVal", "maxDbVal", "minIntVal", "maxIntVal", "step", "power")
+            for k in (*DISCRETE_KEY.values(), *RANGE_KEYS["double"], *RANGE_KEYS["int"], "step", "power")
             if k != DISCRETE_KEY[dtype]
         ],
         f"a Discrete of {dtype}",
@@ -154,7 +169,7 @@ def _experiments(c: Checker, exps: Any) -> set[str]:
         path = f"experiments[{i}]"
         if not c.mapping(exp, path):
             continue
-        c.unknown(exp, ("id", "hyperParams"), path + ".")
+        c.unknown(exp, EXPERIMENT_KEYS, path + ".")
         n = as_int(exp.get("id")) if not isinstance(exp.get("id"), bool) else None
         if n is None:
             c.error(
@@ -182,14 +197,14 @@ def _fixed_params(c: Checker, params: Any, path: str) -> set[str]:
         p = f"{path}[{j}]"
         if not c.mapping(hp, p):
             continue
-        c.unknown(hp, ("name", "dataType", "fixedVal"), p + ".")
+        c.unknown(hp, FIXED_PARAM_KEYS, p + ".")
         name = c.text(hp, "name", p + ".")
         if name in names:
             c.error(p + ".name", f"{name!r} is given twice in this experiment")
         names.add(name or "")
         dtype = c.text(hp, "dataType", p + ".", "required: int, double or str")
-        dtype = dtype.strip().lower() if dtype else None
-        if dtype not in (None, "int", "double", "str"):
+        dtype = lower(dtype) if dtype else None
+        if dtype not in (None, *DATA_TYPES):
             c.error(p + ".dataType", f"must be int, double or str, not {hp['dataType']!r}")
         elif "fixedVal" not in hp:
             c.error(p + ".fixedVal", "required")

@@ -119,9 +119,9 @@ def start(
             upload.main,
             upload.dir_name,
             [
-                ("--numWorker", num_worker),
-                ("--workerDeviceNum", worker_device_num),
-                ("--appName", app_name),
+                ("--num-worker", num_worker),
+                ("--worker-device-num", worker_device_num),
+                ("--app-name", app_name),
                 ("--conda-env-name", conda_env_name),
                 ("--cs-datastore-meta", cs_datastore_meta),
             ],

@@ -162,7 +162,7 @@ def deploy(
 
     Prints the created model's id.
     """
-    from dlicli.client.models import created_id
+    from dlicli.wmla import created_id
 
     out = output(output_format, as_json)
     body: dict[str, Any] = {"name": name, "kernel": kernel}

@@ -101,9 +101,9 @@ def install(
     --dir uploads the folder as NAME.tar (its single top folder is the folder's name; .git,
     __pycache__ and what a .dliignore names are skipped); --path names a folder already on the server.
     """
-    from dlicli.client.models import created_id
     from dlicli.errors import UsageError
     from dlicli.modeldir import TarStream
+    from dlicli.wmla import created_id
 
     out = output(output_format, as_json)
     if bool(plugin_dir) == bool(path):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from dlicli.errors import DlicliError, UsageError
+from dlicli.wmla import ALIASES_OF, DISCRETE_KEY, RANGE_KEYS, aliased
 
 TASK_ATTR_FORMAT = "dlicli.task_attr/1"
 
@@ -75,7 +76,7 @@ def load_task(path: str) -> TaskAttrs:
         objectiveMetric=algo["objectiveMetric"],
         maxJobNum=str(algo.get("maxJobNum", -1)),
     )
-    parallel = algo.get("maxParalleJobNum", algo.get("maxParalleJob", 1))
+    parallel = aliased(algo, "maxParalleJobNum", 1)
     return TaskAttrs(
         str(body.get("hpoName") or "test"),
         canonical(body["hyperParams"]),
@@ -91,7 +92,7 @@ def load_task(path: str) -> TaskAttrs:
 
 
 def _bounds(hp: dict[str, Any]) -> tuple[float, float]:
-    lo, hi = ("minIntVal", "maxIntVal") if hp["dataType"] == "INT" else ("minDbVal", "maxDbVal")
+    lo, hi = RANGE_KEYS["int" if hp["dataType"] == "INT" else "double"]
     return float(hp[lo]), float(hp[hi])
 
 
@@ -103,8 +104,8 @@ def _exponent(hp: dict[str, Any], value: float) -> float | None:
 
 
 def _choices(hp: dict[str, Any]) -> list[Any]:
-    key = {"INT": "discreteIntVal", "DOUBLE": "discreteDbVal"}.get(hp["dataType"], "discreateStrVal")
-    return list(hp.get(key) or hp.get("discreteStrVal") or [])
+    key = DISCRETE_KEY.get(str(hp["dataType"]).lower(), DISCRETE_KEY["str"])
+    return list(hp.get(key) or hp.get(ALIASES_OF.get(key, "")) or [])
 
 
 def problems(suggestion: dict[str, Any], hps: list[dict[str, Any]], extra: set[str]) -> list[str]:

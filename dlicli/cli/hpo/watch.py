@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dlicli import wmla
 from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
 
 OUTCOMES = {"FINISHED": ExitCode.OK, "FAILED": ExitCode.TASK_FAILED, "STOPPED": ExitCode.TASK_KILLED}
-BAD = frozenset({"FAILED", "ERROR", "KILLED", "STOPPED"})
+BAD = frozenset(wmla.FAILED_STATES + wmla.STOPPED_STATES)
 
 
 def state_of(obj: Any) -> str:
@@ -25,7 +26,7 @@ def state_of(obj: Any) -> str:
 
 
 def is_final(task: Any) -> bool:
-    return state_of(task) in OUTCOMES
+    return state_of(task) in wmla.HPO_FINAL_STATES
 
 
 def experiments(task: Any) -> list[dict[str, Any]]:
@@ -57,14 +58,14 @@ def objective_metric(task: Any) -> str | None:
 def objective(task: Any, override: str | None = None) -> str:
     """ "minimize" or "maximize" for ranking this task's experiments (see the module doc)."""
     if override:
-        value = override.strip().lower()
-        if value not in ("minimize", "maximize"):
+        value = wmla.objective(override)
+        if value is None:
             raise UsageError(f"--objective must be minimize or maximize, not {override!r}")
         return value
     for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        value = _dig(task, *path)
-        if isinstance(value, str) and value.strip().lower() in ("minimize", "maximize"):
-            return value.strip().lower()
+        given = wmla.objective(_dig(task, *path))
+        if given is not None:
+            return given
     best = metric(task.get("best") or {}) if isinstance(task, dict) else None
     values = [m for m in map(metric, experiments(task)) if m is not None]
     if best is not None and values and min(values) != max(values):

@@ -10,9 +10,9 @@ The contract (WMLA's plugin interface; built-ins and plugins alike)::
     opt.is_done() -> bool        # [] from search() means done only when is_done() (Hyperband waits)
     opt.get_state() -> picklable ; opt.set_state(state)  # on a fresh instance built with the same args
 
-- hyper_parameters: WMLA's hyperParams, keys in any case, `discreteStrVal` or `discreateStrVal`,
-  values maybe strings: {"name", "type": Range|Discrete, "dataType": double|int|str,
-  "minDbVal"/"maxDbVal" | "minIntVal"/"maxIntVal" | "discreteDbVal" | "discreteIntVal" |
+- hyper_parameters: WMLA's hyperParams (spellings: `dlicli.wmla`), keys in any case,
+  `discreteStrVal` or `discreateStrVal`, values maybe strings: {"name", "type": Range|Discrete,
+  "dataType": double|int|str, "minDbVal"/"maxDbVal" | "minIntVal"/"maxIntVal" | "discreteDbVal" | "discreteIntVal" |
   "discreateStrVal", "step"?, "power"?}. Suggested values are typed (int/float/str), on the step
   grid, and `power ** x` for a Range with power (the bounds are exponents). Plugins receive them
   canonical: type Range/Discrete, dataType DOUBLE/INT/STR, step/power as strings.

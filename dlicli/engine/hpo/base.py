@@ -1,8 +1,8 @@
 """The algorithm contract (WMLA's plugin interface), the shared machinery of the built-ins, and
 `make_optimizer`, the registry of built-in algorithms.
 
-This module imports only the standard library at top level: the plugin shim
-(`plugins.core.base_plugin_opt`) re-exports BasePluginOptimizer inside a plugin's own Python.
+This module imports only the standard library (and the stdlib-only `dlicli.wmla`) at top level: the
+plugin shim (`plugins.core.base_plugin_opt`) re-exports BasePluginOptimizer inside a plugin's own Python.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import importlib
 import math
 import secrets
 from typing import Any
+
+from dlicli.wmla import BUILTIN_ALGORITHMS
 
 
 class OptimizerError(Exception):
@@ -203,7 +205,7 @@ BUILTINS = {
 
 
 def builtin_names() -> list[str]:
-    return ["Random", "Tpe", "Bayesian", "Hyperband", "ExperimentGridSearch"]
+    return list(BUILTIN_ALGORITHMS)
 
 
 def make_optimizer(algorithm: str, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):

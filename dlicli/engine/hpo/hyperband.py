@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dlicli.engine.hpo.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
+from dlicli.wmla import ETA_PARAMS
 
 
 def s_max_for(R: int, eta: float) -> int:
@@ -50,7 +51,7 @@ class HyperbandSearch(BuiltinOptimizer):
         if kwarg(kwargs, "ResourceValue") is None:
             raise OptimizerError("algoParams ResourceValue: required for Hyperband")
         self.R = self.int_param("ResourceValue", 0, minimum=1)
-        eta = kwarg(kwargs, "eta", kwarg(kwargs, "hyperbandEta", 3))
+        eta = next((v for v in (kwarg(kwargs, n) for n in ETA_PARAMS) if v is not None), 3)
         try:
             self.eta = float(eta)
         except (TypeError, ValueError):

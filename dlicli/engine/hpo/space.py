@@ -15,28 +15,8 @@ from typing import Any
 import numpy as np
 
 from dlicli.engine.hpo.base import to_number
+from dlicli.wmla import DISCRETE_KEY, HYPER_PARAM_KEYS, RANGE_KEYS, data_type, hp_type, normalise_keys
 
-_KEYS = {
-    k.lower(): k
-    for k in (
-        "name",
-        "type",
-        "dataType",
-        "minDbVal",
-        "maxDbVal",
-        "minIntVal",
-        "maxIntVal",
-        "discreteDbVal",
-        "discreteIntVal",
-        "discreateStrVal",
-        "step",
-        "power",
-        "fixedVal",
-    )
-}
-_KEYS["discretestrval"] = "discreateStrVal"  # the spec's typo, both ways
-_DTYPES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
-_KINDS = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
 _EPS = 1e-9
 
 
@@ -46,7 +26,7 @@ class SpaceError(ValueError):
 
 def canonical_keys(hp: dict[str, Any]) -> dict[str, Any]:
     """One hyperparameter with WMLA's key spellings (unknown keys kept as written)."""
-    return {_KEYS.get(str(k).lower(), k): v for k, v in hp.items()}
+    return normalise_keys(hp, HYPER_PARAM_KEYS, fold_aliases=True)
 
 
 def _number(where: str, value: Any, kind: type) -> Any:
@@ -135,10 +115,10 @@ def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param
     name = d.get("name")
     if not isinstance(name, str) or not name:
         raise SpaceError(f"{where}.name: required")
-    kind = _KINDS.get(str(d.get("type", "")).strip().lower())
+    kind = hp_type(d.get("type"))
     if kind is None:
         raise SpaceError(f"{where}.type: must be Range or Discrete, not {d.get('type')!r}")
-    dtype = _DTYPES.get(str(d.get("dataType", "")).strip().lower())
+    dtype = data_type(d.get("dataType"))
     if dtype is None:
         raise SpaceError(f"{where}.dataType: must be int, double or str, not {d.get('dataType')!r}")
     cast = {"INT": int, "DOUBLE": float, "STR": str}[dtype]
@@ -148,7 +128,7 @@ def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param
         value = d["fixedVal"] if dtype == "STR" else _number(f"{where}.fixedVal", d["fixedVal"], cast)
         return Param(name, "Discrete", dtype, values=[str(value) if dtype == "STR" else value])
     if kind == "Discrete":
-        key = {"INT": "discreteIntVal", "DOUBLE": "discreteDbVal", "STR": "discreateStrVal"}[dtype]
+        key = DISCRETE_KEY[dtype.lower()]
         raw = _values(f"{where}.{key}", d.get(key))
         if dtype == "STR":
             values = [str(v) for v in raw]
@@ -157,7 +137,7 @@ def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param
         return Param(name, kind, dtype, values=list(dict.fromkeys(values)))
     if dtype == "STR":
         raise SpaceError(f"{where}.dataType: a Range must be int or double")
-    lo_key, hi_key = ("minIntVal", "maxIntVal") if dtype == "INT" else ("minDbVal", "maxDbVal")
+    lo_key, hi_key = RANGE_KEYS[dtype.lower()]
     for key in (lo_key, hi_key):
         if d.get(key) in (None, ""):
             raise SpaceError(f"{where}.{key}: required for a Range of {dtype.lower()}")
@@ -235,8 +215,7 @@ def canonical_hyper_parameters(hyper_parameters: list[dict[str, Any]]) -> list[d
         d = {k: v for k, v in canonical_keys(hp).items() if k not in ("type", "dataType")}
         d.update(name=p.name, type=p.kind, dataType=p.dtype)
         if p.kind == "Discrete":
-            key = {"INT": "discreteIntVal", "DOUBLE": "discreteDbVal", "STR": "discreateStrVal"}[p.dtype]
-            d[key] = list(p.values)
+            d[DISCRETE_KEY[p.dtype.lower()]] = list(p.values)
         elif p.dtype == "INT":
             d.update(minIntVal=int(p.low), maxIntVal=int(p.high))
         else:

@@ -1,0 +1,79 @@
+"""Command groups whose commands are converted only when used.
+
+typer turns every command's signature into click parameters when it builds a group (evaluating
+each `Annotated[...]` hint), and `dlicli exec list` needs one of the group's ten commands: building
+only that one is a tenth of a start-up. The root group builds each group the same way, on first use
+(cli/app.py LAZY_GROUPS).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+
+
+class LazyGroup(TyperGroup):
+    """A typer group holding its leaf commands unconverted (`pending`) until one is asked for.
+
+    Help lists them in the order they were registered, as typer does; an unknown name converts
+    them all first, so "Did you mean …" knows every name.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending: dict[str, Any] = {}  # name -> typer's CommandInfo
+        self.order: list[str] = []
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        self._convert(name)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        for name in list(self.pending):
+            self._convert(name)
+        ordered = {name: self.commands[name] for name in self.order if name in self.commands}
+        self.commands = {**ordered, **self.commands}
+        return super().list_commands(ctx)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.pending:
+            self.list_commands(ctx)
+        return super().resolve_command(ctx, args)
+
+    def _convert(self, name: str) -> None:
+        info = self.pending.pop(name, None)
+        if info is not None:
+            command = typer.main.get_command_from_info(info, pretty_exceptions_short=False, rich_markup_mode=None)
+            self.commands[name] = command
+
+
+def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGroup:
+    """The click group of `app` (a group module's typer.Typer) with its leaf commands pending.
+
+    Sub-groups (`hpo algorithm`) are built at once, as typer builds them; help is plain text
+    (the root's rich_markup_mode=None) throughout.
+    """
+    infos = app.registered_commands
+    app.registered_commands, app.info.cls = [], LazyGroup
+    try:
+        group = typer.main.get_group(app)
+    finally:
+        app.registered_commands = infos
+    assert isinstance(group, LazyGroup)
+    for info in infos:
+        leaf = info.name or typer.main.get_command_name(info.callback.__name__)
+        group.pending[leaf] = info
+        group.order.append(leaf)
+    group.name, group.hidden = name, hidden
+    plain_help(group)
+    return group
+
+
+def plain_help(command: Any) -> None:
+    """The root's plain help (rich_markup_mode=None) for a command built on its own, and its leaves."""
+    command.rich_markup_mode = None
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)

@@ -1,0 +1,217 @@
+"""WMLA's vocabulary as data: field spellings and their aliases, value spellings, algorithm names,
+task states, and the submit options' dlicmd spellings. One table for the CLI (hpospec/, execwatch,
+dlicmd), the client and the local engine; standard library only, so any of them imports it cheaply.
+
+Sources: the spec (`spec/dlpd-rest-api-v1.txt`: model field names such as `maxParalleJobNum`,
+`hyperbandEta` and its typo `discreateStrVal`), the startHPO `data` text and WMLA's HPO docs (the
+short spellings `maxParalleJob` and `eta`, `objectiveMetric`, algoParams), IBM's dlicmd.py (the
+`args` option spellings) and the state lists in the WMLA docs (DESIGN.md, "Wire rules").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# -- field spellings -------------------------------------------------------------------------------
+
+TOP_KEYS = ("hpoName", "modelSpec", "algoDef", "hyperParams", "experiments", "modelName", "resDef")
+"""startHPO's body (HpoTaskInput, as the startHPO data text spells it)."""
+MODEL_SPEC_KEYS = ("args", "dataSource")
+ALGO_DEF_KEYS = (
+    "algorithm",
+    "maxRunTime",
+    "maxJobNum",
+    "maxParalleJob",
+    "maxParalleJobNum",
+    "objectiveMetric",
+    "objective",
+    "additionalMetrics",
+    "algoParams",
+    "eta",
+    "hyperbandEta",
+)
+"""algoDef: the spec's fields, the data text's `objectiveMetric`, the short aliases, and dlicli's
+`additionalMetrics` ({metric: minimize|maximize|latest})."""
+HYPER_PARAM_KEYS = (
+    "name",
+    "type",
+    "dataType",
+    "minDbVal",
+    "maxDbVal",
+    "minIntVal",
+    "maxIntVal",
+    "discreteDbVal",
+    "discreteIntVal",
+    "discreateStrVal",
+    "discreteStrVal",
+    "step",
+    "power",
+    "userDefined",
+    "fixedVal",
+)
+"""HpoHyperParameter's fields, with both spellings of the string list."""
+EXPERIMENT_KEYS = ("id", "hyperParams")
+"""An ExperimentGridSearch experiment (searchExperiment; the spec names the list fixedHyperParams)."""
+FIXED_PARAM_KEYS = ("name", "dataType", "fixedVal")
+
+ALGO_DEF_ALIASES = {"maxParalleJob": "maxParalleJobNum", "eta": "hyperbandEta"}
+"""algoDef: WMLA's docs and the startHPO data text write maxParalleJob and eta; the spec's
+model names them maxParalleJobNum and hyperbandEta."""
+HYPER_PARAM_ALIASES = {"discreteStrVal": "discreateStrVal"}
+"""hyperParams: the spec misspells discreteStrVal, and a WMLA server reads only its own spelling."""
+ALIASES = {**ALGO_DEF_ALIASES, **HYPER_PARAM_ALIASES}
+"""Every other spelling → the spec's."""
+ALIASES_OF = {canonical: alias for alias, canonical in ALIASES.items()}
+"""The spec's spelling → the other one."""
+
+DISCRETE_KEY = {"int": "discreteIntVal", "double": "discreteDbVal", "str": "discreateStrVal"}
+"""A Discrete parameter's list of values, by dataType."""
+RANGE_KEYS = {"int": ("minIntVal", "maxIntVal"), "double": ("minDbVal", "maxDbVal")}
+"""A Range parameter's bounds, by dataType."""
+
+
+def normalise_keys(obj: dict[str, Any], known: tuple[str, ...], *, fold_aliases: bool = False) -> dict[str, Any]:
+    """`obj` with every key in `known` spelled as there (any case accepted); other keys as written.
+    Aliases stay separate keys (read them with `aliased`) unless `fold_aliases`: then they become
+    the spec's spelling (the later key wins when both are given)."""
+    lookup = {k.lower(): ALIASES.get(k, k) if fold_aliases else k for k in known}
+    return {lookup.get(str(k).lower(), k): v for k, v in obj.items()}
+
+
+def aliased(obj: dict[str, Any], field: str, default: Any = None) -> Any:
+    """The value of the spec's `field`, else of its alias (`maxParalleJobNum`, else `maxParalleJob`)."""
+    if field in obj:
+        return obj[field]
+    return obj.get(ALIASES_OF.get(field, ""), default)
+
+
+# -- value spellings -------------------------------------------------------------------------------
+
+HP_TYPES = ("range", "discrete")
+"""A hyperparameter's `type`, any case (WMLA writes Range and Discrete); what the spec checker takes."""
+HP_TYPE_NAMES = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
+"""Every `type` the engine reads → its name there; `fix`/`fixed` (one value) is the engine's own tolerance."""
+DATA_TYPES = ("int", "double", "str")
+"""A hyperparameter's `dataType`, any case; what the spec checker takes."""
+DATA_TYPE_NAMES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
+"""Every `dataType` the engine reads (float, integer and string are its own tolerance) → what a WMLA
+plugin receives."""
+OBJECTIVES = ("minimize", "maximize")
+"""algoDef.objective, any case (WMLA writes Minimize/Maximize)."""
+METRIC_STRATEGIES = ("minimize", "maximize", "latest")
+"""additionalMetrics' values; anything else counts as latest."""
+
+
+def lower(value: Any) -> str:
+    """A value compared case-insensitively: stripped and lower-cased ("" for None)."""
+    return str(value if value is not None else "").strip().lower()
+
+
+def hp_type(value: Any) -> str | None:
+    """Range | Discrete | Fix for any spelling the engine reads; None otherwise."""
+    return HP_TYPE_NAMES.get(lower(value))
+
+
+def data_type(value: Any) -> str | None:
+    """DOUBLE | INT | STR for any spelling the engine reads; None otherwise."""
+    return DATA_TYPE_NAMES.get(lower(value))
+
+
+def objective(value: Any) -> str | None:
+    """minimize | maximize in any case; None otherwise."""
+    return lower(value) if lower(value) in OBJECTIVES else None
+
+
+def metric_strategy(value: Any) -> str:
+    """minimize | maximize | latest (anything else is latest, as the spec says)."""
+    return lower(value) if lower(value) in METRIC_STRATEGIES else "latest"
+
+
+# -- algorithms ------------------------------------------------------------------------------------
+
+GRID = "ExperimentGridSearch"
+BUILTIN_ALGORITHMS = ("Random", "Tpe", "Bayesian", "Hyperband", GRID)
+"""WMLA's built-in search algorithms, spelled as WMLA does; requests may use any case."""
+ETA_PARAMS = ("eta", "hyperbandEta")
+"""Hyperband's eta: an algoDef field or an algoParams entry under either name."""
+
+
+def builtin_algorithm(name: Any) -> str | None:
+    """A built-in algorithm's WMLA spelling for `name` in any case; None for any other name."""
+    return next((a for a in BUILTIN_ALGORITHMS if a.lower() == lower(name)), None)
+
+
+# -- states ----------------------------------------------------------------------------------------
+
+EXEC_ACTIVE_STATES = (
+    "NEW",
+    "SUBMITTED",
+    "PENDING_JOB_SCHEDULER",
+    "PENDING_CRD_SCHEDULER",
+    "LAUNCHING",
+    "RUNNING",
+    "RECOVERING",
+    "UNKNOWN",
+    "WAITING",
+)
+"""A Batch (exec task) still to end; a state the client does not know also counts as active."""
+EXEC_FINAL_STATES = ("FINISHED", "KILLED", "ERROR", "FAILED")
+"""A Batch that ended; a wait ends on every one of them."""
+HPO_STATES = ("SUBMITTED", "RUNNING", "FINISHED", "FAILED", "STOPPED", "RECOVERPEND")
+"""An HPO task's states (HpoTaskState.state)."""
+HPO_ACTIVE_STATES = ("SUBMITTED", "RUNNING", "RECOVERPEND")
+HPO_FINAL_STATES = ("FINISHED", "FAILED", "STOPPED")
+EXPERIMENT_STATES = ("NOTRUN", "SUBMITTED", "RUNNING", "FINISHED", "FAILED", "STOPPED", "KILLED", "ERROR")
+"""An HPO experiment's states (HpoExperiment.state)."""
+EXPERIMENT_ACTIVE_STATES = ("NOTRUN", "SUBMITTED", "RUNNING")
+EXPERIMENT_FAILED_STATES = ("FAILED", "ERROR")
+FAILED_STATES = ("FAILED", "ERROR")
+"""Any task that ended in failure (exit code 10)."""
+STOPPED_STATES = ("KILLED", "STOPPED")
+"""Any task that was stopped (exit code 11)."""
+APP_FINAL_STATES = (
+    "FINISHED",
+    "FAILED",
+    "KILLED",
+    "ERROR",
+    "STOPPED",
+    "COMPLETED",
+    "DONE",
+    "CANCELLED",
+    "CANCELED",
+)
+"""A scheduler application that ended: the task states plus the spellings other schedulers
+report through /scheduler/applications."""
+
+
+# -- submit options --------------------------------------------------------------------------------
+
+SUBMIT_OPTIONS = {
+    "--cs-datastore-meta": "--cs-datastore-meta",
+    "--num-worker": "--numWorker",
+    "--worker-device-num": "--workerDeviceNum",
+    "--app-name": "--appName",
+    "--conda-env-name": "--conda-env-name",
+}
+"""dlicli's `exec start` option → dlicmd.py's spelling inside the `args` query."""
+DLICMD_SUBMIT_OPTIONS = {dlicmd: option for option, dlicmd in SUBMIT_OPTIONS.items()}
+"""dlicmd.py's spelling → dlicli's option."""
+
+
+# -- answers ---------------------------------------------------------------------------------------
+
+
+def created_id(response: Any) -> str | None:
+    """The id in a create response: a bare string, a Batch `{id, …}`, or `{uid, href}`."""
+    if isinstance(response, str):
+        text = response.strip().strip('"')
+        return text or None
+    if isinstance(response, dict):
+        for key in ("id", "uid", "execId", "hpoName", "name"):
+            value = response.get(key)
+            if value not in (None, ""):
+                return str(value)
+        href = response.get("href")
+        if isinstance(href, str) and href.strip("/"):
+            return href.rstrip("/").rsplit("/", 1)[-1]
+    return None
