@@ -54,6 +54,7 @@ def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
     assert len(env_server.requests) == 4
 
 
+@pytest.mark.slow
 def test_connection_refused_is_exit_7(run, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

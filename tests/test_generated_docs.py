@@ -81,6 +81,7 @@ def test_check_mode_finds_changed_and_orphan_files(built, tmp_path):
     assert gen.stale(repo) == ["docs/commands.md", "man/dlicli-exec-start.1", "man/dlicli-gone.1"]
 
 
+@pytest.mark.slow
 def test_check_cli_exit_code():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
