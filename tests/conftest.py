@@ -59,8 +59,11 @@ def run(cli_command, monkeypatch):
     from typer import testing
 
     app, command = cli_command
-    build = testing._get_command
-    monkeypatch.setattr(testing, "_get_command", lambda typer_app: command if typer_app is app else build(typer_app))
+    build = getattr(testing, "_get_command", None)  # typer's private name: if it goes, invokes just rebuild
+    if build is not None:
+        monkeypatch.setattr(
+            testing, "_get_command", lambda typer_app: command if typer_app is app else build(typer_app)
+        )
     runner = testing.CliRunner()
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):

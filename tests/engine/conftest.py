@@ -73,6 +73,7 @@ def submit(
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02, what: str = "condition"):
+    """tests.waiting.wait_until with the engine tests' short poll."""
     return wait_until(predicate, timeout, interval, what)
 
 
