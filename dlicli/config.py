@@ -7,24 +7,26 @@ atomically with mode 0600 so a crash or a second dlicli never leaves half a file
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlicli.errors import ConfigError, NotFoundError
-
-ENV_URL = "DLICLI_URL"
-ENV_TOKEN = "DLICLI_TOKEN"
-ENV_USERNAME = "DLICLI_USERNAME"
-ENV_PASSWORD = "DLICLI_PASSWORD"
-ENV_PROFILE = "DLICLI_PROFILE"
-ENV_CA_BUNDLE = "DLICLI_CA_BUNDLE"
-ENV_INSECURE = "DLICLI_INSECURE"
-ENV_CONFIG_DIR = "DLICLI_CONFIG_DIR"
-ENV_DATA_DIR = "DLICLI_DATA_DIR"
-ENV_CREDENTIALS_STORE = "DLICLI_CREDENTIALS_STORE"
+from dlicli.paths import (
+    DEFAULT_ENGINE_URL,
+    ENV_CA_BUNDLE,
+    ENV_HTTP_TIMEOUT,
+    ENV_INSECURE,
+    ENV_PASSWORD,
+    ENV_PROFILE,
+    ENV_TOKEN,
+    ENV_URL,
+    ENV_USERNAME,
+    config_dir,
+)
+from dlicli.privatefiles import dump_yaml, read_yaml_mapping, write_private
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 AUTH_KINDS = ("token", "basic", "console")
@@ -32,79 +34,8 @@ LOCAL_PROFILE = "local"  # reserved for the local engine
 CONFIG_FILE = "config.yaml"
 
 
-def config_dir() -> Path:
-    value = os.environ.get(ENV_CONFIG_DIR)
-    if value:
-        return Path(value).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("dlicli"))
-
-
-def data_dir() -> Path:
-    from dlicli.paths import data_dir as shared_data_dir  # one rule for the CLI and the engine
-
-    return shared_data_dir()
-
-
 def env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in TRUE_WORDS
-
-
-# -- private files ------------------------------------------------------------------------
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create the config dir as 0700; an existing dir is the user's choice and stays as it is."""
-    if not path.is_dir():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, atomically (temp file in the same dir + os.replace)."""
-    ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """A YAML file's top-level mapping ({} when the file is missing); a broken file is a ConfigError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    import yaml  # only when there is a file: keeps yaml off the env-only path
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", hint=f"fix or remove {path}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} is not a YAML mapping", hint=f"fix or remove {path}")
-    return data
-
-
-def dump_yaml(data: Any) -> str:
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
 # -- profiles -----------------------------------------------------------------------------
@@ -186,8 +117,8 @@ class Config:
 
     def get(self, name: str) -> Profile:
         """The named profile (`local`: the local engine's), or NotFoundError (exit 3)."""
-        if name == LOCAL_PROFILE and name not in self.profiles:
-            return Profile(LOCAL_PROFILE, local_engine_url(), auth="token")
+        if name == LOCAL_PROFILE and name not in self.profiles:  # where the engine usually listens
+            return Profile(LOCAL_PROFILE, DEFAULT_ENGINE_URL, auth="token")
         try:
             return self.profiles[name]
         except KeyError:
@@ -217,7 +148,11 @@ class Config:
 
 @dataclass
 class Connection:
-    """Everything needed to talk to one server. `authorization` is a secret: never print it."""
+    """Everything needed to talk to one server. `authorization` is a secret: never print it.
+
+    `local` means nothing named a server: the local engine is meant. Resolving does not look
+    for it (its `url` stays empty); the CLI finds or starts it and calls `on_local_engine`.
+    """
 
     url: str
     authorization: str | None = field(default=None, repr=False)
@@ -226,7 +161,8 @@ class Connection:
     secret_source: str = "none"
     insecure: bool = False
     ca_bundle: str | None = None
-    secret_problem: str | None = None  # why the profile's secret could not be read (tolerant mode)
+    secret_problem: str | None = None  # why the secret could not be read (tolerant mode), or the engine is down
+    local: bool = False
 
     def describe(self) -> dict[str, Any]:
         """What `status` may show: no secret."""
@@ -238,6 +174,17 @@ class Connection:
             "insecure": self.insecure,
             "caBundle": self.ca_bundle,
         }
+
+    def on_local_engine(self, url: str, token: str | None, problem: str | None = None) -> Connection:
+        """This connection aimed at the local engine found at `url`, signed in with its admin token
+        unless the environment gave credentials."""
+        from dlicli.client.http import authorization_header, normalize_base_url
+
+        conn = dataclasses.replace(self, url=normalize_base_url(url), secret_problem=problem)
+        if conn.authorization is None and token:
+            conn.authorization = authorization_header(token=token)
+            conn.secret_source, conn.username = "engine:admin.token", "admin"
+        return conn
 
 
 def _applicable_profile(cfg: Config, flag: str | None, url: str | None) -> Profile | None:
@@ -269,83 +216,66 @@ def resolve_connection(
 ) -> Connection:
     """The connection this invocation uses: flags first, then the environment, then the profile.
 
-    strict=False (for `status`) records a secret store that cannot be read instead of raising.
+    Reads config.yaml and the secret store, nothing else: with no URL and no profile it returns
+    `local=True` and leaves finding the engine to the caller. strict=False (for `status` and
+    completion) records a secret store that cannot be read instead of raising.
     """
-    from dlicli.client.http import authorization_header, normalize_base_url
+    from dlicli.client.http import normalize_base_url
 
-    env = os.environ
-    url = url or env.get(ENV_URL) or None
+    url = url or os.environ.get(ENV_URL) or None
     cfg = Config.load()
     local = url is None and cfg.active_name(profile) in (None, LOCAL_PROFILE)
     prof = _applicable_profile(cfg, profile, url)
-    engine_token, problem = None, None
-    if local:  # the embedded default: the local engine, started on demand
-        url, engine_token, problem = _local_engine(start=strict)
     url = url or (prof.url if prof else None)
-    if not url:
+    if not url and not local:
         raise ConfigError(
             "no server configured",
             hint=f"run `dlicli login --url URL`, or set {ENV_URL} and {ENV_TOKEN}",
         )
+    conn = Connection(
+        url=normalize_base_url(url) if url else "",
+        profile=LOCAL_PROFILE if local else (prof.name if prof else None),
+        local=local,
+    )
+    _add_credentials(conn, prof, strict)
+    if insecure is None:
+        insecure = env_true(ENV_INSECURE) or (prof.insecure if prof else False)
+    conn.insecure = bool(insecure)
+    env = os.environ
+    ca_bundle = (
+        ca_bundle or env.get(ENV_CA_BUNDLE) or env.get("REQUESTS_CA_BUNDLE") or (prof.ca_bundle if prof else None)
+    )
+    conn.ca_bundle = ca_bundle or None
+    return conn
+
+
+def _add_credentials(conn: Connection, prof: Profile | None, strict: bool) -> None:
+    """The Authorization header: DLICLI_TOKEN, else DLICLI_USERNAME + DLICLI_PASSWORD, else the profile's secret."""
+    from dlicli.client.http import authorization_header
+
+    env = os.environ
     token = env.get(ENV_TOKEN) or None
     username = env.get(ENV_USERNAME) or None
     password = env.get(ENV_PASSWORD)
-    authorization, source = None, "none"
+    conn.username = username
     if token:
-        authorization, source = authorization_header(token=token), f"env:{ENV_TOKEN}"
+        conn.authorization, conn.secret_source = authorization_header(token=token), f"env:{ENV_TOKEN}"
     elif username and password is not None:
-        authorization, source = authorization_header(username=username, password=password), f"env:{ENV_PASSWORD}"
-    elif engine_token:
-        authorization, source = authorization_header(token=engine_token), "engine:admin.token"
-        username = "admin"
+        conn.authorization = authorization_header(username=username, password=password)
+        conn.secret_source = f"env:{ENV_PASSWORD}"
     elif prof is not None:
         from dlicli.credentials import read_secret
         from dlicli.errors import CredentialsError
 
-        username = prof.username
+        conn.username = prof.username
         try:
             secret = read_secret(prof.name, prof.store)
         except CredentialsError as exc:
             if strict:
                 raise
-            secret, problem = None, exc.message
+            secret, conn.secret_problem = None, exc.message
         if secret is not None:
-            authorization, source = profile_authorization(prof, secret), prof.store or "none"
-    if insecure is None:
-        insecure = env_true(ENV_INSECURE) or (prof.insecure if prof else False)
-    ca_bundle = (
-        ca_bundle or env.get(ENV_CA_BUNDLE) or env.get("REQUESTS_CA_BUNDLE") or (prof.ca_bundle if prof else None)
-    )
-    return Connection(
-        url=normalize_base_url(url),
-        authorization=authorization,
-        profile=LOCAL_PROFILE if local else (prof.name if prof else None),
-        username=username,
-        secret_source=source,
-        insecure=bool(insecure),
-        ca_bundle=ca_bundle or None,
-        secret_problem=problem,
-    )
-
-
-def _local_engine(start: bool) -> tuple[str, str | None, str | None]:
-    """(URL, admin token, problem) of the local engine; start it first when `start`."""
-    import sys
-
-    from dlicli import localengine
-
-    ddir = localengine.data_dir()
-    if not start:
-        return localengine.peek(ddir)
-    url, token = localengine.ensure_running(ddir, note=lambda text: sys.stderr.write(text + "\n"))
-    return url, token, None
-
-
-def local_engine_url() -> str:
-    """The local engine's URL when it runs, else where it usually listens."""
-    from dlicli import localengine
-
-    return localengine.peek(localengine.data_dir())[0]
+            conn.authorization, conn.secret_source = profile_authorization(prof, secret), prof.store or "none"
 
 
 def profile_authorization(prof: Profile, secret: str) -> str | None:
@@ -359,13 +289,13 @@ def profile_authorization(prof: Profile, secret: str) -> str | None:
 
 def http_timeout() -> float:
     """Read timeout for one request, in seconds (DLICLI_HTTP_TIMEOUT, default 60)."""
-    value = os.environ.get("DLICLI_HTTP_TIMEOUT")
+    value = os.environ.get(ENV_HTTP_TIMEOUT)
     if not value:
         return 60.0
     try:
         seconds = float(value)
     except ValueError as exc:
-        raise ConfigError(f"DLICLI_HTTP_TIMEOUT is not a number: {value!r}") from exc
+        raise ConfigError(f"{ENV_HTTP_TIMEOUT} is not a number: {value!r}") from exc
     if seconds <= 0:
-        raise ConfigError(f"DLICLI_HTTP_TIMEOUT must be positive, not {value!r}")
+        raise ConfigError(f"{ENV_HTTP_TIMEOUT} must be positive, not {value!r}")
     return seconds

@@ -13,8 +13,9 @@ import os
 import threading
 from typing import Any
 
-from dlicli.config import ENV_CREDENTIALS_STORE, ENV_TOKEN, config_dir, dump_yaml, read_yaml_mapping, write_private
-from dlicli.errors import CredentialsError, UsageError
+from dlicli.errors import ConfigError, CredentialsError, UsageError
+from dlicli.paths import ENV_CREDENTIALS_STORE, ENV_TOKEN, config_dir
+from dlicli.privatefiles import dump_yaml, read_yaml_mapping, write_private
 
 SERVICE = "dlicli"
 CREDENTIALS_FILE = "credentials.yaml"
@@ -95,8 +96,6 @@ def _file_secrets() -> dict[str, str]:
     data = read_yaml_mapping(path)
     secrets = data.get("secrets") or {}
     if not isinstance(secrets, dict):
-        from dlicli.errors import ConfigError
-
         raise ConfigError(f"{path}: `secrets` is not a mapping", hint=f"fix or remove {path}")
     return {str(k): str(v) for k, v in secrets.items() if v is not None}
 

@@ -1,7 +1,8 @@
 """Every failure dlicli reports, and the one table that turns it into an exit code.
 
 Library code (client, config, modeldir …) raises these; only `cli/app.py` catches them,
-prints one `error:` line and exits with `exit_code_for(exc)`.
+prints one `error:` line and exits with `exit_code_for(exc)`. The client's errors carry no
+hint: the CLI adds one by error type (`cli/hints.py`).
 """
 
 from __future__ import annotations
@@ -66,6 +67,26 @@ class ConnectError(DlicliError):
     """The server could not be reached, or did not answer in time."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class CannotConnect(ConnectError):
+    """No connection to the server could be made (after retries)."""
+
+
+class RequestTimedOut(ConnectError):
+    """The server did not answer within the read or connect timeout."""
+
+
+class TLSHandshakeFailed(ConnectError):
+    """The TLS handshake failed, e.g. an untrusted certificate: retrying cannot fix it."""
+
+
+class InvalidURL(UsageError):
+    """A server URL that is empty or not scheme://host[:port][/path]."""
+
+
+class CABundleError(UsageError):
+    """A CA bundle file that cannot be read or is not PEM."""
 
 
 class WaitTimeout(DlicliError):

@@ -25,18 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
+from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 
-ENGINE_JSON = "engine.json"
-ENGINE_LOG = "engine.log"
-ADMIN_TOKEN = "admin.token"
 START_LOCK = "engine.start.lock"
 SERVE_MODULE = "dlicli.engine.serve"
 START_TIMEOUT = 15.0
 STOP_GRACE = 10.0
 EXTRA_HINT = "pip install 'dlicli[engine]'"
-DEFAULT_URL = "http://127.0.0.1:9281/platform/rest/deeplearning/v1"
-# never hand the CLI's own secrets to the engine (its tasks inherit its environment)
-SECRET_ENV = ("DLICLI_TOKEN", "DLICLI_PASSWORD", "DLICLI_USERNAME")
 
 Note = Callable[[str], None]
 
@@ -45,15 +40,6 @@ class ConflictError(DlicliError):
     """The engine is in a state that forbids the request (exit 6)."""
 
     exit_code = ExitCode.CONFLICT
-
-
-def data_dir(value: str | Path | None = None) -> Path:
-    """The engine's data dir: the given one, else dlicli.config.data_dir() (DLICLI_DATA_DIR)."""
-    if value is not None:
-        return Path(value).expanduser().absolute()
-    from dlicli.config import data_dir as configured
-
-    return configured().absolute()
 
 
 def log_path(ddir: Path) -> Path:
@@ -93,7 +79,7 @@ def client_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if host in ("0.0.0.0", "::", ""):
-        netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
+        netloc = f"{DEFAULT_HOST}:{parts.port}" if parts.port else DEFAULT_HOST
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return url
 
@@ -276,7 +262,7 @@ def peek(ddir: Path) -> tuple[str, str | None, str | None]:
     """(URL, admin token, problem) without starting anything: for `dlicli status`."""
     record = running(ddir)
     if record is None:
-        url = client_url(str((read_record(ddir) or {}).get("url") or DEFAULT_URL))
+        url = client_url(str((read_record(ddir) or {}).get("url") or DEFAULT_ENGINE_URL))
         return url, admin_token(ddir), "the local engine is not running"
     return client_url(record["url"]), admin_token(ddir), None
 

@@ -242,7 +242,7 @@ class Command:
 
 
 def _param(p, ctx) -> Param:
-    from typer.core import TyperOption
+    from dlicli.cli.typerx import TyperOption
 
     record = p.get_help_record(ctx)
     help_text = record[1] if record else ""
@@ -260,14 +260,13 @@ def _param(p, ctx) -> Param:
 
 def walk(cmd=None, ctx=None, words: list[str] | None = None) -> Command:
     """The visible command tree (hidden commands and options skipped), in the order --help lists it."""
-    import typer.main
-    from typer import _click
+    from dlicli.cli.typerx import click_command, click_context
 
     if cmd is None:
         from dlicli.cli.app import app
 
-        cmd = typer.main.get_command(app)
-        ctx = _click.Context(cmd, info_name="dlicli", **cmd.context_settings)
+        cmd = click_command(app)
+        ctx = click_context(cmd, "dlicli", **cmd.context_settings)
         words = []
     params = [_param(p, ctx) for p in cmd.get_params(ctx) if not getattr(p, "hidden", False)]
     node = Command(list(words), cmd.help or "", params, group=hasattr(cmd, "commands"))
@@ -275,7 +274,7 @@ def walk(cmd=None, ctx=None, words: list[str] | None = None) -> Command:
         sub = cmd.get_command(ctx, name)
         if sub is None or sub.hidden:
             continue
-        sub_ctx = _click.Context(sub, info_name=name, parent=ctx, **sub.context_settings)
+        sub_ctx = click_context(sub, name, parent=ctx, **sub.context_settings)
         node.children.append(walk(sub, sub_ctx, [*words, name]))
     return node
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dlicli.client.rawapi import build_request, split_path, typed_value
+from dlicli.cli.apifields import build_request, split_path, typed_value
 from dlicli.errors import UsageError
 from tests.conftest import TOKEN
 

@@ -135,6 +135,28 @@ def test_no_url_anywhere_uses_the_local_engine_which_needs_its_extra(run, monkey
     assert "pip install 'dlicli[engine]'" in result.stderr
 
 
+def test_resolving_with_nothing_configured_only_says_local_engine(tmp_path, capfd):
+    from dlicli.config import LOCAL_PROFILE, resolve_connection
+
+    conn = resolve_connection()
+    assert (conn.local, conn.url, conn.profile, conn.authorization) == (True, "", LOCAL_PROFILE, None)
+    assert not (tmp_path / "data").exists()  # no engine was started, no data dir made
+    assert capfd.readouterr() == ("", "")  # and nothing was printed
+
+
+def test_a_local_connection_takes_the_engines_url_and_token_unless_the_env_gives_credentials(monkeypatch):
+    from dlicli.config import resolve_connection
+
+    on_engine = resolve_connection().on_local_engine("http://127.0.0.1:9999", "engine-token")
+    assert on_engine.url == "http://127.0.0.1:9999/platform/rest/deeplearning/v1"
+    assert on_engine.authorization == "Bearer engine-token"
+    assert (on_engine.username, on_engine.secret_source) == ("admin", "engine:admin.token")
+    monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
+    with_env = resolve_connection().on_local_engine("http://127.0.0.1:9999", "engine-token", "not running")
+    assert with_env.authorization == f"Bearer {TOKEN}" and with_env.secret_source == "env:DLICLI_TOKEN"
+    assert with_env.secret_problem == "not running"
+
+
 def test_unknown_profile_exits_3(run, monkeypatch):
     monkeypatch.setenv("DLICLI_PROFILE", "ghost")
     result = run("conf", "get")
@@ -216,7 +238,7 @@ def test_env_opt_in_uses_the_file_store(server, run, bad_keyring, monkeypatch, t
     assert json.loads(run("status", "--json").stdout)["secretSource"] == "file"
 
 
-def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyring, tmp_path):  # noqa: F811 - the imported fixture
+def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyring, tmp_path):  # noqa: F811
     server.route("GET", "/conf", body={})
     result = login_with_token(run, server.root, TOKEN, "--store", "auto")
     assert result.exit_code == 0, result.stderr
@@ -225,7 +247,7 @@ def test_working_keyring_is_used_and_no_file_is_written(server, run, dict_keyrin
     assert json.loads(run("status", "--json").stdout)["secretSource"] == "keyring"
 
 
-def test_keyring_that_breaks_after_login_is_a_clear_error(server, run, dict_keyring, monkeypatch):  # noqa: F811 - the imported fixture
+def test_keyring_that_breaks_after_login_is_a_clear_error(server, run, dict_keyring, monkeypatch):  # noqa: F811
     server.route("GET", "/conf", body={})
     assert login_with_token(run, server.root, TOKEN, "--store", "keyring").exit_code == 0
     monkeypatch.setenv("DLICLI_KEYRING_TIMEOUT", "0.3")

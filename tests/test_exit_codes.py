@@ -44,6 +44,29 @@ def test_http_error_status_to_exit_code(env_server, run, status, body, code, com
     assert len(env_server.requests) == 1  # none of these is retried
 
 
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (401, "hint: sign in again with `dlicli login`, or set DLICLI_TOKEN"),
+        (403, "hint: your user may not do this; ask an administrator, or sign in as another user"),
+        (404, "hint: check the name or id (list them with the matching `list` command)"),
+        (409, "hint: the resource already exists or is in use"),
+    ],
+)
+def test_the_cli_adds_a_hint_by_status_under_the_servers_words(env_server, run, status, hint):
+    env_server.route("GET", "/execs/x", status=status, body={"message": "the server's own words"})
+    result = run("exec", "get", "x")
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: execsExecIdGet failed with HTTP {status}: the server's own words"
+    assert lines[1:] == [hint]
+
+
+def test_a_500_gets_no_hint(env_server, run):
+    env_server.route("GET", "/execs/x", status=500, body={"message": "NPE"})
+    result = run("exec", "get", "x")
+    assert result.stderr.splitlines() == ["error: execsExecIdGet failed with HTTP 500: NPE"]
+
+
 @pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "conf")])
 def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
     env_server.route("GET", "/conf", status=503, body={"message": "Service Unavailable: maintenance"})

@@ -245,8 +245,8 @@ def test_examples_use_real_commands_and_options(tree):
 
 def test_hidden_options_and_commands_are_left_out_and_text_is_escaped(tmp_path):
     import typer
-    import typer.main
-    from typer import _click
+
+    from dlicli.cli.typerx import click_command, click_context
 
     app = typer.Typer(rich_markup_mode=None)
 
@@ -266,8 +266,8 @@ def test_hidden_options_and_commands_are_left_out_and_text_is_escaped(tmp_path):
     def ghost() -> None:
         """Never documented."""
 
-    cmd = typer.main.get_command(app)
-    node = gen.walk(cmd, _click.Context(cmd, info_name="dlicli"), [])
+    cmd = click_command(app)
+    node = gen.walk(cmd, click_context(cmd, "dlicli"), [])
     assert [c.path for c in node.children] == ["dlicli shown"]
     leaf = node.children[0]
     assert [p.opts for p in leaf.params] == [["--name"], ["--help"]]

@@ -10,11 +10,10 @@ import pytest
 
 
 def _command_paths():
-    import typer.main
-
     from dlicli.cli.app import app
+    from dlicli.cli.typerx import click_command
 
-    root = typer.main.get_command(app)
+    root = click_command(app)
     paths = []
 
     def walk(cmd, path):

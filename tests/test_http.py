@@ -11,7 +11,16 @@ import time
 import pytest
 
 from dlicli.client.http import HttpSession, normalize_base_url, tls_verify
-from dlicli.errors import APIError, ConnectError, ExitCode, UsageError
+from dlicli.errors import (
+    APIError,
+    CABundleError,
+    CannotConnect,
+    ConnectError,
+    ExitCode,
+    InvalidURL,
+    RequestTimedOut,
+    UsageError,
+)
 from tests.conftest import TOKEN
 from tests.recorder import RecordingServer
 
@@ -35,10 +44,20 @@ def test_normalize_base_url(given, expected):
 
 @pytest.mark.parametrize("bad", ["ftp://h:21", "wmla.example.com:9243", "", "https://", "/just/a/path"])
 def test_normalize_base_url_refuses_what_is_not_a_server_url(bad):
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(InvalidURL) as info:
         normalize_base_url(bad)
-    assert info.value.exit_code == ExitCode.USAGE and info.value.hint
+    assert info.value.exit_code == ExitCode.USAGE
+    assert info.value.hint is None  # the library says what failed; the CLI says what to do
     assert str(info.value) == (f"not a server URL: {bad!r}" if bad else "the server URL is empty")
+
+
+def test_the_cli_hints_how_to_write_a_server_url(run):
+    result = run("--url", "ftp://h:21", "conf", "get")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: not a server URL: 'ftp://h:21'",
+        "hint: give scheme://host[:port], for example https://wmla.example.com:9243",
+    ]
 
 
 def session(server_or_url, **kw) -> HttpSession:
@@ -106,14 +125,25 @@ def test_connection_refused_is_retried_then_connect_error():
         s.call("GET", "/conf", operation="getDeepLearningConf")
     assert sum("connection error" in line for line in log) == 4
     assert info.value.exit_code == ExitCode.UNAVAILABLE
-    assert "cannot connect" in info.value.message and info.value.hint
+    assert isinstance(info.value, CannotConnect) and "cannot connect" in info.value.message
+    assert info.value.hint is None
+
+
+def test_the_cli_hints_what_to_check_when_it_cannot_connect(run, monkeypatch):
+    monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run("--url", url, "conf", "get")
+    assert result.exit_code == 7
+    error, hint = result.stderr.splitlines()[-2:]
+    assert error.startswith(f"error: cannot connect to {url}{BASE}")
+    assert hint == "hint: check the URL and that the server is running (dlicli status)"
 
 
 def test_read_timeout_is_a_connect_error(server):
     server.route("GET", "/conf", body={}, delay=1.5)
     with session(server, timeout=0.2, retries=0) as s, pytest.raises(ConnectError) as info:
         s.call("GET", "/conf", operation="getDeepLearningConf")
-    assert "timed out" in info.value.message
+    assert "timed out" in info.value.message and isinstance(info.value, RequestTimedOut)
     assert info.value.exit_code == ExitCode.UNAVAILABLE
 
 
@@ -141,7 +171,7 @@ def test_tls_verify_choices(tmp_path):
     assert tls_verify() is True
     with pytest.raises(UsageError) as info:
         tls_verify(ca_bundle=str(tmp_path / "missing.pem"))
-    assert "missing.pem" in info.value.message and "--ca-bundle" in info.value.hint
+    assert "missing.pem" in info.value.message and isinstance(info.value, CABundleError)
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate\n")
     with pytest.raises(UsageError):
@@ -156,6 +186,7 @@ def test_a_missing_ca_bundle_is_a_usage_error_before_any_request(env_server, run
     result = run("--ca-bundle", str(tmp_path / "nope.pem"), "conf", "get")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot use CA bundle")
+    assert "hint: give a readable PEM file with --ca-bundle" in result.stderr
     assert env_server.requests == []
 
 

@@ -1,6 +1,6 @@
 """`dlicli api METHOD PATH`: any operation, raw, with the profile's credentials (like `gh api`).
 
-The field, path and body rules are in `dlicli.client.rawapi`; here: parse, send, print. A JSON
+The field, path and body rules are in `dlicli.cli.apifields`; here: parse, send, print. A JSON
 answer is printed pretty (or as -o yaml/table); anything else goes to stdout byte for byte.
 """
 
@@ -74,7 +74,7 @@ def api(
       dlicli api POST /hypersearch --form -F 'data=<spec.json' -F file=@model.py
       dlicli api POST /resplans/resplan --input plan.json
     """
-    from dlicli.client.rawapi import build_request
+    from dlicli.cli.apifields import build_request
 
     output(output_format, as_json)  # an unknown -o is a usage error before any request
     st = state(ctx)

@@ -7,22 +7,19 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from dlicli import __version__
-from dlicli.cli import complete
+from dlicli.cli import completion, typerx
 from dlicli.cli.state import AppState
 
 
-class DlicliGroup(TyperGroup):
+class DlicliGroup(typerx.TyperGroup):
     """Runs every command under one mapper: any failure becomes one `error:` line and the
     exit code of `dlicli.errors.exit_code_for`; a traceback only with --debug."""
 
     def main(self, args: Any = None, prog_name: Any = None, *a: Any, standalone_mode: bool = True, **kw: Any):
         if os.environ.get("_DLICLI_COMPLETE"):  # typer registers its shell classes only with add_completion
-            from typer._completion_classes import completion_init
-
-            completion_init()
+            typerx.completion_init()
         if not standalone_mode:
             return super().main(args, prog_name, *a, standalone_mode=False, **kw)
         argv = list(sys.argv[1:] if args is None else args)
@@ -64,6 +61,11 @@ class DlicliGroup(TyperGroup):
             self.list_commands(ctx)  # an unknown word: load all, so "did you mean" knows every name
         return super().resolve_command(ctx, args)
 
+    @staticmethod
+    def report(exc: BaseException, *, debug: bool = False) -> int:
+        """`report` below, for a command that runs others in-process (dlicmd) through the root."""
+        return report(exc, debug=debug)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -80,8 +82,7 @@ class _Interrupted(Exception):
 
 def report(exc: BaseException, *, debug: bool = False) -> int:
     """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
-    import typer._click.exceptions as click_exc
-
+    from dlicli.cli.hints import hint_for
     from dlicli.errors import DlicliError, ExitCode, exit_code_for
     from dlicli.output import Output
 
@@ -92,6 +93,7 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
     if isinstance(exc, typer.Exit):
         return exc.exit_code
     out = Output()
+    click_exc = typerx.click_exceptions()
     if isinstance(exc, click_exc.NoArgsIsHelpError):
         exc.show()
         return ExitCode.USAGE
@@ -115,8 +117,9 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     if isinstance(exc, DlicliError):
         out.error(exc.message)
-        if exc.hint:
-            out.hint(exc.hint)
+        hint = hint_for(exc)
+        if hint:
+            out.hint(hint)
     elif isinstance(exc, BrokenPipeError):
         return ExitCode.ERROR
     else:
@@ -158,7 +161,7 @@ def root(
             "-P",
             help="Profile to use; env DLICLI_PROFILE.",
             metavar="NAME",
-            autocompletion=complete.profile_names,
+            autocompletion=completion.profile_names,
         ),
     ] = None,
     insecure: Annotated[

@@ -295,14 +295,12 @@ def logout(
 
 def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """Show the active profile, URL, user and secret source, and whether the server answers."""
-    from dlicli.config import LOCAL_PROFILE, resolve_connection
+    from dlicli.config import LOCAL_PROFILE
     from dlicli.errors import ConnectError, CredentialsError
 
     st = state(ctx)
     out = output(output_format, as_json)
-    conn = resolve_connection(
-        url=st.url, profile=st.profile, insecure=st.insecure, ca_bundle=st.ca_bundle, strict=False
-    )
+    conn = st.resolve(start_engine=False)
     st.add_secret(conn.authorization)
     local_down = conn.profile == LOCAL_PROFILE and conn.secret_problem is not None  # nothing to ask
     if conn.secret_problem and not local_down:

@@ -17,6 +17,7 @@ from dlicli.output import Output
 def each(ids: list[str], verb: str, call: Callable[[str], Any], out: Output, noun: str = "tasks") -> None:
     """Call for every id, like `docker stop`: report each failure, go on, and end with the
     first failure's exit code. Connection and credential failures stop at once."""
+    from dlicli.cli.hints import hint_for
     from dlicli.errors import APIError, DlicliError
 
     failures: list[tuple[str, DlicliError]] = []
@@ -34,7 +35,7 @@ def each(ids: list[str], verb: str, call: Callable[[str], Any], out: Output, nou
         first = failures[0][1]
         summary = DlicliError(
             f"could not {verb} {len(failures)} of {len(ids)} {noun}: " + ", ".join(i for i, _ in failures),
-            hint=first.hint,
+            hint=hint_for(first),
         )
         summary.exit_code = first.exit_code
         raise summary

@@ -1,13 +1,18 @@
-"""`dlicli completion bash|zsh|fish`: print the shell's completion script (typer's own machinery).
+"""Shell completion, the CLI side: the `dlicli completion bash|zsh|fish` command, and the
+`autocompletion=` callbacks of task ids, HPO names, plans, algorithms and profiles.
 
-The script calls `dlicli` back with `_DLICLI_COMPLETE=complete_<shell>`; `cli/app.py` registers
-typer's completion classes when that variable is set, and the root group answers before any
-command runs, so completing never imports httpx, keyring or yaml.
+The script (typer's own machinery) calls `dlicli` back with `_DLICLI_COMPLETE=complete_<shell>`;
+`cli/app.py` registers typer's completion classes when that variable is set, and the root group
+answers before any command runs. The values come from `dlicli.completion` (typer-free), imported
+only when a value is actually completed, so completing a command name never imports httpx,
+keyring or yaml. The root options already on the command line (--url, --profile, --insecure,
+--ca-bundle) choose the server, as they would for the command.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import typer
 
@@ -25,9 +30,9 @@ app = typer.Typer(help="Print a shell completion script (bash, zsh or fish) to s
 
 def script(shell: str) -> str:
     """The completion script for `shell`, ending in a newline."""
-    from typer._completion_shared import get_completion_script
+    from dlicli.cli import typerx
 
-    return get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+    return typerx.completion_script(PROG_NAME, COMPLETE_VAR, shell) + "\n"
 
 
 def _command(shell: str):
@@ -41,3 +46,40 @@ def _command(shell: str):
 
 for _shell in SHELLS:
     app.command(_shell)(_command(_shell))
+
+
+# -- the autocompletion= callbacks -----------------------------------------------------------
+
+Candidates = list[tuple[str, str]]
+
+
+def _connection(ctx: typer.Context) -> dict:
+    params = ctx.find_root().params
+    return {
+        "url": params.get("url"),
+        "profile": params.get("profile"),
+        "insecure": True if params.get("insecure") else None,
+        "ca_bundle": params.get("ca_bundle"),
+    }
+
+
+def _from_server(kind: str) -> Callable[[typer.Context, str], Candidates]:
+    def complete(ctx: typer.Context, incomplete: str) -> Candidates:
+        from dlicli.completion import server_values
+
+        return server_values(kind, incomplete, **_connection(ctx))
+
+    complete.__name__ = complete.__qualname__ = f"complete_{kind}"
+    return complete
+
+
+task_ids = _from_server("tasks")
+hpo_names = _from_server("hpo")
+plan_names = _from_server("plans")
+algorithm_names = _from_server("algorithms")
+
+
+def profile_names(incomplete: str) -> Candidates:
+    from dlicli.completion import profile_names as names
+
+    return names(incomplete)

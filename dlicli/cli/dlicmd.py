@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from dlicli.cli.state import AppState, state
+from dlicli.cli.typerx import TyperCommand
 from dlicli.output import Output
+from dlicli.paths import ENV_TOKEN
 
 RAW_ARGS = "dlicli.dlicmd.argv"
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
@@ -65,14 +66,14 @@ def dlicmd(
     out = Output()
     if t.token is not None:
         out.warn(JWT_WARNING)
-    root = _root_options(outer, t)
+    options = _root_options(outer, t)
     debug = outer.debug or t.debug
     with _token(t.token):
         if t.app_logs is not None:
             steps = _app_log_steps(outer, t, debug)
         else:
             steps = [(None, argv) for argv in t.steps]
-        code = _run(steps, root, t, out, debug)
+        code = _run(ctx.find_root().command, steps, options, t, out, debug)
     if code:
         raise typer.Exit(code)
 
@@ -98,8 +99,6 @@ def _root_options(outer: AppState, t: Any) -> list[str]:
 def _token(token: str | None) -> Iterator[None]:
     """DLICLI_TOKEN = token while the native commands run (this process only; the local
     engine is started without the CLI's secrets)."""
-    from dlicli.config import ENV_TOKEN
-
     if token is None:
         yield
         return
@@ -114,33 +113,30 @@ def _token(token: str | None) -> Iterator[None]:
             os.environ[ENV_TOKEN] = before
 
 
-def _native(argv: list[str]) -> int:
-    """Run `dlicli ARGV` in this process; exceptions go up to the one mapper, as natively."""
-    import typer.main
-
-    from dlicli.cli.app import app
-
-    rv = typer.main.get_command(app).main(args=argv, prog_name="dlicli", standalone_mode=False)
+def _native(root: Any, argv: list[str]) -> int:
+    """Run `dlicli ARGV` in this process through the root group (cli/app.py's, reached through the
+    context, not imported); exceptions go up to the one mapper, as natively."""
+    rv = root.main(args=argv, prog_name="dlicli", standalone_mode=False)
     return rv if isinstance(rv, int) else 0
 
 
-def _run(steps: list[tuple[str | None, list[str]]], root: list[str], t: Any, out: Output, debug: bool) -> int:
+def _run(
+    root: Any, steps: list[tuple[str | None, list[str]]], options: list[str], t: Any, out: Output, debug: bool
+) -> int:
     """One step: exactly the native run. Several (--hpo-stop A B, executor logs): each runs,
     a failure is reported and the rest go on; the exit code is the first failure's."""
-    from dlicli.cli.app import report
-
     first = 0
     for header, argv in steps:
         if debug:
-            out.debug(f"dlicmd {t.command} → dlicli {t.shown(root + argv)}")
+            out.debug(f"dlicmd {t.command} → dlicli {t.shown(options + argv)}")
         if header:
             out.info(f"==> {header} <==")
         if len(steps) == 1:
-            return _native(root + argv)
+            return _native(root, options + argv)
         try:
-            code = _native(root + argv)
+            code = _native(root, options + argv)
         except Exception as exc:  # noqa: BLE001 - reported like the mapper does, then on to the next
-            code = report(exc, debug=debug)
+            code = root.report(exc, debug=debug)
         first = first or code
     return first
 

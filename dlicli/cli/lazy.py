@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-import typer.main
-from typer.core import TyperGroup
+
+from dlicli.cli import typerx
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(typerx.TyperGroup):
     """A typer group holding its leaf commands unconverted (`pending`) until one is asked for.
 
     Help lists them in the order they were registered, as typer does; an unknown name converts
@@ -46,8 +46,7 @@ class LazyGroup(TyperGroup):
     def _convert(self, name: str) -> None:
         info = self.pending.pop(name, None)
         if info is not None:
-            command = typer.main.get_command_from_info(info, pretty_exceptions_short=False, rich_markup_mode=None)
-            self.commands[name] = command
+            self.commands[name] = typerx.command_from_info(info)
 
 
 def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGroup:
@@ -56,15 +55,10 @@ def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGro
     Sub-groups (`hpo algorithm`) are built at once, as typer builds them; help is plain text
     (the root's rich_markup_mode=None) throughout.
     """
-    infos = app.registered_commands
-    app.registered_commands, app.info.cls = [], LazyGroup
-    try:
-        group = typer.main.get_group(app)
-    finally:
-        app.registered_commands = infos
+    group, infos = typerx.group_without_leaves(app, LazyGroup)
     assert isinstance(group, LazyGroup)
     for info in infos:
-        leaf = info.name or typer.main.get_command_name(info.callback.__name__)
+        leaf = typerx.command_name(info)
         group.pending[leaf] = info
         group.order.append(leaf)
     group.name, group.hidden = name, hidden

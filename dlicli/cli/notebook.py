@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -157,7 +157,7 @@ def update(
             "--resource-plan",
             help="The resource plan the service moves to.",
             metavar="PLAN",
-            autocompletion=complete.plan_names,
+            autocompletion=completion.plan_names,
         ),
     ],
     output_format: OutputOpt = None,

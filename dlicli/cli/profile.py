@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
+if TYPE_CHECKING:
+    from dlicli.config import Config, Profile
+
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
-NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=complete.profile_names)]
+NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=completion.profile_names)]
 
 
 @app.command("list")
@@ -44,7 +47,7 @@ def show(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="Profile name (default: the active one).", metavar="NAME", autocompletion=complete.profile_names
+            help="Profile name (default: the active one).", metavar="NAME", autocompletion=completion.profile_names
         ),
     ] = None,
     output_format: OutputOpt = None,
@@ -59,7 +62,19 @@ def show(
     name = name or cfg.active_name(state(ctx).profile)
     if not name:
         raise ConfigError("no active profile", hint="name one, or pick one with `dlicli profile use NAME`")
-    out.data(cfg.get(name).to_json(current=name == cfg.current_profile))
+    out.data(_profile(cfg, name).to_json(current=name == cfg.current_profile))
+
+
+def _profile(cfg: Config, name: str) -> Profile:
+    """The named profile; the built-in `local` one with the URL its engine runs at now."""
+    from dlicli.config import LOCAL_PROFILE
+
+    prof = cfg.get(name)
+    if name == LOCAL_PROFILE and name not in cfg.profiles:
+        from dlicli import localengine, paths
+
+        prof.url = localengine.peek(paths.data_dir())[0]
+    return prof
 
 
 @app.command("use")
@@ -68,7 +83,7 @@ def use(name: NameArg) -> None:
     from dlicli.config import Config
 
     cfg = Config.load()
-    prof = cfg.get(name)
+    prof = _profile(cfg, name)
     cfg.current_profile = name
     cfg.save()
     Output().info(f"now using profile {name} ({prof.url})")

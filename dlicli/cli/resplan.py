@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -14,7 +14,7 @@ from dlicli.output import Column, Output
 app = typer.Typer(help="Create, inspect and delete resource plans; show their tree.", no_args_is_help=True)
 
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The resource plan's name.", autocompletion=complete.plan_names)
+    str, typer.Argument(metavar="NAME", help="The resource plan's name.", autocompletion=completion.plan_names)
 ]
 ParentOpt = Annotated[
     str | None,
@@ -23,7 +23,7 @@ ParentOpt = Annotated[
         help="The parent resource plan.",
         metavar="PLAN",
         show_default=False,
-        autocompletion=complete.plan_names,
+        autocompletion=completion.plan_names,
     ),
 ]
 LabelOpt = Annotated[

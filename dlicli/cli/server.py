@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from dlicli import paths
 from dlicli.cli import server_notebook
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output
@@ -46,7 +47,7 @@ def start(
     from dlicli import localengine
 
     out = Output()
-    ddir = localengine.data_dir()
+    ddir = paths.data_dir()
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
@@ -76,7 +77,7 @@ def stop() -> None:
     from dlicli import localengine
 
     out = Output()
-    record, clean = localengine.stop(localengine.data_dir())
+    record, clean = localengine.stop(paths.data_dir())
     if record is None:
         out.info("the local engine is not running")
     elif clean:
@@ -91,7 +92,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     from dlicli import localengine
 
     out = output(output_format, as_json)
-    info = localengine.status(localengine.data_dir())
+    info = localengine.status(paths.data_dir())
     out.data(
         info,
         columns=[
@@ -117,7 +118,7 @@ def logs(
     from dlicli.errors import NotFoundError
 
     out = Output()
-    path = localengine.log_path(localengine.data_dir())
+    path = localengine.log_path(paths.data_dir())
     if not path.exists() and not follow:
         raise NotFoundError(f"no engine log at {path}", hint="start the engine: `dlicli server start`")
     out.write(localengine.tail_lines(path, lines))
@@ -153,6 +154,6 @@ def user_add(name: Annotated[str, typer.Argument(help="The new user's name.", me
             f"not a valid user name: {name!r}",
             hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)",
         )
-    token = localengine.add_user(localengine.data_dir(), name)
+    token = localengine.add_user(paths.data_dir(), name)
     Output().write(token + "\n")
     Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")

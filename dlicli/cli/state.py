@@ -31,15 +31,31 @@ class AppState:
     _secrets: list[str] = field(default_factory=list, repr=False)
 
     def connection(self) -> Connection:
+        """The connection commands use (resolved once); the local engine is started if it is meant."""
         if self._connection is None:
-            from dlicli.config import resolve_connection
-
-            self._connection = resolve_connection(
-                url=self.url, profile=self.profile, insecure=self.insecure, ca_bundle=self.ca_bundle
-            )
+            self._connection = self.resolve()
             if self._connection.authorization:
                 self.add_secret(self._connection.authorization)
         return self._connection
+
+    def resolve(self, *, start_engine: bool = True) -> Connection:
+        """Resolve flag → env → profile. When that means the local engine, this is where the CLI
+        starts it (a notice on stderr); start_engine=False (`status`) only looks for it and
+        tolerates a secret store that cannot be read."""
+        from dlicli.config import resolve_connection
+
+        conn = resolve_connection(
+            url=self.url, profile=self.profile, insecure=self.insecure, ca_bundle=self.ca_bundle, strict=start_engine
+        )
+        if not conn.local:
+            return conn
+        from dlicli import localengine, paths
+
+        ddir = paths.data_dir()
+        if not start_engine:
+            return conn.on_local_engine(*localengine.peek(ddir))
+        url, token = localengine.ensure_running(ddir, note=Output().info)
+        return conn.on_local_engine(url, token)
 
     def add_secret(self, secret: str | None) -> None:
         """Remember a secret so debug output can redact it wherever it shows."""

@@ -2,6 +2,7 @@
 
 Usable without the CLI: `DlpdClient(HttpSession(url, authorization_header(token=…)))`.
 Names are loaded lazily so importing a submodule (`dlicli.client.multipart`) never pulls in httpx.
+The package imports nothing of the CLI: no typer, rich, config or output.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ _LAZY = {
     "tls_verify": "dlicli.client.http",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = ["DlpdClient", "HttpSession", "authorization_header", "normalize_base_url", "tls_verify"]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,8 @@
 
 It owns what is the same for all 40 operations: the base URL, the Authorization header,
 the User-Agent, timeouts, TLS, retries (idempotent requests only) and turning an error
-status into an `APIError` that carries the server's own message. No typer, no rich.
+status into an `APIError` that carries the server's own message. No typer, no rich, and no
+hints in its errors: their types say what failed, and the CLI says what to do (cli/hints.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dlicli import __version__
-from dlicli.errors import APIError, ConnectError, UsageError
+from dlicli.errors import APIError, CABundleError, CannotConnect, InvalidURL, RequestTimedOut, TLSHandshakeFailed
+from dlicli.paths import API_BASE_PATH
 
 # httpx imports its own command-line client (click, rich, pygments: a third of a start-up) whenever
 # click is importable, which the engine's uvicorn makes true. Nothing here uses it: mark it missing,
@@ -28,7 +30,6 @@ from dlicli.errors import APIError, ConnectError, UsageError
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 
-API_BASE_PATH = "/platform/rest/deeplearning/v1"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -37,13 +38,10 @@ def normalize_base_url(url: str) -> str:
     """`https://host:9243` → `https://host:9243/platform/rest/deeplearning/v1`; a full base stays."""
     text = (url or "").strip()
     if not text:
-        raise UsageError("the server URL is empty", hint="give a URL such as https://wmla.example.com:9243")
+        raise InvalidURL("the server URL is empty")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(
-            f"not a server URL: {text!r}",
-            hint="give scheme://host[:port], for example https://wmla.example.com:9243",
-        )
+        raise InvalidURL(f"not a server URL: {text!r}")
     path = parts.path.rstrip("/")
     if not path:
         path = API_BASE_PATH
@@ -94,8 +92,8 @@ def tls_verify(insecure: bool = False, ca_bundle: str | None = None, url: str | 
     return True
 
 
-def _bad_bundle(path: str, why: object) -> UsageError:
-    return UsageError(f"cannot use CA bundle {path}: {why}", hint="give a readable PEM file with --ca-bundle")
+def _bad_bundle(path: str, why: object) -> CABundleError:
+    return CABundleError(f"cannot use CA bundle {path}: {why}")
 
 
 def server_message(response: httpx.Response) -> str:
@@ -236,7 +234,7 @@ class HttpSession:
         root: bool = False,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send one request and return the response, or raise `APIError` / `ConnectError`.
+        """Send one request and return the response, or raise `APIError` / a `ConnectError`.
 
         Idempotent methods are retried on connection errors and 429/502/503/504 with
         jittered exponential backoff (Retry-After honoured); anything else is sent once.
@@ -250,60 +248,51 @@ class HttpSession:
         auth = authorization or self._authorization
         if auth:
             hdrs["Authorization"] = auth
-        retryable = method in IDEMPOTENT_METHODS
-        attempts = self.retries + 1 if retryable else 1
+
+        def build() -> httpx.Request:  # anew for every attempt, as a body may be a stream
+            return self._client.build_request(
+                method, url, params=params, json=json, data=data, files=files, content=content, headers=hdrs
+            )
+
+        attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
         for attempt in range(attempts):
-            started = time.monotonic()
+            last = attempt + 1 == attempts
             self._log(f"> {method} {url}{_query_for_log(params)}")
-            try:
-                request = self._client.build_request(
-                    method, url, params=params, json=json, data=data, files=files, content=content, headers=hdrs
-                )
-                response = self._client.send(request, stream=stream)
-            except httpx.TimeoutException as exc:
-                self._log(f"< timeout after {time.monotonic() - started:.3f}s")
-                if attempt + 1 < attempts:
-                    self._sleep_before_retry(attempt, None)
-                    continue
-                raise ConnectError(
-                    f"{operation}: {method} {url} timed out ({type(exc).__name__})",
-                    hint="the server did not answer in time; check it is up, or raise DLICLI_HTTP_TIMEOUT",
-                ) from exc
-            except httpx.TransportError as exc:
-                self._log(f"< connection error after {time.monotonic() - started:.3f}s: {exc}")
-                if _is_tls_failure(exc):  # retrying cannot fix a certificate the client does not trust
-                    raise ConnectError(
-                        f"TLS handshake with {self.base_url} failed: {exc}",
-                        hint="trust the server's CA with --ca-bundle FILE (or DLICLI_CA_BUNDLE), "
-                        "or skip the check with --insecure",
-                    ) from exc
-                if attempt + 1 < attempts:
-                    self._sleep_before_retry(attempt, None)
-                    continue
-                raise ConnectError(
-                    f"cannot connect to {self.base_url}: {exc or type(exc).__name__}",
-                    hint="check the URL and that the server is running (dlicli status)",
-                ) from exc
-            elapsed = time.monotonic() - started
-            self._log(f"< {response.status_code} {method} {url} ({elapsed * 1000:.0f} ms)")
-            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+            response = self._attempt(build, method, url, operation, stream=stream, last=last)
+            if response is None:  # a connection error that may be retried
+                self._sleep_before_retry(attempt, None)
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
                 response.close()
                 self._sleep_before_retry(attempt, response)
                 continue
             if response.status_code >= 400:
-                if stream:
-                    response.read()
-                    response.close()
-                raise APIError(
-                    response.status_code,
-                    operation,
-                    server_message(response),
-                    method=method,
-                    url=url,
-                    hint=_hint_for_status(response.status_code),
-                )
+                raise _api_error(response, operation, method, url, stream)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self, build: Callable[[], httpx.Request], method: str, url: str, operation: str, *, stream: bool, last: bool
+    ) -> httpx.Response | None:
+        """One try: the response, None when a connection error may be retried, else a ConnectError."""
+        started = time.monotonic()
+        try:
+            response = self._client.send(build(), stream=stream)
+        except httpx.TimeoutException as exc:
+            self._log(f"< timeout after {time.monotonic() - started:.3f}s")
+            if not last:
+                return None
+            raise RequestTimedOut(f"{operation}: {method} {url} timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            self._log(f"< connection error after {time.monotonic() - started:.3f}s: {exc}")
+            if _is_tls_failure(exc):  # retrying cannot fix a certificate the client does not trust
+                raise TLSHandshakeFailed(f"TLS handshake with {self.base_url} failed: {exc}") from exc
+            if not last:
+                return None
+            raise CannotConnect(f"cannot connect to {self.base_url}: {exc or type(exc).__name__}") from exc
+        elapsed = time.monotonic() - started
+        self._log(f"< {response.status_code} {method} {url} ({elapsed * 1000:.0f} ms)")
+        return response
 
     def call(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Any:
         """Send and decode: the server's JSON (or text, or None for an empty body)."""
@@ -318,6 +307,14 @@ class HttpSession:
             yield response
         finally:
             response.close()
+
+
+def _api_error(response: httpx.Response, operation: str, method: str, url: str, stream: bool) -> APIError:
+    """An error status as an APIError with the server's own message (a streamed body is read first)."""
+    if stream:
+        response.read()
+        response.close()
+    return APIError(response.status_code, operation, server_message(response), method=method, url=url)
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
@@ -336,15 +333,3 @@ def _query_for_log(params: dict[str, Any] | None) -> str:
     if not params:
         return ""
     return " " + str(httpx.QueryParams(params))
-
-
-def _hint_for_status(status: int) -> str | None:
-    return {
-        401: "sign in again with `dlicli login`, or set DLICLI_TOKEN",
-        403: "your user may not do this; ask an administrator, or sign in as another user",
-        404: "check the name or id (list them with the matching `list` command)",
-        409: "the resource already exists or is in use",
-        502: "the server's gateway failed; try again later",
-        503: "the server is unavailable; try again later",
-        504: "the server's gateway timed out; try again later",
-    }.get(status)

@@ -16,7 +16,6 @@ from typing import IO, Any
 from dlicli.errors import FileChanged
 
 CHUNK_SIZE = 1024 * 1024
-_UNCHANGED = "do not change the model while it uploads; run the command again"
 
 
 def exact_chunks(fh: Any, size: int, name: str, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -25,13 +24,13 @@ def exact_chunks(fh: Any, size: int, name: str, progress: Callable[[int], None] 
     while remaining > 0:
         chunk = fh.read(min(CHUNK_SIZE, remaining))
         if not chunk:
-            raise FileChanged(f"{name} shrank while uploading (was {size} bytes)", hint=_UNCHANGED)
+            raise FileChanged(f"{name} shrank while uploading (was {size} bytes)")
         remaining -= len(chunk)
         yield chunk
         if progress is not None:
             progress(size - remaining)
     if fh.read(1):
-        raise FileChanged(f"{name} grew while uploading (was {size} bytes)", hint=_UNCHANGED)
+        raise FileChanged(f"{name} grew while uploading (was {size} bytes)")
 
 
 def _size_of(stream: Any) -> int:

@@ -258,17 +258,17 @@ class DlpdClient:
         state: str | None = None,
     ) -> list[dict[str, Any]]:
         """GET /scheduler/applications with its filters, sorting and paging."""
-        params = dict(
-            applicationid=applicationid,
-            applicationname=applicationname,
-            driverid=driverid,
-            search=search,
-            sort=sort,
-            order=order,
-            start=start,
-            length=length,
-            state=state,
-        )
+        params = {
+            "applicationid": applicationid,
+            "applicationname": applicationname,
+            "driverid": driverid,
+            "search": search,
+            "sort": sort,
+            "order": order,
+            "start": start,
+            "length": length,
+            "state": state,
+        }
         return self.http.call("GET", "/scheduler/applications", operation="getApplications", params=params) or []
 
     def get_application_statistic(
@@ -282,14 +282,14 @@ class DlpdClient:
         state: str | None = None,
     ) -> list[dict[str, Any]]:
         """GET /scheduler/applicationStatistic"""
-        params = dict(
-            applicationid=applicationid,
-            applicationname=applicationname,
-            consumer=consumer,
-            start=start,
-            length=length,
-            state=state,
-        )
+        params = {
+            "applicationid": applicationid,
+            "applicationname": applicationname,
+            "consumer": consumer,
+            "start": start,
+            "length": length,
+            "state": state,
+        }
         return (
             self.http.call("GET", "/scheduler/applicationStatistic", operation="getApplicationStatistic", params=params)
             or []

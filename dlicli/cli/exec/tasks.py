@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.bulk import each as _each
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
@@ -69,7 +69,7 @@ def list_tasks(
 
 def get(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=complete.task_ids)],
+    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=completion.task_ids)],
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -86,7 +86,7 @@ def get(
 def stop(
     ctx: typer.Context,
     exec_ids: Annotated[
-        list[str], typer.Argument(metavar="ID", help="The tasks to stop.", autocompletion=complete.task_ids)
+        list[str], typer.Argument(metavar="ID", help="The tasks to stop.", autocompletion=completion.task_ids)
     ],
 ) -> None:
     """Stop tasks (POST /execs/{id}/stop for each); the stopped ids go to stderr."""
@@ -98,7 +98,9 @@ def delete(
     ctx: typer.Context,
     exec_ids: Annotated[
         list[str] | None,
-        typer.Argument(metavar="ID", help="The tasks to delete.", show_default=False, autocompletion=complete.task_ids),
+        typer.Argument(
+            metavar="ID", help="The tasks to delete.", show_default=False, autocompletion=completion.task_ids
+        ),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
     yes: YesOpt = False,
@@ -136,7 +138,7 @@ def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:
 def deploy(
     ctx: typer.Context,
     exec_id: Annotated[
-        str, typer.Argument(metavar="ID", help="The training task's id.", autocompletion=complete.task_ids)
+        str, typer.Argument(metavar="ID", help="The training task's id.", autocompletion=completion.task_ids)
     ],
     name: Annotated[str, typer.Option("--name", help="The inference model's name.", metavar="NAME")],
     kernel: Annotated[

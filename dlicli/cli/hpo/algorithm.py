@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -17,7 +17,7 @@ app = typer.Typer(help="Search algorithms: built-in and installed plugins.", no_
 TYPES = ("BUILD_IN", "USER_PLUGIN")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The algorithm's name.", autocompletion=complete.algorithm_names)
+    str, typer.Argument(metavar="NAME", help="The algorithm's name.", autocompletion=completion.algorithm_names)
 ]
 
 
@@ -61,7 +61,7 @@ def delete(
     names: Annotated[
         list[str],
         typer.Argument(
-            metavar="NAME", help="The plugin algorithms to delete.", autocompletion=complete.algorithm_names
+            metavar="NAME", help="The plugin algorithms to delete.", autocompletion=completion.algorithm_names
         ),
     ],
 ) -> None:

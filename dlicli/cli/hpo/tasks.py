@@ -7,15 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from dlicli.cli import complete
+from dlicli.cli import completion
 from dlicli.cli.hpo import watch
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Column, Output, format_cell
 
-NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=complete.hpo_names)]
+NameArg = Annotated[
+    str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=completion.hpo_names)
+]
 NamesArg = Annotated[
-    list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.", autocompletion=complete.hpo_names)
+    list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.", autocompletion=completion.hpo_names)
 ]
 ObjectiveOpt = Annotated[
     str | None,
@@ -243,7 +245,7 @@ def delete(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="NAME", help="The HPO tasks to delete.", show_default=False, autocompletion=complete.hpo_names
+            metavar="NAME", help="The HPO tasks to delete.", show_default=False, autocompletion=completion.hpo_names
         ),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every HPO task (DELETE /hypersearch).")] = False,

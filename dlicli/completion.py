@@ -69,12 +69,16 @@ def _matching(candidates: Iterator[Candidate], incomplete: str) -> list[Candidat
 
 def _fetch(path: str, deadline: float, connection: dict[str, Any]) -> Any:
     """GET `path` once on the resolved server; None when the local engine is not running."""
+    from dlicli import localengine, paths
     from dlicli.client.http import HttpSession, tls_verify
-    from dlicli.config import LOCAL_PROFILE, resolve_connection
+    from dlicli.config import resolve_connection
 
-    conn = resolve_connection(strict=False, **connection)  # strict=False never starts the engine
-    if conn.profile == LOCAL_PROFILE and conn.secret_problem:
-        return None  # "the local engine is not running": a TAB does not start it
+    conn = resolve_connection(strict=False, **connection)
+    if conn.local:  # the local engine is asked only when it runs: a TAB does not start it
+        url, token, not_running = localengine.peek(paths.data_dir())
+        if not_running:
+            return None
+        conn = conn.on_local_engine(url, token)
     left = deadline - time.monotonic()
     if left <= 0:
         return None
@@ -126,7 +130,8 @@ def server_values(
     try:
         path, extract = LOOKUPS[kind]
         import dlicli.client.http
-        import dlicli.config  # noqa: F401
+        import dlicli.config
+        import dlicli.localengine  # noqa: F401 - imported here, not in the bounded thread
 
         connection = {"url": url, "profile": profile, "insecure": insecure, "ca_bundle": ca_bundle}
         data = _bounded(lambda: _fetch(path, deadline, connection), deadline - time.monotonic())

@@ -1,5 +1,7 @@
 """What `dlicli api METHOD PATH` sends: a request built from gh-api-style fields, typer-free.
 
+CLI-side (argv fields, stdin): the client library only sends METHOD PATH with a body and params.
+
 Rules (the same as `gh api`, kept small):
 - PATH is under the API base (`/execs`, `execs/x` — the leading slash is optional; a copied
   `/platform/rest/deeplearning/v1/...` or a full URL on the configured server works too);
@@ -28,10 +30,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dlicli.errors import UsageError
+from dlicli.paths import API_BASE_PATH
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 QUERY_METHODS = frozenset({"GET", "DELETE", "HEAD", "OPTIONS"})
-API_BASE_PATH = "/platform/rest/deeplearning/v1"
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
@@ -135,6 +137,41 @@ def _query_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _headers(given: Iterable[str]) -> dict[str, str]:
+    """-H 'K: V' values as a dict; Authorization is refused (a secret in argv)."""
+    headers: dict[str, str] = {}
+    for text in given:
+        key, sep, value = text.partition(":")
+        if not sep or not key.strip():
+            raise UsageError(f"-H {text!r} is not 'KEY: VALUE'", hint="write -H 'Accept: text/plain'")
+        if key.strip().lower() == "authorization":
+            raise UsageError(
+                "-H Authorization is not accepted: a secret on the command line leaks through ps and history",
+                hint="dlicli sends the profile's credentials; set DLICLI_TOKEN to use another token",
+            )
+        headers[key.strip()] = value.strip()
+    return headers
+
+
+def _fields(
+    raw_fields: Iterable[str], typed_fields: Iterable[str], form: bool, stdin: Callable[[], bytes]
+) -> list[tuple[str, Any, bool]]:
+    """-f and -F as (key, value, is a file part), in that order."""
+    fields: list[tuple[str, Any, bool]] = []
+    for text in raw_fields:
+        key, value = _split_field(text, "-f")
+        fields.append((key, value, False))
+    for text in typed_fields:
+        key, value = _split_field(text, "-F")
+        if form and value.startswith("@") and value != "@-":
+            fields.append((key, value[1:], True))
+        elif form and value.startswith("<"):
+            fields.append((key, _read_file(value[1:], stdin).decode("utf-8", errors="replace"), False))
+        else:
+            fields.append((key, typed_value(value, stdin), False))
+    return fields
+
+
 def build_request(
     method: str,
     path: str,
@@ -152,33 +189,10 @@ def build_request(
     if verb not in METHODS:
         raise UsageError(f"unknown HTTP method {method!r}", hint="use one of " + ", ".join(METHODS))
     rel, root, params = split_path(path, base_url)
-    req = RawRequest(verb, rel, root, params)
-    for text in headers:
-        key, sep, value = text.partition(":")
-        if not sep or not key.strip():
-            raise UsageError(f"-H {text!r} is not 'KEY: VALUE'", hint="write -H 'Accept: text/plain'")
-        if key.strip().lower() == "authorization":
-            raise UsageError(
-                "-H Authorization is not accepted: a secret on the command line leaks through ps and history",
-                hint="dlicli sends the profile's credentials; set DLICLI_TOKEN to use another token",
-            )
-        req.headers[key.strip()] = value.strip()
+    req = RawRequest(verb, rel, root, params, headers=_headers(headers))
     if form and input_file is not None:
         raise UsageError("--form and --input cannot be used together", hint="choose one way to give the body")
-
-    fields: list[tuple[str, Any, bool]] = []  # (key, value, is a file part)
-    for text in raw_fields:
-        key, value = _split_field(text, "-f")
-        fields.append((key, value, False))
-    for text in typed_fields:
-        key, value = _split_field(text, "-F")
-        if form and value.startswith("@") and value != "@-":
-            fields.append((key, value[1:], True))
-        elif form and value.startswith("<"):
-            fields.append((key, _read_file(value[1:], stdin).decode("utf-8", errors="replace"), False))
-        else:
-            fields.append((key, typed_value(value, stdin), False))
-
+    fields = _fields(raw_fields, typed_fields, form, stdin)
     if form:  # every field a multipart part; (None, text) is a plain form field
         req.files = [
             (key, (Path(value).name, _read_file(value, stdin), "application/octet-stream"))

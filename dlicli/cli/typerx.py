@@ -1,0 +1,97 @@
+"""Every use of typer's private or internal API, behind one small adapter. Written for typer 0.28.
+
+typer 0.28 vendors click as `typer._click`, and keeps its completion machinery in private
+modules. dlicli needs a few of these: the command classes it subclasses (TyperGroup,
+TyperCommand), the click objects built from a Typer app (whole, or group first and leaves one by
+one, for cli/lazy.py), the completion classes and scripts, and the click exception types the
+error mapper tells apart. tests/test_typerx.py exercises each function here, so when typer is
+upgraded a break shows up under its own name. Parts not needed on every start-up are imported
+inside the functions.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+TYPER_VERSION = "0.28"  # the version this adapter was written for (pyproject.toml pins it)
+
+__all__ = [
+    "TYPER_VERSION",
+    "TyperCommand",
+    "TyperGroup",
+    "TyperOption",
+    "click_command",
+    "click_context",
+    "click_exceptions",
+    "command_from_info",
+    "command_name",
+    "completion_init",
+    "completion_script",
+    "group_without_leaves",
+]
+
+
+def click_command(typer_app: Any) -> Any:
+    """The click command (or group) a Typer app becomes (typer.main.get_command)."""
+    import typer.main
+
+    return typer.main.get_command(typer_app)
+
+
+def group_without_leaves(typer_app: Any, cls: type[TyperGroup]) -> tuple[TyperGroup, list[Any]]:
+    """The click group of `typer_app` built as `cls` with none of its leaf commands converted, and
+    typer's CommandInfo of each leaf (from `registered_commands`), for converting them one by one."""
+    import typer.main
+
+    infos = typer_app.registered_commands
+    typer_app.registered_commands, typer_app.info.cls = [], cls
+    try:
+        group = typer.main.get_group(typer_app)
+    finally:
+        typer_app.registered_commands = infos
+    return group, list(infos)
+
+
+def command_name(info: Any) -> str:
+    """The name a leaf's CommandInfo is called by: its given name, else typer's from the function's."""
+    import typer.main
+
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def command_from_info(info: Any) -> Any:
+    """One leaf's click command from its CommandInfo, with dlicli's plain help (no rich markup)."""
+    import typer.main
+
+    return typer.main.get_command_from_info(info, pretty_exceptions_short=False, rich_markup_mode=None)
+
+
+def click_context(command: Any, info_name: str, parent: Any = None, **settings: Any) -> Any:
+    """A click Context for `command` without parsing argv (typer._click.Context)."""
+    from typer import _click
+
+    return _click.Context(command, info_name=info_name, parent=parent, **settings)
+
+
+def click_exceptions() -> ModuleType:
+    """typer's vendored click exceptions: NoArgsIsHelpError, UsageError, ClickException …"""
+    import typer._click.exceptions as exceptions
+
+    return exceptions
+
+
+def completion_init() -> None:
+    """Register typer's shell completion classes (typer does it only with add_completion=True)."""
+    from typer._completion_classes import completion_init as init
+
+    init()
+
+
+def completion_script(prog_name: str, complete_var: str, shell: str) -> str:
+    """typer's completion script for `shell` (bash, zsh, fish), calling back `prog_name`."""
+    from typer._completion_shared import get_completion_script
+
+    return get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell)

@@ -1,0 +1,128 @@
+"""The adapter over typer's private API (dlicli/cli/typerx.py), each function used for real.
+
+When typer is upgraded, a failure here names the adapter function that broke.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import typer
+
+from dlicli.cli import typerx
+
+
+def two_commands() -> typer.Typer:
+    app = typer.Typer(add_completion=False, no_args_is_help=True)
+
+    @app.command()
+    def greet(name: str = typer.Option("world", "--name", help="Who.")) -> None:
+        """Say hello."""
+        sys.stdout.write(f"hello {name}\n")
+
+    @app.command()
+    def other() -> None:
+        """Do nothing."""
+
+    return app
+
+
+class Recording(typerx.TyperGroup):
+    """A group class of our own, as cli/lazy.py passes one."""
+
+
+def test_group_without_leaves_then_each_leaf_on_its_own(capsys):
+    app = two_commands()
+    group, infos = typerx.group_without_leaves(app, Recording)
+    assert isinstance(group, Recording) and group.commands == {}
+    assert len(app.registered_commands) == 2  # the app is left as it was
+    names = [typerx.command_name(info) for info in infos]
+    assert names == ["greet", "other"]
+    group.commands["greet"] = typerx.command_from_info(infos[0])
+    assert isinstance(group.commands["greet"], typerx.TyperCommand)
+    group.main(args=["greet", "--name", "bo"], prog_name="probe", standalone_mode=False)
+    assert capsys.readouterr().out == "hello bo\n"
+
+
+def test_command_name_prefers_the_given_name():
+    app = typer.Typer()
+
+    @app.command("given-name")
+    def some_function() -> None:
+        pass
+
+    @app.command()
+    def snake_case_function() -> None:
+        pass
+
+    assert [typerx.command_name(i) for i in app.registered_commands] == ["given-name", "snake-case-function"]
+
+
+def test_click_command_runs_without_standalone_mode(capsys):
+    command = typerx.click_command(two_commands())
+    command.main(args=["greet", "--name", "ann"], prog_name="probe", standalone_mode=False)
+    assert capsys.readouterr().out == "hello ann\n"
+
+
+def test_click_context_gives_options_as_typer_options():
+    group = typerx.click_command(two_commands())
+    root = typerx.click_context(group, "probe")
+    greet = group.get_command(root, "greet")
+    ctx = typerx.click_context(greet, "greet", parent=root)
+    assert ctx.info_name == "greet" and ctx.parent is root and ctx.command_path == "probe greet"
+    options = [p for p in greet.get_params(ctx) if isinstance(p, typerx.TyperOption)]
+    assert [o.opts for o in options] == [["--name"], ["--help"]]
+    assert options[0].get_help_record(ctx)[1].startswith("Who.")
+
+
+def test_click_exceptions_are_the_ones_a_run_raises():
+    exceptions = typerx.click_exceptions()
+    group = typerx.click_command(two_commands())
+    with pytest.raises(exceptions.NoArgsIsHelpError):
+        group.main(args=[], prog_name="probe", standalone_mode=False)
+    with pytest.raises(exceptions.UsageError) as info:
+        group.main(args=["greet", "--nope"], prog_name="probe", standalone_mode=False)
+    assert isinstance(info.value, exceptions.ClickException)
+    assert "--nope" in info.value.format_message()
+
+
+PROBE = textwrap.dedent(
+    """
+    import sys
+    import typer
+    from dlicli.cli import typerx
+    app = typer.Typer(add_completion=False)
+    @app.command()
+    def go(name: str = typer.Option("a", "--name-flag")) -> None:
+        pass
+    @app.command()
+    def other() -> None:
+        pass
+    if sys.argv[1] == "init":
+        typerx.completion_init()
+    typerx.click_command(app).main(args=[], prog_name="probe", complete_var="_PROBE_COMPLETE")
+    """
+)
+
+
+@pytest.mark.parametrize(("init", "answers"), [(True, True), (False, False)])
+def test_completion_init_registers_the_shells(init, answers):
+    env = {"_PROBE_COMPLETE": "complete_bash", "COMP_WORDS": "probe go --na", "COMP_CWORD": "2", "PATH": ""}
+    arg = "init" if init else "no"
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, arg], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    if answers:
+        assert (result.returncode, result.stdout.split()) == (0, ["--name-flag"]), result.stderr
+    else:  # the reason completion_init exists: without it typer knows no shell
+        assert result.returncode != 0 and "not supported" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_calls_the_program_back(shell):
+    script = typerx.completion_script("probe", "_PROBE_COMPLETE", shell)
+    assert f"_PROBE_COMPLETE=complete_{shell}" in script
+    assert "probe" in script
