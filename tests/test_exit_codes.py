@@ -67,7 +67,7 @@ def test_a_500_gets_no_hint(env_server, run):
     assert result.stderr.splitlines() == ["error: execsExecIdGet failed with HTTP 500: NPE"]
 
 
-@pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "conf")])
+@pytest.mark.parametrize("command", [("conf", "get"), pytest.param(("api", "GET", "conf"), marks=pytest.mark.slow)])
 def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
     env_server.route("GET", "/conf", status=503, body={"message": "Service Unavailable: maintenance"})
     result = run(*command)

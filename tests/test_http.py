@@ -129,6 +129,7 @@ def test_connection_refused_is_retried_then_connect_error():
     assert info.value.hint is None
 
 
+@pytest.mark.slow
 def test_the_cli_hints_what_to_check_when_it_cannot_connect(run, monkeypatch):
     monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
     url = f"http://127.0.0.1:{free_port()}"
