@@ -100,7 +100,8 @@ def _parse(args: list[str]) -> _Parsed:
         name, eq, inline = token.partition("=") if token.startswith("--") else (token, "", "")
         i += 1
 
-        def value() -> str:
+        def value(name: str = name, eq: str = eq, inline: str = inline) -> str:
+            """This token's value: after its `=`, else the next token (defaults bind this token)."""
             nonlocal i
             if eq:
                 return inline
@@ -336,7 +337,8 @@ def app_log_steps(appid: str, log_type: str, app: dict | None) -> list[tuple[str
     `task0` (or the listing says nothing of its tasks), then one per `task12n` executor."""
     base = ["scheduler", "logs", appid]
     app = app or {}
-    executors = app.get("task12n") if isinstance(app.get("task12n"), list) else []
+    listed = app.get("task12n")
+    executors = listed if isinstance(listed, list) else []
     steps = []
     if app.get("task0") or "task12n" not in app:
         steps.append((f"driver {log_type}", [*base, "--type", log_type]))

@@ -24,7 +24,7 @@ import os
 import shlex
 import stat
 import tarfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +114,7 @@ def scan(model_dir: str, *, warn: Warn | None = None) -> list[tuple[tarfile.TarI
     root = os.path.realpath(model_dir)
     top = os.path.basename(os.path.abspath(model_dir))
     spec = ignore_spec(root)
-    members = [(tar_info(top, os.stat(root), tarfile.DIRTYPE), None)]
+    members: list[tuple[tarfile.TarInfo, str | None]] = [(tar_info(top, os.stat(root), tarfile.DIRTYPE), None)]
 
     def walk(real_dir: str, rel: str) -> None:
         with os.scandir(real_dir) as it:
@@ -177,7 +177,7 @@ class TarStream:
         self._pos = 0
         self._pending = b""
         self._used = 0  # bytes of _pending already returned
-        self._chunks: Iterator[bytes] | None = None
+        self._chunks: Generator[bytes, None, None] | None = None
 
     @classmethod
     def from_dir(cls, model_dir: str, *, warn: Warn | None = None) -> TarStream:
@@ -237,29 +237,27 @@ class TarStream:
 
     def _stop(self) -> None:
         if self._chunks is not None:
-            self._chunks.close()  # type: ignore[attr-defined]
+            self._chunks.close()
         self._chunks = None
         self._pending, self._used = b"", 0
 
-    def _generate(self) -> Iterator[bytes]:
+    def _generate(self) -> Generator[bytes, None, None]:
         for member in self.members:
             yield _header(member.info)
             if member.source is not None and member.info.size:
-                yield from _file_chunks(member)
+                yield from _file_chunks(member.source, member.info)
             if member.end > member.data_end:
                 yield b"\0" * (member.end - member.data_end)
         yield b"\0" * (self.size - (self.members[-1].end if self.members else 0))
 
 
-def _file_chunks(member: Member) -> Iterator[bytes]:
+def _file_chunks(source: str, info: tarfile.TarInfo) -> Iterator[bytes]:
     try:
-        fh = open(member.source, "rb")  # noqa: SIM115 - closed on exit, also on generator close
+        fh = open(source, "rb")  # noqa: SIM115 - closed on exit, also on generator close
     except OSError as exc:
-        raise ModelDirChanged(
-            f"{member.info.name} vanished while uploading: {exc}", hint="run the command again"
-        ) from exc
+        raise ModelDirChanged(f"{info.name} vanished while uploading: {exc}", hint="run the command again") from exc
     with fh:
-        yield from exact_chunks(fh, member.info.size, member.info.name)
+        yield from exact_chunks(fh, info.size, info.name)
 
 
 # -- the model as uploaded ----------------------------------------------------------------------
@@ -371,7 +369,9 @@ def merge_data_sources(values: Sequence[str], option: str = "--data-source") -> 
         try:
             parsed = json.loads(value)
         except ValueError as exc:
-            raise UsageError(f"{option} is not valid JSON ({exc}): {value}", hint=f"give an object such as {example}")
+            raise UsageError(
+                f"{option} is not valid JSON ({exc}): {value}", hint=f"give an object such as {example}"
+            ) from exc
         if isinstance(parsed, dict):
             merged.append(parsed)
         elif isinstance(parsed, list) and all(isinstance(item, dict) for item in parsed):

@@ -12,7 +12,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # rich is imported when a console is first needed, for start-up speed
+    from rich.console import Console
 
 FORMATS = ("table", "json", "yaml")
 
@@ -64,7 +67,7 @@ def to_yaml(data: Any) -> str:
 class Output:
     """Where a command's data and messages go, for one invocation."""
 
-    def __init__(self, fmt: str = "table", *, stdout: IO[str] | None = None, stderr: IO[str] | None = None):
+    def __init__(self, fmt: str = "table", *, stdout: TextIO | None = None, stderr: TextIO | None = None):
         if fmt not in FORMATS:
             from dlicli.errors import UsageError
 
@@ -72,8 +75,8 @@ class Output:
         self.format = fmt
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self._console = None
-        self._err_console = None
+        self._console: Console | None = None
+        self._err_console: Console | None = None
 
     # -- terminals -------------------------------------------------------------------------
 
@@ -96,14 +99,14 @@ class Output:
     def color(self) -> bool:
         return "NO_COLOR" not in os.environ
 
-    def console(self):
+    def console(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(file=self.stdout, no_color=not self.color, highlight=False, soft_wrap=False)
         return self._console
 
-    def err_console(self):
+    def err_console(self) -> Console:
         if self._err_console is None:
             from rich.console import Console
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -17,15 +18,23 @@ class DlicliGroup(typerx.TyperGroup):
     """Runs every command under one mapper: any failure becomes one `error:` line and the
     exit code of `dlicli.errors.exit_code_for`; a traceback only with --debug."""
 
-    def main(self, args: Any = None, prog_name: Any = None, *a: Any, standalone_mode: bool = True, **kw: Any):
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **kw: Any,
+    ) -> Any:
         if os.environ.get("_DLICLI_COMPLETE"):  # typer registers its shell classes only with add_completion
             typerx.completion_init()
         if not standalone_mode:
-            return super().main(args, prog_name, *a, standalone_mode=False, **kw)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **kw)
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
         try:
-            rv = super().main(argv, prog_name, *a, standalone_mode=False, **kw)
+            rv = super().main(argv, prog_name, complete_var, False, windows_expand_args, **kw)
         except BaseException as exc:  # noqa: BLE001 - this is the one place that maps them all
             code = report(exc, debug=debug)
             sys.exit(code)

@@ -99,13 +99,22 @@ def _rejected(exc: Any, url: str) -> Exception:
     return exc
 
 
+def _header(token: str | None = None, username: str | None = None, password: str | None = None) -> str:
+    """The Authorization header for a secret already checked non-empty (the readers refuse empty
+    input), which authorization_header always turns into a header."""
+    from dlicli.client.http import authorization_header
+
+    header = authorization_header(token=token, username=username, password=password)
+    assert header is not None, "a non-empty secret always makes a header"
+    return header
+
+
 def _credentials(
     st: AppState, old: Any, *, username: str | None, token_stdin: bool, password_stdin: bool, console: bool
 ) -> tuple[str, str | None, str, str]:
     """(auth kind, user, secret, Authorization header) from the flags, stdin or hidden prompts."""
-    from dlicli.client.http import authorization_header
-    from dlicli.config import ENV_USERNAME
     from dlicli.errors import UsageError
+    from dlicli.paths import ENV_USERNAME
 
     if token_stdin:
         kind = "token"
@@ -125,7 +134,7 @@ def _credentials(
         user = username
         secret = _read_stdin("token") if token_stdin else _prompt_secret("Token")
         st.add_secret(secret)
-        authorization = authorization_header(token=secret)
+        authorization = _header(token=secret)
     else:
         user = username or os.environ.get(ENV_USERNAME) or (old.username if old and old.auth != "token" else None)
         if not user:
@@ -134,25 +143,25 @@ def _credentials(
             user = typer.prompt("Username", err=True).strip()
         secret = _read_stdin("password") if password_stdin else _prompt_secret("Password")
         st.add_secret(secret)
-        authorization = authorization_header(username=user, password=secret)
+        authorization = _header(username=user, password=secret)
     st.add_secret(authorization)
     return kind, user, secret, authorization
 
 
 def _verify(st: AppState, out: Output, url: str, kind: str, secret: str, authorization: str, verify: Any) -> str:
     """Check the credentials with GET /conf (after a console logon, if asked); return the secret to keep."""
-    from dlicli.client.http import authorization_header
     from dlicli.errors import APIError, CredentialsError
 
     try:
         if kind == "console":
             with _client(st, url, None, verify) as client:
                 answer = client.console_logon(authorization)
-            secret = answer.get("accessToken") if isinstance(answer, dict) else None
-            if not isinstance(secret, str) or not secret:
+            access_token = answer.get("accessToken") if isinstance(answer, dict) else None
+            if not isinstance(access_token, str) or not access_token:
                 raise CredentialsError(f"the console logon at {url} answered without an accessToken")
+            secret = access_token
             st.add_secret(secret)
-            authorization = authorization_header(token=secret)
+            authorization = _header(token=secret)
             st.add_secret(authorization)
         with _client(st, url, authorization, verify) as client:
             try:
@@ -190,18 +199,10 @@ def login(
 ) -> None:
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
     from dlicli.client.http import normalize_base_url, tls_verify
-    from dlicli.config import (
-        ENV_CA_BUNDLE,
-        ENV_INSECURE,
-        ENV_PROFILE,
-        ENV_URL,
-        LOCAL_PROFILE,
-        Config,
-        Profile,
-        env_true,
-    )
+    from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
     from dlicli.credentials import requested_store, save_secret
     from dlicli.errors import UsageError
+    from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
     st = state(ctx)
     out = Output()
@@ -370,5 +371,7 @@ def token(ctx: typer.Context) -> None:
 
 # The root registers these lazily (cli/app.py LAZY_COMMANDS).
 commands = typer.Typer()
-for _name, _command in {"login": login, "logout": logout, "status": status, "token": token}.items():
-    commands.command(_name)(_command)
+commands.command("login")(login)
+commands.command("logout")(logout)
+commands.command("status")(status)
+commands.command("token")(token)

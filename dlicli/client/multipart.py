@@ -11,11 +11,21 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any
+from typing import Any, Protocol
 
 from dlicli.errors import FileChanged
 
 CHUNK_SIZE = 1024 * 1024
+
+
+class ByteStream(Protocol):
+    """What an upload reads: an open binary file, or any seekable byte stream (a TarStream)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
 
 
 def exact_chunks(fh: Any, size: int, name: str, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
@@ -53,7 +63,7 @@ class MultipartBody:
         fields: Sequence[tuple[str, str]],
         name: str | None = None,
         file_name: str | None = None,
-        stream: IO[bytes] | bytes | None = None,
+        stream: ByteStream | bytes | None = None,
         size: int | None = None,
         content_type: str = "application/octet-stream",
     ):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote
 
 from dlicli.client.http import HttpSession
-from dlicli.client.multipart import MultipartBody
+from dlicli.client.multipart import ByteStream, MultipartBody
 
 
 def _seg(value: str | int) -> str:
@@ -56,7 +56,7 @@ class DlpdClient:
         self,
         args: str,
         file_name: str,
-        file: IO[bytes] | bytes,
+        file: ByteStream | bytes,
         data: dict[str, Any] | str | None = None,
         content_type: str = "application/octet-stream",
         *,
@@ -128,7 +128,7 @@ class DlpdClient:
         self,
         data: dict[str, Any] | str,
         file_name: str,
-        file: IO[bytes] | bytes,
+        file: ByteStream | bytes,
         content_type: str = "application/octet-stream",
         *,
         size: int | None = None,
@@ -175,7 +175,7 @@ class DlpdClient:
         return self.http.call("DELETE", f"/hypersearch/algorithm/{_seg(algo_name)}", operation="deleteOneHPOALGORITHM")
 
     def install_hpo_algorithm(
-        self, data: dict[str, Any] | str, file_name: str | None = None, file: IO[bytes] | bytes | None = None
+        self, data: dict[str, Any] | str, file_name: str | None = None, file: ByteStream | bytes | None = None
     ) -> Any:
         """POST /hypersearch/algorithm/install: form field `data`, optional part `file` (a .tar).
 

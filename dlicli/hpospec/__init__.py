@@ -20,7 +20,7 @@ from typing import Any
 
 from dlicli.errors import UsageError
 from dlicli.hpospec.algo import algo_def, algo_params, model_spec
-from dlicli.hpospec.checker import Checker, as_float, as_int  # noqa: F401 - as_* re-exported
+from dlicli.hpospec.checker import Checker
 from dlicli.hpospec.space import search_space
 from dlicli.wmla import TOP_KEYS
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -200,6 +201,11 @@ def test(
     rows = plugintest.run(plugin_dir, run, rounds=rounds, seed=seed, warn=out.warn, log=out.stderr)
     names = [hp["name"] for hp in run.hyper_parameters]
     columns = [Column("ROUND", "round"), Column("ID", "id", style="bold"), Column(run.metric.upper(), "metricVal")]
-    columns += [Column(n, lambda r, n=n: r["hyperparameters"].get(n)) for n in names]
+    columns += [Column(n, _suggested(n)) for n in names]
     out.data(rows, columns=columns, empty="the plugin suggested nothing")
     plugintest.summarize(rows, run, out.info)
+
+
+def _suggested(name: str) -> Callable[[dict[str, Any]], Any]:
+    """How a column reads hyper-parameter `name` from a `hpo algorithm test` round row."""
+    return lambda row: row["hyperparameters"].get(name)

@@ -169,11 +169,13 @@ class Plugin:
             encoding="utf-8",
             bufsize=1,
         )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr, "all three are PIPEs"
+        self.requests, self.replies, errors = self.proc.stdin, self.proc.stdout, self.proc.stderr
         self.tail: list[str] = []
 
         def forward() -> None:
-            for line in self.proc.stderr:
-                self.tail = (self.tail + [line])[-20:]
+            for line in errors:
+                self.tail = [*self.tail, line][-20:]
                 log.write(f"plugin: {line}")
                 log.flush()
 
@@ -182,11 +184,11 @@ class Plugin:
 
     def call(self, op: str, **req: Any) -> dict[str, Any]:
         try:
-            self.proc.stdin.write(json.dumps({"op": op, **req}) + "\n")
-            self.proc.stdin.flush()
+            self.requests.write(json.dumps({"op": op, **req}) + "\n")
+            self.requests.flush()
         except OSError:
             pass  # the empty read below reports the exit
-        line = self.proc.stdout.readline()
+        line = self.replies.readline()
         if not line:
             code = self.proc.wait()
             self.forwarder.join(timeout=2)
@@ -200,7 +202,7 @@ class Plugin:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            self.requests.close()
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -254,18 +256,7 @@ def run(
                 value = score(values, task.hyper_parameters, seed, ident)
                 value = 1.0 - value if task.maximize else value
                 rows.append({"round": round_no, "id": ident, "hyperparameters": values, "metricVal": value})
-                last.append(
-                    {
-                        "id": ident,
-                        "state": "FINISHED",
-                        "hyperparameters": values,
-                        "hyper_parameters": values,
-                        "metricVal": value,
-                        "objectiveMetric": task.metric,
-                        "metrics": {task.metric: {"min": value, "max": value, "latest": value}},
-                        "config": dict(values),
-                    }
-                )
+                last.append(_finished(ident, values, value, task.metric))
         else:
             task.seen["end"] = f"stopped after --rounds {rounds}"
     finally:
@@ -276,6 +267,20 @@ def run(
             hint="a suggestion names every hyper-parameter once, with a value inside its space",
         )
     return rows
+
+
+def _finished(ident: int, values: dict[str, Any], value: float, metric: str) -> dict[str, Any]:
+    """An experiment's result as the engine hands it to search(): FINISHED, with its metric."""
+    return {
+        "id": ident,
+        "state": "FINISHED",
+        "hyperparameters": values,
+        "hyper_parameters": values,
+        "metricVal": value,
+        "objectiveMetric": metric,
+        "metrics": {metric: {"min": value, "max": value, "latest": value}},
+        "config": dict(values),
+    }
 
 
 def summarize(rows: list[dict[str, Any]], task: TaskAttrs, info: Callable[[str], None]) -> None:

@@ -3,6 +3,7 @@ wait/follow loop `hpo start` reuses. Ranking and states live in `watch` (typer-f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -59,8 +60,13 @@ def experiment_columns(task: dict[str, Any], direction: str) -> list[Column]:
         Column((watch.objective_metric(task) or "metric").upper(), "metricVal"),
     ]
     for name in watch.param_names(task):
-        cols.append(Column(name, lambda r, n=name: watch.params(r).get(n)))
+        cols.append(Column(name, _param_cell(name)))
     return cols
+
+
+def _param_cell(name: str) -> Callable[[dict[str, Any]], Any]:
+    """How a column reads hyper-parameter `name` from an experiment row."""
+    return lambda row: watch.params(row).get(name)
 
 
 def header_lines(task: dict[str, Any], direction: str) -> list[str]:
@@ -120,16 +126,21 @@ def wait_for(
     client = st.client()
     hint = f"the search runs on; reattach with: dlicli hpo wait {name}{' --follow' if follow else ''}"
 
-    def run(on_poll) -> dict[str, Any]:
+    def run(on_poll: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         return _detachable(hint, lambda: watch.wait(client, name, timeout=timeout, interval=every, on_poll=on_poll))
 
     if follow and live and out.stdout_is_tty:
         from rich.live import Live
 
-        with Live(console=out.console(), auto_refresh=False) as live:
-            return run(lambda task: live.update(_render(task, watch.objective(task, direction)), refresh=True))
+        with Live(console=out.console(), auto_refresh=False) as table:
+            return run(lambda task: table.update(_render(task, watch.objective(task, direction)), refresh=True))
     log = watch.ChangeLog(name, with_experiments=follow)
-    return run(lambda task: [out.info(line) for line in log.lines(task)])
+
+    def report_changes(task: dict[str, Any]) -> None:
+        for line in log.lines(task):
+            out.info(line)
+
+    return run(report_changes)
 
 
 def finish(out: Output, name: str, task: dict[str, Any]) -> None:

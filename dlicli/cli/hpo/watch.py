@@ -68,9 +68,8 @@ def objective(task: Any, override: str | None = None) -> str:
             return given
     best = metric(task.get("best") or {}) if isinstance(task, dict) else None
     values = [m for m in map(metric, experiments(task)) if m is not None]
-    if best is not None and values and min(values) != max(values):
-        if best == max(values):
-            return "maximize"
+    if best is not None and values and min(values) != max(values) and best == max(values):
+        return "maximize"
     return "minimize"
 
 
@@ -78,11 +77,12 @@ def ranked(task: Any, direction: str) -> list[dict[str, Any]]:
     """Experiments best first: those with a metric (by it), then the rest by id, then the failed."""
     sign = -1.0 if direction == "maximize" else 1.0
 
-    def key(exp: dict[str, Any]) -> tuple:
-        value, bad = metric(exp), state_of(exp) in BAD
-        group = 2 if bad else (0 if value is not None else 1)
-        ident = exp.get("id") if isinstance(exp.get("id"), int) else 0
-        return group, sign * value if group == 0 else 0.0, ident
+    def key(exp: dict[str, Any]) -> tuple[int, float, int]:
+        value, ident = metric(exp), exp.get("id")
+        ident = ident if isinstance(ident, int) else 0
+        if state_of(exp) in BAD:
+            return 2, 0.0, ident
+        return (1, 0.0, ident) if value is None else (0, sign * value, ident)
 
     return sorted(experiments(task), key=key)
 
@@ -100,7 +100,7 @@ def best(task: Any, direction: str) -> dict[str, Any] | None:
 
 def params(exp: dict[str, Any]) -> dict[str, Any]:
     """An experiment's hyper-parameters as {name: value}, typed by each one's dataType."""
-    from dlicli.hpospec import as_float, as_int
+    from dlicli.hpospec.checker import as_float, as_int
 
     given = exp.get("hyperParams")
     if isinstance(given, dict):
