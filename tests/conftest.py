@@ -42,29 +42,14 @@ def env_server(server, monkeypatch):
     return server
 
 
-@pytest.fixture(scope="session")
-def cli_command():
-    """The click command tree of `dlicli.cli.app.app`, built once for the session: typer's test
-    runner rebuilds it on every invoke otherwise (~50 ms each, hundreds of invokes)."""
-    import typer.main
+@pytest.fixture
+def run():
+    """Invoke the CLI in-process: run("exec", "list", "--json") → click Result."""
+    from typer.testing import CliRunner
 
     from dlicli.cli.app import app
 
-    return app, typer.main.get_command(app)
-
-
-@pytest.fixture
-def run(cli_command, monkeypatch):
-    """Invoke the CLI in-process: run("exec", "list", "--json") → click Result."""
-    from typer import testing
-
-    app, command = cli_command
-    build = getattr(testing, "_get_command", None)  # typer's private name: if it goes, invokes just rebuild
-    if build is not None:
-        monkeypatch.setattr(
-            testing, "_get_command", lambda typer_app: command if typer_app is app else build(typer_app)
-        )
-    runner = testing.CliRunner()
+    runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
         return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
