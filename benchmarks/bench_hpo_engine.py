@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import shutil
 import statistics
@@ -109,7 +110,7 @@ def gaps(experiments: list[dict], ddir: Path) -> dict[str, list[float]]:
             written = result.stat().st_mtime if result.exists() else None
             runs.append((stamp(e["startTime"]), stamp(e["endTime"]), written))
     runs.sort()
-    pairs = list(zip(runs, runs[1:]))
+    pairs = list(itertools.pairwise(runs))
     return {
         "gap": [b[0] - a[1] for a, b in pairs],
         "duration": [end - start for start, end, _ in runs],

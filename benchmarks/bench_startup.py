@@ -67,7 +67,7 @@ def venv(path: Path, *packages: str, refresh: list[str] | None = None) -> str:
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.run(cmd, env=env, capture_output=True)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0 or not proc.stdout:
         raise SystemExit(f"{cmd} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")

@@ -95,7 +95,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    out, err = proc.communicate()
+    _out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.decode(errors='replace')}")
     return elapsed, usage.ru_maxrss / 1024  # KiB on Linux
@@ -130,8 +130,17 @@ def main() -> None:
         dlicli_cmd = [dlicli] if dlicli else [sys.executable, "-m", "dlicli"]
         commands = {
             "curl": [curl, "-sS", "-o", os.devnull, "-F", f"file=@{ready}", root + API + "/execs"],
-            "dlicli": dlicli_cmd
-            + ["exec", "start", "--framework", "PyTorch", "--model-main", "main.py", "--model-dir", model],
+            "dlicli": [
+                *dlicli_cmd,
+                "exec",
+                "start",
+                "--framework",
+                "PyTorch",
+                "--model-main",
+                "main.py",
+                "--model-dir",
+                model,
+            ],
         }
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         print(

@@ -71,7 +71,7 @@ def wrap_command(cmd: str, width: int = 78) -> list[str]:
         elif ch == " " and cmd[i + 1 : i + 2] == "-":
             cuts.append(i)
     lines, start, last = [], 0, 0
-    for cut in cuts + [len(cmd)]:
+    for cut in [*cuts, len(cmd)]:
         if cut - start > width - 6 and last > start:
             lines.append(cmd[start:last])
             start = last + 1
@@ -92,7 +92,7 @@ def synopsis(node: Any) -> list[Pieces]:
         if p.kind == "option" and p.required:
             items.append([("B", p.opts[-1])] + ([("R", " "), ("I", p.metavar)] if p.metavar else []) + more)
         elif p.kind == "argument":
-            items.append([("I", p.metavar)] + more if p.required else [("R", "["), ("I", p.metavar), ("R", "]")] + more)
+            items.append([("I", p.metavar), *more] if p.required else [("R", "["), ("I", p.metavar), ("R", "]"), *more])
     if node.group:
         items += [[("I", "COMMAND")], [("R", "["), ("I", "ARGS"), ("R", "]...")]]
     return items

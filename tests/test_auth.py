@@ -13,6 +13,7 @@ from keyring.backends.null import Keyring as NullKeyring
 from keyring.errors import PasswordDeleteError
 
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 
 
 class DictKeyring(KeyringBackend):
@@ -231,8 +232,11 @@ def test_logout_of_a_console_profile_logs_off_on_the_server(server, run, tmp_pat
     assert "acc-logoff-1234" not in config_files(tmp_path)
 
 
-def test_logout_of_an_unknown_profile_exits_3(run):
-    assert run("logout", "--profile-name", "ghost").exit_code == 3
+def test_logout_of_an_unknown_profile_exits_3(run, tmp_path):
+    result = run("logout", "--profile-name", "ghost")
+    assert error_line(result, 3) == "error: no profile named 'ghost'"
+    assert "hint: list them with `dlicli profile list`" in result.stderr
+    assert not (tmp_path / "config" / "config.yaml").exists()
 
 
 # -- status --------------------------------------------------------------------------------

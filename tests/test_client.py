@@ -111,17 +111,17 @@ CALLS = {
     "getResplanTree": ((), {}, {}, {}, {"id": "1", "childTreeDto": []}, {"id": "1", "childTreeDto": []}),
     "getApplications": (
         (),
-        dict(
-            applicationid="a 1",
-            applicationname="n&m",
-            driverid="d",
-            search="x=y",
-            sort="name",
-            order="desc",
-            start=10,
-            length=5,
-            state="RUNNING",
-        ),
+        {
+            "applicationid": "a 1",
+            "applicationname": "n&m",
+            "driverid": "d",
+            "search": "x=y",
+            "sort": "name",
+            "order": "desc",
+            "start": 10,
+            "length": 5,
+            "state": "RUNNING",
+        },
         {},
         {
             "applicationid": ["a 1"],
@@ -139,7 +139,14 @@ CALLS = {
     ),
     "getApplicationStatistic": (
         (),
-        dict(applicationid="a", applicationname="n", consumer="/c/d", start=0, length=20, state="FINISHED"),
+        {
+            "applicationid": "a",
+            "applicationname": "n",
+            "consumer": "/c/d",
+            "start": 0,
+            "length": 20,
+            "state": "FINISHED",
+        },
         {},
         {
             "applicationid": ["a"],

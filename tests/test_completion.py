@@ -67,6 +67,7 @@ def test_bash_completion_of_subcommands():
     assert proc.stdout.split() == ["bash", "zsh", "fish"]
 
 
+@pytest.mark.slow
 def test_zsh_and_fish_callbacks():
     proc = complete({"_DLICLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlicli complet"})
     assert proc.returncode == 0, proc.stderr

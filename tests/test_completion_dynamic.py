@@ -46,6 +46,7 @@ def at(server):
     return {"DLICLI_URL": server.root, "DLICLI_TOKEN": TOKEN}
 
 
+@pytest.mark.slow
 def test_task_ids_come_from_the_server_and_are_filtered_by_prefix(server, at):
     server.route("GET", "/execs", body=TASKS)
     assert offered(complete("dlicli exec get ", at)) == ["task-a1", "task-b2"]
@@ -57,7 +58,10 @@ def test_task_ids_come_from_the_server_and_are_filtered_by_prefix(server, at):
     assert last.headers["authorization"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("verb", ["get", "stop", "delete", "logs", "wait", "result", "deploy"])
+@pytest.mark.parametrize(
+    "verb",
+    ["get", *(pytest.param(v, marks=pytest.mark.slow) for v in ("stop", "delete", "logs", "wait", "result", "deploy"))],
+)
 def test_every_task_verb_completes_ids(server, at, verb):
     server.route("GET", "/execs", body=TASKS)
     assert offered(complete(f"dlicli exec {verb} task-a", at)) == ["task-a1"]
@@ -70,6 +74,7 @@ def test_the_root_url_option_chooses_the_server(server):
     assert server.last.path.endswith("/execs")
 
 
+@pytest.mark.slow
 def test_zsh_shows_the_state_beside_the_id(server, at):
     server.route("GET", "/execs", body=TASKS)
     proc = complete("dlicli exec get task-a", at, shell="zsh")
@@ -107,12 +112,14 @@ def test_zsh_shows_the_state_beside_the_id(server, at):
         ("dlicli notebook update alice --resource-plan ", "/resplans/resplantree", {"name": "p1"}, ["p1"]),
     ],
 )
+@pytest.mark.slow
 def test_hpo_names_algorithms_and_plans(server, at, line, path, body, expected):
     server.route("GET", path, body=body)
     assert offered(complete(line, at)) == expected
     assert [r.path for r in server.requests] == ["/platform/rest/deeplearning/v1" + path]
 
 
+@pytest.mark.slow
 def test_a_slow_server_gives_nothing_within_the_timeout(server, at):
     server.route("GET", "/execs", body=TASKS, delay=5)
     started = time.monotonic()
@@ -123,13 +130,21 @@ def test_a_slow_server_gives_nothing_within_the_timeout(server, at):
     assert len(server.requests) == 1
 
 
-@pytest.mark.parametrize("status, body", [(401, {"message": "no"}), (500, b"boom"), (200, b"not json")])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (401, {"message": "no"}),
+        pytest.param(500, b"boom", marks=pytest.mark.slow),
+        pytest.param(200, b"not json", marks=pytest.mark.slow),
+    ],
+)
 def test_errors_and_odd_answers_give_nothing(server, at, status, body):
     server.route("GET", "/execs", status=status, body=body)
     assert offered(complete("dlicli exec get ", at)) == []
     assert len(server.requests) == 1  # a 5xx is not retried either
 
 
+@pytest.mark.slow
 def test_connection_refused_gives_nothing():
     import socket
 
@@ -139,6 +154,7 @@ def test_connection_refused_gives_nothing():
     assert offered(complete("dlicli exec get ", {"DLICLI_URL": f"http://127.0.0.1:{port}"})) == []
 
 
+@pytest.mark.slow
 def test_a_broken_config_gives_nothing(tmp_path):
     config = tmp_path / "config"
     config.mkdir()
@@ -152,6 +168,7 @@ def test_command_names_still_complete():
     assert offered(complete("dlicli exec ge")) == ["get"]
 
 
+@pytest.mark.slow
 def test_profile_names_come_from_config_yaml(tmp_path, server):
     config = tmp_path / "config"
     config.mkdir()
@@ -184,6 +201,7 @@ def test_the_profile_on_the_command_line_chooses_the_server(tmp_path, server):
     assert "authorization" not in server.last.headers  # the null keyring holds no secret
 
 
+@pytest.mark.slow
 def test_no_engine_running_starts_none(tmp_path):
     data = Path(os.environ["DLICLI_DATA_DIR"])
     started = time.monotonic()
@@ -208,6 +226,7 @@ def engine():
         kill_left_tasks(data)
 
 
+@pytest.mark.slow
 def test_task_ids_from_a_running_local_engine(engine, tmp_path):
     model = tmp_path / "model"
     model.mkdir()

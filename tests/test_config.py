@@ -15,6 +15,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.null import Keyring as NullKeyring
 
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import RecordingServer
 from tests.test_auth import dict_keyring, login_with_token  # noqa: F401 - fixture
 
@@ -81,7 +82,7 @@ def test_env_token_beats_env_basic_beats_profile_secret(profiled, run, monkeypat
 def test_profile_secret_is_not_sent_to_another_url_unless_the_profile_is_named(profiled, other, run, monkeypatch):
     monkeypatch.setenv("DLICLI_URL", other.root)
     result = run("conf", "get")
-    assert result.exit_code == 4
+    assert error_line(result, 4) == f"error: no credentials for {other.url}"
     assert other.requests == []
     assert run("--profile", "p", "conf", "get").exit_code == 0
     assert other.last.headers["authorization"] == f"Bearer {TOKEN}"

@@ -12,6 +12,7 @@ import pytest
 from dlicli import dlicmdargs
 from dlicli.errors import UsageError
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import BASE
 
 BATCH = {"id": "dl-1", "state": "RUNNING", "appId": "app-1", "args": "--exec-start PyTorch --model-main m.py"}
@@ -156,7 +157,7 @@ SIMPLE = [
 
 @pytest.mark.parametrize("dlicmd_args, native_args", SIMPLE, ids=lambda v: " ".join(v)[:40])
 def test_same_request_output_and_exit_as_native(api, run, dlicmd_args, native_args):
-    native, ours, sent = same_as_native(api, run, dlicmd_args, native_args)
+    _native, _ours, sent = same_as_native(api, run, dlicmd_args, native_args)
     assert sent, "the command sent no request"
     assert all(auth == f"Bearer {TOKEN}" for *_, auth in sent)
 
@@ -170,7 +171,10 @@ def test_wire_details_dlicmd_got_wrong(api, run):
     assert parse_qs(api.last.raw_query) == {"sort_by": ["id:desc"], "q": ["a+b c"]}
     result = run("dlicmd", "--exec-trainlogs", "dl-1")
     assert api.last.raw_query == "logType=outerrlog" and result.stdout == "epoch 1\nepoch 2\n"
-    assert run("dlicmd", "--exec-get", "nope").exit_code == 3
+    api.requests.clear()
+    missing = run("dlicmd", "--exec-get", "nope")
+    assert "no route in test server" in error_line(missing, 3, "HTTP 404")
+    assert [(r.method, r.raw_path) for r in api.requests] == [("GET", BASE + "/execs/nope")]
 
 
 def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
@@ -233,7 +237,7 @@ def test_hpo_start(api, run, tmp_path, model):
             }
         )
     )
-    native, ours, sent = same_as_native(
+    _native, _ours, sent = same_as_native(
         api,
         run,
         ["--hpo-start", str(spec), "--model-dir", str(model)],
@@ -320,7 +324,7 @@ def test_exec_start_keeps_every_data_source_and_passes_the_rest_to_the_model(env
         "--epochs",
         "2",
     ]
-    native, ours, sent = same_as_native(env_server, run, dlicmd_args, native_args)
+    _native, ours, _sent = same_as_native(env_server, run, dlicmd_args, native_args)
     assert json.loads(ours.stdout) == {"id": "dl-7", "appId": "app-7", "state": "SUBMITTED"}
     req = env_server.last
     args = parse_qs(req.raw_query)["args"][0]
@@ -413,7 +417,7 @@ def test_logon_is_a_console_login(server, run):
     server.route("GET", "/conf", body={"MSD_ENABLED": "true"})
     port = str(server.httpd.server_address[1])
     env = {"DLICLI_CREDENTIALS_STORE": "file"}
-    native, ours, sent = same_as_native(
+    _native, ours, sent = same_as_native(
         server,
         run,
         [
@@ -534,6 +538,7 @@ def on_engine(engine, monkeypatch):
     return engine
 
 
+@pytest.mark.slow
 def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     model = tmp_path / "mnist"
     model.mkdir()
@@ -587,7 +592,7 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     assert [p.suffix for p in tmp_path.iterdir() if p.is_file()] == [".zip"]
     assert run("dlicmd", "--exec-delete", theirs["id"]).exit_code == 0
     gone = same(["--exec-get", theirs["id"]], ["exec", "get", theirs["id"], "--json"])
-    assert gone.exit_code == 3
+    assert error_line(gone, 3, "Cannot find task with given execId.")
 
 
 def test_a_token_after_the_double_dash_is_refused_and_nothing_sent(env_server, run, tmp_path):

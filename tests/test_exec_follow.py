@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -19,7 +18,9 @@ from dlicli.cli.state import AppState
 from dlicli.errors import ExitCode, TaskOutcome, WaitTimeout
 from dlicli.output import Output
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import BASE
+from tests.waiting import wait_until
 
 FAST = ["--interval", "0.05"]
 
@@ -170,7 +171,9 @@ def test_wait_killed_and_finished_exits_11(env_server, run):
     env_server.route("GET", "/execs/a", body=states("a", "FINISHED"))
     env_server.route("GET", "/execs/b", body=states("b", "KILLED"))
     result = run("exec", "wait", "a", "b", *FAST)
-    assert result.exit_code == 11
+    assert error_line(result, 11) == "error: task ended badly: b KILLED"
+    assert result.stderr.splitlines()[:2] == ["a: FINISHED", "b: KILLED"]
+    assert [r.path for r in env_server.requests] == [f"{BASE}/execs/a", f"{BASE}/execs/b"]
 
 
 def test_wait_timeout_exits_8_naming_the_running_ids(env_server, run):
@@ -189,7 +192,8 @@ def test_wait_timeout_exits_8_naming_the_running_ids(env_server, run):
 def test_wait_not_found_exits_3(env_server, run):
     env_server.route("GET", "/execs/zz", status=400, body={"message": "Cannot find task with given execId."})
     result = run("exec", "wait", "zz", *FAST)
-    assert result.exit_code == 3
+    assert "Cannot find task with given execId." in error_line(result, 3, "HTTP 400")
+    assert [r.path for r in env_server.requests] == [f"{BASE}/execs/zz"]  # not retried, not polled again
 
 
 @pytest.mark.parametrize("args", [["--interval", "-1"], ["--timeout", "-2"]])
@@ -229,9 +233,7 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
         stderr=subprocess.PIPE,
         env={**os.environ, "DLICLI_POLL_INTERVAL": "0.05"},
     )
-    deadline = time.monotonic() + 30
-    while len(server.requests) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(server.requests) >= 3, 30, 0.02, "the CLI's first three polls")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())
@@ -248,6 +250,7 @@ def _interrupted(server, *args: str) -> subprocess.CompletedProcess:
         (["exec", "wait", "t1", "t2"], "hint: the tasks run on; wait again with: dlicli exec wait t1 t2"),
     ],
 )
+@pytest.mark.slow
 def test_ctrl_c_detaches_with_exit_130_and_a_hint(env_server, args, hint):
     env_server.route("GET", "/execs/t1/log", body="still going\n")
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING"))
@@ -353,7 +356,8 @@ def test_result_refuses_to_overwrite_the_server_named_file(env_server, run, tmp_
     (tmp_path / "m.zip").write_bytes(b"precious")
     env_server.route("GET", "/execs/t1/result", body=ZIP, headers={"Content-Disposition": "attachment; filename=m.zip"})
     result = run("exec", "result", "t1")
-    assert result.exit_code == 2
+    assert error_line(result, 2) == "error: m.zip already exists"
+    assert "hint: pass --force to overwrite it" in result.stderr
     assert (tmp_path / "m.zip").read_bytes() == b"precious"
     assert os.listdir(tmp_path) == ["m.zip"]
 

@@ -243,7 +243,8 @@ def test_symlink_leaving_the_dir_is_skipped_with_a_warning(env_server, run, mode
     assert "warning: skipping symlink leak.txt" in result.stderr
     _, _, parts = submitted(env_server)
     assert b"do not upload" not in parts["file"].data
-    assert "mnist/leak.txt" not in tarfile.open(fileobj=io.BytesIO(parts["file"].data)).getnames()
+    with tarfile.open(fileobj=io.BytesIO(parts["file"].data)) as sent:
+        assert "mnist/leak.txt" not in sent.getnames()
 
 
 def test_server_error_is_reported(env_server, run, model):
@@ -291,6 +292,7 @@ def test_follow_prints_the_log_and_exits_0(env_server, run, model, monkeypatch):
     assert "started task exec-42" in result.stderr
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal_stderr_keeps_stdout_clean(env_server, model):
     import pty
     import subprocess

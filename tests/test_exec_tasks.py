@@ -217,6 +217,7 @@ def _delete_all_on_a_tty(answer: bytes) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())
 
 
+@pytest.mark.slow
 def test_delete_all_on_a_terminal_asks_and_deletes_on_yes(env_server):
     env_server.route("DELETE", "/execs", status=204)
     done = _delete_all_on_a_tty(b"y\n")

@@ -67,7 +67,7 @@ def test_a_500_gets_no_hint(env_server, run):
     assert result.stderr.splitlines() == ["error: execsExecIdGet failed with HTTP 500: NPE"]
 
 
-@pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "conf")])
+@pytest.mark.parametrize("command", [("conf", "get"), pytest.param(("api", "GET", "conf"), marks=pytest.mark.slow)])
 def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
     env_server.route("GET", "/conf", status=503, body={"message": "Service Unavailable: maintenance"})
     result = run(*command)
@@ -77,6 +77,7 @@ def test_503_always_is_exit_7_after_four_requests(env_server, run, command):
     assert len(env_server.requests) == 4
 
 
+@pytest.mark.slow
 def test_connection_refused_is_exit_7(run, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -90,6 +91,7 @@ def test_connection_refused_is_exit_7(run, monkeypatch):
     assert "hint:" in result.stderr
 
 
+@pytest.mark.slow
 def test_timeout_is_exit_7(env_server, run, monkeypatch):
     monkeypatch.setenv("DLICLI_HTTP_TIMEOUT", "0.3")
     env_server.route("GET", "/conf", body={}, delay=2)

@@ -81,6 +81,7 @@ def test_check_mode_finds_changed_and_orphan_files(built, tmp_path):
     assert gen.stale(repo) == ["docs/commands.md", "man/dlicli-exec-start.1", "man/dlicli-gone.1"]
 
 
+@pytest.mark.slow
 def test_check_cli_exit_code():
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_docs.py"), "--check"],
@@ -184,6 +185,7 @@ def groff(path: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
+@pytest.mark.slow
 def test_every_page_renders_without_warnings(built):
     for page in sorted((built / "man").glob("*.1")):
         proc = groff(page)

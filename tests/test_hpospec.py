@@ -321,7 +321,7 @@ def test_warnings_do_not_refuse():
 
 
 def test_plugin_algorithms_take_any_params_and_grid_takes_experiments():
-    body, warnings = hpospec.validate(
+    _body, warnings = hpospec.validate(
         spec(**{"algoDef.algorithm": "myPlugin", "algoDef.algoParams": [{"name": "Anything", "value": "1"}]})
     )
     assert warnings == []

@@ -48,6 +48,7 @@ def test_normalize_base_url_refuses_what_is_not_a_server_url(bad):
         normalize_base_url(bad)
     assert info.value.exit_code == ExitCode.USAGE
     assert info.value.hint is None  # the library says what failed; the CLI says what to do
+    assert str(info.value) == (f"not a server URL: {bad!r}" if bad else "the server URL is empty")
 
 
 def test_the_cli_hints_how_to_write_a_server_url(run):
@@ -91,6 +92,7 @@ def test_post_is_never_retried_on_503(server):
     assert len(server.requests) == 1
 
 
+@pytest.mark.slow
 def test_429_retry_after_is_honoured(server):
     server.route("GET", "/execs", body=[])
     server.route("GET", "/execs", status=429, headers={"Retry-After": "1"}, times=1)
@@ -127,6 +129,7 @@ def test_connection_refused_is_retried_then_connect_error():
     assert info.value.hint is None
 
 
+@pytest.mark.slow
 def test_the_cli_hints_what_to_check_when_it_cannot_connect(run, monkeypatch):
     monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
     url = f"http://127.0.0.1:{free_port()}"

@@ -147,12 +147,12 @@ def test_file_that_grows_or_shrinks_while_streaming_raises(tmp_path):
     make_tree(root, {"a.bin": b"a" * 5000, "b.bin": b"b" * 100})
     stream = TarStream.from_dir(str(root))
     (root / "a.bin").write_bytes(b"a" * 10)
-    with pytest.raises(ModelDirChanged, match="a.bin shrank"):
+    with pytest.raises(ModelDirChanged, match=r"a\.bin shrank"):
         stream.read()
     stream = TarStream.from_dir(str(root))
     (root / "b.bin").write_bytes(b"b" * 200)
     stream.seek(0)
-    with pytest.raises(ModelDirChanged, match="b.bin grew"):
+    with pytest.raises(ModelDirChanged, match=r"b\.bin grew"):
         read_in(stream, 4096)
     stream = TarStream.from_dir(str(root))
     os.unlink(root / "a.bin")
@@ -187,10 +187,10 @@ def test_multipart_body_refuses_a_file_that_changed(tmp_path):
     with open(path, "rb") as fh:
         body = MultipartBody([], "file", "train.py", fh, 100)
         path.write_bytes(b"x" * 101)
-        with pytest.raises(ModelDirChanged, match="train.py grew"):
+        with pytest.raises(ModelDirChanged, match=r"train\.py grew"):
             b"".join(body)
         path.write_bytes(b"x" * 10)
-        with pytest.raises(ModelDirChanged, match="train.py shrank"):
+        with pytest.raises(ModelDirChanged, match=r"train\.py shrank"):
             b"".join(body)
 
 

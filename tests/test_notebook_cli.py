@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.outcome import error_line
 from tests.recorder import BASE
 from tests.test_resplan_cli import run_on_tty
 
@@ -85,6 +86,7 @@ def test_list_empty(env_server, run, body):
     assert run("notebook", "list", "--json").stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_list_on_a_terminal_shows_local_times(env_server):
     env_server.route("GET", "/notebooks/runningservices", body=[ALICE])
     done = run_on_tty("notebook", "list", TZ="UTC")
@@ -223,4 +225,6 @@ def test_update_needs_a_plan_exit_2_no_request(env_server, run, args):
 
 def test_update_unknown_plan_400_cannot_find_exits_3(env_server, run):
     env_server.route("PUT", "/notebooks/alice", status=400, body={"message": "Cannot find resource plan nope"})
-    assert run("notebook", "update", "alice", "--resource-plan", "nope").exit_code == 3
+    result = run("notebook", "update", "alice", "--resource-plan", "nope")
+    assert error_line(result, 3, "HTTP 400", "Cannot find resource plan nope")
+    assert [(r.method, r.path) for r in env_server.requests] == [("PUT", BASE + "/notebooks/alice")]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import TOKEN
+from tests.outcome import error_line
 from tests.recorder import RecordingServer
 from tests.test_auth import config_files, dict_keyring, login_with_token  # noqa: F401 - fixture
 
@@ -89,7 +90,7 @@ def test_show_unknown_exits_3(run):
 
 
 def test_use_switches_the_server_later_commands_talk_to(two, run):
-    server, second = two
+    server, _second = two
     result = run("profile", "use", "a")
     assert result.exit_code == 0, result.stderr
     assert f"now using profile a ({server.url})" in result.stderr
@@ -100,7 +101,8 @@ def test_use_switches_the_server_later_commands_talk_to(two, run):
 
 def test_use_unknown_exits_3_and_changes_nothing(two, run, tmp_path):
     before = (tmp_path / "config" / "config.yaml").read_text()
-    assert run("profile", "use", "zzz").exit_code == 3
+    result = run("profile", "use", "zzz")
+    assert error_line(result, 3) == "error: no profile named 'zzz'"
     assert (tmp_path / "config" / "config.yaml").read_text() == before
 
 
@@ -114,7 +116,7 @@ def test_delete_removes_the_profile_and_its_secret(two, run, tmp_path):
     assert "current_profile: null" in (tmp_path / "config" / "config.yaml").read_text()
 
 
-def test_delete_removes_a_keyring_secret(server, run, dict_keyring):
+def test_delete_removes_a_keyring_secret(server, run, dict_keyring):  # noqa: F811 - the imported fixture
     server.route("GET", "/conf", body={})
     assert login_with_token(run, server.root, TOKEN, "--store", "keyring").exit_code == 0
     assert run("profile", "delete", "default", "-y").exit_code == 0

@@ -12,6 +12,7 @@ import pytest
 
 from dlicli import resplantree
 from dlicli.errors import UsageError
+from tests.outcome import error_line
 from tests.recorder import BASE
 
 ODD = "a b/c"
@@ -174,7 +175,9 @@ def test_update_with_nothing_to_change_is_exit_2(env_server, run):
 
 def test_update_missing_plan_exits_3(env_server, run):
     env_server.route("PUT", "/resplans/resplan", status=404, body={"message": "no such plan"})
-    assert run("resplan", "update", "ghost", "--parent", "root").exit_code == 3
+    result = run("resplan", "update", "ghost", "--parent", "root")
+    assert error_line(result, 3, "HTTP 404", "no such plan")
+    assert [(r.method, r.path) for r in env_server.requests] == [("PUT", BASE + "/resplans/resplan")]
 
 
 # -- get ---------------------------------------------------------------------------------
@@ -232,9 +235,12 @@ def test_delete_in_use_exits_6(env_server, run):
 
 def test_delete_missing_exits_3(env_server, run):
     env_server.route("DELETE", "/resplans/resplan/ghost", status=404)
-    assert run("resplan", "delete", "ghost", "--yes").exit_code == 3
+    result = run("resplan", "delete", "ghost", "--yes")
+    assert error_line(result, 3, "HTTP 404")
+    assert [(r.method, r.path) for r in env_server.requests] == [("DELETE", BASE + "/resplans/resplan/ghost")]
 
 
+@pytest.mark.slow
 def test_delete_on_a_terminal_asks_then_deletes_on_yes(env_server):
     env_server.route("DELETE", "/resplans/resplan/p")
     done = run_on_tty("resplan", "delete", "p", answer=b"y\n")
@@ -243,6 +249,7 @@ def test_delete_on_a_terminal_asks_then_deletes_on_yes(env_server):
     assert calls(env_server) == [("DELETE", "/resplans/resplan/p", "")]
 
 
+@pytest.mark.slow
 def test_delete_on_a_terminal_answer_no_sends_nothing(env_server):
     done = run_on_tty("resplan", "delete", "p", answer=b"n\n")
     assert done.returncode == 1
@@ -285,6 +292,7 @@ def test_tree_empty(env_server, run):
     assert run("resplan", "tree", "--json").stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_tree_on_a_terminal_is_a_rich_tree(env_server):
     env_server.route("GET", "/resplans/resplantree", body=TREE)
     done = run_on_tty("resplan", "tree")

@@ -9,6 +9,7 @@ import pytest
 
 from dlicli import schedlogs
 from dlicli.errors import UsageError
+from tests.outcome import error_line
 from tests.recorder import BASE
 from tests.test_resplan_cli import run_on_tty
 
@@ -120,6 +121,7 @@ def test_apps_json_exact_and_empty(env_server, run):
     assert result.exit_code == 0 and result.stdout == "[]\n"
 
 
+@pytest.mark.slow
 def test_apps_on_a_terminal_formats_submitted_as_local_time(env_server):
     env_server.route("GET", "/scheduler/applications", body=APPS)
     done = run_on_tty("scheduler", "apps", TZ="UTC")
@@ -186,7 +188,10 @@ def test_stats_json_exact(env_server, run):
 
 def test_stats_unauthorized_exits_4(env_server, run):
     env_server.route("GET", "/scheduler/applicationStatistic", status=401)
-    assert run("scheduler", "stats").exit_code == 4
+    result = run("scheduler", "stats")
+    assert error_line(result, 4, "HTTP 401")
+    assert "hint: sign in again with `dlicli login`, or set DLICLI_TOKEN" in result.stderr
+    assert len(env_server.requests) == 1  # a 401 is not retried
 
 
 # -- logs: lines -------------------------------------------------------------------------
@@ -287,7 +292,7 @@ def test_download_refuses_to_overwrite_before_any_request(env_server, run, tmp_p
     target = tmp_path / "keep.log"
     target.write_bytes(b"precious")
     result = run("scheduler", "logs", "app-1", "--download", "-O", str(target))
-    assert result.exit_code == 2
+    assert error_line(result, 2) == f"error: {target} already exists"
     assert env_server.requests == []
     assert target.read_bytes() == b"precious"
     env_server.route("GET", DRIVER.format("app-1", "stdout") + "/download", body=b"new")
@@ -299,7 +304,8 @@ def test_download_not_found_leaves_no_file(env_server, run, tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     env_server.route("GET", DRIVER.format("ghost", "stdout") + "/download", status=404)
     result = run("scheduler", "logs", "ghost", "--download")
-    assert result.exit_code == 3
+    assert error_line(result, 3, "HTTP 404")
+    assert [r.path for r in env_server.requests] == [BASE + DRIVER.format("ghost", "stdout") + "/download"]
     assert not (tmp_path / "ghost-stdout.log").exists()
 
 
@@ -424,7 +430,7 @@ def test_follow_stops_when_the_application_is_not_listed(env_server, run):
 
 def test_follow_bad_poll_interval_is_exit_2_without_request(env_server, run):
     result = run("scheduler", "logs", "app-1", "--follow", env={"DLICLI_POLL_INTERVAL": "soon"})
-    assert result.exit_code == 2
+    assert error_line(result, 2) == "error: DLICLI_POLL_INTERVAL is not a number of seconds: 'soon'"
     assert env_server.requests == []
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -10,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli import __version__
-from dlicli.cli import completion, typerx
+from dlicli.cli import completion, lazy, typerx
 from dlicli.cli.state import AppState
 
 
@@ -41,19 +43,9 @@ class DlicliGroup(typerx.TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def _load(self, name: str) -> Any:
-        """Build one lazy group or root command (see LAZY_GROUPS, LAZY_COMMANDS) and keep it."""
+        """One lazy group or root command (see LAZY_GROUPS, LAZY_COMMANDS), built on first use."""
         if name not in self.commands and (name in LAZY_GROUPS or name in LAZY_COMMANDS):
-            import importlib
-
-            from dlicli.cli import lazy
-
-            if name in LAZY_GROUPS:
-                module, hidden = LAZY_GROUPS[name]
-                command: Any = lazy.build_group(importlib.import_module(module).app, name, hidden=hidden)
-            else:
-                command = lazy.build_group(importlib.import_module(LAZY_COMMANDS[name]).commands, name)
-                command = command.get_command(None, name)
-            self.commands[name] = command
+            self.commands[name] = _built(name)
         return self.commands.get(name)
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -81,6 +73,17 @@ class DlicliGroup(typerx.TyperGroup):
         except KeyboardInterrupt as exc:
             # typer turns Ctrl-C into a silent Exit(130); carry it (and its hint) to report()
             raise _Interrupted(exc) from exc
+
+
+@functools.cache
+def _built(name: str) -> Any:
+    """A lazy group or root command, built once per process: `dlicli dlicmd` and in-process
+    callers (tests) run the root many times, and commands hold no state between runs."""
+    if name in LAZY_GROUPS:
+        module, hidden = LAZY_GROUPS[name]
+        return lazy.build_group(importlib.import_module(module).app, name, hidden=hidden)
+    group = lazy.build_group(importlib.import_module(LAZY_COMMANDS[name]).commands, name)
+    return group.get_command(None, name)
 
 
 class _Interrupted(Exception):
@@ -146,7 +149,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": lazy.HELP_OPTION_NAMES},
 )
 
 

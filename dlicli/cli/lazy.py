@@ -14,6 +14,8 @@ import typer
 
 from dlicli.cli import typerx
 
+HELP_OPTION_NAMES = ["-h", "--help"]
+
 
 class LazyGroup(typerx.TyperGroup):
     """A typer group holding its leaf commands unconverted (`pending`) until one is asked for.
@@ -46,7 +48,7 @@ class LazyGroup(typerx.TyperGroup):
     def _convert(self, name: str) -> None:
         info = self.pending.pop(name, None)
         if info is not None:
-            self.commands[name] = typerx.command_from_info(info)
+            self.commands[name] = as_root_says(typerx.command_from_info(info))
 
 
 def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGroup:
@@ -62,12 +64,15 @@ def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGro
         group.pending[leaf] = info
         group.order.append(leaf)
     group.name, group.hidden = name, hidden
-    plain_help(group)
-    return group
+    return as_root_says(group)
 
 
-def plain_help(command: Any) -> None:
-    """The root's plain help (rich_markup_mode=None) for a command built on its own, and its leaves."""
+def as_root_says(command: Any) -> Any:
+    """The root's settings on a command built on its own, and on its sub-commands: plain help
+    (rich_markup_mode=None) and -h/--help. Set on the command itself, not left to the parent
+    context: click keeps the first help option it makes, and built commands are reused."""
     command.rich_markup_mode = None
+    command.context_settings.setdefault("help_option_names", HELP_OPTION_NAMES)
     for sub in getattr(command, "commands", {}).values():
-        plain_help(sub)
+        as_root_says(sub)
+    return command

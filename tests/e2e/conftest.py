@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.engine.conftest import pid_gone  # noqa: F401 - re-exported for the e2e tests
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -91,13 +91,23 @@ class Cli:
 
     def wait_state(self, exec_id: str, states=FINAL, timeout: float = 30.0) -> dict:
         states = {states} if isinstance(states, str) else set(states)
-        deadline = time.monotonic() + timeout
-        while True:
-            batch = self.json("exec", "get", exec_id)
-            if batch["state"] in states or time.monotonic() > deadline:
-                assert batch["state"] in states, f"{exec_id} is {batch['state']}, not {states}"
-                return batch
-            time.sleep(0.2)
+        return wait_until(
+            lambda: self.json("exec", "get", exec_id),
+            timeout,
+            0.2,
+            f"task {exec_id} to reach {sorted(states)}",
+            until=lambda batch: batch["state"] in states,
+        )
+
+    def wait_output(self, text: str, *args: str, timeout: float = 20.0) -> str:
+        """Run `dlicli ARGS…` until its stdout holds `text`; return that stdout."""
+        return wait_until(
+            lambda: self.ok(*args).stdout,
+            timeout,
+            0.2,
+            f"{text!r} in `dlicli {' '.join(args)}`",
+            until=lambda out: text in out,
+        )
 
     def cleanup(self) -> None:
         """Stop the engine and whatever it left running; never fails the test."""
@@ -175,3 +185,11 @@ def cli(engine_cli, tmp_path):
     """The shared engine's Cli, run from this test's tmp dir."""
     engine_cli.root = tmp_path
     return engine_cli
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this directory is `e2e` (a real engine process, real tasks, the CLI as a subprocess)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)

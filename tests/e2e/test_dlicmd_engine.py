@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.conftest import Cli, write_model
+from tests.waiting import wait_until
 
 MAIN = """\
     import os, sys, time
@@ -239,11 +239,13 @@ def hpo_spec(tmp_path: Path, name: str, jobs: int, sleep: float = 0.0) -> Path:
 
 
 def wait_hpo(cli: Cli, name: str, states: set[str], timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while (task := cli.json("hpo", "get", name))["state"] not in states:
-        assert time.monotonic() < deadline, f"{name} is {task['state']}"
-        time.sleep(0.2)
-    return task
+    return wait_until(
+        lambda: cli.json("hpo", "get", name),
+        timeout,
+        0.2,
+        f"search {name} to reach {sorted(states)}",
+        until=lambda task: task["state"] in states,
+    )
 
 
 def test_hpo_start_get_list_stop_delete(cli, dlicmd, tmp_path):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import write_model
+from tests.outcome import error_line
+from tests.waiting import holds_for, wait_until
 
 # Loss = (x-1)^2 + (y+2)^2 + noise (+ 1/epochs when Hyperband gives a resource); config.json holds the values.
 QUADRATIC = """\
@@ -290,7 +292,7 @@ def test_an_invalid_spec_exits_2_and_the_engine_gets_no_task(cli, tmp_path):
     result = cli("hpo", "start", str(write_spec(tmp_path, unknown)), "--model-dir", str(model_dir))
     assert result.returncode == 2 and "algoDef.algorithm" in result.stderr
     assert cli.json("hpo", "list") == before
-    assert cli("hpo", "get", "bad").returncode == 3
+    error_line(cli("hpo", "get", "bad"), 3, "bad")
 
 
 def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
@@ -298,22 +300,22 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
     name, jobs = "q-long", 10
     path = write_spec(tmp_path, spec(name, "Random", {"maxJobNum": jobs}, XY))
     assert cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir)).stdout == f"{name}\n"
-    deadline = time.monotonic() + 30
-    while not read_stamps(stamps):  # one experiment done, more to come
-        assert time.monotonic() < deadline, "no experiment finished"
-        time.sleep(0.1)
+    wait_until(lambda: read_stamps(stamps), 30, 0.1, "one experiment done, more to come")
     cli.ok("hpo", "stop", name)
     stopped_at = time.time()
     # STOPPED at once; experiments already running finish on their own
-    while (task := cli.json("hpo", "get", name))["state"] != "STOPPED" or task["running"]:
-        assert time.monotonic() < deadline, task["state"]
-        time.sleep(0.2)
+    task = wait_until(
+        lambda: cli.json("hpo", "get", name),
+        30,
+        0.2,
+        f"{name} STOPPED with nothing running",
+        until=lambda task: task["state"] == "STOPPED" and not task["running"],
+    )
     done = task["complete"]
     assert 1 <= done < jobs and task["running"] == 0
     again = cli("hpo", "stop", name)  # the API answers 400 on a stopped task
     assert again.returncode != 0 and "already" in again.stderr
-    time.sleep(1.0)  # a stopped search starts nothing
-    assert cli.json("hpo", "get", name)["complete"] == done
+    holds_for(lambda: cli.json("hpo", "get", name)["complete"] == done, 1.0, what="a stopped search starts nothing")
     restarted_at = time.time()
     assert not [r for r in read_stamps(stamps) if stopped_at < r["start"] < restarted_at]
 
@@ -329,7 +331,7 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
 
     deleted = cli("hpo", "delete", name)
     assert deleted.returncode == 0, deleted.stderr
-    assert cli("hpo", "get", name).returncode == 3
+    error_line(cli("hpo", "get", name), 3, name)
     assert name not in {t["hpoName"] for t in cli.json("hpo", "list")}
 
 
@@ -339,10 +341,9 @@ def test_an_engine_restart_mid_search_loses_and_repeats_nothing(new_cli, tmp_pat
     model_dir, stamps = model(tmp_path, sleep=0.8)
     path = write_spec(tmp_path, spec("q-resume", "Random", {"maxJobNum": 6}, XY))
     cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir))
-    deadline = time.monotonic() + 30
-    while cli.json("hpo", "get", "q-resume")["running"] < 1:
-        assert time.monotonic() < deadline, "no experiment started"
-        time.sleep(0.1)
+    wait_until(
+        lambda: cli.json("hpo", "get", "q-resume"), 30, 0.1, "an experiment to start", until=lambda t: t["running"]
+    )
     old = cli.engine()["pid"]
     cli.ok("server", "stop")
     cli.ok("server", "start", "--port", "0", "--slots", "2")

@@ -8,11 +8,11 @@ import select
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 from tests.e2e.conftest import pid_gone, write_model
+from tests.waiting import wait_until
 
 TICKING = """\
     import os, pathlib, time
@@ -49,14 +49,28 @@ def test_server_start_status_logs_stop(new_cli):
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
+    seen = bytearray()
+
+    def request_then_read() -> bytes:
+        """One request (the engine logs it), then what the follower printed; a follower not tailing
+        yet misses a request, so each try makes a new one."""
+        cli.ok("exec", "list")
+        while select.select([follower.stdout], [], [], 0.3)[0]:
+            chunk = os.read(follower.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen.extend(chunk)
+        return bytes(seen)
+
     try:
-        time.sleep(1.0)
-        cli.ok("exec", "list")  # the engine logs the request; the follower prints it
-        seen, deadline = b"", time.monotonic() + 10
-        while b"GET /platform/rest/deeplearning/v1/execs" not in seen and time.monotonic() < deadline:
-            if select.select([follower.stdout], [], [], 0.2)[0]:
-                seen += os.read(follower.stdout.fileno(), 65536)
-        assert b"GET /platform/rest/deeplearning/v1/execs" in seen and b"listening on" not in seen
+        wait_until(
+            request_then_read,
+            20,
+            0,
+            "the follower to print a logged request",
+            until=lambda out: b"GET /platform/rest/deeplearning/v1/execs" in out,
+        )
+        assert b"listening on" not in seen
     finally:
         follower.send_signal(signal.SIGINT)
         assert follower.wait(timeout=10) == 130
@@ -85,10 +99,8 @@ def test_engine_restart_mid_task_loses_nothing(new_cli, tmp_path):
     model = write_model(tmp_path / "ticking", TICKING)
     exec_id = cli.ok("exec", "start", "--framework", "python", "--model-main", str(model)).stdout.strip()
     cli.wait_state(exec_id, "RUNNING")
-    task_dir = cli.data / "tasks" / exec_id
-    deadline = time.monotonic() + 20
-    while not (task_dir / "result" / "started").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    started = cli.data / "tasks" / exec_id / "result" / "started"
+    wait_until(started.exists, 20, what=f"{started} (the task's tick 2)")
     old = cli.engine()["pid"]
 
     cli.ok("server", "stop")
@@ -144,10 +156,8 @@ def test_server_start_foreground_and_sigterm(new_cli):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 15
-        while cli.engine() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert cli.engine()["pid"] == proc.pid  # exec'd: the CLI process became the engine
+        record = wait_until(cli.engine, 15, what="engine.json from the foreground engine")
+        assert record["pid"] == proc.pid  # exec'd: the CLI process became the engine
         busy = cli("server", "start", "--foreground")
         assert busy.returncode == 6 and "already runs" in busy.stderr
         proc.send_signal(signal.SIGTERM)

@@ -5,9 +5,10 @@ application and log commands show the tasks that run."""
 from __future__ import annotations
 
 import json
-import time
 
 from tests.e2e.conftest import write_model
+from tests.outcome import error_line
+from tests.waiting import holds_for
 
 # Prints 20 lines (and one to stderr), then holds its cpu until the RELEASE file appears.
 HOLDER = """\
@@ -34,9 +35,10 @@ def test_resplan_create_get_update_tree_delete(cli):
     created = cli("resplan", "create", "team", "--label", "cpu=4")
     assert (created.returncode, created.stdout) == (0, "") and "created resource plan team" in created.stderr
     cli.ok("resplan", "create", "team-a", "--parent", "team", "--label", "cpu=1", "--label", "gpu=0")
-    assert cli("resplan", "create", "team").returncode == 6  # exists: a conflict
-    assert cli("resplan", "create", "orphan", "--parent", "nope").returncode in (2, 3)
-    assert cli("resplan", "create", "bad", "--label", "cpu").returncode == 2
+    error_line(cli("resplan", "create", "team"), 6, "HTTP 409")  # exists: a conflict
+    orphan = cli("resplan", "create", "orphan", "--parent", "nope")
+    error_line(orphan, 3, "HTTP 400", "parent resource plan nope does not exist")
+    error_line(cli("resplan", "create", "bad", "--label", "cpu"), 2, "cpu")
 
     plan = cli.json("resplan", "get", "team-a")
     assert (plan["path"], plan["parent"], plan["cpuQuota"], plan["usedcpu"], plan["requestcpu"]) == (
@@ -52,8 +54,8 @@ def test_resplan_create_get_update_tree_delete(cli):
 
     cli.ok("resplan", "update", "team-a", "--label", "cpu=3")
     assert cli.json("resplan", "get", "team-a")["cpuQuota"] == "3"
-    assert cli("resplan", "update", "team-a").returncode == 2  # nothing to update
-    assert cli("resplan", "update", "ghost", "--label", "cpu=1").returncode == 3
+    error_line(cli("resplan", "update", "team-a"), 2, "nothing to update")
+    error_line(cli("resplan", "update", "ghost", "--label", "cpu=1"), 3, "ghost")
 
     lines = plan_lines(cli.ok("resplan", "tree").stdout)
     assert lines["/team"] == "0/0 0/0" and lines["  /team/team-a"] == "0/0 0/0"
@@ -62,12 +64,12 @@ def test_resplan_create_get_update_tree_delete(cli):
     assert [child["name"] for child in team["childTreeDto"]] == ["team-a"]
     assert team["childTreeDto"][0]["V1Resplan"]["cpuQuota"] == "3"
 
-    assert cli("resplan", "delete", "team", "--yes").returncode == 6  # it has a child plan
+    error_line(cli("resplan", "delete", "team", "--yes"), 6, "HTTP 409")  # it has a child plan
     refused = cli("resplan", "delete", "team-a")  # no terminal to ask on: refuse, send nothing
     assert refused.returncode == 2 and "--yes" in refused.stderr
     cli.ok("resplan", "delete", "team-a", "--yes")
     cli.ok("resplan", "delete", "team", "--yes")
-    assert cli("resplan", "get", "team-a").returncode == 3
+    error_line(cli("resplan", "get", "team-a"), 3, "team-a")
     assert not [n for n in cli.json("resplan", "tree") if n["name"] in ("team", "team-a")]
 
 
@@ -82,8 +84,11 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         second = cli.ok(*start).stdout.strip()
         waiting = cli.wait_state(second, "PENDING_JOB_SCHEDULER", timeout=10)
         assert "quota" in waiting["reason"] and waiting["resplan"] == "one-cpu"
-        time.sleep(0.5)  # it stays pending while the first holds the plan's only cpu
-        assert cli.json("exec", "get", second)["state"] == "PENDING_JOB_SCHEDULER"
+        holds_for(  # it stays pending while the first holds the plan's only cpu
+            lambda: cli.json("exec", "get", second)["state"] == "PENDING_JOB_SCHEDULER",
+            0.5,
+            what=f"{second} pending",
+        )
         assert cli.json("exec", "get", first)["state"] == "RUNNING"
         plan = cli.json("resplan", "get", "one-cpu")
         assert (plan["usedcpu"], plan["requestcpu"]) == ("1", "2")
@@ -105,22 +110,21 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert stats["admin"]["cpuUsed"] == 1 and stats["admin"]["cpuReq"] == 2
         assert "admin" in cli.ok("scheduler", "stats").stdout
 
-        deadline = time.monotonic() + 20
-        while "line 20" not in cli.ok("scheduler", "logs", app_id, "--last", "1").stdout:
-            assert time.monotonic() < deadline, "the log never reached line 20"
-            time.sleep(0.2)
+        cli.wait_output("line 20", "scheduler", "logs", app_id, "--last", "1")
         last5 = cli.ok("scheduler", "logs", app_id, "--last", "5").stdout
         assert last5.splitlines() == [f"line {i}" for i in range(16, 21)]
         assert cli.ok("scheduler", "logs", app_id, "--executor", "0", "--last", "5").stdout == last5
         assert cli.ok("scheduler", "logs", app_id, "--type", "stderr").stdout.strip() == "a warning"
-        assert cli("scheduler", "logs", app_id, "--executor", "1").returncode in (2, 3)  # one worker only
+        one_worker = cli("scheduler", "logs", app_id, "--executor", "1")
+        error_line(one_worker, 3, "HTTP 404", "has no executor 1")
         saved = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert saved.returncode == 0 and saved.stdout == "" and "saved" in saved.stderr, saved.stderr
         assert (tmp_path / "driver.log").read_text() == LINES
         cli.ok("scheduler", "logs", app_id, "--executor", "0", "--download", "-O", "exec0.log")
         assert (tmp_path / "exec0.log").read_text() == LINES
-        assert cli("scheduler", "logs", app_id, "--download", "-O", "driver.log").returncode == 2  # exists
-        assert cli("scheduler", "logs", "app-nope").returncode == 3
+        exists = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
+        assert error_line(exists, 2) == "error: driver.log already exists"
+        error_line(cli("scheduler", "logs", "app-nope"), 3, "HTTP 404", "application nope not found")
     finally:
         release.write_text("go")
     waited = cli("exec", "wait", first, second, "--timeout", "30")

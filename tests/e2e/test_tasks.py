@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, pid_gone, task_id, write_model
+from tests.outcome import error_line
+from tests.waiting import wait_until
 
 
 def test_digits_example_follow_list_get_logs_result(cli, tmp_path):
@@ -81,22 +82,18 @@ def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
         "exec", "start", "--framework", "python", "--model-main", str(tmp_path / "sleeper" / "main.py")
     ).stdout.strip()
     cli.wait_state(exec_id, "RUNNING")
-    deadline = time.monotonic() + 20
-    while "grandchild" not in (log := cli.ok("exec", "logs", exec_id).stdout) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    log = cli.wait_output("grandchild", "exec", "logs", exec_id)
     grandchild = int(log.split("grandchild ", 1)[1].split()[0])
     assert not pid_gone(grandchild)
 
     cli.ok("exec", "stop", exec_id)
-    assert cli("exec", "wait", exec_id, "--timeout", "30").returncode == 11
+    stopped = cli("exec", "wait", exec_id, "--timeout", "30")
+    assert error_line(stopped, 11) == f"error: task ended badly: {exec_id} KILLED"
     assert cli.json("exec", "get", exec_id)["state"] == "KILLED"
-    deadline = time.monotonic() + 10
-    while not pid_gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pid_gone(grandchild)
+    wait_until(lambda: pid_gone(grandchild), 10, 0.1, f"the grandchild {grandchild} to end")
 
     cli.ok("exec", "delete", exec_id)
-    assert cli("exec", "get", exec_id).returncode == 3
+    error_line(cli("exec", "get", exec_id), 3, "HTTP 400", "Cannot find task with given execId.")
     assert exec_id not in [t["id"] for t in cli.json("exec", "list")]
 
 
@@ -113,13 +110,12 @@ def test_401_without_a_token_and_403_on_another_users_task(cli, tmp_path):
     added = cli.ok("server", "user", "add", "bob")
     bob_token = added.stdout.strip()
     assert bob_token and bob_token != cli.admin_token and bob_token not in added.stderr
-    assert cli("server", "user", "add", "bob").returncode == 6
+    error_line(cli("server", "user", "add", "bob"), 6, "bob")
 
     as_bob = {"DLICLI_URL": url, "DLICLI_TOKEN": bob_token}
-    denied = cli("exec", "get", exec_id, env=as_bob)
-    assert denied.returncode == 5, denied.stderr
-    assert cli("exec", "logs", exec_id, env=as_bob).returncode == 5
-    assert cli("exec", "delete", exec_id, env=as_bob).returncode == 5
+    error_line(cli("exec", "get", exec_id, env=as_bob), 5, "HTTP 403")
+    error_line(cli("exec", "logs", exec_id, env=as_bob), 5, "HTTP 403")
+    error_line(cli("exec", "delete", exec_id, env=as_bob), 5, "HTTP 403")
     assert cli.json("exec", "list", env=as_bob) == []
     response = httpx.get(f"{url}/execs/{exec_id}", headers={"Authorization": f"Bearer {bob_token}"})
     assert response.status_code == 403

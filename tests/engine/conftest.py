@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlicli.engine.core import Engine, User
+from tests.waiting import wait_until
 
 ADMIN = User("admin", True)
 ALICE = User("alice", False)
@@ -71,28 +72,20 @@ def submit(
     return engine.execs.submit(user, args, "main.py", script, data)
 
 
-def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02, what: str = "condition"):
+    """tests.waiting.wait_until with the engine tests' short poll."""
+    return wait_until(predicate, timeout, interval, what)
 
 
 def wait_state(engine: Engine, exec_id: str, states=FINAL, user: User = ADMIN, timeout: float = 15.0) -> dict:
     states = {states} if isinstance(states, str) else set(states)
-
-    def check():
-        task = engine.execs.get_task(user, exec_id)
-        return task if task["state"] in states else None
-
-    try:
-        return wait_for(check, timeout)
-    except AssertionError:
-        task = engine.execs.get_task(user, exec_id)
-        raise AssertionError(f"{exec_id} is {task['state']}, not {states}: {task}") from None
+    return wait_until(
+        lambda: engine.execs.get_task(user, exec_id),
+        timeout,
+        0.02,
+        f"task {exec_id} to reach {sorted(states)}",
+        until=lambda task: task["state"] in states,
+    )
 
 
 def pid_gone(pid: int) -> bool:

@@ -45,6 +45,7 @@ def test_dist_tensorflow_gets_tf_config(engine, tmp_path):
     assert all(w.startswith("127.0.0.1:") for w in workers)
 
 
+@pytest.mark.slow
 def test_a_failing_worker_fails_the_distributed_task_and_stops_the_others(make_engine, tmp_path):
     engine = make_engine(grace_seconds=0.5)
     script = """
@@ -181,6 +182,7 @@ def test_resource_plans_create_get_update_tree_delete(engine):
     assert engine.resplans.tree(ADMIN) == []
 
 
+@pytest.mark.slow
 def test_a_full_plan_makes_its_tasks_wait_and_cannot_be_deleted_while_in_use(make_engine, tmp_path):
     engine = make_engine(slots=2)
     engine.resplans.create(ADMIN, {"name": "small", "labels": [{"key": "cpu", "value": "1"}]})

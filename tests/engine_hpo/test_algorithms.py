@@ -20,6 +20,7 @@ def fast(algo: str, **kw) -> dict:
 
 
 @pytest.mark.parametrize("algo", MODEL)
+@pytest.mark.slow
 def test_suggestions_respect_the_space_and_max_job_num(algo):
     opt = make_optimizer(algo.upper() if algo == "Tpe" else algo, "t", SPACE, **fast(algo, maxJobNum="14"))
     seen = drive(opt, batch=3)
@@ -30,6 +31,7 @@ def test_suggestions_respect_the_space_and_max_job_num(algo):
 
 
 @pytest.mark.parametrize("algo", MODEL)
+@pytest.mark.slow
 def test_same_seed_same_search_other_seed_other_search(algo):
     a = drive(make_optimizer(algo, "a", SPACE, **fast(algo, maxJobNum="12")))
     b = drive(make_optimizer(algo, "b", SPACE, **fast(algo, maxJobNum="12")))
@@ -39,6 +41,7 @@ def test_same_seed_same_search_other_seed_other_search(algo):
 
 
 @pytest.mark.parametrize("algo", MODEL)
+@pytest.mark.slow
 def test_state_round_trip_mid_search_gives_the_same_next_suggestions(algo):
     kw = fast(algo, maxJobNum="-1")
     opt = make_optimizer(algo, "t", SPACE, **kw)
@@ -55,6 +58,7 @@ def test_state_round_trip_mid_search_gives_the_same_next_suggestions(algo):
 
 
 @pytest.mark.parametrize("algo", ["Tpe", "Bayesian"])
+@pytest.mark.slow
 def test_model_based_search_beats_its_own_warm_up(algo):
     opt = make_optimizer(algo, "t", SPACE, **fast(algo, maxJobNum="40"))
     values = [objective(p) for p in drive(opt)]
@@ -63,6 +67,7 @@ def test_model_based_search_beats_its_own_warm_up(algo):
 
 
 @pytest.mark.parametrize("algo", ["Tpe", "Bayesian"])
+@pytest.mark.slow
 def test_maximize_is_respected(algo):
     opt = make_optimizer(algo, "t", SPACE, **fast(algo, maxJobNum="30", objective="maximize"))
     values = [-objective(p) for p in drive(opt, fn=lambda p: -objective(p))]

@@ -13,13 +13,13 @@ import io
 import json
 import tarfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from dlicli.engine.core import Engine, User
 from tests.engine.conftest import make_engine, wait_for  # noqa: F401 - a fixture and a helper, shared
+from tests.waiting import wait_until
 
 ADMIN = User("admin", True)
 ALICE = User("alice", False)
@@ -59,7 +59,7 @@ XY = [
 
 
 @pytest.fixture
-def engine(make_engine):
+def engine(make_engine):  # noqa: F811 - the imported fixture
     return make_engine(slots=4, grace_seconds=2.0)
 
 
@@ -114,14 +114,13 @@ def create(engine: Engine, model: Path, data: dict, user: User = ADMIN) -> dict:
 
 def wait_hpo(engine: Engine, name: str, states=HPO_FINAL, timeout: float = 30.0, user: User = ADMIN) -> dict:
     states = {states} if isinstance(states, str) else set(states)
-    deadline = time.monotonic() + timeout
-    while True:
-        view = engine.hpo.get(user, name)
-        if view["state"] in states:
-            return view
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} is {view['state']}, not {states}: {view}")
-        time.sleep(0.03)
+    return wait_until(
+        lambda: engine.hpo.get(user, name),
+        timeout,
+        0.03,
+        f"search {name} to reach {sorted(states)}",
+        until=lambda view: view["state"] in states,
+    )
 
 
 def read_stamps(stamps: Path) -> list[dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from tests.engine_hposvc.conftest import PLUGIN, QUADRATIC, body, plugin_tar, values
 from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
+from tests.waiting import wait_until
 
 FINAL = {"FINISHED", "FAILED"}
 
@@ -57,16 +57,27 @@ def hpo_body(name: str, **kw) -> dict:
 
 
 def wait_hpo(client: httpx.Client, name: str, states=FINAL, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = client.get(f"hypersearch/{name}").json()
-        if view.get("state") in states:
-            return view
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name}: {view}")
-        time.sleep(0.1)
+    return wait_until(
+        lambda: client.get(f"hypersearch/{name}").json(),
+        timeout,
+        0.1,
+        f"search {name} to reach {sorted(states)}",
+        until=lambda view: view.get("state") in states,
+    )
 
 
+def wait_running(client: httpx.Client, name: str, count: int, timeout: float = 30.0) -> dict:
+    """Wait until `count` of the search's experiments run at once."""
+    return wait_until(
+        lambda: client.get(f"hypersearch/{name}").json(),
+        timeout,
+        0.1,
+        f"{count} running experiments in {name}",
+        until=lambda view: view["running"] >= count,
+    )
+
+
+@pytest.mark.slow
 def test_start_get_list_and_delete_a_search(admin):
     answer = post_hpo(admin, hpo_body("h1", jobs=3, parallel=2))
     assert answer.status_code == 200, answer.text
@@ -135,19 +146,19 @@ def test_a_task_needs_the_model_file_and_json_data(admin):
 
 def test_delete_refuses_a_running_task_and_force_stop_kills_its_experiments(admin, server):
     assert post_hpo(admin, hpo_body("long", jobs=4, parallel=2, args="--sleep 60")).status_code == 200
-    deadline = time.monotonic() + 30
-    while admin.get("hypersearch/long").json()["running"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_running(admin, "long", 2)
     answer = admin.delete("hypersearch/long")
     assert answer.status_code == 409 and "stop it first" in answer.json()["message"]
     assert admin.delete("hypersearch").status_code == 409
     assert admin.put("hypersearch/long/force").status_code == 204
-    view = admin.get("hypersearch/long").json()
-    assert view["state"] == "STOPPED"
-    deadline = time.monotonic() + 15
-    while view["running"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-        view = admin.get("hypersearch/long").json()
+    assert admin.get("hypersearch/long").json()["state"] == "STOPPED"
+    view = wait_until(
+        lambda: admin.get("hypersearch/long").json(),
+        15,
+        0.1,
+        "the stopped search's experiments to end",
+        until=lambda view: not view["running"],
+    )
     assert [e["state"] for e in view["experiments"]] == ["KILLED", "KILLED"]
     task_dirs = [server.data_dir / "tasks" / e["execId"] for e in view["experiments"]]
     assert all(d.is_dir() for d in task_dirs)
@@ -156,6 +167,7 @@ def test_delete_refuses_a_running_task_and_force_stop_kills_its_experiments(admi
     assert not any(d.exists() for d in task_dirs) and not (server.data_dir / "hpo" / "long").exists()
 
 
+@pytest.mark.slow
 def test_other_users_cannot_see_or_touch_a_task(admin, server):
     assert post_hpo(admin, hpo_body("mine", jobs=1, parallel=1)).status_code == 200
     with server.client(server.add_user("bob")) as bob:
@@ -166,6 +178,7 @@ def test_other_users_cannot_see_or_touch_a_task(admin, server):
     assert admin.delete("hypersearch/mine").status_code == 204
 
 
+@pytest.mark.slow
 def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     builtins = admin.get("hypersearch/algorithm", params={"type": "BUILD_IN"}).json()
     assert [a["name"] for a in builtins] == ["Random", "Tpe", "Bayesian", "Hyperband", "ExperimentGridSearch"]
@@ -174,9 +187,12 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     assert admin.get("hypersearch/algorithm/nope").status_code == 404
     assert admin.get("hypersearch/algorithm", params={"type": "weird"}).status_code == 400
     tar = plugin_tar()
-    install = lambda data, files=None: admin.post(
-        "hypersearch/algorithm/install", data={"data": json.dumps(data)}, files=files or {"other": ("x", b"x")}
-    )
+
+    def install(data, files=None):
+        return admin.post(
+            "hypersearch/algorithm/install", data={"data": json.dumps(data)}, files=files or {"other": ("x", b"x")}
+        )
+
     answer = install({"name": "walker", "logLevel": "debug"}, {"file": ("walker.tar", tar, "application/x-tar")})
     assert answer.status_code == 200 and answer.json()["uid"] == "walker"
     again = install({"name": "walker"}, {"file": ("walker.tar", tar, "application/x-tar")})
@@ -252,13 +268,12 @@ def test_debug_answers_a_task_attr_file(admin):
     assert admin.get("hypersearch/dbg").status_code == 404
 
 
+@pytest.mark.slow
 def test_an_engine_restart_mid_search_resumes(procs, tmp_path):
     proc = start(procs, tmp_path / "data")
     with proc.client() as client:
         assert post_hpo(client, hpo_body("resume", jobs=5, parallel=2, args="--sleep 1")).status_code == 200
-        deadline = time.monotonic() + 30
-        while client.get("hypersearch/resume").json()["running"] < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_running(client, "resume", 2)
     assert proc.stop() == 0
     proc = start(procs, tmp_path / "data")
     with proc.client() as client:

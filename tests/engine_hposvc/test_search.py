@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,7 @@ from dlicli.engine import EngineError
 from tests.engine_hposvc.conftest import ADMIN, body, create, max_overlap, read_stamps, values, wait_for, wait_hpo
 
 
+@pytest.mark.slow
 def test_random_search_counts_limits_best_and_config(engine, model, stamps):
     create(engine, model, body("rnd", jobs=6, parallel=2, args=f"--stamps {stamps} --sleep 0.3"))
     view = wait_hpo(engine, "rnd")
@@ -40,16 +42,18 @@ def test_random_search_counts_limits_best_and_config(engine, model, stamps):
     assert task["state"] == "FINISHED" and task["appName"] == "rnd-1"
 
 
+@pytest.mark.slow
 def test_experiments_never_exceed_max_parallel_and_the_gap_is_small(engine, model, stamps):
     create(engine, model, body("par", jobs=5, parallel=1, args=f"--stamps {stamps} --sleep 0.2"))
     view = wait_hpo(engine, "par")
     runs = sorted(read_stamps(stamps), key=lambda r: r["start"])
     assert len(runs) == 5 and max_overlap([(r["start"], r["end"]) for r in runs]) == 1
-    gaps = [b["start"] - a["end"] for a, b in zip(runs, runs[1:])]
+    gaps = [b["start"] - a["end"] for a, b in itertools.pairwise(runs)]
     assert max(gaps) < 2.0, gaps  # woken by the task's end, not a slow poll
     assert view["progress"] == "5/5"
 
 
+@pytest.mark.slow
 def test_grid_search_runs_exactly_the_experiments_in_order_with_their_ids(engine, model, stamps):
     grid = [
         {
@@ -91,6 +95,7 @@ def test_grid_search_runs_exactly_the_experiments_in_order_with_their_ids(engine
     assert view["best"]["id"] == 30
 
 
+@pytest.mark.slow
 def test_failed_and_metricless_experiments_are_failed_and_rank_last(engine, model):
     hyper = [
         {"name": "x", "type": "Discrete", "dataType": "double", "discreteDbVal": [0.0, 2.0]},
@@ -127,6 +132,7 @@ def test_max_run_time_is_a_deadline_in_the_database(engine, model):
     assert [e["state"] for e in view["experiments"]] == ["KILLED", "KILLED"] and view["progress"] == "0/-"
 
 
+@pytest.mark.slow
 def test_stop_lets_running_experiments_finish_and_restart_resumes(engine, model):
     create(engine, model, body("st", jobs=4, parallel=1, args="--sleep 0.6"))
     # really running, not just submitted: a stop cancels experiments that have not started
@@ -165,6 +171,7 @@ def test_force_stop_kills_and_restart_reruns_the_killed_experiment(engine, model
     wait_for(lambda: engine.hpo.get(ADMIN, "fs")["running"] == 0, timeout=10)
 
 
+@pytest.mark.slow
 def test_engine_restart_mid_search_loses_and_repeats_nothing(make_engine, model, stamps):
     engine = make_engine(slots=4, grace_seconds=2.0)
     create(engine, model, body("rs", jobs=6, parallel=2, args=f"--stamps {stamps} --sleep 0.8"))
@@ -194,6 +201,7 @@ def test_engine_restart_mid_search_loses_and_repeats_nothing(make_engine, model,
     assert [values(e) for e in view["experiments"]] == fresh
 
 
+@pytest.mark.slow
 def test_hyperband_resources_follow_the_bracket_table(engine, model):
     params = {"ResourceName": "epochs", "ResourceValue": 27, "eta": 3, "RandomSeed": 3}
     create(engine, model, body("hb", "Hyperband", jobs=-1, parallel=4, params=params))
@@ -222,6 +230,7 @@ def test_hyperband_resources_follow_the_bracket_table(engine, model):
 @pytest.mark.parametrize(
     "algorithm, params", [("Tpe", {"RandomSeed": 1, "WarmUp": 3}), ("Bayesian", {"RandomSeed": 1, "InitPoints": 3})]
 )
+@pytest.mark.slow
 def test_model_based_algorithms_run_through_the_engine(engine, model, algorithm, params):
     create(engine, model, body(algorithm.lower(), algorithm, jobs=6, parallel=2, params=params))
     view = wait_hpo(engine, algorithm.lower(), timeout=90)

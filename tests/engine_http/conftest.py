@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.waiting import wait_until
+
 UPLOAD_CAP = 1 << 20
 FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
 
@@ -54,18 +56,16 @@ class EngineProc:
         return self.log_path.read_text(errors="replace")
 
     def _wait_ready(self, timeout: float = 20.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> dict | None:
             if self.proc.poll() is not None:
-                raise AssertionError(f"engine exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                info = json.loads((self.data_dir / "engine.json").read_text())
-                if info.get("pid") == self.proc.pid:
-                    return info
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.02)
-        raise AssertionError(f"engine not ready within {timeout}s:\n{self.log()}")
+                raise AssertionError(f"engine exited with {self.proc.returncode}")
+            info = json.loads((self.data_dir / "engine.json").read_text())
+            return info if info.get("pid") == self.proc.pid else None
+
+        try:
+            return wait_until(ready, timeout, 0.02, "the engine's engine.json", ignoring=(OSError, ValueError))
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.log()}") from None
 
     def client(self, token: str | None = "admin") -> httpx.Client:
         token = self.token if token == "admin" else token
@@ -173,11 +173,9 @@ def submit(
 
 def wait_state(client: httpx.Client, exec_id: str, states=FINAL, timeout: float = 20.0) -> dict:
     states = {states} if isinstance(states, str) else set(states)
-    deadline = time.monotonic() + timeout
-    while True:
-        batch = client.get(f"execs/{exec_id}").json()
-        if batch["state"] in states:
-            return batch
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{exec_id} is {batch['state']}, not {states}, after {timeout}s")
-        time.sleep(0.05)
+    return wait_until(
+        lambda: client.get(f"execs/{exec_id}").json(),
+        timeout,
+        what=f"task {exec_id} to reach {sorted(states)}",
+        until=lambda batch: batch["state"] in states,
+    )

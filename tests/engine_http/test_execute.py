@@ -188,6 +188,7 @@ def test_bad_submissions_are_400_and_leave_nothing(engine_proc, admin):
     assert list((engine_proc.data_dir / "uploads").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_users_see_and_manage_only_their_own_tasks(engine_proc, finished):
     alice_token = engine_proc.add_user("alice")
     with engine_proc.client(alice_token) as alice:

@@ -7,7 +7,20 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from tests.engine_http.conftest import clean_env, submit, wait_state
+
+# Runs until the test writes $RESULT_DIR/go: it outlives an engine restart however slow the machine.
+RUNS_UNTIL_GO = """\
+import os, time
+print("start", flush=True)
+go = os.path.join(os.environ["RESULT_DIR"], "go")
+deadline = time.time() + 120
+while not os.path.exists(go) and time.time() < deadline:
+    time.sleep(0.05)
+print("end")
+"""
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -15,7 +28,8 @@ def listening_addresses(port: int) -> set[str]:
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            lines = open(table).read().splitlines()[1:]
+            with open(table) as opened:
+                lines = opened.read().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
@@ -26,6 +40,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp_path):
     data = tmp_path / "data"
     first = start_engine(data)  # no --port: 9281 when free, else any free port
@@ -50,8 +65,7 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     assert json.loads((data / "engine.json").read_text())["pid"] == info["pid"]
 
     with first.client() as client:
-        script = "import time\nprint('start', flush=True)\ntime.sleep(3)\nprint('end')\n"
-        task = submit(client, script).json()
+        task = submit(client, RUNS_UNTIL_GO).json()
         wait_state(client, task["id"], "RUNNING")
     assert first.stop() == 0
     assert not (data / "engine.json").exists()
@@ -61,12 +75,14 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     assert again.token == first.token  # admin.token is written once
     with again.client() as client:
         assert client.get(f"execs/{task['id']}").json()["state"] == "RUNNING"  # re-adopted, not ERROR
+        (data / "tasks" / task["id"] / "result" / "go").write_text("go")
         done = wait_state(client, task["id"], timeout=15)
         assert done["state"] == "FINISHED" and done["exitCode"] == 0
         assert client.get(f"execs/{task['id']}/log?logType=outlog").json() == "start\nend\n"
     assert again.stop() == 0
 
 
+@pytest.mark.slow
 def test_add_user_prints_only_a_token(start_engine, tmp_path):
     running = start_engine(tmp_path / "data", "--port", "0")
     token = running.add_user("dave")

@@ -53,6 +53,7 @@ def test_start_refuses_bad_input_before_any_request(env_server, run, args):
     assert result.stderr.startswith("error: ") and env_server.requests == []
 
 
+@pytest.mark.slow
 def test_start_list_stop_against_the_engine(nb_engine, run):
     env = {"DLICLI_URL": nb_engine.root, "DLICLI_TOKEN": nb_engine.token}
     started = run("server", "notebook", "start", "bob", "--json", env=env)
@@ -75,6 +76,7 @@ def test_start_list_stop_against_the_engine(nb_engine, run):
     assert "bob" not in [s["userName"] for s in after]
 
 
+@pytest.mark.slow
 def test_start_names_the_extra_when_jupyter_server_is_missing(nb_start, tmp_path, run):
     engine = nb_start(tmp_path / "data", without_jupyter(tmp_path))
     result = run("server", "notebook", "start", "admin", env={"DLICLI_URL": engine.root, "DLICLI_TOKEN": engine.token})

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import stat
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from dlicli.engine.tasks import runner
 from tests.engine_nb.conftest import without_jupyter
+from tests.waiting import wait_until
 
 pytest.importorskip("jupyter_server")
 
@@ -67,14 +67,16 @@ def kernel_pids(kernel_id: str) -> list[int]:
 
 
 def wait_gone(pids: list[int], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while any(runner.start_time(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    alive = wait_until(
+        lambda: [pid for pid in pids if runner.start_time(pid)],
+        timeout,
+        what=f"processes {pids} to end",
+        until=lambda alive: not alive,
+    )
+    return alive == []
 
 
+@pytest.mark.slow
 def test_service_lifecycle_with_a_kernel(nb_engine):
     admin, alice = nb_engine.client(), nb_engine.client(nb_engine.tokens["alice"])
     assert admin.post("resplans/resplan", json={"name": "nbroot"}).status_code == 201
@@ -154,6 +156,7 @@ def test_no_service_and_forbidden(nb_engine):
     assert admin.get("notebooks/carol/runningservices").status_code == 404  # nothing was started
 
 
+@pytest.mark.slow
 def test_restarted_engine_readopts_then_sees_the_server_die(nb_start, tmp_path):
     data = tmp_path / "data"
     first = nb_start(data)
@@ -177,6 +180,7 @@ def test_restarted_engine_readopts_then_sees_the_server_die(nb_start, tmp_path):
     assert admin.get("notebooks/runningservices").json() == []
 
 
+@pytest.mark.slow
 def test_without_jupyter_server_start_says_how_to_install(nb_start, tmp_path):
     engine = nb_start(tmp_path / "data", without_jupyter(tmp_path))
     admin = engine.client()
