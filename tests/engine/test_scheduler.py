@@ -76,7 +76,10 @@ def test_applications_statistics_and_driver_logs(engine, tmp_path):
     assert len(everyone) == 2
     assert [a["state"] for a in engine.schedapps.applications(ADMIN, state="failed")] == ["FAILED"]
     assert [a["username"] for a in engine.schedapps.applications(ADMIN, sort="-username")] == ["alice", "admin"]
-    assert [a["username"] for a in engine.schedapps.applications(ADMIN, sort="username", order="asc")] == ["admin", "alice"]
+    assert [a["username"] for a in engine.schedapps.applications(ADMIN, sort="username", order="asc")] == [
+        "admin",
+        "alice",
+    ]
     assert len(engine.schedapps.applications(ADMIN, start="1", length="5")) == 1
     assert engine.schedapps.applications(ADMIN, applicationname="mnist")[0]["applicationid"] == "app-" + first["id"]
     assert engine.schedapps.applications(ADMIN, search="MNIST")[0]["username"] == "alice"
