@@ -26,13 +26,11 @@ from typing import TYPE_CHECKING
 from dlicli import __version__, paths
 from dlicli.engine import EngineError, users
 from dlicli.engine.tasks.launch import write_json_atomic
+from dlicli.paths import ADMIN_TOKEN, DEFAULT_PORT, ENGINE_JSON
 
 if TYPE_CHECKING:
     from dlicli.engine.core import Engine
 
-DEFAULT_PORT = 9281
-ENGINE_FILE = "engine.json"
-TOKEN_FILE = "admin.token"
 EXIT_MISSING_EXTRA = 3  # exit codes: 0 clean stop, 1 cannot start (lock, port, user), 2 usage
 log = logging.getLogger("dlicli.engine")
 
@@ -115,8 +113,8 @@ def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
     shutil.rmtree(data_dir / "uploads", ignore_errors=True)
     token = engine.users.ensure_admin()
     if token:
-        write_token(data_dir / TOKEN_FILE, token)
-        log.info("created user admin; its token is in %s", data_dir / TOKEN_FILE)
+        write_token(data_dir / ADMIN_TOKEN, token)
+        log.info("created user admin; its token is in %s", data_dir / ADMIN_TOKEN)
 
 
 def engine_info(host: str, port: int, data_dir: Path) -> dict:
@@ -170,7 +168,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     except EngineError as exc:
         log.error("%s", exc.message)
         return 1
-    engine_file = data_dir / ENGINE_FILE
+    engine_file = data_dir / ENGINE_JSON
     try:
         prepare_data_dir(engine, data_dir)
         try:

@@ -26,7 +26,7 @@ CLASSIC = [
 
 
 def formula_table(R: int, eta: int) -> list[list[tuple[int, int]]]:
-    s_max = int(math.floor(math.log(R) / math.log(eta) + 1e-9))
+    s_max = math.floor(math.log(R) / math.log(eta) + 1e-9)
     out = []
     for s in range(s_max, -1, -1):
         n, rungs = math.ceil((s_max + 1) / (s + 1) * eta**s), []
@@ -105,7 +105,7 @@ def test_results_may_arrive_piecemeal_and_in_any_order():
 
 def test_state_round_trip_resumes_the_bracket():
     opt = hyperband()
-    got, feed = run_rung(opt, lambda p: p["x"])
+    _, feed = run_rung(opt, lambda p: p["x"])
     second = opt.search(4, feed)  # 4 of the 9 promoted are running
     state = pickle.loads(pickle.dumps(opt.get_state()))
     done = [result(i, p, p["x"]) for i, p in enumerate(second)]

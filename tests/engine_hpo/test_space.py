@@ -11,7 +11,7 @@ from .helpers import SPACE, check_point
 
 
 def test_parses_any_case_and_both_str_spellings():
-    space = Space(SPACE + [{"name": "act", "type": "DISCRETE", "dataType": "STR", "discreateStrVal": "relu, tanh"}])
+    space = Space([*SPACE, {"name": "act", "type": "DISCRETE", "dataType": "STR", "discreateStrVal": "relu, tanh"}])
     by = {p.name: p for p in space.params}
     assert by["opt"].values == ["sgd", "adam", "rms"]
     assert by["act"].values == ["relu", "tanh"]

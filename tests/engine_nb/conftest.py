@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_http.conftest import start_engine  # noqa: F401 - the fixture nb_start wraps
+from tests.engine_http import conftest as engine_http
+
+start_engine = engine_http.start_engine  # the fixture nb_start wraps
 
 FAKE_KERNEL = """\
 import os, time

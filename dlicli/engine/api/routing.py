@@ -18,8 +18,9 @@ from starlette.responses import FileResponse, Response
 
 from dlicli.engine import EngineError
 from dlicli.engine.tasks.upload import FIELD_LIMIT
+from dlicli.paths import API_BASE_PATH
 
-BASE = "/platform/rest/deeplearning/v1"
+BASE = API_BASE_PATH
 
 
 class Op(NamedTuple):

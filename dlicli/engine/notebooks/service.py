@@ -29,10 +29,10 @@ from dlicli.engine import EngineError, User
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import runner
 from dlicli.engine.tasks.scheduler import chain
+from dlicli.paths import SECRET_ENV
 
 PENDING, RUNNING, STOPPED = "Pending", "Running", "Stopped"
 INSTALL_HINT = "pip install 'dlicli[notebook]'"
-SECRET_ENV = ("DLICLI_TOKEN", "DLICLI_PASSWORD", "DLICLI_USERNAME")
 CONFIG_FILE = "jupyter_server_config.json"
 TICKS = os.sysconf("SC_CLK_TCK")
 log = logging.getLogger("dlicli.engine")
