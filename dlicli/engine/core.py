@@ -15,7 +15,7 @@ from __future__ import annotations
 import fcntl
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from dlicli.engine import EngineError, User
 from dlicli.engine.conf import ConfService, Settings
@@ -32,30 +32,10 @@ __all__ = ["Engine", "EngineError", "User"]
 
 
 class Engine:
-    """One engine on one data dir (the keyword arguments: see Settings.build)."""
+    """One engine on one data dir; `options` are Settings.build's (slots, grace_seconds, tick …)."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        slots: int | None = None,
-        data_root: Path | None = None,
-        grace_seconds: float = 10.0,
-        max_upload_bytes: int = 8 << 30,
-        cpu_capacity: float | None = None,
-        gpu_capacity: float = 0,
-        tick: float = 0.2,
-    ):
-        self.settings = s = Settings.build(
-            data_dir,
-            slots=slots,
-            data_root=data_root,
-            grace_seconds=grace_seconds,
-            max_upload_bytes=max_upload_bytes,
-            cpu_capacity=cpu_capacity,
-            gpu_capacity=gpu_capacity,
-            tick=tick,
-        )
+    def __init__(self, data_dir: Path, **options: Any):
+        self.settings = s = Settings.build(data_dir, **options)
         self._build_services(s)
         self._lockfile: IO[str] | None = None
 
