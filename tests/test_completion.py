@@ -23,7 +23,8 @@ sys.argv = ["dlicli"]
 try:
     main()
 finally:
-    heavy = sorted(m for m in ("httpx", "keyring", "yaml", "dlicli.client.http") if m in sys.modules)
+    heavy = sorted(m for m in ("httpx", "keyring", "yaml", "dlicli.client.http", "dlicli.cli.exec", "dlicli.cli.hpo",
+                               "dlicli.cli.auth") if m in sys.modules)
     sys.stderr.write("IMPORTED:" + ",".join(heavy) + "\\n")
 """
 
@@ -58,7 +59,18 @@ def test_bash_completion_callback_completes_without_importing_httpx():
     proc = complete({"_DLICLI_COMPLETE": "complete_bash", "COMP_WORDS": "dlicli ex", "COMP_CWORD": "1"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["exec"]
-    assert "IMPORTED:\n" in proc.stderr  # none of httpx, keyring, yaml, the client
+    assert "IMPORTED:\n" in proc.stderr  # none of httpx, keyring, yaml, the client, the commands
+
+
+def test_command_names_complete_with_their_summaries_and_hidden_ones_stay_hidden():
+    proc = complete({"_DLICLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlicli "})
+    assert proc.returncode == 0, proc.stderr
+    assert '"exec":"Submit, follow and manage training tasks."' in proc.stdout
+    assert '"login":"Sign in' in proc.stdout
+    assert "hypersearch" not in proc.stdout
+    assert "IMPORTED:\n" in proc.stderr
+    proc = complete({"_DLICLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "dlicli --u"})
+    assert '"--url":"Server base URL' in proc.stdout  # the root's own options still complete
 
 
 def test_bash_completion_of_subcommands():

@@ -61,6 +61,9 @@ def test_help_and_completion_send_nothing_and_import_no_http(env, env_server, ar
     assert "typer" in modules
     heavy = NEVER | NOT_FOR_JSON | {"httpx", "httpcore", "ssl"}
     assert not modules & heavy, sorted(modules & heavy)
+    # `dlicli --help` lists every command from cli/app.py's COMMANDS without importing one
+    commands = {m for m in modules if m.startswith(("dlicli.cli.hpo", "dlicli.cli.auth", "dlicli.cli.server"))}
+    assert args != ["--help"] or not commands, sorted(commands)
     assert env_server.api_requests() == []
 
 

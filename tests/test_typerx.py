@@ -126,3 +126,18 @@ def test_completion_script_calls_the_program_back(shell):
     script = typerx.completion_script("probe", "_PROBE_COMPLETE", shell)
     assert f"_PROBE_COMPLETE=complete_{shell}" in script
     assert "probe" in script
+
+
+def test_short_help_cuts_to_one_line_within_the_limit():
+    assert typerx.short_help("Say hello. Then more.", 45) == "Say hello."
+    cut = typerx.short_help("A first sentence that is far too long to fit the limit given here", 30)
+    assert cut.endswith("...") and len(cut) <= 30
+
+
+def test_completion_item_and_option_completions():
+    item = typerx.completion_item("exec", "Tasks.")
+    assert (item.value, item.help, item.type) == ("exec", "Tasks.", "plain")
+    command = typerx.click_command(two_commands()).get_command(None, "greet")
+    ctx = typerx.click_context(command, "greet")
+    assert [i.value for i in typerx.option_completions(command, ctx, "--na")] == ["--name"]
+    assert typerx.option_completions(command, ctx, "x") == []

@@ -139,5 +139,5 @@ def _write_bytes(data: bytes) -> None:
     buffer.flush()
 
 
-commands = typer.Typer()  # the root registers it lazily (cli/app.py LAZY_COMMANDS)
+commands = typer.Typer()  # the root registers it lazily (cli/app.py COMMANDS)
 commands.command("api")(api)

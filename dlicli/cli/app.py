@@ -43,24 +43,38 @@ class DlicliGroup(typerx.TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def _load(self, name: str) -> Any:
-        """One lazy group or root command (see LAZY_GROUPS, LAZY_COMMANDS), built on first use."""
-        if name not in self.commands and (name in LAZY_GROUPS or name in LAZY_COMMANDS):
+        """One command of COMMANDS, built on first use."""
+        if name not in self.commands and name in COMMANDS:
             self.commands[name] = _built(name)
         return self.commands.get(name)
 
     def list_commands(self, ctx: Any) -> list[str]:
-        for name in [*LAZY_GROUPS, *LAZY_COMMANDS]:
-            self._load(name)
-        names = super().list_commands(ctx)
-        return sorted(names, key=lambda n: HELP_ORDER.index(n) if n in HELP_ORDER else len(HELP_ORDER))
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
 
     def get_command(self, ctx: Any, name: str) -> Any:
         return self._load(name) or super().get_command(ctx, name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and args[0] not in LAZY_GROUPS and args[0] not in LAZY_COMMANDS:
-            self.list_commands(ctx)  # an unknown word: load all, so "did you mean" knows every name
+        if args and args[0] not in self.commands and args[0] not in COMMANDS:
+            for name in COMMANDS:  # an unknown word: load all, so "did you mean" knows every name
+                self._load(name)
         return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list of `dlicli --help` from COMMANDS' summaries: nothing is imported."""
+        shown = {name: entry.summary for name, entry in COMMANDS.items() if not entry.hidden}
+        limit = formatter.width - 6 - max(map(len, shown))
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, typerx.short_help(text, limit)) for name, text in shown.items()])
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names (with their summaries) and root options, without importing any command."""
+        names = [
+            typerx.completion_item(name, entry.summary)
+            for name, entry in COMMANDS.items()
+            if name.startswith(incomplete) and not entry.hidden
+        ]
+        return names + typerx.option_completions(self, ctx, incomplete)
 
     @staticmethod
     def report(exc: BaseException, *, debug: bool = False) -> int:
@@ -77,13 +91,16 @@ class DlicliGroup(typerx.TyperGroup):
 
 @functools.cache
 def _built(name: str) -> Any:
-    """A lazy group or root command, built once per process: `dlicli dlicmd` and in-process
-    callers (tests) run the root many times, and commands hold no state between runs."""
-    if name in LAZY_GROUPS:
-        module, hidden = LAZY_GROUPS[name]
-        return lazy.build_group(importlib.import_module(module).app, name, hidden=hidden)
-    group = lazy.build_group(importlib.import_module(LAZY_COMMANDS[name]).commands, name)
-    return group.get_command(None, name)
+    """A command of COMMANDS, built once per process: `dlicli dlicmd` and in-process callers
+    (tests) run the root many times, and commands hold no state between runs."""
+    entry = COMMANDS[name]
+    module = importlib.import_module(entry.module)
+    if entry.group:
+        command = lazy.build_group(module.app, name, hidden=entry.hidden)
+    else:
+        command = lazy.build_group(module.commands, name).get_command(None, name)
+    command.short_help = entry.summary
+    return command
 
 
 class _Interrupted(Exception):
@@ -196,52 +213,29 @@ def root(
     ctx.call_on_close(st.close)
 
 
-# Commands are built (and their modules imported) only when used: typer turns every command's
-# signature into click parameters, and doing that for the whole tree costs more than the rest of a
-# start-up.
-# name -> (module, hidden). The order is the order --help lists them in.
-LAZY_GROUPS: dict[str, tuple[str, bool]] = {
-    "conf": ("dlicli.cli.conf", False),
-    "exec": ("dlicli.cli.exec", False),
-    "hpo": ("dlicli.cli.hpo", False),
-    "hypersearch": ("dlicli.cli.hpo", True),  # the API tag's name, an alias of hpo
-    "notebook": ("dlicli.cli.notebook", False),
-    "resplan": ("dlicli.cli.resplan", False),
-    "scheduler": ("dlicli.cli.scheduler", False),
-    "profile": ("dlicli.cli.profile", False),
-    "server": ("dlicli.cli.server", False),
-    "completion": ("dlicli.cli.completion", False),
+# Every command below the root, in the order `dlicli --help` lists them. Each is imported and built
+# only when used (typer turns every command's signature into click parameters, and doing that for
+# the whole tree costs more than the rest of a start-up); its summary is its line in `--help` and in
+# shell completion, so neither imports anything. A group's module has an `app`; a root command's
+# module registers it on its `commands` Typer.
+COMMANDS: dict[str, lazy.Entry] = {
+    "conf": lazy.Entry("dlicli.cli.conf", "Read the server's dlpd configuration."),
+    "exec": lazy.Entry("dlicli.cli.exec", "Submit, follow and manage training tasks."),
+    "hpo": lazy.Entry("dlicli.cli.hpo", "Hyperparameter search: start, watch and manage HPO tasks and algorithms."),
+    "hypersearch": lazy.Entry("dlicli.cli.hpo", "An alias of hpo (the API tag's name).", hidden=True),
+    "notebook": lazy.Entry("dlicli.cli.notebook", "Inspect, stop and re-plan users' notebook services."),
+    "resplan": lazy.Entry("dlicli.cli.resplan", "Create, inspect and delete resource plans; show their tree."),
+    "scheduler": lazy.Entry("dlicli.cli.scheduler", "List scheduler applications and statistics; read their logs."),
+    "login": lazy.Entry("dlicli.cli.auth", "Sign in and keep the secret; the profile becomes current.", group=False),
+    "logout": lazy.Entry("dlicli.cli.auth", "Sign out: forget the profile's secret.", group=False),
+    "status": lazy.Entry("dlicli.cli.auth", "Show the active profile, URL, user and secret source.", group=False),
+    "token": lazy.Entry("dlicli.cli.auth", "Print the active token, for piping into other tools.", group=False),
+    "profile": lazy.Entry("dlicli.cli.profile", "Named connection profiles."),
+    "server": lazy.Entry("dlicli.cli.server", "Run the local engine: a dlpd-compatible server on this machine."),
+    "api": lazy.Entry("dlicli.cli.api", "Call any API operation and print the answer.", group=False),
+    "completion": lazy.Entry("dlicli.cli.completion", "Print a shell completion script (bash, zsh or fish)."),
+    "dlicmd": lazy.Entry("dlicli.cli.dlicmd", "Run a dlicmd.py command line as dlicli.", group=False),
 }
-
-
-# Root-level commands: name -> the module whose `commands` (a typer.Typer) registers it.
-LAZY_COMMANDS: dict[str, str] = {
-    "login": "dlicli.cli.auth",
-    "logout": "dlicli.cli.auth",
-    "status": "dlicli.cli.auth",
-    "token": "dlicli.cli.auth",
-    "api": "dlicli.cli.api",
-    "dlicmd": "dlicli.cli.dlicmd",
-}
-
-HELP_ORDER = [
-    "conf",
-    "exec",
-    "hpo",
-    "hypersearch",
-    "notebook",
-    "resplan",
-    "scheduler",
-    "login",
-    "logout",
-    "status",
-    "token",
-    "profile",
-    "server",
-    "api",
-    "completion",
-    "dlicmd",
-]
 
 
 def main() -> None:

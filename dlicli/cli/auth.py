@@ -369,7 +369,7 @@ def token(ctx: typer.Context) -> None:
     Output().write(value + "\n")
 
 
-# The root registers these lazily (cli/app.py LAZY_COMMANDS).
+# The root registers these lazily (cli/app.py COMMANDS).
 commands = typer.Typer()
 commands.command("login")(login)
 commands.command("logout")(logout)

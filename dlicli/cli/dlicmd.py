@@ -165,5 +165,5 @@ def _app_log_steps(outer: AppState, t: Any, debug: bool) -> list[tuple[str | Non
     return list(dlicmdargs.app_log_steps(appid, log_type, app))
 
 
-commands = typer.Typer()  # the root registers it lazily (cli/app.py LAZY_COMMANDS)
+commands = typer.Typer()  # the root registers it lazily (cli/app.py COMMANDS)
 commands.command("dlicmd", cls=DlicmdCommand, context_settings=CONTEXT)(dlicmd)

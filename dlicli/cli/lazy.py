@@ -3,18 +3,27 @@
 typer turns every command's signature into click parameters when it builds a group (evaluating
 each `Annotated[...]` hint), and `dlicli exec list` needs one of the group's ten commands: building
 only that one is a tenth of a start-up. The root group builds each group the same way, on first use
-(cli/app.py LAZY_GROUPS).
+(cli/app.py COMMANDS).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
 from dlicli.cli import typerx
 
 HELP_OPTION_NAMES = ["-h", "--help"]
+
+
+class Entry(NamedTuple):
+    """A command the root builds only when used (cli/app.py COMMANDS)."""
+
+    module: str  # a group's module (its `app`), or a root command's (its `commands` Typer)
+    summary: str  # its line in `dlicli --help` and in shell completion
+    group: bool = True
+    hidden: bool = False
 
 
 class LazyGroup(typerx.TyperGroup):

@@ -29,8 +29,11 @@ __all__ = [
     "command_from_info",
     "command_name",
     "completion_init",
+    "completion_item",
     "completion_script",
     "group_without_leaves",
+    "option_completions",
+    "short_help",
 ]
 
 
@@ -95,3 +98,24 @@ def completion_script(prog_name: str, complete_var: str, shell: str) -> str:
     from typer._completion_shared import get_completion_script
 
     return get_completion_script(prog_name=prog_name, complete_var=complete_var, shell=shell)
+
+
+def short_help(text: str, limit: int) -> str:
+    """`text` cut to one line of at most `limit` characters, as click lists a command in --help."""
+    from typer._click.utils import make_default_short_help
+
+    return make_default_short_help(text, limit)
+
+
+def completion_item(value: str, help_text: str | None = None) -> Any:
+    """One shell-completion candidate (click's CompletionItem)."""
+    from typer._click.shell_completion import CompletionItem
+
+    return CompletionItem(value, help=help_text)
+
+
+def option_completions(command: Any, ctx: Any, incomplete: str) -> list[Any]:
+    """The candidates click offers for `command`'s own options (a group's sub-commands aside)."""
+    from typer._click.core import Command
+
+    return Command.shell_complete(command, ctx, incomplete)
