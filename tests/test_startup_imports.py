@@ -84,3 +84,34 @@ def test_plain_http_loads_no_ca_bundle(env_server, run, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "[]\n"
     assert len(env_server.api_requests()) == 1
+
+
+GC_PROBE = """
+import gc, sys
+from dlicli.__main__ import main
+sys.argv = ["dlicli", *sys.argv[1:]]
+try:
+    main()
+finally:
+    sys.stderr.write(f"GC {gc.get_threshold()[0]} {gc.get_freeze_count()}\\n")
+"""
+
+
+@pytest.mark.parametrize(("args", "held_back"), [(["exec", "list", "--json"], False), (["--help"], True)])
+def test_the_collector_is_held_back_until_the_client_is_built(env, args, held_back):
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    threshold, frozen = map(int, proc.stderr.rsplit("GC ", 1)[1].split())
+    if held_back:  # no client: start-up's raised threshold stays, nothing frozen
+        assert (threshold, frozen) == (50_000, 0)
+    else:  # the client built: start-up's objects frozen, the default threshold back
+        assert threshold < 50_000 and frozen > 10_000
+
+
+def test_in_process_callers_keep_their_collector(env_server, run):
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    env_server.route("GET", "/execs", body=[])
+    assert run("exec", "list", "--json").exit_code == 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

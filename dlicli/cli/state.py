@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from dlicli import startup
 from dlicli.output import Output
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class AppState:
                 debug=self.debug_log if self.debug else None,
             )
             self._client = DlpdClient(session)
+            startup.done()  # the heavy imports are behind us
         return self._client
 
     def close(self) -> None:
