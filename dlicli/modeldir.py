@@ -38,7 +38,6 @@ TAR_SUFFIX = ".modelDir.tar"
 _BLOCK = tarfile.BLOCKSIZE
 
 Warn = Callable[[str], None]
-_UNCHANGED = "do not change the model while it uploads; run the command again"
 
 
 ModelDirChanged = FileChanged  # a file of the model directory changed while it was uploading
