@@ -136,3 +136,36 @@ def test_submit_refuses_a_model_main_outside_the_model(engine, tmp_path):
             engine.execs.submit(ADMIN, f"--exec-start python --model-main {main}", "m.modelDir.tar", tar, None)
         assert info.value.status == 400, main
     assert list(engine.tasks_root.iterdir()) == []
+
+
+def test_mac_metadata_is_left_out_and_noted(tmp_path):
+    # the shape of a tar made on a Mac (IBM's sample tf-model.modelDir.tar has a top-level ._tf-model)
+    tar = make_tar(
+        tmp_path / "tf-model.modelDir.tar",
+        [
+            ("._tf-model", "file", b"\x00\x05\x16\x07AppleDouble"),
+            ("tf-model", "dir", None),
+            ("tf-model/main.py", "file", "print(1)"),
+            ("tf-model/._main.py", "file", b"\x00\x05\x16\x07"),
+            ("__MACOSX/tf-model/._main.py", "file", b"\x00\x05\x16\x07"),
+        ],
+    )
+    notes: list[tuple[str, str]] = []
+    folder = unpack(tar, "tf-model.modelDir.tar", tmp_path / "code", 1 << 20, notes=notes)
+    assert folder == tmp_path / "code" / "tf-model"  # the one real top folder keeps its name
+    assert files_under(tmp_path / "code") == ["tf-model", "tf-model/main.py"]
+    assert notes == [
+        (
+            "Info",
+            "left out 3 macOS metadata entries of the upload: ._tf-model, tf-model/._main.py, "
+            "__MACOSX/tf-model/._main.py",
+        )
+    ]
+
+
+def test_a_tar_of_nothing_but_mac_metadata_holds_no_files(tmp_path):
+    tar = make_tar(tmp_path / "m.tar", [("._main.py", "file", "x"), ("__MACOSX/", "dir", None)])
+    with pytest.raises(EngineError) as info:
+        unpack(tar, "m.tar", tmp_path / "code", 1 << 20)
+    assert info.value.status == 400 and "holds no files" in info.value.message
+    assert not (tmp_path / "code").exists()

@@ -209,3 +209,21 @@ def test_users_see_and_manage_only_their_own_tasks(engine_proc, finished):
         assert alice.get("execs").json() == []
     with engine_proc.client() as admin:  # the admin sees all; alice's DELETE /execs left admin's task alone
         assert admin.get(f"execs/{finished['id']}").status_code == 200
+
+
+def test_a_tar_made_on_a_mac_runs_and_says_what_was_left_out(admin):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in [("._macmodel", b"\x00\x05\x16\x07"), ("macmodel/main.py", b"print('ran')\n")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    posted = admin.post(
+        "execs/?args=--exec-start PyTorch --model-dir macmodel --model-main main.py",
+        files={"file": ("macmodel.modelDir.tar", buffer.getvalue(), "application/octet-stream")},
+    )
+    assert posted.status_code == 200, posted.text
+    done = wait_state(admin, posted.json()["id"])
+    assert done["state"] == "FINISHED"
+    assert "left out 1 macOS metadata entries of the upload: ._macmodel" in done["events"]
+    assert admin.get(f"execs/{done['id']}/log?logType=outlog").json() == "ran\n"

@@ -59,6 +59,7 @@ class ExecService:
                 task_dir / "_submitted_code",
                 self.settings.max_upload_bytes,
                 basename=parsed.model_dir,
+                notes=plan["notes"],
             )
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")

@@ -3,7 +3,8 @@
 Every member is checked BEFORE anything is written: no absolute path, no `..`, no member under a
 symlink, no symlink or hardlink whose target leaves the folder (resolved through the archive's own
 links), no device or fifo, and no more than `max_bytes` in total. A refusal raises EngineError(400)
-and leaves the destination absent.
+and leaves the destination absent. The metadata a Mac adds to an archive (AppleDouble `._*` files,
+`__MACOSX/`) is left out, as WMLA users' tars carry it (IBM's own sample model tars among them).
 """
 
 from __future__ import annotations
@@ -41,19 +42,27 @@ def is_tar_name(name: str) -> bool:
     return name.lower().endswith(TAR_SUFFIXES)
 
 
-def unpack(upload: Path, upload_name: str, dest: Path, max_bytes: int, basename: str | None = None) -> Path:
+def unpack(
+    upload: Path,
+    upload_name: str,
+    dest: Path,
+    max_bytes: int,
+    basename: str | None = None,
+    notes: list[tuple[str, str]] | None = None,
+) -> Path:
     """Unpack `upload` into `dest/<basename>` and return that folder (the task's cwd).
 
     A tar whose members share one top folder keeps that folder's name; other tars go under
     `basename` (or the archive's stem). A single file goes into a folder named after its stem.
-    `dest` must not exist yet; on any failure it is removed again.
+    `dest` must not exist yet; on any failure it is removed again. What was left out is said in
+    `notes` (level, text), for the task's events.
     """
     name = safe_name(upload_name)
     if upload.stat().st_size > max_bytes:
         raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
     try:
         if is_tar_name(name):
-            return _unpack_tar(upload, name, dest, max_bytes, basename)
+            return _unpack_tar(upload, name, dest, max_bytes, basename, notes)
         folder = dest / _component(basename or archive_stem(name))
         folder.mkdir(parents=True)
         shutil.copyfile(upload, folder / name)
@@ -70,7 +79,7 @@ def _component(name: str) -> str:
     return name
 
 
-def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: str | None) -> Path:
+def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: str | None, notes: list | None) -> Path:
     try:
         archive = tarfile.open(upload, mode="r:*")  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError) as exc:
@@ -80,6 +89,9 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
             members = archive.getmembers()
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
+        members = _without_mac_metadata(members, notes)
+        if not members:
+            raise EngineError(400, f"{name} holds no files")
         paths = check_members(members, max_bytes)
         tops = {p.split("/", 1)[0] for p in paths}
         top = next(iter(tops)) if len(tops) == 1 else None
@@ -104,6 +116,20 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
     if not folder.is_dir():
         raise EngineError(400, f"{name} holds no files")
     return folder
+
+
+def _without_mac_metadata(members: list[tarfile.TarInfo], notes: list | None) -> list[tarfile.TarInfo]:
+    """The members but a Mac's AppleDouble files (`._x`) and `__MACOSX/` folders, noted if any."""
+
+    def is_metadata(member: tarfile.TarInfo) -> bool:
+        parts = member.name.replace("\\", "/").split("/")
+        return any(p == "__MACOSX" or p.startswith("._") for p in parts)
+
+    left_out = [m for m in members if is_metadata(m)]
+    if left_out and notes is not None:
+        names = ", ".join(m.name for m in left_out[:5]) + (f", {len(left_out) - 5} more" if len(left_out) > 5 else "")
+        notes.append(("Info", f"left out {len(left_out)} macOS metadata entries of the upload: {names}"))
+    return [m for m in members if not is_metadata(m)]
 
 
 def _normal(path: str) -> str:
