@@ -28,6 +28,16 @@ class Settings:
     def tasks_root(self) -> Path:
         return self.data_dir / "tasks"
 
+    @property
+    def file_systems(self) -> dict[str, str]:
+        """WMLA's three file systems, as GET /conf reports them and every task finds them in its
+        environment (IBM's scripts read DLI_DATA_FS for data sets, DLI_RESULT_FS for results)."""
+        return {
+            "DLI_SHARED_FS": str(self.data_dir),
+            "DLI_RESULT_FS": str(self.tasks_root),
+            "DLI_DATA_FS": str(self.data_root),
+        }
+
     @classmethod
     def build(
         cls,
@@ -67,9 +77,7 @@ class ConfService:
         return {
             "DLI_ENGINE": "local",
             "DLI_VERSION": __version__,
-            "DLI_SHARED_FS": str(s.data_dir),
-            "DLI_RESULT_FS": str(s.tasks_root),
-            "DLI_DATA_FS": str(s.data_root),
+            **s.file_systems,
             "DLI_SLOTS": str(s.slots),
             "DLI_CPU_CAPACITY": f"{s.cpu_capacity:g}",
             "DLI_GPU_CAPACITY": f"{s.gpu_capacity:g}",

@@ -227,3 +227,12 @@ def test_a_tar_made_on_a_mac_runs_and_says_what_was_left_out(admin):
     assert done["state"] == "FINISHED"
     assert "left out 1 macOS metadata entries of the upload: ._macmodel" in done["events"]
     assert admin.get(f"execs/{done['id']}/log?logType=outlog").json() == "ran\n"
+
+
+def test_a_task_finds_the_file_systems_get_conf_reports(admin):
+    script = "import os\nprint(os.environ['DLI_DATA_FS'], os.environ['DLI_RESULT_FS'], os.environ['DLI_SHARED_FS'])\n"
+    done = wait_state(admin, submit(admin, script).json()["id"])
+    assert done["state"] == "FINISHED", done
+    conf = admin.get("conf").json()
+    expected = f"{conf['DLI_DATA_FS']} {conf['DLI_RESULT_FS']} {conf['DLI_SHARED_FS']}\n"
+    assert admin.get(f"execs/{done['id']}/log?logType=outlog").json() == expected

@@ -123,6 +123,7 @@ class ExecService:
             "LOG_DIR": str(task_dir / "log"),
             "DATA_DIR": plan["data_path"],
             "DLI_EXECID": task_id,
+            **self.settings.file_systems,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
