@@ -58,9 +58,7 @@ def algo_def(c: Checker, body: dict) -> str | None:
         p,
         "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed plugin's name",
     )
-    canonical = builtin_algorithm(name) if name else None
-    if canonical and canonical != name:
-        c.warn(p + "algorithm", f"WMLA spells it {canonical!r}; sent as {name!r}")
+    canonical = builtin_algorithm(name) if name else None  # WMLA takes any case (IBM's bodies say TPE)
     c.count(algo, "maxRunTime", p, 1, True)
     c.count(algo, "maxJobNum", p, 1, True)
     c.count(algo, "maxParalleJob", p, 1, False)

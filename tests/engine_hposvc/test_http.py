@@ -243,7 +243,7 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
 
 
 def test_debug_answers_a_task_attr_file(admin):
-    data = hpo_body("dbg", algorithm="Tpe", params={"WarmUp": 5, "RandomSeed": 1})
+    data = hpo_body("dbg", algorithm="TPE", params={"WarmUp": 5, "RandomSeed": 1})  # any case, as IBM writes it
     data["hyperParams"].append({"name": "opt", "type": "discrete", "dataType": "str", "discreteStrVal": ["a", "b"]})
     answer = admin.post("hypersearch/algorithm/debug", json=data)
     assert answer.status_code == 200
