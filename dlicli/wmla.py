@@ -91,11 +91,12 @@ HP_TYPES = ("range", "discrete")
 """A hyperparameter's `type`, any case (WMLA writes Range and Discrete); what the spec checker takes."""
 HP_TYPE_NAMES = {"range": "Range", "discrete": "Discrete", "fix": "Fix", "fixed": "Fix"}
 """Every `type` the engine reads → its name there; `fix`/`fixed` (one value) is the engine's own tolerance."""
-DATA_TYPES = ("int", "double", "str")
-"""A hyperparameter's `dataType`, any case; what the spec checker takes."""
+DATA_TYPES = ("int", "double", "str", "string")
+"""A hyperparameter's `dataType`, any case, as the spec checker takes it: the spec's three, and STRING
+as IBM's own published request bodies write it (WMLA takes it)."""
 DATA_TYPE_NAMES = {"double": "DOUBLE", "float": "DOUBLE", "int": "INT", "integer": "INT", "str": "STR", "string": "STR"}
-"""Every `dataType` the engine reads (float, integer and string are its own tolerance) → what a WMLA
-plugin receives."""
+"""Every `dataType` the engine reads (float and integer are its own tolerance) → what a WMLA plugin
+receives."""
 OBJECTIVES = ("minimize", "maximize")
 """algoDef.objective, any case (WMLA writes Minimize/Maximize)."""
 METRIC_STRATEGIES = ("minimize", "maximize", "latest")

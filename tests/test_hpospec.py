@@ -274,6 +274,8 @@ def test_spellings_both_ways_and_wmla_types():
                     "step": 0.5,
                 },
                 {"name": "opt", "type": "discrete", "dataType": "STR", "discreteStrVal": ["adam", "sgd"]},
+                # as IBM's own published request bodies write it
+                {"name": "act", "type": "Discrete", "dataType": "STRING", "discreteStrVal": ["relu", "tanh"]},
             ],
         }
     )
@@ -294,6 +296,7 @@ def test_spellings_both_ways_and_wmla_types():
         "dataType": "STR",
         "discreateStrVal": ["adam", "sgd"],
     }
+    assert body["hyperParams"][2]["dataType"] == "STRING"  # sent as given
     assert warnings == [
         "algoDef.algoParams[3].name: 'Exotic' is not a Hyperband parameter (known: RandomSeed, eta, "
         "hyperbandEta, ResourceName, ResourceValue); sent anyway"

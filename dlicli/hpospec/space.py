@@ -15,6 +15,7 @@ from dlicli.wmla import (
     HP_TYPES,
     HYPER_PARAM_KEYS,
     RANGE_KEYS,
+    data_type,
     lower,
 )
 
@@ -55,18 +56,24 @@ def search_space(c: Checker, body: dict, algorithm: str | None) -> set[str]:
     return set(names)
 
 
+def _data_type(c: Checker, hp: dict, path: str, given: str | None) -> str | None:
+    """int, double or str for a spelling WMLA takes (DATA_TYPES, any case), sent as given; an error
+    and None for anything else."""
+    canonical = data_type(given) if given and lower(given) in DATA_TYPES else None
+    if given and canonical is None:
+        c.error(path + ".dataType", f"must be int, double or str, not {hp['dataType']!r}")
+    return canonical.lower() if canonical else None
+
+
 def _hyper_param(c: Checker, hp: dict, path: str) -> None:
     c.unknown(hp, HYPER_PARAM_KEYS, path + ".")
     kind = c.text(hp, "type", path + ".", "required: Range or Discrete")
     dtype = c.text(hp, "dataType", path + ".", "required: int, double or str")
     kind = lower(kind) if kind else None
-    dtype = lower(dtype) if dtype else None
     if kind not in (None, *HP_TYPES):
         c.error(path + ".type", f"must be Range or Discrete, not {hp['type']!r}")
         kind = None
-    if dtype not in (None, *DATA_TYPES):
-        c.error(path + ".dataType", f"must be int, double or str, not {hp['dataType']!r}")
-        dtype = None
+    dtype = _data_type(c, hp, path, dtype)
     if STR_ALIAS in hp and STR_KEY in hp:
         c.error(path + ".discreteStrVal", "give discreateStrVal (WMLA's spelling) or discreteStrVal, not both")
     if kind == "range" and dtype == "str":
@@ -188,6 +195,17 @@ def _experiments(c: Checker, exps: Any) -> set[str]:
     return first[1] if first else set()
 
 
+def _fixed_value(c: Checker, hp: dict, p: str, dtype: str) -> None:
+    if "fixedVal" not in hp:
+        c.error(p + ".fixedVal", "required")
+    elif dtype == "str" and not isinstance(hp["fixedVal"], str):
+        c.error(p + ".fixedVal", f"must be a string for dataType str, not {show(hp['fixedVal'])} (quote it)")
+    elif dtype in ("int", "double") and as_number(hp["fixedVal"], dtype) is None:
+        c.error(
+            p + ".fixedVal", f"must be {'an integer' if dtype == 'int' else 'a number'}, not {show(hp['fixedVal'])}"
+        )
+
+
 def _fixed_params(c: Checker, params: Any, path: str) -> set[str]:
     if not isinstance(params, list) or not params:
         c.error(path, "required: a non-empty list of {name, dataType, fixedVal}")
@@ -202,17 +220,8 @@ def _fixed_params(c: Checker, params: Any, path: str) -> set[str]:
         if name in names:
             c.error(p + ".name", f"{name!r} is given twice in this experiment")
         names.add(name or "")
-        dtype = c.text(hp, "dataType", p + ".", "required: int, double or str")
-        dtype = lower(dtype) if dtype else None
-        if dtype not in (None, *DATA_TYPES):
-            c.error(p + ".dataType", f"must be int, double or str, not {hp['dataType']!r}")
-        elif "fixedVal" not in hp:
-            c.error(p + ".fixedVal", "required")
-        elif dtype == "str" and not isinstance(hp["fixedVal"], str):
-            c.error(p + ".fixedVal", f"must be a string for dataType str, not {show(hp['fixedVal'])} (quote it)")
-        elif dtype in ("int", "double") and as_number(hp["fixedVal"], dtype) is None:
-            c.error(
-                p + ".fixedVal", f"must be {'an integer' if dtype == 'int' else 'a number'}, not {show(hp['fixedVal'])}"
-            )
+        dtype = _data_type(c, hp, p, c.text(hp, "dataType", p + ".", "required: int, double or str"))
+        if dtype is not None:
+            _fixed_value(c, hp, p, dtype)
     names.discard("")
     return names
