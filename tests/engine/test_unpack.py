@@ -169,3 +169,32 @@ def test_a_tar_of_nothing_but_mac_metadata_holds_no_files(tmp_path):
         unpack(tar, "m.tar", tmp_path / "code", 1 << 20)
     assert info.value.status == 400 and "holds no files" in info.value.message
     assert not (tmp_path / "code").exists()
+
+
+@pytest.mark.parametrize("mode", ["w", "w:gz"])
+@pytest.mark.parametrize(
+    "members, folder, files",
+    [
+        (  # `tar -C tf-model -czf tf-model.modelDir.tar .`: no top folder, a `./` entry; named after --model-dir
+            [
+                ("./", "dir", None),
+                ("./main.py", "file", "a"),
+                ("./._main.py", "file", "x"),
+                ("./lib/u.py", "file", "b"),
+            ],
+            "given",
+            ["lib", "lib/u.py", "main.py"],
+        ),
+        (  # `tar -czf x.modelDir.tar ./tf-model`: the top folder keeps its name
+            [(".", "dir", None), ("./tf-model", "dir", None), ("./tf-model/main.py", "file", "a")],
+            "tf-model",
+            ["main.py"],
+        ),
+    ],
+)
+def test_a_ready_model_tar_with_or_without_its_top_folder(tmp_path, mode, members, folder, files):
+    tar = make_tar(tmp_path / "ready.modelDir.tar", members, mode)
+    notes: list[tuple[str, str]] = []
+    got = unpack(tar, "ready.modelDir.tar", tmp_path / "code", 1 << 20, basename="given", notes=notes)
+    assert got == tmp_path / "code" / folder
+    assert files_under(got) == files

@@ -4,7 +4,8 @@ Every member is checked BEFORE anything is written: no absolute path, no `..`, n
 symlink, no symlink or hardlink whose target leaves the folder (resolved through the archive's own
 links), no device or fifo, and no more than `max_bytes` in total. A refusal raises EngineError(400)
 and leaves the destination absent. The metadata a Mac adds to an archive (AppleDouble `._*` files,
-`__MACOSX/`) is left out, as WMLA users' tars carry it (IBM's own sample model tars among them).
+`__MACOSX/`) is left out, as WMLA users' tars carry it (IBM's own sample model tars among them), and
+so is a tar's own `./` folder: a model tar comes with its top folder (`tf-model/…`) or without.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
             members = archive.getmembers()
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
-        members = _without_mac_metadata(members, notes)
+        members = _without_mac_metadata([m for m in members if not _is_root(m)], notes)
         if not members:
             raise EngineError(400, f"{name} holds no files")
         paths = check_members(members, max_bytes)
@@ -130,6 +131,11 @@ def _without_mac_metadata(members: list[tarfile.TarInfo], notes: list | None) ->
         names = ", ".join(m.name for m in left_out[:5]) + (f", {len(left_out) - 5} more" if len(left_out) > 5 else "")
         notes.append(("Info", f"left out {len(left_out)} macOS metadata entries of the upload: {names}"))
     return [m for m in members if not is_metadata(m)]
+
+
+def _is_root(member: tarfile.TarInfo) -> bool:
+    """The archive's own `.` or `./` folder (`tar -C dir -cf x.tar .` writes one): nothing to unpack."""
+    return member.isdir() and all(p in ("", ".") for p in member.name.replace("\\", "/").split("/"))
 
 
 def _normal(path: str) -> str:
