@@ -52,10 +52,12 @@ def _size_of(stream: Any) -> int:
 
 
 class MultipartBody:
-    """Text fields, then (optionally) one file part, streamed; `length` is exact up front.
+    """Text fields, then (optionally) file parts, streamed; `length` is exact up front.
 
-    Iterable more than once: each pass seeks the file back to 0. `progress` (if set) is
-    called with the file bytes sent so far.
+    The first file part is (`name`, `file_name`, `stream`); `extras` are further parts
+    (name, file name, stream) — dlicmd.py sends a conda env yaml or package as more parts named
+    `file` after the model. Iterable more than once: each pass seeks every file back to 0.
+    `progress` (if set) is called with the file bytes sent so far, all parts together.
     """
 
     def __init__(
@@ -66,31 +68,39 @@ class MultipartBody:
         stream: ByteStream | bytes | None = None,
         size: int | None = None,
         content_type: str = "application/octet-stream",
+        extras: Sequence[tuple[str, str, ByteStream | bytes]] = (),
     ):
         self.boundary = os.urandom(16).hex()
-        dash = b"--" + self.boundary.encode()
+        self._dash = b"--" + self.boundary.encode()
         head = [
-            b"%s\r\nContent-Disposition: form-data; name=%s\r\n\r\n%s\r\n" % (dash, _param(k), v.encode())
+            b"%s\r\nContent-Disposition: form-data; name=%s\r\n\r\n%s\r\n" % (self._dash, _param(k), v.encode())
             for k, v in fields
         ]
-        if isinstance(stream, (bytes, bytearray)):
-            stream = io.BytesIO(stream)
+        self._files: list[tuple[bytes, ByteStream, int, str]] = []  # (part header, stream, size, name)
         if stream is not None:
-            if size is None:
-                size = _size_of(stream)
-            head.append(
-                b"%s\r\nContent-Disposition: form-data; name=%s; filename=%s\r\nContent-Type: %s\r\n\r\n"
-                % (dash, _param(name or "file"), _param(file_name or "file"), content_type.encode())
-            )
-            tail = b"\r\n" + dash + b"--\r\n"
-        else:
-            size = 0
-            tail = dash + b"--\r\n"
-        self._head, self._tail = b"".join(head), tail
-        self.stream, self.size, self.file_name = stream, size, file_name or ""
-        self.length = len(self._head) + size + len(self._tail)
+            self._add(name or "file", file_name or "file", stream, size, content_type)
+        for extra_name, extra_file, extra_stream in extras:
+            self._add(extra_name, extra_file, extra_stream, None, "application/octet-stream")
+        first = self._files[0] if self._files else None
+        self._head = b"".join(head) + (first[0] if first else b"")
+        self._tail = (b"\r\n" if first else b"") + self._dash + b"--\r\n"
+        self.stream = first[1] if first else None
+        self.file_name = first[3] if first else ""
+        self.size = sum(f[2] for f in self._files)
+        self.length = len(self._head) + self.size + sum(len(f[0]) + 2 for f in self._files[1:]) + len(self._tail)
         self.content_type = f"multipart/form-data; boundary={self.boundary}"
         self.progress: Callable[[int], None] | None = None
+
+    def _add(self, name: str, file_name: str, stream: ByteStream | bytes, size: int | None, ctype: str) -> None:
+        if isinstance(stream, (bytes, bytearray)):
+            stream = io.BytesIO(stream)
+        header = b"%s\r\nContent-Disposition: form-data; name=%s; filename=%s\r\nContent-Type: %s\r\n\r\n" % (
+            self._dash,
+            _param(name),
+            _param(file_name),
+            ctype.encode(),
+        )
+        self._files.append((header, stream, _size_of(stream) if size is None else size, file_name))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -98,9 +108,15 @@ class MultipartBody:
 
     def __iter__(self) -> Iterator[bytes]:
         yield self._head
-        if self.stream is not None:
-            self.stream.seek(0)
-            yield from exact_chunks(self.stream, self.size, self.file_name, self.progress)
+        sent = 0
+        for i, (header, stream, size, file_name) in enumerate(self._files):
+            if i:
+                yield b"\r\n" + header
+            stream.seek(0)
+            done = sent
+            report = None if self.progress is None else (lambda n, done=done, p=self.progress: p(done + n))
+            yield from exact_chunks(stream, size, file_name, report)
+            sent += size
         yield self._tail
 
 

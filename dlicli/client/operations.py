@@ -8,7 +8,7 @@ Path segments are URL-quoted; query values are encoded by httpx.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -62,14 +62,17 @@ class DlpdClient:
         *,
         size: int | None = None,
         progress: Callable[[int], None] | None = None,
+        extra_files: Sequence[tuple[str, ByteStream | bytes]] = (),
     ) -> Any:
         """POST /execs?args=… with multipart part `file` and optional form field `data`.
 
         `file` is streamed from 0 (a seekable stream, e.g. modeldir.TarStream, or bytes);
-        `progress` is called with the bytes sent so far.
+        `extra_files` (file name, stream) follow as further parts also named `file`, as dlicmd.py
+        sends `--conda-env-yaml`/`--conda-package`; `progress` is called with the bytes sent so far.
         """
         fields = [("data", _form_json(data))] if data is not None else []
-        body = MultipartBody(fields, "file", file_name, file, size, content_type)
+        extras = [("file", name, stream) for name, stream in extra_files]
+        body = MultipartBody(fields, "file", file_name, file, size, content_type, extras)
         body.progress = progress
         return self.http.call(
             "POST", "/execs", operation="execsPost", params={"args": args}, content=body, headers=body.headers
