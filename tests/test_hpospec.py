@@ -170,8 +170,12 @@ CASES = [
         ],
     ),
     (
-        spec(modelSpec={"args": "--exec-start 'python"}),
-        ["modelSpec.args: cannot be split like a shell line: No closing quotation"],
+        spec(modelSpec={"args": "--exec-start python --numWorker x --model-main main.py --model-dir model"}),
+        ["modelSpec.args: option --numWorker must be a whole number, not 'x'"],  # the engine's words
+    ),
+    (
+        spec(modelSpec={"args": "--exec-start python --model-main main.py --model-dir model --gpuPerWorker"}),
+        ["modelSpec.args: option --gpuPerWorker needs a value"],
     ),
     (
         spec(**{"modelSpec.dataSource": "fs"}),
@@ -382,6 +386,22 @@ def test_the_input_is_not_changed():
             "--exec-start python --model-main a.py",
             [("--model-main", "src/b.py")],
             "--exec-start python --model-main src/b.py",
+        ),
+        (  # found wherever they are; the model's words after `--` are never touched
+            "--exec-start PyTorch --python-version 3.6 --gpuPerWorker 1 --model-main m.py --lr 1 -- --model-dir x",
+            [("--model-main", "n.py"), ("--model-dir", "d")],
+            "--exec-start PyTorch --python-version 3.6 --gpuPerWorker 1 --model-main n.py --lr 1 --model-dir d "
+            "-- --model-dir x",
+        ),
+        (  # --opt=value is replaced in place
+            "--exec-start=tf --appName x --model-main=a.py",
+            [("--model-main", "b.py"), ("--exec-start", "PyTorch")],
+            "--exec-start=PyTorch --appName x --model-main=b.py",
+        ),
+        (  # not valid shell quoting: split on whitespace, as the engine does
+            "--exec-start tf --model-main a.py --note it's",
+            [("--model-dir", "d")],
+            "--exec-start tf --model-main a.py --note 'it'\"'\"'s' --model-dir d",
         ),
     ],
 )

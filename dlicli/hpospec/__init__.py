@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import copy
 import json
-import shlex
 from typing import Any
 
+from dlicli import wmlaargs
 from dlicli.errors import UsageError
 from dlicli.hpospec.algo import algo_def, algo_params, model_spec
 from dlicli.hpospec.checker import Checker
 from dlicli.hpospec.space import search_space
-from dlicli.wmla import TOP_KEYS
+from dlicli.wmla import TOP_KEYS, WMLA_ARG_KINDS
 
 
 class SpecError(UsageError):
@@ -94,33 +94,49 @@ def validate(spec: Any, source: str = "spec", *, args_optional: bool = False) ->
 
 
 def args_option(args: str | None, flag: str) -> str | None:
-    """The value of `flag` (--exec-start, --model-main, --model-dir) in a dlicmd-style args string."""
+    """The value of WMLA option `flag` (--exec-start, --model-main, --model-dir) wherever it is in
+    a dlicmd-style args string, before a standalone `--` (after it, words are the model's)."""
     try:
-        tokens = shlex.split(args or "")
-    except ValueError:
+        return wmlaargs.parse(args).get(flag)
+    except wmlaargs.WmlaArgsError:
         return None
-    for i, token in enumerate(tokens[:-1]):
-        if token == flag:
-            return tokens[i + 1]
-    return None
 
 
 def set_args_options(args: str, values: list[tuple[str, str | None]]) -> str:
-    """`args` with each (flag, value) set: replaced where the flag is, else added (--exec-start first).
+    """`args` with each WMLA (flag, value) set: replaced where the flag is, else added before a
+    standalone `--` (--exec-start first); what follows `--` is the model's and never touched.
 
     Unchanged args come back exactly as written; changed ones are re-quoted token by token.
     """
-    tokens = shlex.split(args)
+    tokens = wmlaargs.split(args)[0]
+    cut = tokens.index("--") if "--" in tokens else len(tokens)
+    head, tail = tokens[:cut], tokens[cut:]
     changed = False
     for flag, value in values:
         if value is None:
             continue
-        if flag in tokens[:-1]:
-            i = tokens.index(flag)
-            changed |= tokens[i + 1] != value
-            tokens[i + 1] = value
-        else:
-            pos = 0 if flag == "--exec-start" else len(tokens)
-            tokens[pos:pos] = [flag, value]
+        at = _option_at(head, flag)
+        if at is None:
+            pos = 0 if flag == "--exec-start" else len(head)
+            head[pos:pos] = [flag, value]
             changed = True
-    return " ".join(shlex.quote(t) for t in tokens) if changed else args
+        elif head[at] == flag:
+            changed |= head[at + 1] != value
+            head[at + 1] = value
+        else:  # --flag=value
+            changed |= head[at] != f"{flag}={value}"
+            head[at] = f"{flag}={value}"
+    return wmlaargs.join(head + tail) if changed else args
+
+
+def _option_at(tokens: list[str], flag: str) -> int | None:
+    """Where `flag` is given (as `flag VALUE` or `flag=VALUE`) among WMLA option tokens, the last
+    time (WMLA reads the last), skipping the values of other WMLA options."""
+    found, i = None, 0
+    while i < len(tokens):
+        name, eq, _ = tokens[i].partition("=")
+        kind = WMLA_ARG_KINDS.get(name)
+        if name == flag and (eq or i + 1 < len(tokens)):
+            found = i
+        i += 1 if kind is None or kind == "flag" or eq else 2
+    return found

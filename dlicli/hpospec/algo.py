@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
+from dlicli import wmlaargs
 from dlicli.hpospec.checker import ALGO_PARAMS, Checker, as_float, as_number, show
 from dlicli.wmla import (
     ALGO_DEF_ALIASES,
@@ -31,15 +31,26 @@ def model_spec(c: Checker, body: dict, args_optional: bool = False) -> None:
     c.unknown(spec, MODEL_SPEC_KEYS, "modelSpec.")
     if "args" in spec or not args_optional:
         args = c.text(spec, "args", "modelSpec.", required)
-        try:
-            shlex.split(args or "")
-        except ValueError as exc:
-            c.error("modelSpec.args", f"cannot be split like a shell line: {exc}")
-        if args and not args_optional and "--exec-start" not in args.split():
-            c.warn("modelSpec.args", "names no --exec-start FRAMEWORK (give --framework)")
+        if args is not None:
+            _model_args(c, args, args_optional)
     sources = spec.get("dataSource")
     if sources is not None and not (isinstance(sources, list) and all(isinstance(s, dict) for s in sources)):
         c.error("modelSpec.dataSource", "must be a list of data source objects ({type, location, …})")
+
+
+def _model_args(c: Checker, args: str, args_optional: bool) -> None:
+    """modelSpec.args read as the engine reads them (dlicli.wmlaargs): a WMLA option with a bad
+    value is an error naming it, in the engine's words; args that are not valid shell quoting only
+    a warning (WMLA splits them on whitespace, as dlicmd.py joins them unquoted)."""
+    try:
+        parsed = wmlaargs.parse(args)
+    except wmlaargs.WmlaArgsError as exc:
+        c.error("modelSpec.args", str(exc))
+        return
+    for note in parsed.notes:
+        c.warn("modelSpec.args", note)
+    if not args_optional and parsed.get("--exec-start") is None:
+        c.warn("modelSpec.args", "names no --exec-start FRAMEWORK (give --framework)")
 
 
 def algo_def(c: Checker, body: dict) -> str | None:
