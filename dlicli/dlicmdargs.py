@@ -5,8 +5,10 @@ and returns the native dlicli command(s) to run, plus the connection the flags n
 `dlicli dlicmd` command runs them in-process, so output and exit codes are the native ones.
 
 Faithful to dlicmd.py where it matters to scripts: the command may sit anywhere (dlicmd wanted it
-first); `--opt value` and `--opt=value`; `--exec-start` passes options it does not know, and
-everything after `--`, on to the model. Fixed on purpose: every `--data-source` is kept, queries
+first); `--opt value` and `--opt=value`; `--exec-start` sends every WMLA submit option (those
+dlicli has no flag for through `exec start --wmla-args`, `--conda-env-yaml FILE` as a further
+upload, `--user-cmd` too), and the model gets the options it does not know and everything after
+`--`, in order, after a `--` in `args`. Fixed on purpose: every `--data-source` is kept, queries
 are URL-encoded, JSON is clean, no secret is read from argv except `--jwt-token` (warned about).
 """
 
@@ -31,6 +33,8 @@ from dlicli.dlicmdopts import (
     SUBMIT_PASSTHROUGH,
 )
 from dlicli.errors import UsageError
+from dlicli.wmla import WMLA_ARG_KINDS
+from dlicli.wmlaargs import join
 
 DOC = "docs/migrating-from-dlicmd.md"
 
@@ -62,7 +66,8 @@ class _Parsed:
     values: list[str] = field(default_factory=list)
     opts: dict[str, list[str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
-    extra: list[str] = field(default_factory=list)  # unknown tokens, in order
+    extra: list[str] = field(default_factory=list)  # unknown tokens (the model's own), in order
+    wmla: list[str] = field(default_factory=list)  # WMLA options dlicli has no flag for, in order
     after: list[str] | None = None  # what followed `--`
 
     def one(self, name: str) -> str | None:
@@ -129,7 +134,7 @@ def _parse(args: list[str]) -> _Parsed:
         elif name in FLAGS:
             p.flags.add(name)
         elif name in SUBMIT_PASSTHROUGH:
-            p.extra += [name, value()] if not eq else [token]
+            p.wmla += [token] if eq or WMLA_ARG_KINDS[name] == "flag" else [name, value()]
             p.opts.setdefault("passthrough", []).append(name)
         elif name in NOT_SUPPORTED:
             raise _unknown(name)
@@ -200,7 +205,7 @@ def _query(text: str) -> list[str]:
 
 
 def _exec_start(p: _Parsed, framework: str) -> list[str]:
-    if "--model-main" not in p.opts:
+    if "--model-main" not in p.opts and not ("--user-cmd" in p.wmla and "--model-dir" in p.opts):
         raise UsageError(
             "--exec-start needs --model-main",
             hint="dlicli dlicmd --exec-start PyTorch --model-dir DIR --model-main main.py",
@@ -210,8 +215,11 @@ def _exec_start(p: _Parsed, framework: str) -> list[str]:
         values = p.opts.get(name, [])
         for val in values if name == "--data-source" else values[-1:]:  # dlicmd kept one data source
             argv += [name, val]
+    level = p.one("--debug-level")
+    wmla = p.wmla + (["--debug-level", level.lower()] if level else [])  # dlicmd.py sends it too
+    argv += ["--wmla-args", join(wmla)] if wmla else []
     argv += _format_flags(p)
-    model_args = p.extra + (p.after or [])
+    model_args = p.extra + (p.after or [])  # the model sees them in this order, as with dlicmd.py
     return argv + (["--", *model_args] if model_args else [])
 
 
@@ -322,9 +330,9 @@ def translate(args: list[str]) -> Translation:
     if t.token is not None and not t.token.strip():
         raise UsageError("--jwt-token is empty")
     t.debug = "--debug" in p.flags or (p.one("--debug-level") or "").lower() == "debug"
-    extra = p.extra
-    t.secrets = [extra[i + 1] for i, tok in enumerate(extra[:-1]) if tok in SECRET_PASSTHROUGH]
-    t.secrets += [tok.partition("=")[2] for tok in extra if tok.partition("=")[0] in SECRET_PASSTHROUGH]
+    wmla = p.wmla
+    t.secrets = [wmla[i + 1] for i, tok in enumerate(wmla[:-1]) if tok in SECRET_PASSTHROUGH]
+    t.secrets += [tok.partition("=")[2] for tok in wmla if tok.partition("=")[0] in SECRET_PASSTHROUGH]
     if t.command in APP_LOG_TYPES:
         t.app_logs = (p.values[0], APP_LOG_TYPES[t.command])
         return t

@@ -6,7 +6,7 @@ what dlicli does not take (with what to use instead), and which options go with 
 
 from __future__ import annotations
 
-from dlicli.wmla import DLICMD_SUBMIT_OPTIONS
+from dlicli.wmla import DLICMD_SUBMIT_OPTIONS, WMLA_ARG_KINDS
 
 # dlicmd command → how many values it takes: 0, 1 or "+" (one or more).
 COMMANDS: dict[str, int | str] = {
@@ -59,55 +59,20 @@ SUBMIT = {
     "--model-main": "--model-main",
     "--model-dir": "--model-dir",
     "--data-source": "--data-source",
+    "--conda-env-yaml": "--conda-env-yaml",  # a local file, uploaded as a further part `file`
+    "--conda-package": "--conda-package",
     **DLICMD_SUBMIT_OPTIONS,
 }
 DEPLOY = ("--name", "--runtime", "--kernel", "--weight", "--tag", "--attributes", "--envs")
 FLAGS = ("--http", "--debug", "--password-stdin")  # dlicli's additions that take no value
 
-# dlicmd's other submit options: dlicli has no flag for them, so (like dlicmd) they go to the
-# server verbatim inside the `args` query, after the options dlicli knows.
+# WMLA's other submit options (the one table, `wmla.WMLA_ARGS`): dlicli has no flag for them, so
+# (like dlicmd) they go to the server verbatim inside the `args` query, through `--wmla-args`.
+# --debug-level is dlicmd's own client setting (CONNECTION).
 SUBMIT_PASSTHROUGH = frozenset(
-    [
-        "--workerDeviceType",
-        "--workerMemory",
-        "--workerCPULimit",
-        "--workerGPULimit",
-        "--workerMemoryLimit",
-        "--numPs",
-        "--numDriver",
-        "--driverDeviceType",
-        "--driverDeviceNum",
-        "--driverMemory",
-        "--driverCPULimit",
-        "--driverGPULimit",
-        "--driverMemoryLimit",
-        "--sc-runasuser",
-        "--sc-runasgroup",
-        "--sc-fsgroup",
-        "--cs-rmq-meta",
-        "--cs-url-meta",
-        "--cs-url-bearer",
-        "--msd-env",
-        "--msd-attr",
-        "--msd-label",
-        "--msd-image-name",
-        "--msd-image-pull-secret",
-        "--msd-image-pull-policy",
-        "--msd-priority",
-        "--msd-task0-node-selector",
-        "--msd-task12n-node-selector",
-        "--msd-pending-timeout",
-        "--lsf-gpu-syntax",
-        "--msd-podaffinity-rule",
-        "--msd-podaffinity-topology-key",
-        "--msd-pack-id",
-        "--consumer",
-        "--submit-user",
-        "--conda-home",
-        "--ig",
-    ]
+    name for name in WMLA_ARG_KINDS if name not in SUBMIT and name not in ("--exec-start", "--debug-level")
 )
-SECRET_PASSTHROUGH = frozenset({"--cs-url-bearer"})
+SECRET_PASSTHROUGH = frozenset(name for name, kind in WMLA_ARG_KINDS.items() if kind == "secret")
 
 # dlicmd options dlicli does not take, with what to use instead (None: nothing in the API).
 NOT_SUPPORTED: dict[str, str | None] = {
@@ -127,11 +92,6 @@ NOT_SUPPORTED: dict[str, str | None] = {
     "--pj-get-all": None,
     "--k8s-obj-get-all": None,
     "--k8s-obj-get": None,
-    "--conda-env-yaml": None,
-    "--conda-package": None,
-    "--pbmodel-name": None,
-    "--pbmodel-cmd": None,
-    "--user-cmd": None,
     "--app-search-start": "dlicli scheduler apps --start N",
     "--app-search-length": "dlicli scheduler apps --length N",
 }

@@ -1,5 +1,5 @@
 """What `exec start` (and `hpo start`) upload: a model directory as a streamed `.modelDir.tar`,
-or a single model file, plus the dlicmd-style `args` string and the merged data sources.
+or a single model file (the `args` string that names them is `dlicli.submitargs`'s).
 
 The tar is generated on the fly by `TarStream` (headers from `TarInfo.tobuf()`, file data read
 in chunks), so a multi-GiB model directory never sits in memory; its exact size is known before
@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
-import shlex
 import stat
 import tarfile
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -30,7 +28,6 @@ from typing import Any
 
 from dlicli.client.multipart import CHUNK_SIZE, exact_chunks
 from dlicli.errors import FileChanged, UsageError
-from dlicli.wmla import SUBMIT_OPTIONS
 
 DEFAULT_EXCLUDES = (".git", "__pycache__", "*.pyc", ".DS_Store", "._*")
 IGNORE_FILE = ".dliignore"
@@ -269,7 +266,7 @@ class ModelUpload:
     file_name: str
     stream: Any
     size: int
-    main: str  # --model-main as the server sees it
+    main: str | None  # --model-main as the server sees it (None: --user-cmd runs a command instead)
     dir_name: str | None = None  # --model-dir's basename
 
     def close(self) -> None:
@@ -282,9 +279,12 @@ class ModelUpload:
         self.close()
 
 
-def prepare_model(model_main: str, model_dir: str | None = None, *, warn: Warn | None = None) -> ModelUpload:
-    """Check the model before any request and open what will be uploaded (UsageError if bad)."""
+def prepare_model(model_main: str | None, model_dir: str | None = None, *, warn: Warn | None = None) -> ModelUpload:
+    """Check the model before any request and open what will be uploaded (UsageError if bad).
+    `model_main` None: the directory alone (a `--user-cmd` task names no main file)."""
     if model_dir is None:
+        if model_main is None:
+            raise UsageError("no model: give --model-main FILE or --model-dir DIR")
         if not os.path.isfile(model_main):
             what = "is not a file" if os.path.exists(model_main) else "no such file"
             raise UsageError(
@@ -299,9 +299,9 @@ def prepare_model(model_main: str, model_dir: str | None = None, *, warn: Warn |
     top = os.path.basename(os.path.abspath(model_dir))
     if not top or top in (".", ".."):
         raise UsageError(f"--model-dir {model_dir}: cannot use this directory as a model directory")
-    main = resolve_main(model_dir, model_main)
+    main = None if model_main is None else resolve_main(model_dir, model_main)
     stream = TarStream.from_dir(model_dir, warn=warn)
-    if f"{top}/{main}" not in {m.info.name for m in stream.members}:
+    if main is not None and f"{top}/{main}" not in {m.info.name for m in stream.members}:
         raise UsageError(
             f"--model-main {model_main} is excluded from the upload",
             hint=f"it matches {', '.join(DEFAULT_EXCLUDES)} or a line of {IGNORE_FILE}",
@@ -334,50 +334,3 @@ def resolve_main(model_dir: str, model_main: str) -> str:
         f"--model-main {model_main} not found in the model directory {model_dir}",
         hint="give the main file's path relative to --model-dir",
     )
-
-
-# -- the rest of the submission -----------------------------------------------------------------
-
-
-def exec_start_args(
-    framework: str,
-    main: str,
-    dir_name: str | None = None,
-    options: Sequence[tuple[str, Any]] = (),
-    model_args: Sequence[str] = (),
-) -> str:
-    """The dlicmd-style `args` query value; every token shell-quoted so spaces survive.
-
-    `options` are (flag, value) pairs, None values left out; dlicli's flags (`--num-worker`) are
-    sent in dlicmd's spelling (`--numWorker`, see `wmla.SUBMIT_OPTIONS`), other flags as given."""
-    tokens = ["--exec-start", framework, "--model-main", main]
-    if dir_name is not None:
-        tokens += ["--model-dir", dir_name]
-    for flag, value in options:
-        if value is not None:
-            tokens += [SUBMIT_OPTIONS.get(flag, flag), str(value)]
-    tokens += list(model_args)
-    return " ".join(shlex.quote(t) for t in tokens)
-
-
-def merge_data_sources(values: Sequence[str], option: str = "--data-source") -> list[dict[str, Any]]:
-    """Every `--data-source` (a JSON object or a list of objects) as one list."""
-    merged: list[dict[str, Any]] = []
-    example = '\'{"type": "fs", "location": {"paths": "/data/mnist"}}\''
-    for value in values:
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise UsageError(
-                f"{option} is not valid JSON ({exc}): {value}", hint=f"give an object such as {example}"
-            ) from exc
-        if isinstance(parsed, dict):
-            merged.append(parsed)
-        elif isinstance(parsed, list) and all(isinstance(item, dict) for item in parsed):
-            merged.extend(parsed)
-        else:
-            raise UsageError(
-                f"{option} must be a JSON object or a list of objects: {value}",
-                hint=f"give an object such as {example}",
-            )
-    return merged

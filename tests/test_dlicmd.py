@@ -313,10 +313,10 @@ def test_exec_start_keeps_every_data_source_and_passes_the_rest_to_the_model(env
         "my app",
         "--conda-env-name",
         "py3",
+        "--wmla-args",
+        "--workerMemory 4g",
         "--json",
         "--",
-        "--workerMemory",
-        "4g",
         "--lr",
         "0.1",
         "--name",
@@ -329,7 +329,8 @@ def test_exec_start_keeps_every_data_source_and_passes_the_rest_to_the_model(env
     req = env_server.last
     args = parse_qs(req.raw_query)["args"][0]
     assert "+" in req.raw_query or "%20" in req.raw_query  # encoded, unlike dlicmd's glued string
-    assert args.endswith("--workerMemory 4g --lr 0.1 --name n1 --epochs 2") and "--appName 'my app'" in args
+    # WMLA options before `--`; the model's own args (dlicmd.py put --lr before its `--`) after it
+    assert args.endswith("--workerMemory 4g -- --lr 0.1 --name n1 --epochs 2") and "--appName 'my app'" in args
     assert json.loads(req.multipart()["data"].data) == {"dataSource": [json.loads(ds1), *json.loads(ds2)]}
 
 
@@ -504,10 +505,10 @@ def test_translation_is_a_pure_function():
             "tf",
             "--model-main",
             "m.py",
+            "--wmla-args",
+            "--cs-url-bearer b3arer",
             "--json",
             "--",
-            "--cs-url-bearer",
-            "b3arer",
             "--x",
         ]
     ]

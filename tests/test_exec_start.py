@@ -99,7 +99,7 @@ def test_model_args_survive_the_query_string(env_server, run, model):
     assert result.exit_code == 0, result.stderr
     req, args, _ = submitted(env_server)
     expected = (
-        "--exec-start PyTorch --model-main main.py --model-dir mnist --lr 0.1 --name 'a b' "
+        "--exec-start PyTorch --model-main main.py --model-dir mnist -- --lr 0.1 --name 'a b' "
         "--x 'a&b#c+d' --q 'it'\"'\"'s \"q\"'"
     )
     assert args == expected
@@ -140,7 +140,7 @@ def test_platform_options_use_dlicmd_spellings(env_server, run, model):
     assert args == (
         "--exec-start tensorflow --model-main lib/net.py --model-dir mnist --numWorker 3 "
         "--workerDeviceNum 2 --appName 'my app' --conda-env-name py311 "
-        "--cs-datastore-meta type=fs,data_path=mnist --epochs 2"
+        "--cs-datastore-meta type=fs,data_path=mnist -- --epochs 2"
     )
 
 
@@ -177,7 +177,7 @@ def test_single_file_without_model_dir(env_server, run, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "exec-7\n"
     _, args, parts = submitted(env_server)
-    assert args == "--exec-start tensorflow --model-main tf_mnist.py --batch-size 200"
+    assert args == "--exec-start tensorflow --model-main tf_mnist.py -- --batch-size 200"
     assert parts["file"].filename == "tf_mnist.py" and parts["file"].data == main.read_bytes()
 
 

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from dlicli import modeldir
+from dlicli import modeldir, submitargs
 from dlicli.client.multipart import MultipartBody
 from dlicli.errors import UsageError
 from dlicli.modeldir import ModelDirChanged, TarStream
@@ -228,19 +228,19 @@ def test_prepare_model_single_file(tmp_path):
 
 
 def test_exec_start_args_quotes_each_token():
-    args = modeldir.exec_start_args(
+    args = submitargs.exec_start_args(
         "PyTorch", "main file.py", "m", [("--numWorker", 2), ("--appName", None)], ["--name", "a b", "--x", "a&b#c+d"]
     )
     assert (
         args == "--exec-start PyTorch --model-main 'main file.py' --model-dir m --numWorker 2 "
-        "--name 'a b' --x 'a&b#c+d'"
+        "-- --name 'a b' --x 'a&b#c+d'"
     )
 
 
 def test_merge_data_sources():
-    merged = modeldir.merge_data_sources(['{"type": "fs"}', '[{"type": "connection"}, {"type": "data_asset"}]'])
+    merged = submitargs.merge_data_sources(['{"type": "fs"}', '[{"type": "connection"}, {"type": "data_asset"}]'])
     assert merged == [{"type": "fs"}, {"type": "connection"}, {"type": "data_asset"}]
     with pytest.raises(UsageError, match="--data-source is not valid JSON"):
-        modeldir.merge_data_sources(["{nope"])
+        submitargs.merge_data_sources(["{nope"])
     with pytest.raises(UsageError, match="object or a list of objects"):
-        modeldir.merge_data_sources(["[1, 2]"])
+        submitargs.merge_data_sources(["[1, 2]"])

@@ -1,11 +1,12 @@
 """Which model `hpo start` uploads, and the `modelSpec.args` that name it.
 
 The model comes from `--model-dir DIR` (with `--model-main`, or the spec's `--model-main`),
-`--model-file FILE`, or else from what the spec's args name: their `--model-dir` (a folder
-next to the spec file or in the current directory) or their `--model-main` file. The args
-sent then name what was uploaded: `--model-dir` its basename, `--model-main` its path inside
-(or, for a single file, its name); `--framework` sets `--exec-start`. Args with nothing to
-change are sent exactly as written.
+`--model-file FILE` (a ready `*.modelDir.tar` sent unchanged, whatever `--model-dir` the args
+name, or a single main file), or else from what the spec's args name: their `--model-dir` (a
+folder next to the spec file or in the current directory) or their `--model-main` file. The args
+sent then name what was uploaded: `--model-dir` its basename (a tar's top folder), `--model-main`
+its path inside (or, for a single file, its name); `--framework` sets `--exec-start`. Args with
+nothing to change are sent exactly as written.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dlicli.hpospec import args_option, set_args_options
 class ModelPlan:
     """What to upload: a directory and its main file, or a single file (`model_dir` None)."""
 
-    main: str
+    main: str | None
     model_dir: str | None = None
+    model_file: str | None = None  # sent as it is (modelfile.prepare_model_file)
 
 
 def _near(path: str, spec_path: str, is_kind) -> str | None:
@@ -40,19 +42,19 @@ def plan(
     if model_dir and model_file:
         raise UsageError("give --model-dir or --model-file, not both")
     if model_file:
+        from dlicli.modelfile import is_model_tar
+
+        if is_model_tar(model_file):  # a ready model dir: its main file is inside
+            return ModelPlan(model_main or args_option(args, "--model-main"), None, model_file)
         if model_main:
-            raise UsageError("--model-main goes with --model-dir; --model-file is the main file itself")
+            raise UsageError("--model-main goes with --model-dir or a model tar; --model-file is the main file itself")
         if args_option(args, "--model-dir"):
             raise UsageError(
                 f"modelSpec.args names --model-dir {args_option(args, '--model-dir')}, but "
                 "--model-file uploads a single file",
-                hint="use --model-dir DIR, or remove --model-dir from modelSpec.args",
+                hint="use --model-dir DIR or a *.modelDir.tar, or remove --model-dir from modelSpec.args",
             )
-        if not os.path.isfile(model_file):
-            raise UsageError(
-                f"--model-file {model_file}: {'not a file' if os.path.exists(model_file) else 'no such file'}"
-            )
-        return ModelPlan(model_file)
+        return ModelPlan(None, None, model_file)
     main = model_main or args_option(args, "--model-main")
     if model_dir:
         if not main:
@@ -84,10 +86,10 @@ def plan(
 
 
 def model_args(
-    args: str | None, framework: str | None, main: str, dir_name: str | None
+    args: str | None, framework: str | None, main: str | None, dir_name: str | None
 ) -> tuple[str | None, list[str]]:
     """The args to send and notes on what changed; None when there are no args and no --framework."""
-    from dlicli.modeldir import exec_start_args
+    from dlicli.submitargs import exec_start_args
 
     if args is None:
         if framework is None:

@@ -25,7 +25,13 @@ def start(
         typer.Option("--model-dir", help="Upload this directory as the model (as `exec start` does).", metavar="DIR"),
     ] = None,
     model_file: Annotated[
-        str | None, typer.Option("--model-file", help="Upload this single file as the model.", metavar="FILE")
+        str | None,
+        typer.Option(
+            "--model-file",
+            help="Upload this file unchanged: a ready *.modelDir.tar (also when modelSpec.args name --model-dir) "
+            "or the single main file.",
+            metavar="FILE",
+        ),
     ] = None,
     framework: Annotated[
         str | None,
@@ -67,7 +73,7 @@ def start(
 
       dlicli hpo start search.json --framework PyTorch --model-dir ./mnist --model-main train.py --name lr-sweep
     """
-    from dlicli import hpospec, modeldir
+    from dlicli import hpospec
     from dlicli.errors import UsageError
     from dlicli.hpospec import model as hpomodel
 
@@ -82,7 +88,7 @@ def start(
     body, warnings = hpospec.validate(raw, spec, args_optional=framework is not None)
     spec_args = (body.get("modelSpec") or {}).get("args")
     plan = hpomodel.plan(spec_args, spec, model_dir=model_dir, model_file=model_file, model_main=model_main)
-    with modeldir.prepare_model(plan.main, plan.model_dir, warn=out.warn) as upload:
+    with _open_model(out, plan) as upload:
         args, notes = hpomodel.model_args(spec_args, framework, upload.main, upload.dir_name)
         body.setdefault("modelSpec", {})["args"] = args
         for warning in warnings + notes:
@@ -90,6 +96,17 @@ def start(
         client = state(ctx).client()
         response = _submit(client, out, body, upload)
     _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval, direction=direction)
+
+
+def _open_model(out, plan):
+    """The upload `plan` names: --model-file as it is, else a directory as a tar, else one file."""
+    if plan.model_file is not None:
+        from dlicli.modelfile import prepare_model_file
+
+        return prepare_model_file(plan.model_file, plan.main)
+    from dlicli import modeldir
+
+    return modeldir.prepare_model(plan.main, plan.model_dir, warn=out.warn)
 
 
 def _submit(client, out, body: dict[str, Any], upload):
