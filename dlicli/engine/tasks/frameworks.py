@@ -11,7 +11,7 @@ Sources: IBM's dlicmd.py reference (https://www.ibm.com/docs/SSFHA8_4.0/cm/dlicm
 wmla-assets samples (`--exec-start edtPyTorch --edt-options maxWorkers=2` in
 HPO-demonstration/HPO-EDT; the XGboost plugin of the XGBoost tuning tutorial, which runs
 `python MODEL ARGS` in a conda env), WMLA's elastic distributed training page
-(https://www.ibm.com/docs/en/SSFHA8_4.0/wmla_workloads_elastic_distributed_training.html) and
+(https://ibm.com/docs/en/SSFHA8_4.0/wmla_workloads_elastic_distributed_training.html) and
 torchrun's environment (https://docs.pytorch.org/docs/stable/elastic/run.html).
 """
 
