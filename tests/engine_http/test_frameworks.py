@@ -71,11 +71,16 @@ TORCH_SCRIPT = """\
 """
 
 
-def start(client: httpx.Client, framework: str, script: str, extra: str = "") -> httpx.Response:
-    """POST /execs/?args=… with a model dir tar, as dlicmd.py sends it."""
-    query = f"--exec-start {framework} --model-dir fw --model-main main.py {extra}".strip()
+def model_file(script: str) -> dict:
+    """The `file` part: model dir `fw` holding main.py, as dlicmd.py packs it."""
     tar = model_tar("fw", {"main.py": script.replace("WANTED", repr(WANTED))})
-    return client.post(f"execs/?args={query}", files={"file": ("fw.modelDir.tar", tar, "application/octet-stream")})
+    return {"file": ("fw.modelDir.tar", tar, "application/octet-stream")}
+
+
+def start(client: httpx.Client, framework: str, script: str, extra: str = "") -> httpx.Response:
+    """POST /execs/?args=… (unescaped, as dlicmd.py sends it)."""
+    query = f"--exec-start {framework} --model-dir fw --model-main main.py {extra}".strip()
+    return client.post(f"execs/?args={query}", files=model_file(script))
 
 
 def run(client: httpx.Client, framework: str, script: str = ENV_SCRIPT, extra: str = "") -> dict:
@@ -167,3 +172,17 @@ def test_unknown_and_unrun_names_are_400_listing_what_runs(engine_proc, admin):
         message = answer.json()["message"]
         assert says in message and f"this engine runs: {', '.join(runnable)}" in message
     assert sorted(p.name for p in (engine_proc.data_dir / "tasks").iterdir()) == tasks_before
+
+
+def test_ibms_edt_args_run_one_elastic_worker(admin):
+    """The args of IBM's HPO-EDT sample (no --numWorker; maxWorkers in --edt-options)."""
+    answer = admin.post(
+        "execs/?args=--model-dir fw --exec-start edtPyTorch --cs-datastore-meta type=fs,data_path=hymenoptera_data "
+        "--edt-options maxWorkers=2 --model-main main.py --debug-level debug",
+        files=model_file(ENV_SCRIPT),
+    )
+    assert answer.status_code == 200, answer.text
+    task = wait_state(admin, answer.json()["id"])
+    assert task["state"] == "FINISHED" and task["framework"] == "edtPyTorch"
+    (env,) = worker_envs(admin, task["id"]).values()
+    assert (env["RANK"], env["WORLD_SIZE"], env["GROUP_RANK"]) == ("0", "1", "0") and env["TORCHELASTIC_RUN_ID"]
