@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 from functools import cache
 from importlib import metadata
@@ -92,6 +94,27 @@ def worker_envs(framework: str, workers: int) -> list[dict[str, str]]:
             for rank in range(workers)
         ]
     return [{}]
+
+
+def python_of_version(version: str) -> str | None:
+    """`pythonX.Y` on PATH when it runs and is that version (a pyenv shim may exist and fail)."""
+    if not version.replace(".", "").isdigit():
+        return None
+    found = shutil.which(f"python{version}")
+    if found is None:
+        return None
+    try:
+        done = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    ok = done.returncode == 0 and (done.stdout.strip() + ".").startswith(version + ".")
+    return found if ok else None
 
 
 def conda_python(env_name: str, conda_home: str | None = None) -> Path | None:
