@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import uuid
 from functools import cache
@@ -183,6 +185,27 @@ def _elastic_envs(workers: int) -> list[dict[str, str]]:
         "TORCHELASTIC_MAX_RESTARTS": "0",
     }
     return [{**env, **elastic, "ROLE_RANK": env["RANK"]} for env in _torch_envs(workers)]
+
+
+def python_of_version(version: str) -> str | None:
+    """`pythonX.Y` on PATH when it runs and is that version (a pyenv shim may exist and fail)."""
+    if not version.replace(".", "").isdigit():
+        return None
+    found = shutil.which(f"python{version}")
+    if found is None:
+        return None
+    try:
+        done = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    ok = done.returncode == 0 and (done.stdout.strip() + ".").startswith(version + ".")
+    return found if ok else None
 
 
 def conda_python(env_name: str, conda_home: str | None = None) -> Path | None:
