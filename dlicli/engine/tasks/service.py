@@ -9,7 +9,9 @@ HPO experiments are tasks too: hpo/driver.py builds their rows with launch_plan(
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -77,7 +79,7 @@ class ExecService:
             _keep_extras(extras or [], task_dir, plan["notes"])
             self.store.insert("tasks", **self.task_row(task_id, user.name, args, parsed, plan, task_dir, code))
         except BaseException:
-            shutil.rmtree(task_dir, ignore_errors=True)
+            self.discard_files(task_id, task_dir)
             raise
         self.store.event(task_id, "SUBMITTED", f"by {user.name}")
         for level, text in plan["notes"]:
@@ -123,11 +125,17 @@ class ExecService:
         """The tasks row of a new SUBMITTED task whose code is in place; makes result/ and log/."""
         for sub in ("result", "log"):
             (task_dir / sub).mkdir(exist_ok=True)
+        os_user = os.environ.get("USER") or getpass.getuser()
+        batch_dir = self.settings.result_fs / os_user / "batchworkdir" / task_id
+        batch_dir.parent.mkdir(parents=True, exist_ok=True)
+        batch_dir.symlink_to(task_dir / "result", target_is_directory=True)
         env = {
             "RESULT_DIR": str(task_dir / "result"),
             "LOG_DIR": str(task_dir / "log"),
+            "JOB_STATE_DIR": str(task_dir),
             "DATA_DIR": plan["data_path"],
             "DLI_EXECID": task_id,
+            "USER": os_user,
             **self.settings.file_systems,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
@@ -211,7 +219,13 @@ class ExecService:
             self.scheduler.stop_and_wait(task)
         with self.lock:
             self.store.delete_task(task["id"])
-        shutil.rmtree(task["task_dir"], ignore_errors=True)
+        self.discard_files(task["id"], task["task_dir"])
+
+    def discard_files(self, task_id: str, task_dir: str | Path) -> None:
+        """A task's directory and its $DLI_RESULT_FS/$USER/batchworkdir link."""
+        for link in self.settings.result_fs.glob(f"*/batchworkdir/{task_id}"):
+            link.unlink(missing_ok=True)
+        shutil.rmtree(task_dir, ignore_errors=True)
 
     def delete_all(self, user: User) -> None:
         for task in self.store.tasks("creator = ?", user.name):
@@ -272,7 +286,7 @@ def task_python(parsed: ExecArgs, notes: list[tuple[str, str]]) -> str:
             return str(found)
         notes.append(("Warning", f"conda env {parsed.conda_env} not found; using {python}"))
     elif parsed.python_version:
-        found_python = shutil.which(f"python{parsed.python_version}")
+        found_python = frameworks.python_of_version(parsed.python_version)
         if found_python is not None:
             return found_python
         notes.append(("Warning", f"python{parsed.python_version} not found on this machine; using {python}"))
