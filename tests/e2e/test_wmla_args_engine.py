@@ -115,9 +115,7 @@ def test_hpo_start_runs_ibm_shaped_args_from_a_ready_tar(cli, tmp_path):
     spec = {
         "hpoName": "ibm-args",
         "modelSpec": {
-            # IBM's bodies also give --python-version 3.6: left out here, where a pyenv shim may answer
-            # for a python3.6 that is not installed (tests/test_wmla_submit.py checks the whole body)
-            "args": "--exec-start python --gpuPerWorker 1 --edt-options maxWorkers=2 "
+            "args": "--exec-start python --python-version 3.6 --gpuPerWorker 1 --edt-options maxWorkers=2 "
             "--model-main main.py --model-dir tf-model --epochs 3 --debug-level debug -- --appName foo"
         },
         "algoDef": {"algorithm": "TPE", "maxJobNum": 2, "objectiveMetric": "loss", "objective": "minimize"},
