@@ -139,7 +139,7 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
         ["exec", "start", "--framework", "python", *submit, "--json", "--", "--lr", "0.1"],
     )
     assert mine["id"] != theirs["id"] and stable(mine) == stable(theirs)
-    assert mine["args"] == "--exec-start python --model-main main.py --model-dir mnist --lr 0.1"
+    assert mine["args"] == "--exec-start python --model-main main.py --model-dir mnist -- --lr 0.1"
     assert cli("exec", "wait", mine["id"], theirs["id"], "--timeout", "60").returncode == 0
 
     got = same(dlicmd, cli, ["--exec-get", mine["id"]], ["exec", "get", mine["id"], "--json"])
