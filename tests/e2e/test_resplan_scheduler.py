@@ -77,7 +77,7 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
     release = tmp_path / "release"
     main = write_model(tmp_path / "holder", HOLDER.replace("RELEASE", repr(str(release))))
     cli.ok("resplan", "create", "one-cpu", "--label", "cpu=1")
-    start = ("exec", "start", "--framework", "python", "--model-main", str(main), "--", "--resplan", "one-cpu")
+    start = ("exec", "start", "--framework", "python", "--model-main", str(main), "--wmla-args", "--resplan one-cpu")
     first = cli.ok(*start).stdout.strip()
     try:
         cli.wait_state(first, "RUNNING")
