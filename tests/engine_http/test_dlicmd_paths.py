@@ -134,11 +134,11 @@ def test_resplantree_is_one_tree_dto(engine_proc, admin):
 
 
 @pytest.fixture(scope="module")
-def queried(engine_proc):
-    """A user of their own with four finished tasks, two FINISHED and two FAILED: (client, ids
-    in submission order). GET /execs shows a user only their tasks."""
-    token = engine_proc.add_user("dlq")
-    client = dlicmd_client(engine_proc, token)
+def queried(start_engine, tmp_path_factory):
+    """An engine of its own with four finished tasks, two FINISHED and two FAILED: (client, ids
+    in submission order)."""
+    engine = start_engine(tmp_path_factory.mktemp("queried") / "data", "--port", "0", "--slots", "4")
+    client = dlicmd_client(engine, engine.token)
     ids = []
     for script in ("print('a')", "raise SystemExit(3)", "print('c')", "raise SystemExit(4)"):
         ids.append(start_exec(client, script, "python")["id"])
