@@ -220,5 +220,5 @@ def test_conf_and_frameworks(engine):
     conf = engine.conf.get()
     assert conf["DLI_SLOTS"] == "2" and all(isinstance(v, str) for v in conf.values())
     names = [f["name"] for f in engine.execs.frameworks()]
-    assert names == ["PyTorch", "tensorflow", "python", "distPyTorch", "disttensorflow"]
+    assert names == ["PyTorch", "tensorflow", "python", "distPyTorch", "disttensorflow", "edtPyTorch", "XGboost"]
     assert all(isinstance(f["desc"], list) for f in engine.execs.frameworks())

@@ -43,3 +43,9 @@ def test_worker_envs():
     assert worker_envs("python", 1) == [{}]
     torch = worker_envs("distPyTorch", 3)
     assert [e["RANK"] for e in torch] == ["0", "1", "2"] and len({e["MASTER_PORT"] for e in torch}) == 1
+    assert worker_envs("XGBOOST", 1) == [{}]
+    elastic = worker_envs("edtpytorch", 2)
+    assert [e["ROLE_RANK"] for e in elastic] == ["0", "1"] and len({e["TORCHELASTIC_RUN_ID"] for e in elastic}) == 1
+    with pytest.raises(EngineError) as info:
+        worker_envs("Caffe", 1)
+    assert info.value.status == 400 and "not run by this engine" in info.value.message

@@ -1,9 +1,18 @@
-"""Framework launch recipes and the dlicmd-style `args` string.
+"""Framework launch recipes: what `--exec-start NAME` runs, and GET /execs/frameworks.
 
-A recipe says how many processes a task runs and what each one gets in its environment:
-plain Python, PyTorch and TensorFlow run one process; distPyTorch runs `--numWorker` processes
-wired for torch.distributed (MASTER_ADDR/PORT, WORLD_SIZE, RANK, LOCAL_RANK); disttensorflow runs
-`--numWorker` processes with a TF_CONFIG each.
+A recipe says how many processes a task runs and what each one gets in its environment, under the
+name WMLA gives the framework (`--exec-start NAME`, any case; GET /execs/frameworks lists them):
+plain Python, PyTorch, TensorFlow and XGboost run one process; distPyTorch runs `--numWorker`
+processes wired for torch.distributed (MASTER_ADDR/PORT, WORLD_SIZE, RANK, LOCAL_RANK); edtPyTorch
+runs them with the environment torchrun gives elastic workers; disttensorflow runs `--numWorker`
+processes with a TF_CONFIG each. WMLA frameworks no recipe can honestly run here are refused by name.
+
+Sources: IBM's dlicmd.py reference (https://www.ibm.com/docs/SSFHA8_4.0/cm/dlicmd.html), IBM's
+wmla-assets samples (`--exec-start edtPyTorch --edt-options maxWorkers=2` in
+HPO-demonstration/HPO-EDT; the XGboost plugin of the XGBoost tuning tutorial, which runs
+`python MODEL ARGS` in a conda env), WMLA's elastic distributed training page
+(https://ibm.com/docs/en/SSFHA8_4.0/wmla_workloads_elastic_distributed_training.html) and
+torchrun's environment (https://docs.pytorch.org/docs/stable/elastic/run.html).
 """
 
 from __future__ import annotations
@@ -14,41 +23,94 @@ import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from dlicli.engine import EngineError
 
-# name, description, distributed?, python package whose version is reported
+
+class Recipe(NamedTuple):
+    name: str
+    """WMLA's spelling: what `--exec-start` names (any case) and a task's `framework` reports."""
+    description: str
+    distributed: bool
+    """True: the task runs `--numWorker` processes; else one."""
+    package: str | None
+    """The package whose installed version GET /execs/frameworks reports (None: Python's)."""
+    strategy: str | None = None
+    """DLFramework.distributeStrategy, when the recipe has one."""
+
+
+_EDT_NOTE = (
+    "On one machine the elastic range is the fixed --numWorker count (no workers join or leave). "
+    "IBM's EDT API (`from fabric_model import FabricModel`, from $FABRIC_HOME/libs/fabric.zip) is "
+    "not provided: a script that imports it runs only where IBM's fabric is installed and "
+    "FABRIC_HOME is set in the engine's environment."
+)
+
 _RECIPES = (
-    ("PyTorch", "PyTorch, one process", False, "torch"),
-    ("tensorflow", "TensorFlow, one process", False, "tensorflow"),
-    ("python", "Plain Python, one process", False, None),
-    (
+    Recipe("PyTorch", "PyTorch, one process", False, "torch"),
+    Recipe("tensorflow", "TensorFlow, one process", False, "tensorflow"),
+    Recipe("python", "Plain Python, one process", False, None),
+    Recipe(
         "distPyTorch",
         "PyTorch distributed: --numWorker processes (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, "
         "RANK, LOCAL_RANK) for torch.distributed",
         True,
         "torch",
     ),
-    ("disttensorflow", "TensorFlow multi-worker: --numWorker processes with TF_CONFIG", True, "tensorflow"),
+    Recipe(
+        "disttensorflow",
+        "TensorFlow multi-worker: --numWorker processes with TF_CONFIG",
+        True,
+        "tensorflow",
+        "MultiWorkerMirroredStrategy",
+    ),
+    Recipe(
+        "edtPyTorch",
+        "PyTorch elastic distributed training: --numWorker processes with the environment torchrun "
+        "gives its workers (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK, ROLE_RANK, "
+        "MASTER_ADDR, MASTER_PORT, TORCHELASTIC_RUN_ID, ...). " + _EDT_NOTE,
+        True,
+        "torch",
+    ),
+    Recipe("XGboost", "XGBoost, one process: the model's main file run by Python with xgboost", False, "xgboost"),
 )
+
+_NOT_RUN = {
+    "caffe": "Caffe (IBM Spectrum Conductor Deep Learning Impact's Caffe and IBM Caffe) has no runtime here",
+}
+"""WMLA frameworks this engine refuses, by lower-case name, with why."""
 
 
 def frameworks() -> list[dict]:
-    """The DLFramework objects of GET /execs/frameworks."""
-    out = []
-    for name, desc, _distributed, package in _RECIPES:
-        entry = {"name": name, "desc": [desc], "frameworkVersion": _version(package), "description": desc, "numPs": 0}
-        if name == "disttensorflow":
-            entry["distributeStrategy"] = "MultiWorkerMirroredStrategy"
-        out.append(entry)
+    """The DLFramework objects of GET /execs/frameworks: `desc` holds the description and an example
+    line, as a WMLA framework plugin's conf writes it."""
+    return [_framework(entry) for entry in _RECIPES]
+
+
+def _framework(entry: Recipe) -> dict:
+    example = f"python dlicmd.py --exec-start {entry.name} <connection-options> --model-main main.py"
+    if entry.distributed:
+        example += " --numWorker 2"
+    out = {
+        "name": entry.name,
+        "desc": [entry.description, f"Example: {example}"],
+        "frameworkVersion": _version(entry.package),
+        "description": entry.description,
+        "numPs": 0,
+    }
+    if entry.strategy:
+        out["distributeStrategy"] = entry.strategy
     return out
 
 
 @cache
 def _version(package: str | None) -> str:
+    """The installed version of `package` for the engine's Python; empty when it is not installed."""
     if package is None:
         return ".".join(map(str, sys.version_info[:3]))
     try:
@@ -57,11 +119,16 @@ def _version(package: str | None) -> str:
         return ""
 
 
-def recipe(name: str) -> tuple:
+def recipe(name: str) -> Recipe:
+    """The recipe called `name` in any case (XGBoost, xgboost, XGboost); a 400 naming what this
+    engine runs when there is none."""
     for entry in _RECIPES:
-        if entry[0].lower() == name.lower():
+        if entry.name.lower() == name.lower():
             return entry
-    known = ", ".join(entry[0] for entry in _RECIPES)
+    known = ", ".join(entry.name for entry in _RECIPES)
+    why = _NOT_RUN.get(name.lower())
+    if why:
+        raise EngineError(400, f"framework {name!r} is not run by this engine: {why}; this engine runs: {known}")
     raise EngineError(400, f"unknown framework {name!r}; this engine runs: {known}")
 
 
@@ -73,20 +140,11 @@ def free_port() -> int:
 
 def worker_envs(framework: str, workers: int) -> list[dict[str, str]]:
     """The extra environment of each worker process, chosen at launch (ports must be free then)."""
-    name = recipe(framework)[0]
+    name = recipe(framework).name
     if name == "distPyTorch":
-        port = str(free_port())
-        return [
-            {
-                "MASTER_ADDR": "127.0.0.1",
-                "MASTER_PORT": port,
-                "WORLD_SIZE": str(workers),
-                "RANK": str(rank),
-                "LOCAL_RANK": str(rank),
-                "LOCAL_WORLD_SIZE": str(workers),
-            }
-            for rank in range(workers)
-        ]
+        return _torch_envs(workers)
+    if name == "edtPyTorch":
+        return _elastic_envs(workers)
     if name == "disttensorflow":
         cluster = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(workers)]}
         return [
@@ -94,6 +152,39 @@ def worker_envs(framework: str, workers: int) -> list[dict[str, str]]:
             for rank in range(workers)
         ]
     return [{}]
+
+
+def _torch_envs(workers: int) -> list[dict[str, str]]:
+    """torch.distributed's env:// rendezvous on this machine: rank 0 listens on MASTER_PORT."""
+    port = str(free_port())
+    return [
+        {
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": port,
+            "WORLD_SIZE": str(workers),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "LOCAL_WORLD_SIZE": str(workers),
+        }
+        for rank in range(workers)
+    ]
+
+
+def _elastic_envs(workers: int) -> list[dict[str, str]]:
+    """What `torchrun --standalone --nproc-per-node N` gives its workers: one node (group) of N,
+    a fresh run id, no restarts. TORCHELASTIC_USE_AGENT_STORE stays unset: there is no agent,
+    so rank 0 hosts the store as with plain env:// ."""
+    run_id = str(uuid.uuid4())
+    elastic = {
+        "GROUP_RANK": "0",
+        "GROUP_WORLD_SIZE": "1",
+        "ROLE_NAME": "default",
+        "ROLE_WORLD_SIZE": str(workers),
+        "TORCHELASTIC_RUN_ID": run_id,
+        "TORCHELASTIC_RESTART_COUNT": "0",
+        "TORCHELASTIC_MAX_RESTARTS": "0",
+    }
+    return [{**env, **elastic, "ROLE_RANK": env["RANK"]} for env in _torch_envs(workers)]
 
 
 def python_of_version(version: str) -> str | None:
