@@ -50,7 +50,7 @@ class HpoService:
         self.settings, self.execs, self.store = settings, execs, execs.store
         self.root = settings.data_dir / "hpo"
         self.algorithms = Algorithms(self.store, settings.data_dir / "hpo_plugins", settings.max_upload_bytes)
-        self.driver = Driver(execs, self.algorithms)
+        self.driver = Driver(execs, self.algorithms, settings.hpo_max_failures)
         self._reserved: set[str] = set()  # names being created
         self._names = threading.Lock()
 
