@@ -16,7 +16,9 @@ Lifecycle choices:
   state, experiments that were cancelled or killed run again (same id, same values), results that
   came in meanwhile are fed to the optimizer, and maxRunTime counts again from the restart.
 - delete (DELETE …/{name}): 409 while the task is SUBMITTED, RUNNING or RECOVERPEND (stop it
-  first); otherwise its experiments' tasks (stopped if still running), files and records go.
+  first); otherwise its experiments' exec tasks (stopped if still running), files and records go.
+  IBM's WMLA documentation and samples say nothing of the experiments' exec tasks on delete (the
+  spec: "Delete a hpo task"); they are the task's own (appId), so they go with it.
   DELETE /hypersearch deletes the caller's tasks, and answers 409 (deleting none) when any of
   them is still active.
 """
