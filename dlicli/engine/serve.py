@@ -45,6 +45,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gpus", type=float, default=0, help="GPU capacity to schedule (default 0)")
     p.add_argument("--grace-seconds", type=float, default=10.0, help="SIGTERM→SIGKILL grace when stopping a task")
     p.add_argument("--max-upload-bytes", type=int, default=8 << 30, help="largest upload, packed and unpacked")
+    p.add_argument(
+        "--hpo-max-failures",
+        type=int,
+        default=5,
+        help="an hpo task ends FAILED after this many failed experiments in a row (at least 2 x maxParalleJobNum)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
     p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
@@ -138,6 +144,7 @@ def engine_settings(args: argparse.Namespace) -> dict:
         "grace_seconds": args.grace_seconds,
         "max_upload_bytes": args.max_upload_bytes,
         "gpu_capacity": args.gpus,
+        "hpo_max_failures": args.hpo_max_failures,
     }
 
 
