@@ -198,6 +198,75 @@ SUBMIT_OPTIONS = {
 DLICMD_SUBMIT_OPTIONS = {dlicmd: option for option, dlicmd in SUBMIT_OPTIONS.items()}
 """dlicmd.py's spelling → dlicli's option."""
 
+# Every option WMLA takes in a task's `args` (IBM dlicmd.py's exec-start options, the ones IBM's HPO
+# tutorials write, and dlicli's own), as (option, kind, what the local engine does with it).
+# kind: "str" | "int" | "flag" (no value) | "list" (repeatable) | "choice:a|b" | "secret" (a value
+# never shown). The effect — runs (the engine needs it), acts (it does something on one machine),
+# ignored (an event says so), refused (400) — is documented in docs/wmla-compatibility.md.
+WMLA_ARGS: tuple[tuple[str, str, str], ...] = (
+    ("--exec-start", "str", "runs: the framework"),
+    ("--model-main", "str", "runs: the main file, run with the task's python"),
+    ("--model-dir", "str", "runs: the uploaded directory's name"),
+    ("--numWorker", "int", "acts: that many worker processes for distributed frameworks"),
+    ("--workerDeviceNum", "int", "acts: GPUs per worker, given in CUDA_VISIBLE_DEVICES"),
+    ("--gpuPerWorker", "int", "acts: GPUs per worker, given in CUDA_VISIBLE_DEVICES"),
+    ("--workerDeviceType", "choice:cpu|gpu", "acts: cpu hides every GPU (CUDA_VISIBLE_DEVICES empty)"),
+    ("--workerMemory", "str", "acts: a memory limit on each worker process"),
+    ("--workerMemoryLimit", "str", "acts: a memory limit on each worker process"),
+    ("--workerCPULimit", "str", "ignored: the local engine gives each worker one slot"),
+    ("--workerGPULimit", "str", "ignored: GPUs come from --workerDeviceNum"),
+    ("--numPs", "int", "ignored: no parameter servers on one machine"),
+    ("--numDriver", "int", "ignored: the local engine runs no separate driver"),
+    ("--driverDeviceType", "choice:cpu|gpu", "ignored: the local engine runs no separate driver"),
+    ("--driverDeviceNum", "str", "ignored: the local engine runs no separate driver"),
+    ("--driverMemory", "str", "ignored: the local engine runs no separate driver"),
+    ("--driverCPULimit", "str", "ignored: the local engine runs no separate driver"),
+    ("--driverGPULimit", "str", "ignored: the local engine runs no separate driver"),
+    ("--driverMemoryLimit", "str", "ignored: the local engine runs no separate driver"),
+    ("--appName", "str", "acts: the task's application name"),
+    ("--consumer", "str", "ignored: no consumer tree on the local engine"),
+    ("--submit-user", "str", "ignored: tasks run as the engine's user"),
+    ("--ig", "str", "ignored: no instance groups on the local engine"),
+    ("--conda-env-name", "str", "acts: the python of that conda env, when it exists here"),
+    ("--conda-home", "str", "acts: where to look for --conda-env-name's env"),
+    ("--conda-env-yaml", "str", "acts: the uploaded file is kept in the task dir (not applied)"),
+    ("--conda-package", "str", "acts: the uploaded file is kept in the task dir (not installed)"),
+    ("--python-version", "str", "acts: that python (pythonX.Y on PATH) when present"),
+    ("--cs-datastore-meta", "str", "acts: data_path=… sets DATA_DIR under the engine's data root"),
+    ("--data-source", "str", "acts: an fs data source sets DATA_DIR"),
+    ("--cs-rmq-meta", "str", "ignored: no metric forwarding on the local engine"),
+    ("--cs-url-meta", "str", "ignored: no metric forwarding on the local engine"),
+    ("--cs-url-bearer", "secret", "ignored: no metric forwarding on the local engine"),
+    ("--msd-env", "list", "acts: NAME=VALUE is set in the task's environment"),
+    ("--msd-attr", "list", "ignored: no pods on the local engine"),
+    ("--msd-label", "list", "ignored: no pods on the local engine"),
+    ("--msd-image-name", "str", "ignored: no pods on the local engine"),
+    ("--msd-image-pull-secret", "str", "ignored: no pods on the local engine"),
+    ("--msd-image-pull-policy", "choice:Always|Never|IfNotPresent", "ignored: no pods on the local engine"),
+    ("--msd-priority", "int", "ignored: the local engine queues in submission order"),
+    ("--msd-task0-node-selector", "str", "ignored: no pods on the local engine"),
+    ("--msd-task12n-node-selector", "str", "ignored: no pods on the local engine"),
+    ("--msd-pending-timeout", "int", "ignored: tasks wait until slots are free"),
+    ("--msd-podaffinity-rule", "str", "ignored: no pods on the local engine"),
+    ("--msd-podaffinity-topology-key", "str", "ignored: no pods on the local engine"),
+    ("--msd-pack-id", "str", "ignored: no pods on the local engine"),
+    ("--sc-runasuser", "int", "ignored: tasks run as the engine's user"),
+    ("--sc-runasgroup", "int", "ignored: tasks run as the engine's user"),
+    ("--sc-fsgroup", "int", "ignored: tasks run as the engine's user"),
+    ("--lsf-gpu-syntax", "str", "ignored: no LSF on the local engine"),
+    ("--edt-options", "str", "ignored: the local engine runs a fixed --numWorker"),
+    ("--user-cmd", "flag", "acts: the command after -- runs instead of --model-main"),
+    ("--pbmodel-name", "str", "refused: no prebuilt-model library on the local engine"),
+    ("--pbmodel-cmd", "str", "refused: no prebuilt-model library on the local engine"),
+    ("--debug-level", "choice:debug|info|warn|error", "ignored: a dlicmd.py client setting"),
+    ("--resplan", "str", "acts: the task's resource plan (dlicli)"),
+    ("--resource-plan", "str", "acts: the task's resource plan (dlicli)"),
+)
+WMLA_ARG_KINDS = {name: kind for name, kind, _ in WMLA_ARGS}
+"""A WMLA args option → its kind; an option not here belongs to the model."""
+WMLA_ARG_EFFECTS = {name: effect for name, _, effect in WMLA_ARGS}
+"""A WMLA args option → what the local engine does with it ("acts: …", "ignored: …" …)."""
+
 
 # -- answers ---------------------------------------------------------------------------------------
 

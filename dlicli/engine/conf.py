@@ -29,12 +29,18 @@ class Settings:
         return self.data_dir / "tasks"
 
     @property
+    def result_fs(self) -> Path:
+        """DLI_RESULT_FS: IBM's scripts write to $DLI_RESULT_FS/$USER/batchworkdir/$DLI_EXECID, which
+        the engine links to each task's result dir."""
+        return self.data_dir / "results"
+
+    @property
     def file_systems(self) -> dict[str, str]:
         """WMLA's three file systems, as GET /conf reports them and every task finds them in its
         environment (IBM's scripts read DLI_DATA_FS for data sets, DLI_RESULT_FS for results)."""
         return {
             "DLI_SHARED_FS": str(self.data_dir),
-            "DLI_RESULT_FS": str(self.tasks_root),
+            "DLI_RESULT_FS": str(self.result_fs),
             "DLI_DATA_FS": str(self.data_root),
         }
 

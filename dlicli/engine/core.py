@@ -41,7 +41,8 @@ class Engine:
 
     def _build_services(self, s: Settings) -> None:
         self.data_dir, self.tasks_root, self.data_root = s.data_dir, s.tasks_root, s.data_root
-        self.tasks_root.mkdir(parents=True, exist_ok=True)
+        for path in (self.tasks_root, s.result_fs, self.data_root):  # WMLA's file systems exist, as there
+            path.mkdir(parents=True, exist_ok=True)
         self.store = Store(s.data_dir / "engine.db")
         self.lock = threading.RLock()  # the scheduler's and the services' changes to tasks
         self.scheduler = Scheduler(

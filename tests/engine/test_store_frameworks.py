@@ -8,7 +8,7 @@ import pytest
 
 from dlicli.engine import EngineError
 from dlicli.engine.store import SCHEMA_VERSION, Store
-from dlicli.engine.tasks.frameworks import parse_args, worker_envs
+from dlicli.engine.tasks.frameworks import worker_envs
 
 
 def test_store_is_wal_versioned_and_persistent(tmp_path):
@@ -37,40 +37,6 @@ def test_a_failed_transaction_is_rolled_back(tmp_path):
         db.execute("INSERT INTO users (name, admin, created) VALUES ('x', 0, 1)")
         raise RuntimeError
     assert store.all("SELECT * FROM users") == []
-
-
-def test_parse_args_reads_known_options_then_model_args():
-    parsed = parse_args(
-        "--exec-start pytorch --model-main train.py --model-dir mnist --numWorker=3 "
-        "--workerDeviceNum 1 --appName 'my app' --cs-datastore-meta data_path=x,type=fs "
-        "--lr 0.1 --numWorker 9 'a b'"
-    )
-    assert parsed.framework == "PyTorch" and parsed.model_main == "train.py" and parsed.model_dir == "mnist"
-    assert parsed.num_worker == 3 and parsed.worker_device_num == 1 and parsed.app_name == "my app"
-    assert parsed.datastore_meta == {"data_path": "x", "type": "fs"}
-    assert parsed.model_args == ["--lr", "0.1", "--numWorker", "9", "a b"]
-    assert parsed.workers == 1  # PyTorch runs one process
-    assert parse_args("--exec-start distPyTorch --model-main m.py --numWorker 2 -- --x").workers == 2
-    assert parse_args("--exec-start python --model-main m.py -- --appName z").model_args == ["--appName", "z"]
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        "",
-        "--model-main m.py",
-        "--exec-start python",
-        "--exec-start caffe --model-main m",
-        "--exec-start python --model-main m.py --numWorker 0",
-        "--exec-start python --model-main m.py --numWorker",
-        "--exec-start python --model-main m.py --cs-datastore-meta nokey",
-        "--exec-start python --model-main 'unterminated",
-    ],
-)
-def test_parse_args_refuses_bad_args(args):
-    with pytest.raises(EngineError) as info:
-        parse_args(args)
-    assert info.value.status == 400
 
 
 def test_worker_envs():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import zipfile
 
 import pytest
@@ -13,7 +15,7 @@ from tests.engine.conftest import ADMIN, pid_gone, submit, wait_for, wait_state
 ENV_SCRIPT = """
     import json, os, sys
     keys = ["RESULT_DIR", "LOG_DIR", "DATA_DIR", "DLI_EXECID", "PYTHONUNBUFFERED"]
-    keys += ["DLI_DATA_FS", "DLI_RESULT_FS", "DLI_SHARED_FS"]
+    keys += ["DLI_DATA_FS", "DLI_RESULT_FS", "DLI_SHARED_FS", "JOB_STATE_DIR", "USER"]
     info = {k: os.environ.get(k) for k in keys}
     info["cwd"] = os.getcwd()
     info["argv"] = sys.argv[1:]
@@ -47,8 +49,10 @@ def test_a_script_runs_with_its_cwd_env_logs_and_result(engine, tmp_path, monkey
         "PYTHONUNBUFFERED": "1",
         # WMLA's file systems, as GET /conf reports them (IBM's scripts read these)
         "DLI_DATA_FS": str(engine.data_root),
-        "DLI_RESULT_FS": str(engine.tasks_root),
+        "DLI_RESULT_FS": str(engine.data_dir / "results"),
         "DLI_SHARED_FS": str(engine.data_dir),
+        "JOB_STATE_DIR": str(task_dir),
+        "USER": os.environ.get("USER") or getpass.getuser(),
         "cwd": str(task_dir / "_submitted_code" / "main"),
         "argv": ["--lr", "0.1", "two words"],
         "dlicli_vars": [],

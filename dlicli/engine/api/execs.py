@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from dlicli.engine import User
 from dlicli.engine.api.routing import Op, attachment
 from dlicli.engine.core import Engine
-from dlicli.engine.tasks import frameworks
+from dlicli.engine.tasks import execargs
 from dlicli.engine.tasks.upload import read_exec_form
 
 
@@ -27,12 +27,12 @@ def _exec_id(request: Request) -> str:
 async def submit(engine: Engine, request: Request, user: User) -> dict:
     args = request.query_params.get("args", "")
     if args.strip():
-        frameworks.parse_args(args)  # refuse bad args before reading a large upload
+        execargs.parse_args(args)  # refuse bad args before reading a large upload
     form = await read_exec_form(request, engine.data_dir / "uploads", engine.settings.max_upload_bytes)
     assert form.path is not None  # read_exec_form requires the part file here
     try:
         return await run_in_threadpool(
-            engine.execs.submit, user, args, form.filename or "model", form.path, form.fields.get("data")
+            engine.execs.submit, user, args, form.filename or "model", form.path, form.fields.get("data"), form.extras
         )
     finally:
         form.discard()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import pickle
-import shutil
 import threading
 import time
 import traceback
@@ -241,7 +240,7 @@ class Driver:
                     )
         except BaseException:
             for task in tasks:
-                shutil.rmtree(task["task_dir"], ignore_errors=True)
+                self.execs.discard_files(task["id"], task["task_dir"])
             raise
         for (exp_id, config), task in zip(items, tasks):
             what = f"experiment {exp_id} of hpo task {row['name']}"

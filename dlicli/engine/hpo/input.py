@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlicli.engine import EngineError
-from dlicli.engine.tasks import frameworks
+from dlicli.engine.tasks import execargs
 from dlicli.wmla import (
     ALGO_DEF_KEYS,
     BUILTIN_ALGORITHMS,
@@ -91,7 +91,7 @@ def parse_body(data: Any) -> dict:
 class HpoInput:
     name: str
     args: str
-    parsed: frameworks.ExecArgs | None
+    parsed: execargs.ExecArgs | None
     algorithm: str
     builtin: bool
     hyper_parameters: list[dict]  # canonical spelling ([] for the grid)
@@ -176,7 +176,7 @@ def parse(data: Any, user: str, plugins: dict[str, Any], *, debug: bool = False)
     )
 
 
-def _model_spec(spec: Any, debug: bool) -> tuple[dict, Any, frameworks.ExecArgs | None]:
+def _model_spec(spec: Any, debug: bool) -> tuple[dict, Any, execargs.ExecArgs | None]:
     """modelSpec, its args and their parse (args may be absent only in debug mode)."""
     spec = spec or {}
     if not isinstance(spec, dict):
@@ -187,7 +187,7 @@ def _model_spec(spec: Any, debug: bool) -> tuple[dict, Any, frameworks.ExecArgs 
     if not isinstance(args, str) or not args.strip():
         raise bad("modelSpec.args: required (the training command, as for exec start)")
     try:
-        return spec, args, frameworks.parse_args(args)
+        return spec, args, execargs.parse_args(args)
     except EngineError as exc:
         raise bad(f"modelSpec.args: {exc.message}") from None
 

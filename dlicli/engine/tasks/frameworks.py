@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
+import shutil
 import socket
+import subprocess
 import sys
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 
 from dlicli.engine import EngineError
-from dlicli.wmla import SUBMIT_OPTIONS
 
 # name, description, distributed?, python package whose version is reported
 _RECIPES = (
@@ -35,43 +34,6 @@ _RECIPES = (
     ),
     ("disttensorflow", "TensorFlow multi-worker: --numWorker processes with TF_CONFIG", True, "tensorflow"),
 )
-
-# dlicmd option → ExecArgs attribute; all take one value (dlicmd's spellings: dlicli.wmla)
-_OPTIONS = {
-    "--exec-start": "framework",
-    "--model-main": "model_main",
-    "--model-dir": "model_dir",
-    SUBMIT_OPTIONS["--num-worker"]: "num_worker",
-    SUBMIT_OPTIONS["--worker-device-num"]: "worker_device_num",
-    SUBMIT_OPTIONS["--app-name"]: "app_name",
-    SUBMIT_OPTIONS["--conda-env-name"]: "conda_env",
-    SUBMIT_OPTIONS["--cs-datastore-meta"]: "datastore_meta",
-    "--resplan": "resplan",
-    "--resource-plan": "resplan",
-}
-
-
-@dataclass
-class ExecArgs:
-    framework: str = ""
-    model_main: str = ""
-    model_dir: str | None = None
-    num_worker: int = 1
-    worker_device_num: int = 0
-    app_name: str | None = None
-    conda_env: str | None = None
-    datastore_meta: dict[str, str] = field(default_factory=dict)
-    resplan: str | None = None
-    model_args: list[str] = field(default_factory=list)
-
-    @property
-    def distributed(self) -> bool:
-        return recipe(self.framework)[2]
-
-    @property
-    def workers(self) -> int:
-        """Processes (and slots) the task needs."""
-        return self.num_worker if self.distributed else 1
 
 
 def frameworks() -> list[dict]:
@@ -101,59 +63,6 @@ def recipe(name: str) -> tuple:
             return entry
     known = ", ".join(entry[0] for entry in _RECIPES)
     raise EngineError(400, f"unknown framework {name!r}; this engine runs: {known}")
-
-
-def parse_args(args: str) -> ExecArgs:
-    """Parse `--exec-start F --model-main M [options] [MODEL ARGS]`; the first unknown token starts
-    the model args (a lone `--` ends the options and is dropped)."""
-    try:
-        tokens = shlex.split(args or "")
-    except ValueError as exc:
-        raise EngineError(400, f"cannot parse args: {exc}") from None
-    parsed = ExecArgs()
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token == "--":
-            i += 1
-            break
-        key, eq, inline = token.partition("=")
-        if key not in _OPTIONS:
-            break
-        if eq:
-            value, i = inline, i + 1
-        elif i + 1 < len(tokens):
-            value, i = tokens[i + 1], i + 2
-        else:
-            raise EngineError(400, f"option {key} needs a value")
-        _set(parsed, _OPTIONS[key], key, value)
-    parsed.model_args = tokens[i:]
-    if not parsed.framework:
-        raise EngineError(400, "args must name a framework with --exec-start")
-    if not parsed.model_main:
-        raise EngineError(400, "args must name the model's main file with --model-main")
-    parsed.framework = recipe(parsed.framework)[0]
-    return parsed
-
-
-def _set(parsed: ExecArgs, attr: str, option: str, value: str) -> None:
-    if attr in ("num_worker", "worker_device_num"):
-        try:
-            number = int(value)
-        except ValueError:
-            raise EngineError(400, f"{option} must be a whole number, not {value!r}") from None
-        low = 1 if attr == "num_worker" else 0
-        if not low <= number <= 256:
-            raise EngineError(400, f"{option} must be between {low} and 256")
-        setattr(parsed, attr, number)
-    elif attr == "datastore_meta":
-        for pair in value.split(","):
-            k, sep, v = pair.partition("=")
-            if not sep or not k.strip():
-                raise EngineError(400, f"{option} takes KEY=VALUE[,KEY=VALUE…], not {value!r}")
-            parsed.datastore_meta[k.strip()] = v.strip()
-    else:
-        setattr(parsed, attr, value)
 
 
 def free_port() -> int:
@@ -187,11 +96,33 @@ def worker_envs(framework: str, workers: int) -> list[dict[str, str]]:
     return [{}]
 
 
-def conda_python(env_name: str) -> Path | None:
-    """The python of a conda env named `env_name`, when one exists on this machine."""
+def python_of_version(version: str) -> str | None:
+    """`pythonX.Y` on PATH when it runs and is that version (a pyenv shim may exist and fail)."""
+    if not version.replace(".", "").isdigit():
+        return None
+    found = shutil.which(f"python{version}")
+    if found is None:
+        return None
+    try:
+        done = subprocess.run(
+            [found, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    ok = done.returncode == 0 and (done.stdout.strip() + ".").startswith(version + ".")
+    return found if ok else None
+
+
+def conda_python(env_name: str, conda_home: str | None = None) -> Path | None:
+    """The python of a conda env named `env_name` (under `conda_home`/envs first), when one exists here."""
     if not env_name or "/" in env_name or env_name.startswith("."):
         return None
-    roots = [Path(p) for p in os.environ.get("CONDA_ENVS_PATH", "").split(os.pathsep) if p]
+    roots = [Path(conda_home) / "envs"] if conda_home else []
+    roots += [Path(p) for p in os.environ.get("CONDA_ENVS_PATH", "").split(os.pathsep) if p]
     for var in ("CONDA_PREFIX", "CONDA_EXE"):
         value = os.environ.get(var)
         if value:

@@ -60,6 +60,7 @@ def _start_workers(
                     stdout=out,
                     stderr=err,
                     close_fds=True,
+                    preexec_fn=_limits(worker.get("memory_limit")),
                 )
             except OSError as exc:
                 err.write(f"cannot start worker {rank}: {exc}\n".encode())
@@ -69,6 +70,20 @@ def _start_workers(
         procs[proc.pid] = rank
         _say(f"worker {rank} started, pid {proc.pid}: {' '.join(worker['argv'])}")
     return procs, codes, first_failure
+
+
+def _limits(memory: int | None):
+    """A child set-up that caps the worker's data segment (heap and anonymous mmaps) at `memory`
+    bytes: --workerMemory/--workerMemoryLimit on one machine. The launcher is single-threaded."""
+    if not memory:
+        return None
+
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+
+    return cap
 
 
 def run(task_dir: str) -> int:

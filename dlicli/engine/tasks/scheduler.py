@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from dlicli.engine.store import Store
-from dlicli.engine.tasks import frameworks, runner
+from dlicli.engine.tasks import devices, frameworks, runner
 
 log = logging.getLogger("dlicli.engine")
 
@@ -268,16 +268,19 @@ class Scheduler:
         task_dir = Path(task["task_dir"])
         try:
             spec = json.loads(task["spec"])
-            argv = [spec["python"], task["model_main"], *spec["model_args"]]
+            argv = spec.get("argv") or [spec["python"], task["model_main"], *spec["model_args"]]
+            envs = frameworks.worker_envs(task["framework"], task["num_workers"])
+            gpus = self._devices(task, spec, len(envs))
             workers = [
                 {
                     "argv": argv,
-                    "env": {**spec["env"], **extra},
+                    "env": {**spec["env"], **extra, **gpus[rank]},
                     "cwd": task["work_dir"],
                     "stdout": str(runner.log_file(task_dir, rank, "stdout")),
                     "stderr": str(runner.log_file(task_dir, rank, "stderr")),
+                    "memory_limit": spec.get("memory_limit"),
                 }
-                for rank, extra in enumerate(frameworks.worker_envs(task["framework"], task["num_workers"]))
+                for rank, extra in enumerate(envs)
             ]
             runner.write_spec(task_dir, workers, self.grace)
             proc, started = runner.spawn(task_dir)
@@ -289,6 +292,14 @@ class Scheduler:
         self.children[task["id"]] = proc
         self.store.update_task(task["id"], state="RUNNING", pid=proc.pid, pid_start=started, start_time=time.time())
         self.store.event(task["id"], "RUNNING", f"started {len(workers)} worker(s), process group {proc.pid}")
+
+    def _devices(self, task: dict, spec: dict, workers: int) -> list[dict[str, str]]:
+        """Each worker's CUDA_VISIBLE_DEVICES (devices.py), free of the other running tasks' devices."""
+        running = [t["task_dir"] for t in self.store.tasks() if t["state"] in ACTIVE and t["id"] != task["id"]]
+        used = devices.in_use(running) if spec.get("gpus_per_worker") else set()
+        return devices.assign(
+            workers, int(spec.get("gpus_per_worker") or 0), bool(spec.get("hide_gpus")), self.gpu_capacity, used
+        )
 
 
 def _fits_plans(task: dict, names: list[str], plans: dict, usage: dict) -> bool:

@@ -9,7 +9,9 @@ HPO experiments are tasks too: hpo/driver.py builds their rows with launch_plan(
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -21,7 +23,7 @@ from dlicli.engine import NOT_FOUND_EXEC, EngineError, User
 from dlicli.engine.conf import Settings
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import frameworks, runner, unpack, views
-from dlicli.engine.tasks.frameworks import ExecArgs
+from dlicli.engine.tasks.execargs import ExecArgs, parse_args
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler
 
 LOG_TYPES = {
@@ -43,11 +45,20 @@ class ExecService:
     def frameworks(self) -> list[dict]:
         return frameworks.frameworks()
 
-    def submit(self, user: User, args: str, upload_name: str, upload: Path, data: str | dict | None) -> dict:
+    def submit(
+        self,
+        user: User,
+        args: str,
+        upload_name: str,
+        upload: Path,
+        data: str | dict | None,
+        extras: list[tuple[str, Path]] | None = None,
+    ) -> dict:
+        """A new task from its args, model upload, `data` field and further file parts (kept in the task dir)."""
         data = _data_dict(data)
         if not (args or "").strip() and isinstance(data.get("args"), str):
             args = data["args"]
-        parsed = frameworks.parse_args(args)
+        parsed = parse_args(args)
         plan = self.launch_plan(parsed, data)
         task_id = f"{user.name}-{secrets.token_hex(5)}"
         task_dir = self.tasks_root / task_id
@@ -61,11 +72,14 @@ class ExecService:
                 basename=parsed.model_dir,
                 notes=plan["notes"],
             )
-            if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
+            if not parsed.user_cmd and (
+                views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file()
+            ):
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
+            _keep_extras(extras or [], task_dir, plan["notes"])
             self.store.insert("tasks", **self.task_row(task_id, user.name, args, parsed, plan, task_dir, code))
         except BaseException:
-            shutil.rmtree(task_dir, ignore_errors=True)
+            self.discard_files(task_id, task_dir)
             raise
         self.store.event(task_id, "SUBMITTED", f"by {user.name}")
         for level, text in plan["notes"]:
@@ -82,20 +96,13 @@ class ExecService:
         resplan = parsed.resplan or data.get("resplan") or None
         if resplan and self.store.resplan(resplan) is None:
             raise EngineError(400, f"resource plan {resplan} does not exist")
-        notes: list[tuple[str, str]] = []
+        notes: list[tuple[str, str]] = list(parsed.notes)
         data_path = self._data_path(parsed, data, notes)
-        python = sys.executable
-        if parsed.conda_env:
-            found = frameworks.conda_python(parsed.conda_env)
-            if found is None:
-                notes.append(("Warning", f"conda env {parsed.conda_env} not found; using {python}"))
-            else:
-                python = str(found)
-        gpu = workers * parsed.worker_device_num if self.settings.gpu_capacity > 0 else 0
-        if parsed.worker_device_num and not gpu:
+        gpu = 0 if parsed.cpu_only or self.settings.gpu_capacity <= 0 else workers * parsed.worker_device_num
+        if parsed.worker_device_num and not parsed.cpu_only and not gpu:
             notes.append(("Warning", "this engine has no GPU; the task runs on the CPU"))
         return {
-            "python": python,
+            "python": task_python(parsed, notes),
             "data_path": str(data_path),
             "workers": workers,
             "gpu": gpu,
@@ -118,16 +125,30 @@ class ExecService:
         """The tasks row of a new SUBMITTED task whose code is in place; makes result/ and log/."""
         for sub in ("result", "log"):
             (task_dir / sub).mkdir(exist_ok=True)
+        os_user = os.environ.get("USER") or getpass.getuser()
+        batch_dir = self.settings.result_fs / os_user / "batchworkdir" / task_id
+        batch_dir.parent.mkdir(parents=True, exist_ok=True)
+        batch_dir.symlink_to(task_dir / "result", target_is_directory=True)
         env = {
             "RESULT_DIR": str(task_dir / "result"),
             "LOG_DIR": str(task_dir / "log"),
+            "JOB_STATE_DIR": str(task_dir),
             "DATA_DIR": plan["data_path"],
             "DLI_EXECID": task_id,
+            "USER": os_user,
             **self.settings.file_systems,
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
-        spec = {"python": plan["python"], "model_args": parsed.model_args, "env": env}
+        spec = {
+            "python": plan["python"],
+            "argv": parsed.argv(plan["python"]),
+            "model_args": parsed.model_args,
+            "env": {**env, **parsed.env},
+            "gpus_per_worker": plan["gpu"] and parsed.worker_device_num,
+            "hide_gpus": parsed.cpu_only or (self.settings.gpu_capacity > 0 and not plan["gpu"]),
+            "memory_limit": parsed.memory_limit,
+        }
         workers = plan["workers"]
         return {
             "id": task_id,
@@ -150,7 +171,7 @@ class ExecService:
     def _data_path(self, parsed: ExecArgs, data: dict, notes: list) -> Path:
         """DATA_DIR: --cs-datastore-meta data_path=… or an fs dataSource, kept under data_root."""
         wanted = parsed.datastore_meta.get("data_path")
-        for source in data.get("dataSource") or []:
+        for source in data.get("dataSource") or parsed.data_source or []:
             if not isinstance(source, dict):
                 raise EngineError(400, "dataSource must be a list of objects")
             paths = (source.get("location") or {}).get("paths")
@@ -198,7 +219,13 @@ class ExecService:
             self.scheduler.stop_and_wait(task)
         with self.lock:
             self.store.delete_task(task["id"])
-        shutil.rmtree(task["task_dir"], ignore_errors=True)
+        self.discard_files(task["id"], task["task_dir"])
+
+    def discard_files(self, task_id: str, task_dir: str | Path) -> None:
+        """A task's directory and its $DLI_RESULT_FS/$USER/batchworkdir link."""
+        for link in self.settings.result_fs.glob(f"*/batchworkdir/{task_id}"):
+            link.unlink(missing_ok=True)
+        shutil.rmtree(task_dir, ignore_errors=True)
 
     def delete_all(self, user: User) -> None:
         for task in self.store.tasks("creator = ?", user.name):
@@ -248,6 +275,32 @@ class ExecService:
             )
         self.store.event(task["id"], "DEPLOYED", f"as {uid}")
         return {"uid": uid, "href": f"/execs/{task['id']}/deploy/{uid}"}
+
+
+def task_python(parsed: ExecArgs, notes: list[tuple[str, str]]) -> str:
+    """The interpreter a task runs: --conda-env-name's env, else --python-version's pythonX.Y, else the engine's."""
+    python = sys.executable
+    if parsed.conda_env:
+        found = frameworks.conda_python(parsed.conda_env, parsed.conda_home)
+        if found is not None:
+            return str(found)
+        notes.append(("Warning", f"conda env {parsed.conda_env} not found; using {python}"))
+    elif parsed.python_version:
+        found_python = frameworks.python_of_version(parsed.python_version)
+        if found_python is not None:
+            return found_python
+        notes.append(("Warning", f"python{parsed.python_version} not found on this machine; using {python}"))
+    return python
+
+
+def _keep_extras(extras: list[tuple[str, Path]], task_dir: Path, notes: list[tuple[str, str]]) -> None:
+    """Further file parts (a conda env yaml, a conda package) go to <task>/uploads/, each under its base name."""
+    for filename, path in extras:
+        name = filename.replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "upload"
+        target = task_dir / "uploads" / name
+        target.parent.mkdir(exist_ok=True)
+        shutil.move(str(path), target)
+        notes.append(("Info", f"{name} kept in the task dir as uploads/{name} (the local engine does not apply it)"))
 
 
 def _data_dict(data: str | bytes | dict | None) -> dict:

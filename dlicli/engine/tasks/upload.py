@@ -29,15 +29,18 @@ FILE_PART = "file"
 
 @dataclass
 class ExecForm:
-    """What a submission carried: the upload on disk, its client-side name, and the other fields."""
+    """What a submission carried: the upload on disk, its client-side name, the other fields, and
+    further `file` parts (dlicmd.py sends `--conda-env-yaml`/`--conda-package` files that way)."""
 
     path: Path | None = None
     filename: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+    extras: list[tuple[str, Path]] = field(default_factory=list)  # (client-side name, file)
 
     def discard(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
+        for path in [self.path, *(p for _, p in self.extras)]:
+            if path is not None:
+                path.unlink(missing_ok=True)
 
 
 class _Collector:
@@ -50,7 +53,7 @@ class _Collector:
         self.name = ""
         self.handle: BinaryIO | None = None
         self.buffer = bytearray()
-        self.size = 0
+        self.size = self.file_bytes = 0
 
     def on_part_begin(self) -> None:
         self.disposition, self.name, self.buffer, self.size = b"", "", bytearray(), 0
@@ -71,17 +74,19 @@ class _Collector:
         self.name = options.get(b"name", b"").decode("utf-8", "replace")
         if self.name != FILE_PART:
             return
-        if self.form.path is not None:
-            raise EngineError(400, "the form has more than one part named file")
-        self.form.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename", b"").decode("utf-8", "replace")
         fd, name = tempfile.mkstemp(dir=self.spool_dir, prefix="upload-", suffix=".part")  # mode 0600
-        self.form.path = Path(name)
+        if self.form.path is None:
+            self.form.path, self.form.filename = Path(name), filename
+        else:
+            self.form.extras.append((filename, Path(name)))
         self.handle = os.fdopen(fd, "wb")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         self.size += end - start
         if self.handle is not None:
-            if self.size > self.max_bytes:
+            self.file_bytes += end - start  # all file parts share the limit
+            if self.file_bytes > self.max_bytes:
                 raise EngineError(400, f"upload exceeds the engine's limit of {self.max_bytes} bytes")
             self.handle.write(data[start:end])
         else:
