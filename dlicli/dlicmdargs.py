@@ -47,6 +47,7 @@ class Translation:
     command: str
     steps: list[list[str]] = field(default_factory=list)
     url: str | None = None
+    protocol_given: bool = False  # --http or --rest-protocol: else `url` is https by default
     token: str | None = field(default=None, repr=False)
     debug: bool = False
     app_logs: tuple[str, str] | None = None
@@ -327,6 +328,7 @@ def translate(args: list[str]) -> Translation:
     p = _parse(args)
     _check(p)
     t = Translation(command=p.command or "", url=_url(p), token=p.one("--jwt-token"))
+    t.protocol_given = "--http" in p.flags or "--rest-protocol" in p.opts
     if t.token is not None and not t.token.strip():
         raise UsageError("--jwt-token is empty")
     t.debug = "--debug" in p.flags or (p.one("--debug-level") or "").lower() == "debug"

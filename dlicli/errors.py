@@ -81,6 +81,10 @@ class TLSHandshakeFailed(ConnectError):
     """The TLS handshake failed, e.g. an untrusted certificate: retrying cannot fix it."""
 
 
+class PlainHTTPServer(TLSHandshakeFailed):
+    """An https:// URL whose server answered the TLS handshake in plain HTTP."""
+
+
 class InvalidURL(UsageError):
     """A server URL that is empty or not scheme://host[:port][/path]."""
 

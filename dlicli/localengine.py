@@ -5,13 +5,16 @@ The engine is always a separate process in its own session: `start` spawns it wi
 answers; `stop` sends SIGTERM to its process group, then SIGKILL after a grace period. Tasks run in
 process groups of their own, so stopping the engine never kills them (the next start re-adopts them).
 A record is trusted only when its pid is alive, is a serve process, and its URL answers.
+
+TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by
+itself later serves HTTPS too (`--no-tls` forgets it). The record then names the certificate, which
+the CLI trusts for this engine's URL alone (`engine_cert`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import http.client
 import importlib
 import json
 import os
@@ -24,10 +27,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dlicli.enginetls import remembered_tls, trust
 from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 
 START_LOCK = "engine.start.lock"
+
 SERVE_MODULE = "dlicli.engine.serve"
 START_TIMEOUT = 15.0
 STOP_GRACE = 10.0
@@ -84,12 +89,24 @@ def client_url(url: str) -> str:
     return url
 
 
-def answers(url: str, timeout: float = 2.0) -> bool:
-    """True when an HTTP server answers GET <url>/conf at all (401 counts: it is up)."""
+def answers(url: str, timeout: float = 2.0, cert: str | None = None) -> bool:
+    """True when the engine answers GET <url>/conf at all (401 counts: it is up); over https,
+    only with the certificate `cert`."""
+    import http.client
+    import ssl
+
     parts = urlsplit(client_url(url))
-    if parts.scheme != "http" or not parts.hostname:
+    if not parts.hostname or parts.scheme not in ("http", "https") or (parts.scheme == "https" and not cert):
         return False
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        try:
+            context = trust(str(cert))
+        except (OSError, ssl.SSLError):
+            return False
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
         conn.request("GET", parts.path.rstrip("/") + "/conf")
         conn.getresponse().read()
@@ -103,9 +120,13 @@ def answers(url: str, timeout: float = 2.0) -> bool:
 def running(ddir: Path) -> dict[str, Any] | None:
     """The record of the engine serving `ddir`, when its process lives and its URL answers."""
     record = read_record(ddir)
-    if record and is_serve_process(record["pid"]) and answers(str(record.get("url", ""))):
+    if record and is_serve_process(record["pid"]) and _answers(record):
         return record
     return None
+
+
+def _answers(record: dict[str, Any], timeout: float = 2.0) -> bool:
+    return answers(str(record.get("url", "")), timeout, record.get("cert") or None)
 
 
 def status(ddir: Path) -> dict[str, Any]:
@@ -122,6 +143,8 @@ def status(ddir: Path) -> dict[str, Any]:
         "host": record.get("host") if record else None,
         "port": record.get("port") if record else None,
         "startedAt": record.get("startedAt") if record else None,
+        "cert": record.get("cert") if record else None,
+        "tlsNextStart": remembered_tls(ddir) is not None,
         "log": str(log_path(ddir)),
     }
 
@@ -144,6 +167,7 @@ def check_extra() -> None:
 def serve_command(
     ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None
 ) -> list[str]:
+    """serve's command line; its TLS options are the remembered ones (`remember_tls`)."""
     cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
     if host:
         cmd += ["--host", host]
@@ -151,6 +175,12 @@ def serve_command(
         cmd += ["--port", str(port)]
     if slots is not None:
         cmd += ["--slots", str(slots)]
+    tls = remembered_tls(ddir)
+    if tls is not None:
+        cmd.append("--tls")
+        for name in ("cert", "key"):
+            if tls.get(name):
+                cmd += [f"--{name}", str(tls[name])]
     return cmd
 
 
@@ -226,7 +256,7 @@ def start(
 def _wait_answering(record: dict[str, Any], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
-        if answers(str(record.get("url", "")), timeout=1.0):
+        if _answers(record, timeout=1.0):
             return True
         if time.monotonic() >= deadline or not is_serve_process(record["pid"]):
             return False
@@ -244,7 +274,7 @@ def _wait_started(ddir: Path, proc: subprocess.Popen, timeout: float) -> dict[st
                 hint=f"see {log_path(ddir)}",
             )
         record = read_record(ddir)
-        if record and record["pid"] == proc.pid and answers(str(record.get("url", "")), timeout=1.0):
+        if record and record["pid"] == proc.pid and _answers(record, timeout=1.0):
             return record
         time.sleep(0.05)
     raise DlicliError(f"the local engine did not start within {timeout:g} s", hint=f"see {log_path(ddir)}")
@@ -324,14 +354,25 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
     return record, clean
 
 
-def add_user(ddir: Path, name: str, timeout: float = 60.0) -> str:
-    """A new engine user → their token (serve --add-user works on the store, running engine or not)."""
+def add_user(ddir: Path, name: str, password: str | None = None, timeout: float = 60.0) -> str | None:
+    """A new engine user → their token (serve --add-user works on the store, running engine or not).
+    With a password (handed over on stdin, never in argv): set, and an existing user's replaced → None."""
     ddir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
+    if password is not None:
+        cmd.append("--password-stdin")
     proc = subprocess.run(
-        cmd, cwd=ddir, env=engine_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        cmd,
+        cwd=ddir,
+        env=engine_env(),
+        input=(password + "\n") if password is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     lines = proc.stdout.strip().splitlines()
+    if proc.returncode == 0 and password is not None and not lines:
+        return None  # an existing user's new password
     if proc.returncode != 0 or not lines:
         message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         message = message.removeprefix("error: ")

@@ -1,8 +1,11 @@
 """Resource plans: `--label K=V` options as the API's labels, and the plan tree (TreeDto) flattened
 into rows, plain lines for pipes, or a rich Tree for a terminal.
 
-Typer-free so tests call it directly. The server's TreeDto is read tolerantly: one tree or a list
-of them, children under `childTreeDto`, usage under `V1Resplan`; a missing number shows as `-`.
+Typer-free so tests call it directly. The server's TreeDto is read tolerantly: one tree (as the
+spec and the local engine answer) or a list of them (older local engines), children under
+`childTreeDto`, usage under `V1Resplan`; a missing number shows as `-`. The local engine's root,
+named "/", is the whole engine, not a plan: its children are shown as the top plans (a root plan
+with a name, as WMLA's, is shown as one).
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ def labels_from_options(values: list[str] | None) -> list[dict[str, str]]:
 
 
 def roots(data: Any) -> list[dict[str, Any]]:
-    """The top trees of a GET /resplans/resplantree answer: one TreeDto, a list, or nothing."""
+    """The top plans of a GET /resplans/resplantree answer: one TreeDto, a list, or nothing."""
     if isinstance(data, dict):
-        return [data]
+        return _children(data) if _is_cluster_root(data) else [data]
     if isinstance(data, list):
         return [node for node in data if isinstance(node, dict)]
     return []
@@ -63,6 +66,10 @@ def _children(node: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(value, list):
             return [child for child in value if isinstance(child, dict)]
     return []
+
+
+def _is_cluster_root(node: dict[str, Any]) -> bool:
+    return node.get("name", node.get("id")) == "/"
 
 
 def _text(value: Any) -> str:

@@ -254,7 +254,7 @@ WMLA_ARGS: tuple[tuple[str, str, str], ...] = (
     ("--sc-runasgroup", "int", "ignored: tasks run as the engine's user"),
     ("--sc-fsgroup", "int", "ignored: tasks run as the engine's user"),
     ("--lsf-gpu-syntax", "str", "ignored: no LSF on the local engine"),
-    ("--edt-options", "str", "ignored: the local engine runs a fixed --numWorker"),
+    ("--edt-options", "str", "acts: edtPyTorch without --numWorker runs maxWorkers workers (elastic range fixed)"),
     ("--user-cmd", "flag", "acts: the command after -- runs instead of --model-main"),
     ("--pbmodel-name", "str", "refused: no prebuilt-model library on the local engine"),
     ("--pbmodel-cmd", "str", "refused: no prebuilt-model library on the local engine"),

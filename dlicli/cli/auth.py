@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dlicli.cli.options import JsonOpt, OutputOpt
-from dlicli.cli.state import AppState, output, state
+from dlicli.cli.state import AppState, engine_cert, output, state
 from dlicli.output import Column, Output
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def login(
     insecure_now = keep_insecure or env_true(ENV_INSECURE)
     if insecure_now:
         out.warn("TLS certificate verification is off (--insecure / DLICLI_INSECURE)")
-    verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target)
+    verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target, pinned=engine_cert(target))
     secret = _verify(st, out, target, kind, secret, authorization, verify)
 
     used = save_secret(name, secret, store, previous=old.store if old else None)
@@ -256,7 +256,11 @@ def _logoff(st: AppState, prof: Any) -> None:
         st.add_secret(secret)
         st.add_secret(authorization)
         with _client(
-            st, prof.url, authorization, tls_verify(prof.insecure, prof.ca_bundle, prof.url), quick=True
+            st,
+            prof.url,
+            authorization,
+            tls_verify(prof.insecure, prof.ca_bundle, prof.url, pinned=engine_cert(prof.url)),
+            quick=True,
         ) as client:
             client.console_logoff()
     except DlicliError as exc:

@@ -70,7 +70,8 @@ def dlicmd(
     debug = outer.debug or t.debug
     with _token(t.token):
         if t.app_logs is not None:
-            steps = _app_log_steps(outer, t, debug)
+            with _dlicmd_hints():
+                steps = _app_log_steps(outer, t, debug)
         else:
             steps = [(None, argv) for argv in t.steps]
         code = _run(ctx.find_root().command, steps, options, t, out, debug)
@@ -81,7 +82,7 @@ def dlicmd(
 def _root_options(outer: AppState, t: Any) -> list[str]:
     """The root options for the native run: the outer ones, with --rest-host's URL first."""
     argv: list[str] = []
-    url = t.url or outer.url
+    url = _local_engine_url(t) or t.url or outer.url
     if url:
         argv += ["--url", url]
     if outer.profile:
@@ -93,6 +94,26 @@ def _root_options(outer: AppState, t: Any) -> list[str]:
     if outer.debug or t.debug:
         argv.append("--debug")
     return argv
+
+
+def _local_engine_url(t: Any) -> str | None:
+    """--rest-host 127.0.0.1 --rest-port P without --http/--rest-protocol, naming the local engine:
+    its URL as it serves it (http, or https with the certificate dlicli trusts), so a dlicmd line
+    reaches it as the rest of dlicli does. None for any other host or port."""
+    from urllib.parse import urlsplit
+
+    if t.url is None or t.protocol_given:
+        return None
+    asked = urlsplit(t.url)
+    if (asked.hostname or "") not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    from dlicli import localengine, paths
+
+    record = localengine.read_record(paths.data_dir())
+    if not record or record.get("port") != asked.port:
+        return None
+    served = urlsplit(localengine.client_url(str(record.get("url", ""))))
+    return f"{served.scheme}://{asked.netloc}"
 
 
 @contextmanager
@@ -115,9 +136,23 @@ def _token(token: str | None) -> Iterator[None]:
 
 def _native(root: Any, argv: list[str]) -> int:
     """Run `dlicli ARGV` in this process through the root group (cli/app.py's, reached through the
-    context, not imported); exceptions go up to the one mapper, as natively."""
-    rv = root.main(args=argv, prog_name="dlicli", standalone_mode=False)
+    context, not imported); exceptions go up to the one mapper, as natively, an https URL answered
+    in plain HTTP with dlicmd's own way out (--http)."""
+    with _dlicmd_hints():
+        rv = root.main(args=argv, prog_name="dlicli", standalone_mode=False)
     return rv if isinstance(rv, int) else 0
+
+
+@contextmanager
+def _dlicmd_hints() -> Iterator[None]:
+    from dlicli.cli.hints import DLICMD_PLAIN_HTTP_HINT
+    from dlicli.errors import PlainHTTPServer
+
+    try:
+        yield
+    except PlainHTTPServer as exc:
+        exc.hint = exc.hint or DLICMD_PLAIN_HTTP_HINT
+        raise
 
 
 def _run(
@@ -148,7 +183,11 @@ def _app_log_steps(outer: AppState, t: Any, debug: bool) -> list[tuple[str | Non
 
     exec_id, log_type = t.app_logs
     st = AppState(
-        url=t.url or outer.url, profile=outer.profile, debug=debug, insecure=outer.insecure, ca_bundle=outer.ca_bundle
+        url=_local_engine_url(t) or t.url or outer.url,
+        profile=outer.profile,
+        debug=debug,
+        insecure=outer.insecure,
+        ca_bundle=outer.ca_bundle,
     )
     try:
         client = st.client()

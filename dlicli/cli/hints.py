@@ -13,6 +13,7 @@ from dlicli.errors import (
     CannotConnect,
     FileChanged,
     InvalidURL,
+    PlainHTTPServer,
     RequestTimedOut,
     TLSHandshakeFailed,
 )
@@ -27,8 +28,15 @@ STATUS_HINTS = {
     504: "the server's gateway timed out; try again later",
 }
 
+PLAIN_HTTP_HINT = "the server speaks plain HTTP: use an http:// URL, or serve HTTPS (the local engine: `dlicli server stop && dlicli server start --tls`)"
+DLICMD_PLAIN_HTTP_HINT = (
+    "the server speaks plain HTTP: add --http (or --rest-protocol http), "
+    "or serve HTTPS (the local engine: `dlicli server stop && dlicli server start --tls`)"
+)
+
 TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (RequestTimedOut, "the server did not answer in time; check it is up, or raise DLICLI_HTTP_TIMEOUT"),
+    (PlainHTTPServer, PLAIN_HTTP_HINT),
     (
         TLSHandshakeFailed,
         "trust the server's CA with --ca-bundle FILE (or DLICLI_CA_BUNDLE), or skip the check with --insecure",

@@ -1,11 +1,13 @@
 """`dlicli server start|stop|status|logs|user add`: the local engine's lifecycle.
 
-The work is in dlicli.localengine (typer-free); these commands parse and render. The engine's
-data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the embedded default.
+The work is in dlicli.localengine and dlicli.enginetls (typer-free); these commands parse and
+render. The engine's data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the
+embedded default.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,14 +42,34 @@ def start(
         int | None,
         typer.Option("--slots", min=1, help="Worker processes run at once (default: CPU count).", metavar="N"),
     ] = None,
+    tls: Annotated[
+        bool | None,
+        typer.Option(
+            "--tls/--no-tls",
+            help="Serve HTTPS (self-signed certificate in the data dir unless --cert/--key); "
+            "remembered for later starts until --no-tls.",
+            show_default=False,
+        ),
+    ] = None,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="With --tls: your certificate (PEM).", metavar="FILE")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="With --tls: its private key (PEM).", metavar="FILE")
+    ] = None,
 ) -> None:
-    """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs."""
+    """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
+
+    With --tls it serves HTTPS, which IBM's dlicmd.py needs for --logon; dlicli trusts the
+    engine's own certificate without --insecure.
+    """
     import os
 
-    from dlicli import localengine
+    from dlicli import enginetls, localengine
 
     out = Output()
     ddir = paths.data_dir()
+    enginetls.remember_tls(ddir, tls, cert, key)
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
@@ -62,8 +84,8 @@ def start(
     record, started = localengine.start(ddir, host=host, port=port, slots=slots)
     url = localengine.client_url(record["url"])
     if not started:
-        if host or port is not None or slots is not None:
-            out.warn("the engine already runs; --host/--port/--slots apply at its next start")
+        if host or port is not None or slots is not None or tls is not None:
+            out.warn("the engine already runs; --host/--port/--slots/--tls apply at its next start")
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
     if host and host not in LOOPBACK:
@@ -101,6 +123,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
             Column("PID", "pid"),
             Column("VERSION", "version"),
             Column("DATA DIR", "dataDir"),
+            Column("CERT", "cert"),
             Column("LOG", "log"),
         ],
     )
@@ -142,8 +165,28 @@ def logs(
 
 
 @user_app.command("add")
-def user_add(name: Annotated[str, typer.Argument(help="The new user's name.", metavar="NAME")]) -> None:
-    """Create an engine user and print their token on stdout (shown once: keep it)."""
+def user_add(
+    name: Annotated[str, typer.Argument(help="The user's name.", metavar="NAME")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read a password from stdin and set it (for Basic auth and /auth/v1/logon); "
+            "on an existing user, replaces their password.",
+        ),
+    ] = False,
+) -> None:
+    """Create an engine user and print their token on stdout (shown once: keep it).
+
+    With --password-stdin the user also signs in with a password, as on WMLA (`dlicli login
+    --console-logon`, dlicmd.py --logon); for an existing user it sets a new password and
+    prints nothing (their token is unchanged).
+
+    \b
+    Examples:
+      dlicli server user add alice
+      printf '%s\\n' "$PASSWORD" | dlicli server user add alice --password-stdin
+    """
     import re
 
     from dlicli import localengine
@@ -154,6 +197,23 @@ def user_add(name: Annotated[str, typer.Argument(help="The new user's name.", me
             f"not a valid user name: {name!r}",
             hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)",
         )
-    token = localengine.add_user(paths.data_dir(), name)
+    password = _password_from_stdin() if password_stdin else None
+    token = localengine.add_user(paths.data_dir(), name, password)
+    if token is None:
+        Output().info(f"set a new password for user {name}")
+        return
     Output().write(token + "\n")
     Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")
+
+
+def _password_from_stdin() -> str:
+    """The first line of stdin, its line ending dropped; refused when empty (nothing was piped)."""
+    import sys
+
+    from dlicli.errors import UsageError
+
+    line = sys.stdin.readline()
+    password = line.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise UsageError("no password on stdin", hint="pipe it in: printf '%s\\n' \"$PASSWORD\" | dlicli ...")
+    return password

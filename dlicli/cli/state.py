@@ -95,7 +95,7 @@ class AppState:
             session = HttpSession(
                 conn.url,
                 conn.authorization,
-                verify=tls_verify(conn.insecure, conn.ca_bundle, conn.url),
+                verify=tls_verify(conn.insecure, conn.ca_bundle, conn.url, pinned=engine_cert(conn.url)),
                 timeout=http_timeout(),
                 debug=self.debug_log if self.debug else None,
             )
@@ -107,6 +107,18 @@ class AppState:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def engine_cert(url: str) -> str | None:
+    """The local engine's own certificate when `url` is that engine over https (trusted as it is,
+    so no --insecure); None for any other server, which is checked against its CA as usual."""
+    from dlicli import enginetls
+
+    if not enginetls.is_loopback_https(url):
+        return None  # a remote server: not even the data dir is looked up
+    from dlicli import paths
+
+    return enginetls.engine_cert(paths.data_dir(), url)
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -21,7 +21,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dlicli import __version__
-from dlicli.errors import APIError, CABundleError, CannotConnect, InvalidURL, RequestTimedOut, TLSHandshakeFailed
+from dlicli.errors import (
+    APIError,
+    CABundleError,
+    CannotConnect,
+    InvalidURL,
+    PlainHTTPServer,
+    RequestTimedOut,
+    TLSHandshakeFailed,
+)
 from dlicli.paths import API_BASE_PATH
 
 # httpx imports its own command-line client (click, rich, pygments: a third of a start-up) whenever
@@ -72,11 +80,15 @@ def authorization_header(
     return None
 
 
-def tls_verify(insecure: bool = False, ca_bundle: str | None = None, url: str | None = None) -> bool | ssl.SSLContext:
+def tls_verify(
+    insecure: bool = False, ca_bundle: str | None = None, url: str | None = None, pinned: str | None = None
+) -> bool | ssl.SSLContext:
     """What httpx's `verify` gets: off, a context trusting a CA bundle, or the default.
 
     For a plain-http `url` no TLS is spoken, so no context is built (loading a CA bundle costs
     tens of milliseconds of every start-up); a bundle that cannot be read is still an error.
+    `pinned` is a server's own certificate, trusted as it is instead of any CA (the local engine's:
+    self-signed, or the user's leaf), the host name still checked.
     """
     if insecure:
         return False
@@ -84,6 +96,13 @@ def tls_verify(insecure: bool = False, ca_bundle: str | None = None, url: str | 
         raise _bad_bundle(ca_bundle, "no such readable file")
     if url is not None and url.startswith("http://"):
         return False
+    if pinned:
+        try:
+            context = ssl.create_default_context(cafile=pinned)
+        except (OSError, ssl.SSLError) as exc:
+            raise CABundleError(f"cannot use the local engine's certificate {pinned}: {exc}") from exc
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        return context
     if ca_bundle:
         try:
             return ssl.create_default_context(cafile=ca_bundle)
@@ -285,6 +304,8 @@ class HttpSession:
             raise RequestTimedOut(f"{operation}: {method} {url} timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             self._log(f"< connection error after {time.monotonic() - started:.3f}s: {exc}")
+            if _is_plain_http_answer(exc):
+                raise PlainHTTPServer(f"{self.base_url} answered in plain HTTP, not TLS ({exc})") from exc
             if _is_tls_failure(exc):  # retrying cannot fix a certificate the client does not trust
                 raise TLSHandshakeFailed(f"TLS handshake with {self.base_url} failed: {exc}") from exc
             if not last:
@@ -327,6 +348,15 @@ def _is_tls_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _is_plain_http_answer(exc: BaseException) -> bool:
+    """True when the TLS error is OpenSSL reading an HTTP answer as a TLS record (the server
+    speaks plain HTTP on that port): "wrong version number", or "http request" from newer OpenSSL."""
+    text = str(exc).upper()
+    return _is_tls_failure(exc) and any(
+        words in text for words in ("WRONG_VERSION_NUMBER", "WRONG VERSION NUMBER", "HTTP_REQUEST", "HTTP REQUEST")
+    )
 
 
 def _query_for_log(params: dict[str, Any] | None) -> str:

@@ -23,6 +23,7 @@ class Settings:
     grace_seconds: float
     max_upload_bytes: int
     tick: float
+    hpo_max_failures: int = 5  # an hpo task ends FAILED after this many failed experiments in a row (hpo/failures.py)
 
     @property
     def tasks_root(self) -> Path:
@@ -56,6 +57,7 @@ class Settings:
         cpu_capacity: float | None = None,
         gpu_capacity: float = 0,
         tick: float = 0.2,
+        hpo_max_failures: int = 5,
     ) -> Settings:
         """The defaults: one slot per CPU, CPU capacity = slots, data sets under data_dir/datasets."""
         data_dir = Path(data_dir)
@@ -69,6 +71,7 @@ class Settings:
             grace_seconds=grace_seconds,
             max_upload_bytes=max_upload_bytes,
             tick=tick,
+            hpo_max_failures=max(1, hpo_max_failures),
         )
 
 

@@ -66,7 +66,7 @@ class ResplanService:
                 raise EngineError(409, f"resource plan {name} is in use by tasks")
             self.store.run("DELETE FROM resplans WHERE name = ?", name)
 
-    def tree(self, user: User) -> dict | list:
+    def tree(self, user: User) -> dict:
         return tree_view(self._plans(), self.store.tasks())
 
 
@@ -90,23 +90,49 @@ def resplan_view(name: str, plans: dict[str, dict], tasks: list[dict]) -> dict:
     }
 
 
-def tree_view(plans: dict[str, dict], tasks: list[dict]) -> list[dict]:
-    """TreeDto for every top-level plan, children nested in childTreeDto."""
+ROOT = "/"  # the id, name and path of the tree's root: the whole engine, above every plan
+
+
+def tree_view(plans: dict[str, dict], tasks: list[dict]) -> dict:
+    """One TreeDto, as the spec answers: the root "/" (the engine, with the use of every task)
+    holding the top-level plans in childTreeDto, their children nested likewise. dlicmd.py's
+    --rp-get-all reads the answer as one tree; a plan's `pid` is its parent's id ("/" at the top)."""
 
     def node(name: str) -> dict:
         children = sorted(n for n, p in plans.items() if p["parent"] == name)
         view = resplan_view(name, plans, tasks)
-        return {
-            "id": name,
-            "name": name,
-            "pid": plans[name]["parent"] or "",
-            "path": view["path"],
-            "isParent": "true" if children else "false",
-            "V1Resplan": view,
-            "childTreeDto": [node(child) for child in children],
-        }
+        return _tree_node(name, plans[name]["parent"] or ROOT, view, [node(child) for child in children])
 
-    return [node(name) for name in sorted(n for n, p in plans.items() if not p["parent"])]
+    tops = [node(name) for name in sorted(n for n, p in plans.items() if not p["parent"])]
+    return _tree_node(ROOT, "", root_usage(tasks), tops)
+
+
+def _tree_node(name: str, pid: str, view: dict, children: list[dict]) -> dict:
+    return {
+        "id": name,
+        "name": name,
+        "pid": pid,
+        "path": view["path"],
+        "isParent": "true" if children else "false",
+        "V1Resplan": view,
+        "childTreeDto": children,
+    }
+
+
+def root_usage(tasks: list[dict]) -> dict:
+    """V1Resplan of the root: CPU and GPU of every running task (used) and every running or
+    queued one (requested), in or out of a plan."""
+
+    def total(states: tuple[str, ...], key: str) -> str:
+        return f"{sum(float(t[key] or 0) for t in tasks if t['state'] in states):g}"
+
+    return {
+        "usedcpu": total(ACTIVE, "cpu"),
+        "usedgpu": total(ACTIVE, "gpu"),
+        "requestcpu": total(ACTIVE + QUEUED, "cpu"),
+        "requestgpu": total(ACTIVE + QUEUED, "gpu"),
+        "path": ROOT,
+    }
 
 
 def _require_admin(user: User) -> None:

@@ -1,6 +1,13 @@
 """The Scheduler tag (`engine.schedapps`): every task seen as a scheduler application (id
-`app-<execId>`, its workers the executors "0" … "N-1"), with the spec's filtering, sorting and
-paging, and the driver's and executors' logs (stdout, stderr, launcherlog)."""
+`app-<execId>`), with the spec's filtering, sorting and paging, and the driver's and executors'
+logs (stdout, stderr, launcherlog).
+
+Executors are numbered as WMLA numbers them, "1" … "N": IBM's dlicmd.py lists an application's
+`task12n` and reads `executor/<i+1>/logs/<type>` for its i-th entry. Executor n is the task's
+worker of rank n-1. The local engine runs no driver process beside its workers, so an application
+has no `task0` (dlicmd.py then prints only the executors' logs); the driver routes answer with
+the first worker's logs, which is what `dlicli scheduler logs APPID` shows.
+"""
 
 from __future__ import annotations
 
@@ -30,14 +37,7 @@ class SchedulerApps:
         task = self.execs.task(user, appid[4:] if appid.startswith("app-") else appid, missing=404)
         if log_type not in runner.LOG_FILES:
             raise EngineError(400, f"log type must be stdout, stderr or launcherlog, not {log_type!r}")
-        rank = 0
-        if executorid is not None:
-            try:
-                rank = int(str(executorid).rsplit("-", 1)[-1])
-            except ValueError:
-                rank = -1
-            if not 0 <= rank < task["num_workers"]:
-                raise EngineError(404, f"application {appid} has no executor {executorid}")
+        rank = 0 if executorid is None else executor_rank(appid, executorid, task["num_workers"])
         return runner.log_file(Path(task["task_dir"]), rank, log_type)
 
     def driver_log(self, user: User, appid: str, log_type: str, lastlines: int | None) -> str:
@@ -48,8 +48,23 @@ class SchedulerApps:
         return runner.read_text(path, 10 if lastlines is None else lastlines)
 
 
+def executor_rank(appid: str, executorid: str, workers: int) -> int:
+    """The worker rank of executor "1" … "N" (also written `<appid>-<n>`); 404 for any other."""
+    number = str(executorid).rsplit("-", 1)[-1]
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= workers:
+        return int(number) - 1
+    known = "1" if workers == 1 else f"1 to {workers}"
+    raise EngineError(404, f"application {appid} has no executor {executorid}; its executors are {known}")
+
+
+def executors(task: dict) -> list[dict]:
+    """`task12n`: one entry per worker, as dlicmd.py counts them; `id` is the executor id of the
+    log routes, `rank` the worker's RANK."""
+    return [{"id": str(rank + 1), "rank": rank} for rank in range(task["num_workers"])]
+
+
 def application(task: dict) -> dict:
-    """One task as an ApplicationDetail; its workers are the executors ("0" … "N-1")."""
+    """One task as an ApplicationDetail, plus `task12n` (its workers, the executors)."""
     running = task["state"] in ACTIVE
     end = task["end_time"]
     duration = ((end or time.time()) - task["start_time"]) if task["start_time"] else 0.0
@@ -76,7 +91,7 @@ def application(task: dict) -> dict:
         "appReason": task["reason"] or "",
         "appFailureDetail": (task["reason"] or "") if task["state"] in ("FAILED", "ERROR") else "",
         "driverid": task["id"],
-        "executors": [str(k) for k in range(task["num_workers"])],
+        "task12n": executors(task),
     }
 
 

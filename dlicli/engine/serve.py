@@ -3,8 +3,11 @@
 The process contract with `dlicli server`: take the data dir's lock, write admin.token (0600) on
 first start, bind (default 127.0.0.1:9281, else any free port), write engine.json atomically once
 serving, remove it at exit; SIGTERM/SIGINT shut down cleanly and leave running tasks running.
+`--tls` serves HTTPS with `--cert/--key`, or with a self-signed certificate made once in the data dir
+(engine/tls.py); engine.json then gives the https URL and the certificate's path, which dlicli trusts.
 `--add-user NAME` is a one-shot mode: it adds a user straight in the SQLite store (safe while an
-engine runs: WAL plus short transactions), prints the token on stdout and exits.
+engine runs: WAL plus short transactions), prints the token on stdout and exits; with
+`--password-stdin` it reads a password from stdin and sets it (an existing user keeps their token).
 """
 
 from __future__ import annotations
@@ -45,24 +48,45 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gpus", type=float, default=0, help="GPU capacity to schedule (default 0)")
     p.add_argument("--grace-seconds", type=float, default=10.0, help="SIGTERM→SIGKILL grace when stopping a task")
     p.add_argument("--max-upload-bytes", type=int, default=8 << 30, help="largest upload, packed and unpacked")
+    p.add_argument(
+        "--hpo-max-failures",
+        type=int,
+        default=5,
+        help="an hpo task ends FAILED after this many failed experiments in a row (at least 2 x maxParalleJobNum)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--tls", action="store_true", help="serve HTTPS (a self-signed certificate unless --cert/--key)")
+    p.add_argument("--cert", type=Path, help="with --tls: the certificate (PEM, the chain after it)")
+    p.add_argument("--key", type=Path, help="with --tls: the certificate's private key (PEM)")
     p.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
     p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--password-stdin", action="store_true", help="with --add-user: set the user's password, read from stdin"
+    )
+    args = p.parse_args(argv)
+    if (args.cert or args.key) and not args.tls:
+        p.error("--cert and --key go with --tls")
+    if args.password_stdin and not args.add_user:
+        p.error("--password-stdin goes with --add-user")
+    return args
 
 
-def add_user(data_dir: Path, name: str, admin: bool) -> int:
+def add_user(data_dir: Path, name: str, admin: bool, password_stdin: bool = False) -> int:
+    """--add-user: a new user's token on stdout; with a password from stdin, an existing user's
+    password is replaced instead (nothing on stdout: their token is unchanged)."""
     from dlicli.engine.store import Store
 
+    password = users.read_password(sys.stdin) if password_stdin else None
     store = Store(data_dir / "engine.db")
     try:
-        token = users.add_user(store, name, admin)
+        token = users.add_or_set_password(store, name, admin, password)
     except EngineError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     finally:
         store.close()
-    print(token)
+    if token:
+        print(token)
     return 0
 
 
@@ -99,13 +123,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def base_url(host: str, port: int) -> str:
+def base_url(host: str, port: int, scheme: str = "http") -> str:
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
     if ":" in shown:
         shown = f"[{shown}]"
     from dlicli.engine.api import BASE
 
-    return f"http://{shown}:{port}{BASE}"
+    return f"{scheme}://{shown}:{port}{BASE}"
 
 
 def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
@@ -117,13 +141,15 @@ def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
         log.info("created user admin; its token is in %s", data_dir / ADMIN_TOKEN)
 
 
-def engine_info(host: str, port: int, data_dir: Path) -> dict:
-    """engine.json's content: how `dlicli server` and the CLI find this engine."""
+def engine_info(host: str, port: int, data_dir: Path, cert: Path | None = None) -> dict:
+    """engine.json's content: how `dlicli server` and the CLI find this engine (and, over TLS,
+    the certificate the CLI trusts for it)."""
     return {
         "pid": os.getpid(),
         "host": host,
         "port": port,
-        "url": base_url(host, port),
+        "url": base_url(host, port, "https" if cert else "http"),
+        "cert": str(cert) if cert else None,
         "version": __version__,
         "dataDir": str(data_dir),
         "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -138,6 +164,7 @@ def engine_settings(args: argparse.Namespace) -> dict:
         "grace_seconds": args.grace_seconds,
         "max_upload_bytes": args.max_upload_bytes,
         "gpu_capacity": args.gpus,
+        "hpo_max_failures": args.hpo_max_failures,
     }
 
 
@@ -145,7 +172,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         import uvicorn
 
-        from dlicli.engine.api import create_app
+        from dlicli.engine.api import create_app  # noqa: F401 - the extra's other half, checked here
     except ImportError as exc:
         log.error("the engine needs the 'engine' extra (%s): pip install 'dlicli[engine]'", exc)
         return EXIT_MISSING_EXTRA
@@ -172,29 +199,55 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         prepare_data_dir(engine, data_dir)
         try:
+            pair = tls_pair(args, data_dir)
             sock = bind(args.host, args.port)
+        except EngineError as exc:
+            log.error("%s", exc.message)
+            return 1
         except OSError as exc:
             log.error("cannot listen on %s port %s: %s", args.host, args.port, exc.strerror or exc)
             return 1
         host, port = args.host, sock.getsockname()[1]
         if not is_loopback(host):
             log.warning("listening on %s: other machines can reach this engine; every request needs a token", host)
-        config = uvicorn.Config(
-            create_app(engine),
-            log_config=None,
-            lifespan="off",
-            server_header=False,
-            timeout_graceful_shutdown=5,
-            log_level=args.log_level,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(engine, args, pair))
         server.should_exit = stopping
-        asyncio.run(_run(server, sock, engine_file, engine_info(host, port, data_dir)))
+        info = engine_info(host, port, data_dir, pair[0] if pair else None)
+        asyncio.run(_run(server, sock, engine_file, info))
         return 0
     finally:
         _remove_engine_file(engine_file)
         engine.shutdown()
         log.info("engine stopped; running tasks keep running and are re-adopted at the next start")
+
+
+def tls_pair(args: argparse.Namespace, data_dir: Path) -> tuple[Path, Path] | None:
+    """(certificate, key) when serving HTTPS, else None."""
+    if not args.tls:
+        return None
+    from dlicli.engine import tls
+
+    pair = tls.certificate(data_dir, args.cert, args.key)
+    log.info("serving HTTPS with the certificate %s", pair[0])
+    return pair
+
+
+def uvicorn_config(engine: Engine, args: argparse.Namespace, pair: tuple[Path, Path] | None):
+    """uvicorn's settings: our logging, no lifespan, no Server header, TLS when `pair` is given."""
+    import uvicorn
+
+    from dlicli.engine.api import create_app
+
+    return uvicorn.Config(
+        create_app(engine),
+        log_config=None,
+        lifespan="off",
+        server_header=False,
+        timeout_graceful_shutdown=5,
+        log_level=args.log_level,
+        ssl_certfile=str(pair[0]) if pair else None,
+        ssl_keyfile=str(pair[1]) if pair else None,
+    )
 
 
 async def _run(server, sock: socket.socket, engine_file: Path, info: dict) -> None:
@@ -223,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = (args.data_dir.expanduser() if args.data_dir else paths.data_dir()).absolute()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.add_user:
-        return add_user(data_dir, args.add_user, args.admin)
+        return add_user(data_dir, args.add_user, args.admin, args.password_stdin)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

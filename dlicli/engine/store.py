@@ -17,7 +17,7 @@ from typing import Any
 
 from dlicli.engine import EngineError
 
-SCHEMA_VERSION = 3  # = 1 + len(_MIGRATIONS)
+SCHEMA_VERSION = 4  # = 1 + len(_MIGRATIONS)
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -154,6 +154,8 @@ CREATE TABLE algorithms (
     create_time REAL NOT NULL
 );
 """,
+    # a user's password as users.py hashes it (scrypt$n$r$p$salt$hash); NULL: tokens only
+    "ALTER TABLE users ADD COLUMN password TEXT",
 ]
 
 

@@ -288,7 +288,7 @@ def test_resource_plans(cli, dlicmd):
         cli.ok("resplan", "create", name, "--label", "cpu=2")
     cli.ok("resplan", "create", "rp-a-child", "--parent", "rp-a")
     tree = same(dlicmd, cli, ["--rp-get-all"], ["resplan", "tree", "--json"])
-    rp_a = next(node for node in tree if node["name"] == "rp-a")
+    rp_a = next(node for node in tree["childTreeDto"] if node["name"] == "rp-a")
     assert [child["name"] for child in rp_a["childTreeDto"]] == ["rp-a-child"]
     plan = same(dlicmd, cli, ["--rp-get", "rp-a-child"], ["resplan", "get", "rp-a-child", "--json"])
     assert plan["path"] == "/rp-a/rp-a-child"

@@ -257,10 +257,10 @@ def test_every_algorithm_searches_within_its_limits(cli, tmp_path, plugin, algor
 
     if algorithm == "Hyperband":
         check_hyperband(exps)
-    if algorithm == "ExperimentGridSearch":  # exactly the given experiments, their ids, started in order
-        assert [e["id"] for e in exps] == [g["id"] for g in GRID]
+    if algorithm == "ExperimentGridSearch":  # exactly the given experiments, started in order, numbered from 0
+        assert [e["id"] for e in exps] == list(range(len(GRID)))
         assert [values(e) for e in exps] == [{hp["name"]: hp["fixedVal"] for hp in g["hyperParams"]} for g in GRID]
-        assert [r["exp"] for r in sorted(runs, key=lambda r: r["start"])][:2] in ([7, 8], [8, 7])
+        assert [r["exp"] for r in sorted(runs, key=lambda r: r["start"])][:2] in ([0, 1], [1, 0])
         assert json.loads(printed.stdout) == {"x": 1, "y": -2}
 
     if algorithm == "numpyrand":  # WMLA's logger reaches the search log
@@ -324,9 +324,9 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
     assert waited.returncode == 0, waited.stderr
     task = cli.json("hpo", "get", name)
     assert (task["state"], task["complete"], task["progress"]) == ("FINISHED", jobs, f"{jobs}/{jobs}")
-    assert [e["id"] for e in task["experiments"]] == list(range(1, jobs + 1))
+    assert [e["id"] for e in task["experiments"]] == list(range(jobs))
     runs = read_stamps(stamps)
-    assert sorted(r["exp"] for r in runs) == list(range(1, jobs + 1)) and max_overlap(runs) <= PARALLEL
+    assert sorted(r["exp"] for r in runs) == list(range(jobs)) and max_overlap(runs) <= PARALLEL
     assert len([r for r in runs if r["start"] > restarted_at]) == jobs - done
 
     deleted = cli("hpo", "delete", name)
@@ -353,6 +353,6 @@ def test_an_engine_restart_mid_search_loses_and_repeats_nothing(new_cli, tmp_pat
     assert waited.returncode == 0, waited.stderr
     task = cli.json("hpo", "get", "q-resume")
     assert (task["state"], task["complete"], task["failed"]) == ("FINISHED", 6, 0)
-    assert [e["id"] for e in task["experiments"]] == [1, 2, 3, 4, 5, 6]
+    assert [e["id"] for e in task["experiments"]] == [0, 1, 2, 3, 4, 5]
     runs = read_stamps(stamps)  # each experiment ran exactly once, across the restart
-    assert sorted(r["exp"] for r in runs) == [1, 2, 3, 4, 5, 6] and max_overlap(runs) <= PARALLEL
+    assert sorted(r["exp"] for r in runs) == [0, 1, 2, 3, 4, 5] and max_overlap(runs) <= PARALLEL

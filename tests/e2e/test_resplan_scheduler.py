@@ -59,8 +59,8 @@ def test_resplan_create_get_update_tree_delete(cli):
 
     lines = plan_lines(cli.ok("resplan", "tree").stdout)
     assert lines["/team"] == "0/0 0/0" and lines["  /team/team-a"] == "0/0 0/0"
-    tree = cli.json("resplan", "tree")
-    team = next(node for node in tree if node["name"] == "team")
+    tree = cli.json("resplan", "tree")  # one TreeDto: the root "/" holding the top plans
+    team = next(node for node in tree["childTreeDto"] if node["name"] == "team")
     assert [child["name"] for child in team["childTreeDto"]] == ["team-a"]
     assert team["childTreeDto"][0]["V1Resplan"]["cpuQuota"] == "3"
 
@@ -70,7 +70,7 @@ def test_resplan_create_get_update_tree_delete(cli):
     cli.ok("resplan", "delete", "team-a", "--yes")
     cli.ok("resplan", "delete", "team", "--yes")
     error_line(cli("resplan", "get", "team-a"), 3, "team-a")
-    assert not [n for n in cli.json("resplan", "tree") if n["name"] in ("team", "team-a")]
+    assert not [n for n in cli.json("resplan", "tree")["childTreeDto"] if n["name"] in ("team", "team-a")]
 
 
 def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_path):
@@ -113,15 +113,15 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         cli.wait_output("line 20", "scheduler", "logs", app_id, "--last", "1")
         last5 = cli.ok("scheduler", "logs", app_id, "--last", "5").stdout
         assert last5.splitlines() == [f"line {i}" for i in range(16, 21)]
-        assert cli.ok("scheduler", "logs", app_id, "--executor", "0", "--last", "5").stdout == last5
+        assert cli.ok("scheduler", "logs", app_id, "--executor", "1", "--last", "5").stdout == last5
         assert cli.ok("scheduler", "logs", app_id, "--type", "stderr").stdout.strip() == "a warning"
-        one_worker = cli("scheduler", "logs", app_id, "--executor", "1")
-        error_line(one_worker, 3, "HTTP 404", "has no executor 1")
+        one_worker = cli("scheduler", "logs", app_id, "--executor", "2")
+        error_line(one_worker, 3, "HTTP 404", "has no executor 2", "its executors are 1")
         saved = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert saved.returncode == 0 and saved.stdout == "" and "saved" in saved.stderr, saved.stderr
         assert (tmp_path / "driver.log").read_text() == LINES
-        cli.ok("scheduler", "logs", app_id, "--executor", "0", "--download", "-O", "exec0.log")
-        assert (tmp_path / "exec0.log").read_text() == LINES
+        cli.ok("scheduler", "logs", app_id, "--executor", "1", "--download", "-O", "exec1.log")
+        assert (tmp_path / "exec1.log").read_text() == LINES
         exists = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert error_line(exists, 2) == "error: driver.log already exists"
         error_line(cli("scheduler", "logs", "app-nope"), 3, "HTTP 404", "application nope not found")

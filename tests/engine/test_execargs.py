@@ -32,7 +32,13 @@ def test_ibm_tutorial_args_with_wmla_options_before_model_main():
     assert parsed.model_main == "m.py" and parsed.python_version == "3.6" and parsed.worker_device_num == 1
     assert parsed.model_args == ["--epochs", "3", "--trainFile", "/data/train"]
     ignored = [text for level, text in parsed.notes if text.startswith("ignored on the local engine")]
-    assert ignored == ["ignored on the local engine: --edt-options maxWorkers=2, --debug-level debug"]
+    assert ignored == [
+        "ignored on the local engine: --edt-options maxWorkers=2 (not edtPyTorch)",
+        "ignored on the local engine: --debug-level debug",
+    ]
+    edt = parse_args("--exec-start edtPyTorch --edt-options maxWorkers=3 --model-main m.py")
+    assert edt.workers == 3 and not any("edt" in text for _, text in edt.notes)
+    assert parse_args("--exec-start edtPyTorch --numWorker 2 --edt-options maxWorkers=3 --model-main m").workers == 2
 
 
 def test_everything_after_a_standalone_double_dash_is_the_models_verbatim():
@@ -84,6 +90,7 @@ def test_secret_values_are_never_in_the_notes():
         ("--exec-start python --pbmodel-name AlexNet --pbmodel-cmd x", "--pbmodel-name"),
         ("--exec-start python --user-cmd", "--user-cmd"),
         ("--exec-start python --model-main m --user-cmd=yes", "--user-cmd"),
+        ("--exec-start edtPyTorch --model-main m --edt-options maxWorkers=lots", "maxWorkers"),
     ],
 )
 def test_bad_wmla_values_are_a_400_naming_the_option(args, names):

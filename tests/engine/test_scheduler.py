@@ -31,7 +31,10 @@ def test_dist_pytorch_runs_one_process_per_worker_with_torch_env(engine, tmp_pat
     assert ranks[0]["MASTER_PORT"] == ranks[1]["MASTER_PORT"] and int(ranks[0]["MASTER_PORT"]) > 0
     log = engine.execs.read_log(ADMIN, batch["id"], "outlog")
     assert log == "worker 0 out\n--- worker 1 stdout ---\nworker 1 out\n"
-    assert engine.schedapps.executor_log(ADMIN, "app-" + batch["id"], "1", "stdout", None) == "worker 1 out\n"
+    appid = "app-" + batch["id"]
+    assert [e["id"] for e in engine.schedapps.applications(ADMIN, applicationid=appid)[0]["task12n"]] == ["1", "2"]
+    assert engine.schedapps.executor_log(ADMIN, appid, "1", "stdout", None) == "worker 0 out\n"
+    assert engine.schedapps.executor_log(ADMIN, appid, "2", "stdout", None) == "worker 1 out\n"
 
 
 def test_dist_tensorflow_gets_tf_config(engine, tmp_path):
@@ -93,10 +96,11 @@ def test_applications_statistics_and_driver_logs(engine, tmp_path):
     assert engine.schedapps.driver_log(ALICE, appid, "stdout", 2) == "line 28\nline 29\n"
     assert engine.schedapps.driver_log(ALICE, appid, "stderr", 100) == "oops\n"
     assert "worker 0 started" in engine.schedapps.driver_log(ALICE, appid, "launcherlog", 100)
-    assert engine.schedapps.log_path(ALICE, appid, "0", "stdout").read_text().startswith("line 0\n")
+    assert engine.schedapps.log_path(ALICE, appid, "1", "stdout").read_text().startswith("line 0\n")
     for call, status in (
         (lambda: engine.schedapps.driver_log(ALICE, "app-nope", "stdout", None), 404),
         (lambda: engine.schedapps.executor_log(ALICE, appid, "7", "stdout", None), 404),
+        (lambda: engine.schedapps.executor_log(ALICE, appid, "0", "stdout", None), 404),
         (lambda: engine.schedapps.driver_log(ALICE, appid, "bogus", None), 400),
     ):
         with pytest.raises(EngineError) as info:
@@ -178,11 +182,13 @@ def test_resource_plans_create_get_update_tree_delete(engine):
             call()
         assert info.value.status == status
     tree = engine.resplans.tree(ADMIN)
-    assert [n["name"] for n in tree] == ["team"] and tree[0]["isParent"] == "true"
-    assert [c["name"] for c in tree[0]["childTreeDto"]] == ["ml"] and tree[0]["childTreeDto"][0]["pid"] == "team"
+    assert (tree["id"], tree["path"], tree["isParent"]) == ("/", "/", "true")
+    tops = tree["childTreeDto"]
+    assert [n["name"] for n in tops] == ["team"] and tops[0]["isParent"] == "true" and tops[0]["pid"] == "/"
+    assert [c["name"] for c in tops[0]["childTreeDto"]] == ["ml"] and tops[0]["childTreeDto"][0]["pid"] == "team"
     engine.resplans.delete(ADMIN, "ml")
     engine.resplans.delete(ADMIN, "team")
-    assert engine.resplans.tree(ADMIN) == []
+    assert engine.resplans.tree(ADMIN)["childTreeDto"] == [] and engine.resplans.tree(ADMIN)["isParent"] == "false"
 
 
 @pytest.mark.slow

@@ -91,3 +91,26 @@ def test_canonical_spelling_for_plugins():
     assert out[6] == {"name": "opt", "type": "Discrete", "dataType": "STR", "discreateStrVal": ["sgd", "adam", "rms"]}
     assert out[3]["minIntVal"] == 1 and out[3]["step"] == "2" and out[3]["dataType"] == "INT"
     assert out[8]["discreteIntVal"] == [1, 3]
+
+
+def test_a_plugins_values_snap_onto_what_the_builtins_draw_and_into_range():
+    space = Space(SPACE)
+    drawn = space.sample(np.random.default_rng(3))
+    assert space.snap_values(drawn) == (drawn, [])  # the built-ins' own values stay as they are
+    by = {p.name: p for p in space.params}
+    assert by["layers"].snap_value(4.2) == (5, False) and by["layers"].snap_value(99) == (9, True)
+    assert by["y"].snap_value(0.3) == (0.25, False) and by["y"].snap_value(-1) == (0.0, True)
+    assert by["bs"].snap_value(40) == (32, False)
+    assert by["x"].snap_value("0.123456") == (0.123456, False)  # continuous: clipped only
+    assert by["k"].snap_value(2.9) == (3, False)
+    snapped, notes = space.snap_values({**drawn, "layers": 4.2, "extra": "kept"})
+    assert snapped["layers"] == 5 and snapped["extra"] == "kept" and notes == ["layers=4.2 snapped to 5"]
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [("opt", "adagrad", "'adagrad' is not one of"), ("x", "abc", "not a number"), ("x", True, "not a number")],
+)
+def test_a_plugin_value_of_the_wrong_type_is_a_space_error(name, value, words):
+    with pytest.raises(SpaceError, match=words):
+        {p.name: p for p in Space(SPACE).params}[name].snap_value(value)

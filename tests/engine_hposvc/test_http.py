@@ -25,8 +25,8 @@ def procs():
         kill_left_tasks(proc.data_dir)
 
 
-def start(procs: list, data_dir: Path) -> EngineProc:
-    proc = EngineProc(data_dir, ("--port", "0", "--slots", "4", "--grace-seconds", "2"))
+def start(procs: list, data_dir: Path, *extra: str) -> EngineProc:
+    proc = EngineProc(data_dir, ("--port", "0", "--slots", "4", "--grace-seconds", "2", *extra))
     procs.append(proc)
     return proc
 
@@ -216,7 +216,7 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     assert "plugin ready: ['Range/DOUBLE', 'Range/DOUBLE']" in log
     assert "'RandomSeed', 'maxJobNum', 'objective', 'objectiveMetric'" in log
     results = [json.loads(line.split(" result ", 1)[1]) for line in log.splitlines() if " result {" in line]
-    assert [r["id"] for r in results] == [1, 2, 3, 4]  # each fed once; then [] ended the search
+    assert [r["id"] for r in results] == [0, 1, 2, 3]  # each fed once; then [] ended the search
     first = results[0]
     assert first["state"] == "FINISHED" and first["hyperparameters"] == first["config"] == {"x": 1.0, "y": -2.0}
     assert first["objectiveMetric"] == "loss" and first["metricVal"] == first["metrics"]["loss"]["min"]
@@ -279,5 +279,5 @@ def test_an_engine_restart_mid_search_resumes(procs, tmp_path):
     with proc.client() as client:
         view = wait_hpo(client, "resume")
     assert view["state"] == "FINISHED" and view["complete"] == 5
-    assert [e["id"] for e in view["experiments"]] == [1, 2, 3, 4, 5]
+    assert [e["id"] for e in view["experiments"]] == [0, 1, 2, 3, 4]
     assert "search resumed from the saved state" in Path(view["searchLog"]).read_text()

@@ -20,8 +20,8 @@ def test_random_search_counts_limits_best_and_config(engine, model, stamps):
     assert view["state"] == "FINISHED" and view["algorithm"] == "Random"
     assert (view["complete"], view["failed"], view["running"], view["progress"]) == (6, 0, 0, "6/6")
     exps = view["experiments"]
-    assert [e["id"] for e in exps] == [1, 2, 3, 4, 5, 6]
-    assert all(e["state"] == "FINISHED" and e["appId"] == f"app-{e['execId']}" for e in exps)
+    assert [e["id"] for e in exps] == [0, 1, 2, 3, 4, 5]  # WMLA counts experiments from 0
+    assert all(e["state"] == "FINISHED" and e["appId"] == e["execId"] for e in exps)  # appId: the exec id
     best = min(exps, key=lambda e: e["metricVal"])
     assert view["best"]["id"] == best["id"]
     loss = next(m for m in best["metrics"] if m["name"] == "loss")
@@ -39,7 +39,7 @@ def test_random_search_counts_limits_best_and_config(engine, model, stamps):
     assert view["input"]["algoDef"]["objective"] == "minimize" and view["objective"] == "minimize"
     # each experiment is an ordinary engine task
     task = engine.execs.get_task(ADMIN, exps[0]["execId"])
-    assert task["state"] == "FINISHED" and task["appName"] == "rnd-1"
+    assert task["state"] == "FINISHED" and task["appName"] == "rnd-0"
 
 
 @pytest.mark.slow
@@ -54,7 +54,7 @@ def test_experiments_never_exceed_max_parallel_and_the_gap_is_small(engine, mode
 
 
 @pytest.mark.slow
-def test_grid_search_runs_exactly_the_experiments_in_order_with_their_ids(engine, model, stamps):
+def test_grid_search_runs_exactly_the_experiments_in_order_numbered_from_0(engine, model, stamps):
     grid = [
         {
             "id": 10,
@@ -84,15 +84,15 @@ def test_grid_search_runs_exactly_the_experiments_in_order_with_their_ids(engine
     create(engine, model, data)
     view = wait_hpo(engine, "grid")
     assert view["state"] == "FINISHED" and view["progress"] == "3/3"
-    assert [e["id"] for e in view["experiments"]] == [10, 20, 30]
+    assert [e["id"] for e in view["experiments"]] == [0, 1, 2]  # WMLA numbers a grid's from 0 too
     assert [values(e) for e in view["experiments"]] == [
         {"x": 1.5, "y": -2, "opt": "adam"},
         {"x": 0.5, "y": 1},
         {"x": 1.0, "y": -2},
     ]
     runs = sorted(read_stamps(stamps), key=lambda r: r["start"])
-    assert [int(r["exp"]) for r in runs] == [10, 20, 30] and runs[0]["cfg"]["opt"] == "adam"
-    assert view["best"]["id"] == 30
+    assert [int(r["exp"]) for r in runs] == [0, 1, 2] and runs[0]["cfg"]["opt"] == "adam"
+    assert view["best"]["id"] == 2
 
 
 @pytest.mark.slow
@@ -106,7 +106,7 @@ def test_failed_and_metricless_experiments_are_failed_and_rank_last(engine, mode
     assert view["state"] == "FINISHED"
     states = Counter(e["state"] for e in view["experiments"])
     assert states["FINISHED"] + states["FAILED"] == 6 and states["FINISHED"] >= 1
-    assert view["complete"] == states["FINISHED"] and view["failed"] == states["FAILED"]
+    assert view["complete"] == 6 and view["failed"] == states["FAILED"]  # complete: succeeded and failed
     assert all(e["metricVal"] is None and e["reason"] for e in view["experiments"] if e["state"] == "FAILED")
     assert values(view["best"])["x"] == 0.0
     create(engine, model, body("nometric", jobs=2, parallel=2, args="--no-metric"))
@@ -148,7 +148,7 @@ def test_stop_lets_running_experiments_finish_and_restart_resumes(engine, model)
     engine.hpo.restart(ADMIN, "st")
     view = wait_hpo(engine, "st")
     assert view["state"] == "FINISHED" and view["complete"] == 4
-    assert [e["id"] for e in view["experiments"]] == [1, 2, 3, 4]
+    assert [e["id"] for e in view["experiments"]] == [0, 1, 2, 3]
     with pytest.raises(EngineError) as err:
         engine.hpo.restart(ADMIN, "st")
     assert err.value.status == 400
@@ -180,10 +180,10 @@ def test_engine_restart_mid_search_loses_and_repeats_nothing(make_engine, model,
     engine = make_engine(slots=4, grace_seconds=2.0)
     view = wait_hpo(engine, "rs")
     assert view["state"] == "FINISHED" and (view["complete"], view["failed"]) == (6, 0)
-    assert [e["id"] for e in view["experiments"]] == [1, 2, 3, 4, 5, 6]
+    assert [e["id"] for e in view["experiments"]] == [0, 1, 2, 3, 4, 5]
     assert "search resumed from the saved state" in Path(view["searchLog"]).read_text()
     runs = read_stamps(stamps)
-    assert sorted(int(r["exp"]) for r in runs) == [1, 2, 3, 4, 5, 6]
+    assert sorted(int(r["exp"]) for r in runs) == [0, 1, 2, 3, 4, 5]
     # Random with a seed: the same six points as one uninterrupted run would draw
     from dlicli.engine.hpo.algorithms.base import make_optimizer
     from dlicli.engine.hpo.algorithms.space import canonical_hyper_parameters

@@ -152,7 +152,8 @@ def test_edtpytorch_rank_zero_listens_where_the_others_connect(admin):
 def test_edtpytorch_workers_form_a_torch_process_group(admin):
     pytest.importorskip("torch")
     task = run(admin, "edtpytorch", TORCH_SCRIPT, "--numWorker 2")
-    assert admin.get(f"execs/{task['id']}/log?logType=outlog").json() == "sum 3\n"
+    log = admin.get(f"execs/{task['id']}/log?logType=outlog").json()
+    assert log == "sum 3\n--- worker 1 stdout ---\nsum 3\n"  # both ranks saw the all-reduce
 
 
 def test_other_names_in_odd_case_keep_their_recipes(admin):
@@ -174,7 +175,7 @@ def test_unknown_and_unrun_names_are_400_listing_what_runs(engine_proc, admin):
     assert sorted(p.name for p in (engine_proc.data_dir / "tasks").iterdir()) == tasks_before
 
 
-def test_ibms_edt_args_run_one_elastic_worker(admin):
+def test_ibms_edt_args_run_max_workers_elastic_workers(admin):
     """The args of IBM's HPO-EDT sample (no --numWorker; maxWorkers in --edt-options)."""
     answer = admin.post(
         "execs/?args=--model-dir fw --exec-start edtPyTorch --cs-datastore-meta type=fs,data_path=hymenoptera_data "
@@ -184,5 +185,6 @@ def test_ibms_edt_args_run_one_elastic_worker(admin):
     assert answer.status_code == 200, answer.text
     task = wait_state(admin, answer.json()["id"])
     assert task["state"] == "FINISHED" and task["framework"] == "edtPyTorch"
-    (env,) = worker_envs(admin, task["id"]).values()
-    assert (env["RANK"], env["WORLD_SIZE"], env["GROUP_RANK"]) == ("0", "1", "0") and env["TORCHELASTIC_RUN_ID"]
+    envs = worker_envs(admin, task["id"])
+    assert [(e["RANK"], e["WORLD_SIZE"]) for e in envs.values()] == [("0", "2"), ("1", "2")]
+    assert envs["env-0.json"]["TORCHELASTIC_RUN_ID"] == envs["env-1.json"]["TORCHELASTIC_RUN_ID"]

@@ -23,7 +23,11 @@ def test_applications_filter_sort_and_page(admin, apps):
     for path in ("scheduler/applications", "scheduler/applications/"):
         found = admin.get(path, params={"applicationid": first["appId"]}).json()
         assert [a["applicationid"] for a in found] == [first["appId"]]
-        assert found[0]["state"] == "FINISHED" and found[0]["username"] == "admin" and found[0]["executors"] == ["0"]
+        assert (
+            found[0]["state"] == "FINISHED"
+            and found[0]["username"] == "admin"
+            and found[0]["task12n"] == [{"id": "1", "rank": 0}]
+        )
     ids = {first["appId"], second["appId"]}
     ascending = [a["applicationid"] for a in admin.get("scheduler/applications?sort=submittedtime").json()]
     descending = [a["applicationid"] for a in admin.get("scheduler/applications?sort=-submittedtime").json()]
@@ -48,7 +52,8 @@ def test_driver_and_executor_logs(admin, apps):
     answer = admin.get(f"{app}/driver/logs/stdout", params={"lastlines": 2})
     assert answer.status_code == 200 and answer.text == "two\nthree\n"
     assert admin.get(f"{app}/driver/logs/stdout/").text == "one\ntwo\nthree\n"
-    assert admin.get(f"{app}/executor/0/logs/stdout?lastlines=1").text == "three\n"
+    assert admin.get(f"{app}/executor/1/logs/stdout?lastlines=1").text == "three\n"
+    assert admin.get(f"{app}/executor/0/logs/stdout").status_code == 404
     assert admin.get(f"scheduler/applications/{second['appId']}/driver/logs/stderr").text == "oops\n"
     assert admin.get(f"{app}/driver/logs/stdout?lastlines=-1").status_code == 400
     assert admin.get(f"{app}/executor/7/logs/stdout").status_code == 404
@@ -62,7 +67,7 @@ def test_log_downloads_are_attachments(admin, apps):
     answer = admin.get(f"{app}/driver/logs/stdout/download")
     assert answer.status_code == 200 and answer.content == b"one\ntwo\nthree\n"
     assert answer.headers["content-disposition"] == f'attachment; filename="{first["appId"]}-driver-stdout.log"'
-    answer = admin.get(f"{app}/executor/0/logs/stderr/download/")
+    answer = admin.get(f"{app}/executor/1/logs/stderr/download/")
     assert answer.status_code == 200 and answer.content == b""
     assert answer.headers["content-disposition"].startswith("attachment;")
 
@@ -80,7 +85,7 @@ def test_resplans_lifecycle_and_in_use_conflict(engine_proc, admin):
     )
     assert admin.get("resplans/resplan/team/").json()["cpuQuota"] == "2"
     tree = admin.get("resplans/resplantree").json()
-    team = next(node for node in tree if node["name"] == "team")
+    team = next(node for node in tree["childTreeDto"] if node["name"] == "team")
     assert [child["name"] for child in team["childTreeDto"]] == ["sub"]
     assert admin.delete("resplans/resplan/team").status_code == 409  # it has a child plan
     assert admin.delete("resplans/resplan/sub").status_code == 200

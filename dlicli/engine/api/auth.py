@@ -1,5 +1,5 @@
 """Authentication: the Authorization check every API request passes (Bearer token, Basic
-user:token, or a raw token; 401 with a challenge otherwise) and the WMLA console's
+user:token or user:password, or a raw token; 401 with a challenge otherwise) and the WMLA console's
 GET /auth/v1/logon (a session token) and POST /auth/v1/logoff, served outside the API's base path."""
 
 from __future__ import annotations
@@ -7,16 +7,17 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from dlicli.engine import EngineError, User
+from dlicli.engine import EngineError, User, users
 from dlicli.engine.api.routing import Op
 from dlicli.engine.core import Engine
 
 
 async def authorize(engine: Engine, request: Request) -> User:
     """The user the request's Authorization header proves; EngineError 401 when none."""
-    user = await run_in_threadpool(engine.users.authenticate, request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    user = await run_in_threadpool(engine.users.authenticate, header)
     if user is None:
-        raise EngineError(401, "authentication required: send Authorization: Bearer <token>")
+        raise EngineError(401, users.failure_message(header))
     return user
 
 

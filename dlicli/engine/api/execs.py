@@ -39,7 +39,8 @@ async def submit(engine: Engine, request: Request, user: User) -> dict:
 
 
 def list_tasks(engine: Engine, request: Request, user: User) -> list:
-    return engine.execs.list_tasks(user)
+    """GET /execs with dlicmd.py's --query-args (state, sort_by, limit; see tasks/query.py)."""
+    return engine.execs.list_tasks(user, request.query_params)
 
 
 def delete_all(engine: Engine, request: Request, user: User) -> None:

@@ -8,7 +8,8 @@ the last call. The new experiments, the optimizer's pickled get_state(), the `re
 experiments are re-adopted by the task machinery, the optimizer is rebuilt and set_state()'d, and
 results not yet marked reported are fed again. The search ends when the optimizer is done (`[]`
 with is_done(), or `[]` with nothing left running) and no experiment is active: FINISHED, or
-FAILED when no experiment finished. The scheduler wakes the loop when a task ends, so the gap
+FAILED when no experiment finished; or FAILED early after a run of failed experiments (failures.py).
+Experiments are numbered from 0, as WMLA numbers them; a plugin's values are snapped (snapped()). The scheduler wakes the loop when a task ends, so the gap
 between one experiment's end and the next start is about one scheduler tick.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import User
+from dlicli.engine.hpo import failures
 from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.experiments import experiment_task
 from dlicli.engine.hpo.metrics import exp_result, read_values, summarize
@@ -40,8 +42,9 @@ RERUN_STATES = ("STOPPED", "KILLED")  # re-run when a stopped task is restarted
 
 
 class Driver:
-    def __init__(self, execs: ExecService, algorithms: Algorithms):
+    def __init__(self, execs: ExecService, algorithms: Algorithms, max_failures: int = failures.DEFAULT_MAX_FAILURES):
         self.execs, self.store, self.scheduler, self.algorithms = execs, execs.store, execs.scheduler, algorithms
+        self.max_failures = max_failures  # the engine's setting; see failures.py
         self.lock = threading.RLock()  # one task step or one API change at a time
         self.tick = max(0.05, self.scheduler.tick_seconds)
         self.optimizers: dict[str, Any] = {}
@@ -291,6 +294,17 @@ class Driver:
             self.stop_experiments(row, exps, running=True)
             self.end(row, exps, None, f"maxRunTime of {hpo.max_run_time} minute(s) reached")
             return
+        streak, last = failures.failure_streak(exps)
+        if streak >= failures.failure_limit(self.max_failures, hpo.max_parallel):
+            self.stop_experiments(row, exps, running=True)
+            self.end(row, exps, "FAILED", failures.give_up_reason(streak, last))
+            return
+        self.search_more(row, hpo, opt, exps)
+
+    def search_more(self, row: dict, hpo: hpoinput.HpoInput, opt: Any, exps: list[dict]) -> None:
+        """Ask the optimizer for as many experiments as there is room for and submit them; end the
+        task when the search is done and nothing runs."""
+        name = row["name"]
         active = [e for e in exps if e["state"] in EXPERIMENT_ACTIVE_STATES]
         done = bool(row["search_done"])
         limit = hpo.job_limit()
@@ -304,7 +318,7 @@ class Driver:
             fresh = [e for e in exps if e["state"] in RESULT_STATES and not e["reported"]]
             results = [exp_result(e, hpo.objective_metric, hpo.searched) for e in fresh]
             try:
-                suggestions = list(opt.search(room, results) or [])[:room]
+                suggestions = self.snapped(row, hpo, list(opt.search(room, results) or [])[:room])
                 state = pickle.dumps(opt.get_state())
             except Exception as exc:  # noqa: BLE001 - the algorithm's failure is the task's
                 self.fail(row, exps, "the algorithm failed", exc)
@@ -316,7 +330,8 @@ class Driver:
                 f"search({room}, {len(results)} result(s)) -> {len(suggestions)} suggestion(s)"
                 + (", search done" if done else ""),
             )
-            ids = self._ids(hpo, exps, len(suggestions))
+            first = max([e["id"] for e in exps], default=-1) + 1  # WMLA counts experiments from 0
+            ids = list(range(first, first + len(suggestions)))
             self.submit(
                 row,
                 hpo,
@@ -329,13 +344,23 @@ class Driver:
         if done and not active:
             self.end(row, self.experiments(name), None, "")
 
-    def _ids(self, hpo: hpoinput.HpoInput, exps: list[dict], count: int) -> list[int]:
-        """Next experiment ids: the grid's own ids when it has distinct ones, else 1, 2, …"""
-        grid = hpoinput.grid_ids(hpo.experiments)
-        if grid is not None and len(exps) + count <= len(grid):
-            return grid[len(exps) : len(exps) + count]
-        first = max([e["id"] for e in exps], default=0) + 1
-        return list(range(first, first + count))
+    def snapped(self, row: dict, hpo: hpoinput.HpoInput, suggestions: list) -> list[dict]:
+        """A plugin's suggestions moved onto the step/power grid the built-ins draw from, clipped
+        into each range (noted in search.log); a value of the wrong type fails the task (SpaceError)."""
+        if hpo.builtin:
+            return suggestions
+        from dlicli.engine.hpo.algorithms.space import Space
+
+        space = Space(hpo.hyper_parameters)
+        out = []
+        for i, suggestion in enumerate(suggestions):
+            if not isinstance(suggestion, dict):
+                raise TypeError(f"suggestion {i} is not an object of name: value but {suggestion!r}")
+            values, notes = space.snap_values(suggestion)
+            if notes:
+                self.log(row, f"suggestion {i}: {'; '.join(notes)}")
+            out.append(values)
+        return out
 
     def end(self, row: dict, exps: list[dict], state: str | None, reason: str) -> None:
         """Final state: FINISHED when some experiment finished, else FAILED (unless `state` given)."""

@@ -27,7 +27,6 @@ from dlicli.wmla import (
     ALGO_DEF_KEYS,
     BUILTIN_ALGORITHMS,
     ETA_PARAMS,
-    EXPERIMENT_KEYS,
     GRID,
     MODEL_SPEC_KEYS,
     TOP_KEYS,
@@ -281,19 +280,6 @@ def _grid_names(experiments: Any) -> set[str]:
     except OptimizerError as exc:
         raise bad(str(exc)) from None
     return {name for config in configs for name in config}
-
-
-def grid_ids(experiments: list[dict] | None) -> list[int] | None:
-    """The grid's own experiment ids when they are distinct integers, else None (then 1, 2, …)."""
-    if not experiments:
-        return None
-    ids = []
-    for exp in experiments:
-        value = normalise_keys(exp, EXPERIMENT_KEYS).get("id")
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).lstrip("-").isdigit():
-            return None
-        ids.append(int(value))
-    return ids if len(set(ids)) == len(ids) else None
 
 
 def task_attr(hpo: HpoInput) -> dict:

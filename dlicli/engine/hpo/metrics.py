@@ -6,6 +6,12 @@ val_dict_list.json is a list of dicts, one per evaluation, in the order the scri
 Per metric name: min, max and latest (the last one written); `metricVal` is the best value of
 `objectiveMetric` by `objective`. A metric named in `additionalMetrics` gets `strategy` and the
 `value` that strategy picks (min for minimize, max for maximize, else latest), as the objective does.
+
+The views are in the form IBM's recorded WMLA outputs show (1.2.x to 2.2.0 notebooks in IBM/wmla-assets
+and IBM/wmla-learning-path): experiment `id` a counter from 0, `appId` the experiment's exec id (IBM's
+notebooks GET /execs/{appId}), times "YYYY-MM-DD HH:MM:SS" (the engine's local time), `duration` "HH:MM:SS",
+`complete` the experiments that ended (succeeded or failed), `failed` those that failed, `running`
+those submitted or running, `progress` "complete/maxJobNum".
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine.tasks.views import iso
 from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, metric_strategy
 
 VAL_FILE = "val_dict_list.json"
@@ -91,13 +96,18 @@ def rank(experiments: list[dict], maximize: bool) -> list[dict]:
 
 
 def duration_text(seconds: float) -> str:
-    """A compact duration: 45s, 3m07s, 2h05m09s."""
+    """A duration as WMLA writes it: HH:MM:SS (00:09:28; hours go past 24)."""
     seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def wmla_time(stamp: float | None) -> str | None:
+    """A time as WMLA writes an hpo task's: "2020-11-17 19:59:48", the server's local time."""
+    if stamp is None:
+        return None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
 
 
 def _data_type(value: Any) -> str:
@@ -122,7 +132,7 @@ def hyper_params(config: dict[str, Any], searched: set[str]) -> list[dict]:
 
 
 def experiment(row: dict, searched: set[str]) -> dict:
-    """One experiments row as HpoExperiment (plus execId and reason)."""
+    """One experiments row as HpoExperiment (plus execId and reason); appId is the exec id, as WMLA's."""
     return {
         "id": row["id"],
         "state": row["state"],
@@ -130,10 +140,10 @@ def experiment(row: dict, searched: set[str]) -> dict:
         "metrics": json.loads(row["metrics"] or "[]"),
         "maxiteration": row["maxiteration"],
         "hyperParams": hyper_params(json.loads(row["config"]), searched),
-        "appId": f"app-{row['task_id']}" if row["task_id"] else "",
+        "appId": row["task_id"] or "",
         "execId": row["task_id"] or "",
-        "startTime": iso(row["start_time"]),
-        "endTime": iso(row["end_time"]),
+        "startTime": wmla_time(row["start_time"]),
+        "endTime": wmla_time(row["end_time"]),
         "reason": row["reason"] or "",
     }
 
@@ -146,8 +156,8 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
     maximize = spec["objective"] == "maximize"
     experiments = [experiment(row, spec["searched"]) for row in rows]
     running = sum(e["state"] in EXPERIMENT_ACTIVE_STATES for e in experiments)
-    complete = sum(e["state"] == "FINISHED" for e in experiments)
     failed = sum(e["state"] in EXPERIMENT_FAILED_STATES for e in experiments)
+    complete = sum(e["state"] == "FINISHED" for e in experiments) + failed  # WMLA: succeeded and failed
     ranked = rank(experiments, maximize)
     best = ranked[0] if ranked and ranked[0]["state"] == "FINISHED" and ranked[0]["metricVal"] is not None else None
     start = task["start_time"] or task["create_time"]
@@ -158,17 +168,17 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
         "running": running,
         "complete": complete,
         "failed": failed,
-        "progress": f"{complete + failed}/{limit if limit > 0 else '-'}",
+        "progress": f"{complete}/{limit if limit > 0 else '-'}",
         "duration": duration_text((task["end_time"] or time.time()) - start),
         "creator": task["creator"],
-        "createtime": iso(task["create_time"]),
+        "createtime": wmla_time(task["create_time"]),
         "best": best,
         "experiments": experiments,
         "algorithm": task["algorithm"],
         "objective": spec["objective"],
         "objectiveMetric": spec["objectiveMetric"],
-        "startTime": iso(task["start_time"]),
-        "endTime": iso(task["end_time"]),
+        "startTime": wmla_time(task["start_time"]),
+        "endTime": wmla_time(task["end_time"]),
         "reason": task["reason"] or "",
         "searchLog": str(Path(task["hpo_dir"]) / "search.log"),
         "input": json.loads(task["input"]),

@@ -17,9 +17,9 @@ from typing import Any
 
 from dlicli.engine import EngineError, User
 from dlicli.engine.hpo.input import HpoInput, check_name, parse_body
+from dlicli.engine.hpo.metrics import wmla_time
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import unpack
-from dlicli.engine.tasks.views import iso
 
 BUILD_IN, USER_PLUGIN = "BUILD_IN", "USER_PLUGIN"
 
@@ -51,7 +51,7 @@ def describe(row: dict | None, name: str | None = None) -> dict:
         "condaHome": row["conda_home"],
         "condaEnv": row["conda_env"],
         "creator": row["creator"],
-        "createtime": iso(row["create_time"]),
+        "createtime": wmla_time(row["create_time"]),
         "remoteExec": bool(row["remote_exec"]),
         "logLevel": row["log_level"],
         "source": row["source"],

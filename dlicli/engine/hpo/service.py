@@ -16,7 +16,9 @@ Lifecycle choices:
   state, experiments that were cancelled or killed run again (same id, same values), results that
   came in meanwhile are fed to the optimizer, and maxRunTime counts again from the restart.
 - delete (DELETE …/{name}): 409 while the task is SUBMITTED, RUNNING or RECOVERPEND (stop it
-  first); otherwise its experiments' tasks (stopped if still running), files and records go.
+  first); otherwise its experiments' exec tasks (stopped if still running), files and records go.
+  IBM's WMLA documentation and samples say nothing of the experiments' exec tasks on delete (the
+  spec: "Delete a hpo task"); they are the task's own (appId), so they go with it.
   DELETE /hypersearch deletes the caller's tasks, and answers 409 (deleting none) when any of
   them is still active.
 """
@@ -50,7 +52,7 @@ class HpoService:
         self.settings, self.execs, self.store = settings, execs, execs.store
         self.root = settings.data_dir / "hpo"
         self.algorithms = Algorithms(self.store, settings.data_dir / "hpo_plugins", settings.max_upload_bytes)
-        self.driver = Driver(execs, self.algorithms)
+        self.driver = Driver(execs, self.algorithms, settings.hpo_max_failures)
         self._reserved: set[str] = set()  # names being created
         self._names = threading.Lock()
 

@@ -80,6 +80,13 @@ def _exec_args(wmla: WmlaArgs) -> ExecArgs:
     )
     parsed.model_dir = wmla.get("--model-dir")
     parsed.num_worker = _bounded(wmla, "--numWorker", 1)
+    edt = _pairs(wmla.get("--edt-options"), "--edt-options")
+    if parsed.framework == "edtPyTorch" and "--numWorker" not in wmla.options and "maxWorkers" in edt:
+        parsed.num_worker = _edt_workers(edt["maxWorkers"])
+    elif edt:
+        parsed.notes.append(
+            ("Info", f"ignored on the local engine: --edt-options {wmla.get('--edt-options')} (not edtPyTorch)")
+        )
     parsed.worker_device_num = _bounded(wmla, "--workerDeviceNum", 0, "--gpuPerWorker")
     parsed.cpu_only = wmla.get("--workerDeviceType") == "cpu"
     memory = wmla.get("--workerMemoryLimit", "--workerMemory")
@@ -117,6 +124,13 @@ def _bounded(wmla: WmlaArgs, option: str, low: int, alias: str | None = None) ->
         given = next(n for n in names if n in wmla.options)
         raise EngineError(400, f"{given} must be between {low} and 256, not {number}")
     return number
+
+
+def _edt_workers(value: str) -> int:
+    """maxWorkers of --edt-options: on one machine the elastic range is fixed at its top."""
+    if not value.isdigit() or not 1 <= int(value) <= 256:
+        raise EngineError(400, f"--edt-options maxWorkers must be a whole number from 1 to 256, not {value!r}")
+    return int(value)
 
 
 def _memory(value: str) -> int:

@@ -17,6 +17,7 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from dlicli.engine import NOT_FOUND_EXEC, EngineError, User
@@ -24,6 +25,7 @@ from dlicli.engine.conf import Settings
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import frameworks, runner, unpack, views
 from dlicli.engine.tasks.execargs import ExecArgs, parse_args
+from dlicli.engine.tasks.query import select
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler
 
 LOG_TYPES = {
@@ -204,8 +206,10 @@ class ExecService:
     def visible(self, user: User) -> list[dict]:
         return self.store.tasks() if user.admin else self.store.tasks("creator = ?", user.name)
 
-    def list_tasks(self, user: User) -> list[dict]:
-        return [self._batch(task) for task in self.visible(user)]
+    def list_tasks(self, user: User, query: Mapping[str, str] | None = None) -> list[dict]:
+        """The caller's tasks as Batch objects, filtered, sorted and paged by GET /execs's query
+        args (tasks/query.py)."""
+        return select([self._batch(task) for task in self.visible(user)], query or {})
 
     def get_task(self, user: User, exec_id: str) -> dict:
         return self._batch(self.task(user, exec_id))

@@ -115,6 +115,36 @@ class Param:
         n = len(self.grid)
         return (np.minimum(np.floor(np.clip(u, 0.0, 1.0) * n), n - 1) + 0.5) / n
 
+    def bounds(self) -> tuple[float, float]:
+        """The smallest and largest value a Range can take (in values, not exponents)."""
+        if self.power is None:
+            return self.low, self.high
+        ends = (self.power**self.low, self.power**self.high)
+        return min(ends), max(ends)
+
+    def snap_value(self, value: Any) -> tuple[Any, bool]:
+        """A plugin's value → the value the built-ins would have produced nearest to it (on the
+        step/power grid, clipped into the range), and whether it lay outside the range.
+        Raises SpaceError for a value that is not of the parameter's type."""
+        if self.dtype == "STR":
+            if str(value) not in (self.grid or []):
+                raise SpaceError(f"{self.name}: {value!r} is not one of {self.grid}")
+            return str(value), False
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise SpaceError(f"{self.name}: {value!r} is not a number")
+        try:
+            x = float(value)
+        except ValueError:
+            raise SpaceError(f"{self.name}: {value!r} is not a number") from None
+        if math.isnan(x):
+            raise SpaceError(f"{self.name}: {value!r} is not a number")
+        low, high = (min(self.values), max(self.values)) if self.kind == "Discrete" else self.bounds()
+        outside = x < low - _EPS * max(1.0, abs(low)) or x > high + _EPS * max(1.0, abs(high))
+        x = min(max(x, low), high)
+        if self.grid is not None:
+            return self.grid[self.index(x)], outside
+        return (round(x) if self.dtype == "INT" else x), outside
+
 
 def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param:
     """One hyperparameter dict (any key case/spelling, values maybe strings) → Param."""
@@ -207,6 +237,21 @@ class Space:
     def sample(self, rng: np.random.Generator) -> dict[str, Any]:
         """One uniform draw: uniform over each grid, log-uniform for a Range with power."""
         return self.decode(rng.random(self.dim))
+
+    def snap_values(self, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """A suggestion moved onto the space (see Param.snap_value); names outside the space stay
+        as given. Returns the snapped values and a note per value that changed."""
+        out, notes = dict(values), []
+        for p in self.params:
+            if p.name not in values:
+                continue
+            snapped, outside = p.snap_value(values[p.name])
+            out[p.name] = snapped
+            if outside:
+                notes.append(f"{p.name}={values[p.name]!r} is outside its range; clipped to {snapped!r}")
+            elif snapped != values[p.name] or type(snapped) is not type(values[p.name]):
+                notes.append(f"{p.name}={values[p.name]!r} snapped to {snapped!r}")
+        return out, notes
 
     def contains(self, values: dict[str, Any]) -> bool:
         try:
