@@ -19,6 +19,7 @@ import pytest
 
 from dlicli.engine.core import Engine, User
 from tests.engine.conftest import make_engine, wait_for  # noqa: F401 - a fixture and a helper, shared
+from tests.engine_http.conftest import EngineProc, kill_left_tasks
 from tests.waiting import wait_until
 
 ADMIN = User("admin", True)
@@ -189,3 +190,35 @@ def plugin_tar(folder: str = "myplugin", files: dict[str, str] | None = None) ->
             info.size, info.mode = len(data), 0o644
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+# -- one real engine process per test module, over HTTP (tests/engine_hposvc/over_http.py) --
+
+
+@pytest.fixture(scope="module")
+def procs():
+    """Engine processes a module started; stopped, and their tasks killed, at its end."""
+    started: list[EngineProc] = []
+    yield started
+    for proc in started:
+        proc.stop()
+    for proc in started:
+        kill_left_tasks(proc.data_dir)
+
+
+def start(procs: list, data_dir: Path, *extra: str) -> EngineProc:
+    """One more engine process (4 slots, 2 s grace, `extra` serve options), stopped with the module."""
+    proc = EngineProc(data_dir, ("--port", "0", "--slots", "4", "--grace-seconds", "2", *extra))
+    procs.append(proc)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def server(procs, tmp_path_factory):
+    return start(procs, tmp_path_factory.mktemp("hpo-engine") / "data")
+
+
+@pytest.fixture
+def admin(server):
+    with server.client() as client:
+        yield client

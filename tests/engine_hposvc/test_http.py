@@ -8,62 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine_hposvc.conftest import PLUGIN, QUADRATIC, body, plugin_tar, values
-from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
+from tests.engine_hposvc.conftest import PLUGIN, plugin_tar, start, values
+from tests.engine_hposvc.over_http import hpo_body, post_hpo, wait_hpo
 from tests.waiting import wait_until
-
-FINAL = {"FINISHED", "FAILED"}
-
-
-@pytest.fixture(scope="module")
-def procs():
-    started: list[EngineProc] = []
-    yield started
-    for proc in started:
-        proc.stop()
-    for proc in started:
-        kill_left_tasks(proc.data_dir)
-
-
-def start(procs: list, data_dir: Path, *extra: str) -> EngineProc:
-    proc = EngineProc(data_dir, ("--port", "0", "--slots", "4", "--grace-seconds", "2", *extra))
-    procs.append(proc)
-    return proc
-
-
-@pytest.fixture(scope="module")
-def server(procs, tmp_path_factory):
-    return start(procs, tmp_path_factory.mktemp("hpo-engine") / "data")
-
-
-@pytest.fixture
-def admin(server):
-    with server.client() as client:
-        yield client
-
-
-def post_hpo(client: httpx.Client, data, *, file: bool = True, name: str = "quad") -> httpx.Response:
-    tar = model_tar(name, {"main.py": QUADRATIC})
-    # without the model it is still multipart, as the client sends it
-    files = {"file": (f"{name}.modelDir.tar", tar, "application/x-tar")} if file else {"other": ("x.txt", b"x")}
-    form = {"data": data if isinstance(data, str) else json.dumps(data)}
-    return client.post("hypersearch", data=form, files=files)
-
-
-def hpo_body(name: str, **kw) -> dict:
-    data = body(name, **kw)
-    data["modelSpec"]["args"] = data["modelSpec"]["args"].replace("--model-main", "--model-dir quad --model-main")
-    return data
-
-
-def wait_hpo(client: httpx.Client, name: str, states=FINAL, timeout: float = 60.0) -> dict:
-    return wait_until(
-        lambda: client.get(f"hypersearch/{name}").json(),
-        timeout,
-        0.1,
-        f"search {name} to reach {sorted(states)}",
-        until=lambda view: view.get("state") in states,
-    )
 
 
 def wait_running(client: httpx.Client, name: str, count: int, timeout: float = 30.0) -> dict:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.engine_http.conftest import EngineProc, kill_left_tasks, model_tar
-from tests.waiting import wait_until
+from tests.engine_hposvc.over_http import wait_hpo
+from tests.engine_http.conftest import model_tar
 
 IBM_STYLE = """\
 import argparse, json, os
@@ -48,30 +46,15 @@ TUTORIAL_BODY = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = EngineProc(tmp_path_factory.mktemp("ibm-hpo") / "data", ("--port", "0", "--slots", "2"))
-    yield proc
-    proc.stop()
-    kill_left_tasks(proc.data_dir)
-
-
-def test_an_ibm_tutorial_body_runs_to_finished(server):
+def test_an_ibm_tutorial_body_runs_to_finished(admin):
     tar = model_tar("ibmmodel", {"main.py": IBM_STYLE})
-    with server.client() as client:
-        posted = client.post(
-            "hypersearch",
-            data={"data": json.dumps(TUTORIAL_BODY)},
-            files={"file": ("ibmmodel.modelDir.tar", tar, "application/x-tar")},
-        )
-        assert posted.status_code == 200, posted.text
-        done = wait_until(
-            lambda: client.get("hypersearch/ibm-tutorial").json(),
-            90,
-            0.2,
-            "the search to end",
-            until=lambda view: view["state"] in ("FINISHED", "FAILED", "STOPPED"),
-        )
+    posted = admin.post(
+        "hypersearch",
+        data={"data": json.dumps(TUTORIAL_BODY)},
+        files={"file": ("ibmmodel.modelDir.tar", tar, "application/x-tar")},
+    )
+    assert posted.status_code == 200, posted.text
+    done = wait_hpo(admin, "ibm-tutorial", timeout=90)
     assert done["state"] == "FINISHED", json.dumps(done, indent=1)[:3000]
     experiments = done["experiments"]
     assert len(experiments) == 4 and {e["state"] for e in experiments} == {"FINISHED"}

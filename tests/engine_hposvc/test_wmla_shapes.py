@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_hposvc.conftest import plugin_tar, values
-from tests.engine_hposvc.test_http import hpo_body, post_hpo, start, wait_hpo
-from tests.engine_http.conftest import EngineProc, kill_left_tasks
+from tests.engine_hposvc.conftest import plugin_tar, start, values
+from tests.engine_hposvc.over_http import hpo_body, post_hpo, wait_hpo
 
 WMLA_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")  # "2020-11-17 19:59:48" in IBM's recorded outputs
 WMLA_DURATION = re.compile(r"^\d\d+:\d\d:\d\d$")  # "00:01:00"
@@ -50,27 +49,6 @@ SPACE = [
     {"name": "lr", "type": "Range", "dataType": "double", "minDbVal": -4, "maxDbVal": -1, "power": "10", "step": "1"},
     {"name": "opt", "type": "Discrete", "dataType": "str", "discreateStrVal": ["adam", "sgd"]},
 ]
-
-
-@pytest.fixture(scope="module")
-def procs():
-    started: list[EngineProc] = []
-    yield started
-    for proc in started:
-        proc.stop()
-    for proc in started:
-        kill_left_tasks(proc.data_dir)
-
-
-@pytest.fixture(scope="module")
-def server(procs, tmp_path_factory):
-    return start(procs, tmp_path_factory.mktemp("wmla-shapes") / "data")
-
-
-@pytest.fixture
-def admin(server):
-    with server.client() as client:
-        yield client
 
 
 def install_plugin(client, name: str, points: list[dict]) -> None:
