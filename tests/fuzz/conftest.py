@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.engine_http.conftest import UPLOAD_CAP, EngineProc, kill_left_tasks
+from tests.fuzz.examples import EXAMPLES
+from tests.fuzz.tally import TALLY
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +21,11 @@ def fuzz_engine(tmp_path_factory):
     yield engine
     engine.stop()
     kill_left_tasks(data_dir)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures of what ran: the schema fuzz's requests and answers, the properties' examples."""
+    if TALLY.statuses:
+        terminalreporter.write_line(TALLY.summary())
+    for name, n in sorted(EXAMPLES.items()):
+        terminalreporter.write_line(f"hypothesis examples: {name}: {n}")
