@@ -17,7 +17,7 @@ from dlicli.errors import UsageError
 from dlicli.wmla import ALGO_DEF_KEYS, BUILTIN_ALGORITHMS, HYPER_PARAM_KEYS, MODEL_SPEC_KEYS, TOP_KEYS
 from tests.fuzz.examples import count
 
-EXAMPLES = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 NUMBERS = st.one_of(
     st.integers(),
