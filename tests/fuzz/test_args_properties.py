@@ -14,7 +14,7 @@ from dlicli.wmla import WMLA_ARG_KINDS
 from dlicli.wmlaargs import WmlaArgsError, join, parse, split
 from tests.fuzz.examples import count
 
-EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 OPTIONS = sorted(WMLA_ARG_KINDS)
 # words an args string is made of: WMLA options (bare and `=value`), their likely values, quotes,
