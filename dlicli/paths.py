@@ -20,6 +20,7 @@ DEFAULT_ENGINE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}{API_BASE_PATH}"
 ENGINE_JSON = "engine.json"  # written by serve once it answers: pid, url, version …
 ENGINE_LOG = "engine.log"
 ADMIN_TOKEN = "admin.token"
+TRUST_SETTING = "trust.json"  # `server start --shared-trust`, remembered for later starts and user adds
 
 # Environment variables.
 ENV_URL = "DLICLI_URL"

@@ -5,6 +5,8 @@ first start, bind (default 127.0.0.1:9281, else any free port), write engine.jso
 serving, remove it at exit; SIGTERM/SIGINT shut down cleanly and leave running tasks running.
 `--tls` serves HTTPS with `--cert/--key`, or with a self-signed certificate made once in the data dir
 (engine/tls.py); engine.json then gives the https URL and the certificate's path, which dlicli trusts.
+Users' processes run sandboxed where bwrap works (engine/sandbox.py); without it a second user is
+refused unless `--shared-trust` (or the data dir's trust.json, from `server start --shared-trust`).
 `--add-user NAME` is a one-shot mode: it adds a user straight in the SQLite store (safe while an
 engine runs: WAL plus short transactions), prints the token on stdout and exits; with
 `--password-stdin` it reads a password from stdin and sets it (an existing user keeps their token).
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlicli import __version__, paths
-from dlicli.engine import EngineError, users
+from dlicli.engine import EngineError, sandbox, users
 from dlicli.engine.tasks.launch import write_json_atomic
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_PORT, ENGINE_JSON
 
@@ -58,6 +60,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tls", action="store_true", help="serve HTTPS (a self-signed certificate unless --cert/--key)")
     p.add_argument("--cert", type=Path, help="with --tls: the certificate (PEM, the chain after it)")
     p.add_argument("--key", type=Path, help="with --tls: the certificate's private key (PEM)")
+    p.add_argument(
+        "--shared-trust",
+        action="store_true",
+        help="without a sandbox (bwrap), still let several users share this engine: every user can read everything",
+    )
+    p.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable tasks, plugins and notebooks inherit from the engine (repeatable)",
+    )
     p.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
     p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
     p.add_argument(
@@ -71,6 +85,27 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def isolation_for_users(data_dir: Path) -> str:
+    """The isolation a new user gets: the running engine's (engine.json), else this machine's."""
+    import json
+
+    try:
+        record = json.loads((data_dir / ENGINE_JSON).read_text(encoding="utf-8"))
+        cmdline = Path(f"/proc/{int(record['pid'])}/cmdline").read_bytes()
+        if b"dlicli.engine.serve" in cmdline and record.get("isolation"):
+            return str(record["isolation"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return sandbox.isolation()
+
+
+def configure_sandbox(args: argparse.Namespace, data_dir: Path) -> None:
+    """The isolation policy: bwrap when it works; shared trust from --shared-trust or the data dir's
+    remembered `server start --shared-trust`; the engine's data dir hidden from every sandbox."""
+    remembered = (data_dir / paths.TRUST_SETTING).is_file()
+    sandbox.configure(shared_trust=args.shared_trust or remembered, pass_env=tuple(args.pass_env), hidden=(data_dir,))
+
+
 def add_user(data_dir: Path, name: str, admin: bool, password_stdin: bool = False) -> int:
     """--add-user: a new user's token on stdout; with a password from stdin, an existing user's
     password is replaced instead (nothing on stdout: their token is unchanged)."""
@@ -79,6 +114,7 @@ def add_user(data_dir: Path, name: str, admin: bool, password_stdin: bool = Fals
     password = users.read_password(sys.stdin) if password_stdin else None
     store = Store(data_dir / "engine.db")
     try:
+        users.check_new_user(store, name, isolation_for_users(data_dir))
         token = users.add_or_set_password(store, name, admin, password)
     except EngineError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -152,6 +188,7 @@ def engine_info(host: str, port: int, data_dir: Path, cert: Path | None = None) 
         "cert": str(cert) if cert else None,
         "version": __version__,
         "dataDir": str(data_dir),
+        "isolation": sandbox.isolation(),
         "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -275,11 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     data_dir = (args.data_dir.expanduser() if args.data_dir else paths.data_dir()).absolute()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    configure_sandbox(args, data_dir)
     if args.add_user:
         return add_user(data_dir, args.add_user, args.admin, args.password_stdin)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log.info("isolation of users' processes: %s", sandbox.isolation())
     return serve(args, data_dir)
 
 

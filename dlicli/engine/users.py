@@ -95,6 +95,23 @@ def check_password_text(password: str) -> None:
         raise EngineError(400, f"the password is longer than {MAX_PASSWORD} characters")
 
 
+NO_ISOLATION = "none (single user)"  # sandbox.SINGLE_USER: what the engine reports without bwrap or --shared-trust
+
+
+def check_new_user(store: Store, name: str, isolation: str) -> None:
+    """Refuse to add a user where nothing keeps users' processes apart (no working bwrap) unless the
+    engine runs with --shared-trust: the admin alone always works, an existing user may get a password."""
+    if isolation != NO_ISOLATION or store.one("SELECT 1 FROM users WHERE name = ?", name):
+        return
+    raise EngineError(
+        409,
+        f"refused to add user {name}: this engine cannot isolate users (bubblewrap, `bwrap`, is missing or "
+        "does not work here), so every user's tasks could read every other user's files and the admin token. "
+        "Install bubblewrap (apt-get install bubblewrap), or accept that every user can read everything: "
+        "`dlicli server start --shared-trust` (python -m dlicli.engine.serve --shared-trust)",
+    )
+
+
 def add_or_set_password(store: Store, name: str, admin: bool, password: str | None) -> str | None:
     """A new user → their token (with `password` set); an existing user given a password → None,
     their password replaced (their tokens stay valid). Without a password, an existing name is 409."""

@@ -45,7 +45,7 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     data = tmp_path / "data"
     first = start_engine(data)  # no --port: 9281 when free, else any free port
     info = first.info
-    assert set(info) == {"pid", "host", "port", "url", "cert", "version", "dataDir", "startedAt"}
+    assert set(info) == {"pid", "host", "port", "url", "cert", "version", "dataDir", "isolation", "startedAt"}
     assert info["cert"] is None  # plain http (tests/engine_http/test_tls.py: --tls)
     assert (
         info["host"] == "127.0.0.1" and info["url"] == f"http://127.0.0.1:{info['port']}/platform/rest/deeplearning/v1"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -39,8 +41,11 @@ def jupyter_token(service: dict) -> str:
 
 
 def server_pid(service: dict) -> int:
-    runtime = Path(service["tokenFile"]).parent.parent / "runtime"
-    return int(next(runtime.glob("jpserver-*.json")).stem.split("-")[1])
+    """The server's process-group leader as the engine recorded it: the server itself, or the
+    bubblewrap sandbox it runs in (whose jpserver-<pid>.json names a pid of the sandbox's own)."""
+    db = Path(service["tokenFile"]).parents[3] / "engine.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT pid FROM notebooks WHERE user = ?", (service["userName"],)).fetchone()[0]
 
 
 def start_kernel(service: dict) -> str:
