@@ -6,9 +6,9 @@ answers; `stop` sends SIGTERM to its process group, then SIGKILL after a grace p
 process groups of their own, so stopping the engine never kills them (the next start re-adopts them).
 A record is trusted only when its pid is alive, is a serve process, and its URL answers.
 
-TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by
-itself later serves HTTPS too (`--no-tls` forgets it). The record then names the certificate, which
-the CLI trusts for this engine's URL alone (`engine_cert`).
+TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by itself
+later serves HTTPS too (`--no-tls` forgets it); the record names the certificate, which the CLI trusts
+for this engine's URL alone (`engine_cert`). `--shared-trust` is remembered in trust.json likewise.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dlicli import paths
 from dlicli.enginetls import remembered_tls, trust
 from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
@@ -145,6 +146,8 @@ def status(ddir: Path) -> dict[str, Any]:
         "startedAt": record.get("startedAt") if record else None,
         "cert": record.get("cert") if record else None,
         "tlsNextStart": remembered_tls(ddir) is not None,
+        "isolation": record.get("isolation") if record else None,
+        "sharedTrustNextStart": (ddir / paths.TRUST_SETTING).is_file(),
         "log": str(log_path(ddir)),
     }
 
@@ -203,11 +206,7 @@ def _start_lock(ddir: Path) -> Iterator[None]:
 
 
 def _log_tail(ddir: Path, lines: int = 5) -> str:
-    try:
-        text = log_path(ddir).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+    return " | ".join(line.strip() for line in tail_lines(log_path(ddir), lines).strip().splitlines())
 
 
 def start(
@@ -230,8 +229,7 @@ def start(
                 hint="stop it with `dlicli server stop`, then start it again",
             )
         check_extra()
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()  # stale: its process is gone
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)  # stale: its process is gone
         if note:
             note(f"starting the local engine ({log_path(ddir)})")
         with open(log_path(ddir), "ab") as log:
@@ -297,17 +295,10 @@ def peek(ddir: Path) -> tuple[str, str | None, str | None]:
     return client_url(record["url"]), admin_token(ddir), None
 
 
-def _pgid(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
-
-
 def _signal(pid: int, sig: int) -> None:
     """Signal the engine's process group (it leads one), or the process when it does not lead."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        if _pgid(pid) == pid:
+        if os.getpgid(pid) == pid:
             os.killpg(pid, sig)
         else:
             os.kill(pid, sig)
@@ -320,7 +311,7 @@ def _reap(pid: int) -> None:
 
 
 def _gone(pid: int) -> bool:
-    _reap(pid)
+    _reap(pid)  # our own child: collected, not a zombie
     return not is_serve_process(pid)
 
 
@@ -343,15 +334,24 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
     """Stop the engine serving `ddir` → (its record or None when none ran, stopped cleanly?)."""
     record = read_record(ddir)
     if record is None or not is_serve_process(record["pid"]):
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)
         return None, True
     clean = _terminate(record["pid"], grace)
     now = read_record(ddir)
     if now and now.get("pid") == record["pid"]:
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)
     return record, clean
+
+
+def remember_shared_trust(ddir: Path, shared: bool | None) -> None:
+    """`server start --[no-]shared-trust`, kept in the data dir as --tls is: engine starts and user adds read it."""
+    if shared is not None:
+        ddir.mkdir(parents=True, exist_ok=True)
+        path = ddir / paths.TRUST_SETTING
+        if shared:
+            path.write_text('{"sharedTrust": true}\n', encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
 
 
 def add_user(ddir: Path, name: str, password: str | None = None, timeout: float = 60.0) -> str | None:
@@ -376,7 +376,7 @@ def add_user(ddir: Path, name: str, password: str | None = None, timeout: float 
     if proc.returncode != 0 or not lines:
         message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         message = message.removeprefix("error: ")
-        if "exist" in message.lower():
+        if "exist" in message.lower() or "--shared-trust" in message:  # a name taken; no isolation for a 2nd user
             raise ConflictError(f"cannot add user {name!r}: {message}")
         raise UsageError(f"cannot add user {name!r}: {message}")
     return lines[-1].strip()

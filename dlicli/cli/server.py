@@ -57,11 +57,23 @@ def start(
     key: Annotated[
         Path | None, typer.Option("--key", help="With --tls: its private key (PEM).", metavar="FILE")
     ] = None,
+    shared_trust: Annotated[
+        bool | None,
+        typer.Option(
+            "--shared-trust/--no-shared-trust",
+            help="Where users cannot be isolated (no bubblewrap), still allow more users than the admin: "
+            "every user can read everything. Remembered until --no-shared-trust.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
 
     With --tls it serves HTTPS, which IBM's dlicmd.py needs for --logon; dlicli trusts the
     engine's own certificate without --insecure.
+
+    Users' tasks, searches and notebooks run in a bubblewrap sandbox where `bwrap` works; without it
+    only the admin may use the engine, unless --shared-trust says every user may read everything.
     """
     import os
 
@@ -70,6 +82,7 @@ def start(
     out = Output()
     ddir = paths.data_dir()
     enginetls.remember_tls(ddir, tls, cert, key)
+    localengine.remember_shared_trust(ddir, shared_trust)
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
@@ -84,8 +97,8 @@ def start(
     record, started = localengine.start(ddir, host=host, port=port, slots=slots)
     url = localengine.client_url(record["url"])
     if not started:
-        if host or port is not None or slots is not None or tls is not None:
-            out.warn("the engine already runs; --host/--port/--slots/--tls apply at its next start")
+        if host or port is not None or slots is not None or tls is not None or shared_trust is not None:
+            out.warn("the engine already runs; --host/--port/--slots/--tls/--shared-trust apply at its next start")
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
     if host and host not in LOOPBACK:
@@ -110,7 +123,8 @@ def stop() -> None:
 
 @app.command("status")
 def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
-    """Whether the local engine runs, and where: url, pid, version, data dir."""
+    """Whether the local engine runs, and where: url, pid, version, data dir; and how it isolates users:
+    bwrap (each user's processes in a bubblewrap sandbox), none (shared trust), none (single user)."""
     from dlicli import localengine
 
     out = output(output_format, as_json)
@@ -124,6 +138,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
             Column("VERSION", "version"),
             Column("DATA DIR", "dataDir"),
             Column("CERT", "cert"),
+            Column("ISOLATION", "isolation"),
             Column("LOG", "log"),
         ],
     )
