@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import zipfile
 from contextlib import closing
@@ -22,6 +23,8 @@ import pytest
 from dlicli.engine import sandbox
 from dlicli.engine.tasks import runner
 from dlicli.enginetls import trust
+from tests.engine_hposvc.conftest import plugin_tar
+from tests.engine_hposvc.over_http import hpo_body, post_hpo, wait_hpo
 from tests.engine_http import conftest
 from tests.engine_http.conftest import submit, wait_state
 from tests.waiting import wait_until
@@ -106,6 +109,41 @@ RENDEZVOUS_SCRIPT = """\
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+"""
+
+SPY_PLUGIN = """\
+import json, os
+from plugins.core.base_plugin_opt import BasePluginOptimizer
+from plugins.core.logger import logger
+
+GIVEN = json.loads(TARGETS)
+
+
+class PluginOptimizer(BasePluginOptimizer):
+    def __init__(self, name, hyper_parameters, **kwargs):
+        super().__init__(name, hyper_parameters, **kwargs)
+        found = {}
+        for label, path in GIVEN["paths"].items():
+            try:
+                if os.path.isdir(path):
+                    found[label] = [e for e in os.listdir(path) if any(n in e for n in GIVEN["names"])]
+                else:
+                    found[label] = open(path, "rb").read(100).decode(errors="replace") or "(empty)"
+            except OSError:
+                found[label] = None
+        found["environment"] = [k for k, v in os.environ.items() if any(s in v for s in GIVEN["secrets"])]
+        try:
+            open("written-by-a-search", "w").write("x")
+            found["the installed plugin (shared by every user)"] = "written"
+        except OSError:
+            found["the installed plugin (shared by every user)"] = None
+        logger.info("spy %s", json.dumps(found))
+        logger.info("spy home %s", os.environ.get("HOME"))
+        self.left = [{"x": 1.0, "y": -2.0}]
+
+    def search(self, number_samples, last_exp_results):
+        out, self.left = self.left, []
+        return out
 """
 
 STUBBORN_SCRIPT = """\
@@ -246,3 +284,53 @@ def test_distributed_workers_still_meet_on_loopback(isolated):
         done = wait_state(alice, posted["id"], timeout=40)
     assert done["state"] == "FINISHED", done
     assert (isolated.data_dir / "tasks" / posted["id"] / "result" / "heard").read_text() == "rank 1"
+
+
+def mount_namespace(pid: int | str) -> str:
+    return os.readlink(f"/proc/{pid}/ns/mnt")
+
+
+def test_a_plugin_search_sees_only_its_plugin_and_a_dir_of_its_own(isolated):
+    data = isolated.data_dir
+    paths = {
+        "admin.token": str(data / "admin.token"),
+        "engine.db": str(data / "engine.db"),
+        "the TLS key": str(data / "tls" / "key.pem"),
+        "the tasks dir": str(data / "tasks"),
+        "the data dir": str(data),
+    }
+    given = json.dumps(
+        {"paths": paths, "names": ["admin.token", "engine.db", "alice", "bob"], "secrets": [*CANARIES.values()]}
+    )
+    tar = plugin_tar("spy", {"optimizer.py": SPY_PLUGIN.replace("TARGETS", repr(given))})
+    with client(isolated, "admin") as admin, client(isolated, "alice") as alice:
+        installed = admin.post(
+            "hypersearch/algorithm/install",
+            data={"data": json.dumps({"name": "spy"})},
+            files={"file": ("spy.tar", tar, "application/x-tar")},
+        )
+        assert installed.status_code == 200, installed.text
+        assert post_hpo(alice, hpo_body("spied", algorithm="spy", jobs=-1, parallel=1)).status_code == 200
+        view = wait_hpo(alice, "spied")
+    log = Path(view["searchLog"]).read_text()
+    assert view["state"] == "FINISHED", log
+    found = json.loads(log.split(" spy ", 1)[1].splitlines()[0])
+    readable = {name: value for name, value in found.items() if value}
+    print(f"\nreadable by a plugin search: {len(readable)} of {len(found)} attempts {sorted(readable)}")
+    assert readable == {}
+    home = log.split(" spy home ", 1)[1].splitlines()[0]
+    assert "dlicli-plugin-" in home and str(data) not in home
+
+
+def test_a_notebook_server_runs_in_its_own_namespace_without_the_engines_environment(isolated):
+    if not bob_notebook(isolated):
+        pytest.skip("jupyter_server is not installed")
+    with closing(sqlite3.connect(isolated.data_dir / "engine.db")) as db:
+        leader = db.execute("SELECT pid FROM notebooks WHERE user = 'bob'").fetchone()[0]
+    members = runner.group_members(leader)
+    inside = [pid for pid in members if mount_namespace(pid) != mount_namespace("self")]
+    assert inside, f"no process of bob's notebook group {members} runs in a mount namespace of its own"
+    for pid in inside:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        assert not any(value in environ for value in CANARIES.values())
+        assert f"HOME={isolated.data_dir / 'notebooks' / 'bob' / 'home'}" in environ.split("\0")
