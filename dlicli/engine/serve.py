@@ -177,6 +177,17 @@ def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
         log.info("created user admin; its token is in %s", data_dir / ADMIN_TOKEN)
 
 
+def warn_unisolated_users(engine: Engine) -> None:
+    """Users added before this engine refused unisolated ones still work: say what that means."""
+    count = (engine.store.one("SELECT COUNT(*) AS n FROM users") or {}).get("n", 0)
+    if sandbox.isolation() == sandbox.SINGLE_USER and count > 1:
+        log.warning(
+            "%d users share this engine without isolation (no working bwrap): each can read the others' tasks "
+            "and the admin token; install bubblewrap, or start with --shared-trust to accept it",
+            count,
+        )
+
+
 def engine_info(host: str, port: int, data_dir: Path, cert: Path | None = None) -> dict:
     """engine.json's content: how `dlicli server` and the CLI find this engine (and, over TLS,
     the certificate the CLI trusts for it)."""
@@ -235,6 +246,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     engine_file = data_dir / ENGINE_JSON
     try:
         prepare_data_dir(engine, data_dir)
+        warn_unisolated_users(engine)
         try:
             pair = tls_pair(args, data_dir)
             sock = bind(args.host, args.port)

@@ -40,6 +40,7 @@ def test_without_isolation_a_second_user_needs_shared_trust(new_cli):
     cli.ok("server", "stop")
     cli.ok("server", "start", "--port", "0", "--no-shared-trust", env=NO_BWRAP)
     assert not (cli.data / "trust.json").exists() and status(cli)["isolation"] == "none (single user)"
+    assert "2 users share this engine without isolation" in (cli.data / "engine.log").read_text()
     assert cli("server", "user", "add", "carol").returncode == 6
     # an existing user may still get a password: that adds no one
     again = subprocess.run(
