@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlicli import __version__, paths
-from dlicli.engine import EngineError, users
+from dlicli.engine import EngineError, limits, users
 from dlicli.engine.tasks.launch import write_json_atomic
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_PORT, ENGINE_JSON
 
@@ -47,7 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", type=Path, help="root of the data sets tasks may read (DATA_DIR)")
     p.add_argument("--gpus", type=float, default=0, help="GPU capacity to schedule (default 0)")
     p.add_argument("--grace-seconds", type=float, default=10.0, help="SIGTERM→SIGKILL grace when stopping a task")
-    p.add_argument("--max-upload-bytes", type=int, default=8 << 30, help="largest upload, packed and unpacked")
+    limits.add_arguments(p)  # --max-upload-bytes, --max-tar-members … and --plugin-root
     p.add_argument(
         "--hpo-max-failures",
         type=int,
@@ -162,7 +162,7 @@ def engine_settings(args: argparse.Namespace) -> dict:
         "slots": args.slots,
         "data_root": args.data_root,
         "grace_seconds": args.grace_seconds,
-        "max_upload_bytes": args.max_upload_bytes,
+        "limits": limits.from_args(args),
         "gpu_capacity": args.gpus,
         "hpo_max_failures": args.hpo_max_failures,
     }
