@@ -165,16 +165,12 @@ def check_extra() -> None:
 
 
 def serve_command(
-    ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None
+    ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None, extra: tuple = ()
 ) -> list[str]:
-    """serve's command line; its TLS options are the remembered ones (`remember_tls`)."""
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
-    if host:
-        cmd += ["--host", host]
-    if port is not None:
-        cmd += ["--port", str(port)]
-    if slots is not None:
-        cmd += ["--slots", str(slots)]
+    """serve's command line (`extra`: more serve options, e.g. limits); TLS options are the remembered ones."""
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), *extra]
+    for flag, value in (("--host", host or None), ("--port", port), ("--slots", slots)):
+        cmd += [flag, str(value)] if value is not None else []
     tls = remembered_tls(ddir)
     if tls is not None:
         cmd.append("--tls")
@@ -216,6 +212,7 @@ def start(
     host: str | None = None,
     port: int | None = None,
     slots: int | None = None,
+    extra: tuple = (),
     timeout: float = START_TIMEOUT,
     note: Note | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -236,7 +233,7 @@ def start(
             note(f"starting the local engine ({log_path(ddir)})")
         with open(log_path(ddir), "ab") as log:
             proc = subprocess.Popen(
-                serve_command(ddir, host=host, port=port, slots=slots),
+                serve_command(ddir, host=host, port=port, slots=slots, extra=extra),
                 cwd=ddir,
                 env=engine_env(),
                 stdin=subprocess.DEVNULL,

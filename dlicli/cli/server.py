@@ -26,6 +26,49 @@ app.add_typer(server_notebook.app, name="notebook")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _limit(flag: str, text: str, metavar: str = "N") -> typer.models.OptionInfo:
+    """A limit of the engine (the serve option of the same name; docs/local-engine.md, Limits)."""
+    return typer.Option(flag, min=1, help=text, metavar=metavar, rich_help_panel="Limits", show_default=False)
+
+
+MaxUploadOpt = Annotated[int | None, _limit("--max-upload-bytes", "Largest upload (default 8 GiB).", "BYTES")]
+MaxUnpackedOpt = Annotated[
+    int | None, _limit("--max-unpacked-bytes", "Most a model or plugin tar may unpack to (default 16 GiB).", "BYTES")
+]
+MaxRatioOpt = Annotated[
+    int | None, _limit("--max-unpack-ratio", "Most a tar may unpack to per byte uploaded (default 100).")
+]
+MaxMembersOpt = Annotated[
+    int | None, _limit("--max-tar-members", "Most members of a tar, or files of a plugin folder (default 20000).")
+]
+MaxJobsOpt = Annotated[int | None, _limit("--max-job-num", "Largest maxJobNum of a search (default 10000).")]
+MaxParallelOpt = Annotated[int | None, _limit("--max-parallel-jobs", "Largest maxParalleJobNum (default 100).")]
+MaxGridOpt = Annotated[int | None, _limit("--max-grid", "Most experiments of an ExperimentGridSearch (default 10000).")]
+MaxTasksOpt = Annotated[
+    int | None, _limit("--max-tasks-per-user", "Most tasks a user may have queued or running (default 200).")
+]
+MaxSearchesOpt = Annotated[
+    int | None, _limit("--max-searches-per-user", "Most HPO searches a user may have running (default 20).")
+]
+PluginRootOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--plugin-root",
+        help="A folder `hpo algorithm install --path` may install from (admin only; repeatable; default none).",
+        metavar="DIR",
+        rich_help_panel="Limits",
+    ),
+]
+
+
+def limit_args(values: dict[str, int | None], plugin_roots: list[Path] | None) -> tuple[str, ...]:
+    """The serve options of the limits given (by flag), in order."""
+    out = [item for flag, value in values.items() if value is not None for item in (flag, str(value))]
+    for root in plugin_roots or []:
+        out += ["--plugin-root", str(root.expanduser().absolute())]
+    return tuple(out)
+
+
 @app.command("start")
 def start(
     foreground: Annotated[
@@ -57,13 +100,39 @@ def start(
     key: Annotated[
         Path | None, typer.Option("--key", help="With --tls: its private key (PEM).", metavar="FILE")
     ] = None,
+    max_upload_bytes: MaxUploadOpt = None,
+    max_unpacked_bytes: MaxUnpackedOpt = None,
+    max_unpack_ratio: MaxRatioOpt = None,
+    max_tar_members: MaxMembersOpt = None,
+    max_job_num: MaxJobsOpt = None,
+    max_parallel_jobs: MaxParallelOpt = None,
+    max_grid: MaxGridOpt = None,
+    max_tasks_per_user: MaxTasksOpt = None,
+    max_searches_per_user: MaxSearchesOpt = None,
+    plugin_root: PluginRootOpt = None,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
 
     With --tls it serves HTTPS, which IBM's dlicmd.py needs for --logon; dlicli trusts the
-    engine's own certificate without --insecure.
+    engine's own certificate without --insecure. The limits bound what one request or user may ask
+    (413 for sizes, 400 for a search asking too much, 429 for a user's active work).
     """
     import os
+
+    limits = limit_args(
+        {
+            "--max-upload-bytes": max_upload_bytes,
+            "--max-unpacked-bytes": max_unpacked_bytes,
+            "--max-unpack-ratio": max_unpack_ratio,
+            "--max-tar-members": max_tar_members,
+            "--max-job-num": max_job_num,
+            "--max-parallel-jobs": max_parallel_jobs,
+            "--max-grid": max_grid,
+            "--max-tasks-per-user": max_tasks_per_user,
+            "--max-searches-per-user": max_searches_per_user,
+        },
+        plugin_root,
+    )
 
     from dlicli import enginetls, localengine
 
@@ -79,13 +148,13 @@ def start(
             )
         localengine.check_extra()
         ddir.mkdir(parents=True, exist_ok=True)
-        cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots)
+        cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots, extra=limits)
         os.execve(cmd[0], cmd, localengine.engine_env())  # serve handles Ctrl-C/SIGTERM itself
-    record, started = localengine.start(ddir, host=host, port=port, slots=slots)
+    record, started = localengine.start(ddir, host=host, port=port, slots=slots, extra=limits)
     url = localengine.client_url(record["url"])
     if not started:
-        if host or port is not None or slots is not None or tls is not None:
-            out.warn("the engine already runs; --host/--port/--slots/--tls apply at its next start")
+        if host or port is not None or slots is not None or tls is not None or limits:
+            out.warn("the engine already runs; --host/--port/--slots/--tls and limits apply at its next start")
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
     if host and host not in LOOPBACK:
