@@ -12,6 +12,7 @@ import sys
 import httpx
 import pytest
 
+from tests.engine_hposvc.over_http import hpo_body, post_hpo, wait_hpo
 from tests.engine_http.conftest import clean_env, submit, wait_state
 from tests.waiting import wait_until
 
@@ -62,6 +63,8 @@ def test_remove_stops_the_users_tasks_keeps_them_for_the_admin_and_revokes_at_on
         assert answer.status_code == 200, answer.text
         exec_id = answer.json()["id"]
         wait_state(client, exec_id, "RUNNING")
+        assert post_hpo(client, hpo_body("leavers", jobs=200, parallel=1)).status_code == 200
+        wait_hpo(client, "leavers", {"RUNNING"})
 
     removed = dlicli(engine, "server", "user", "remove", "leaver", "--yes")
     assert removed.returncode == 0, removed.stderr
@@ -73,9 +76,17 @@ def test_remove_stops_the_users_tasks_keeps_them_for_the_admin_and_revokes_at_on
         kept = wait_state(admin, exec_id, {"KILLED"}, timeout=20)
         assert kept["id"] == exec_id
         assert exec_id in [t["id"] for t in admin.get("execs").json()]
-        assert admin.delete(f"execs/{exec_id}").status_code in (200, 204)  # the admin deletes it
     names = [u["name"] for u in json.loads(dlicli(engine, "server", "user", "list", "--json").stdout)]
     assert "leaver" not in names
+    with engine.client() as admin:
+        assert admin.delete(f"execs/{exec_id}").status_code in (200, 204)  # the admin deletes it
+        search = wait_hpo(admin, "leavers", {"STOPPED"}, timeout=20)
+        assert search["creator"] == "leaver" and search["running"] == 0
+    again = dlicli(engine, "server", "user", "add", "leaver")  # the name is taken while their search is kept
+    assert again.returncode == 6 and "kept" in again.stderr
+    with engine.client() as admin:
+        assert admin.delete("hypersearch/leavers").status_code == 204
+    assert dlicli(engine, "server", "user", "add", "leaver").returncode == 0  # now it may be given again
 
 
 @pytest.mark.slow
