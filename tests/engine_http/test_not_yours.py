@@ -49,6 +49,12 @@ def answer(client: httpx.Client, method: str, path: str, object_id: str) -> tupl
 
 
 @pytest.fixture(scope="module")
+def engine_proc(start_engine, tmp_path_factory):
+    """This module's own engine: the shared one's task lists are other modules' to count."""
+    return start_engine(tmp_path_factory.mktemp("notyours") / "data", "--port", "0", "--slots", "2")
+
+
+@pytest.fixture(scope="module")
 def people(engine_proc):
     alice = engine_proc.client(engine_proc.add_user("alice-ny"))
     bob = engine_proc.client(engine_proc.add_user("bob-ny"))
