@@ -1,4 +1,4 @@
-"""`dlicli server start|stop|status|logs|user add`: the local engine's lifecycle.
+"""`dlicli server start|stop|status|logs`: the local engine's lifecycle (`server user` is server_user.py).
 
 The work is in dlicli.localengine and dlicli.enginetls (typer-free); these commands parse and
 render. The engine's data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the
@@ -13,14 +13,13 @@ from typing import Annotated
 import typer
 
 from dlicli import paths
-from dlicli.cli import server_notebook
+from dlicli.cli import server_notebook, server_user
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Run the local engine: a dlpd-compatible server on this machine.", no_args_is_help=True)
-user_app = typer.Typer(help="Users of the local engine.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+app.add_typer(server_user.app, name="user")
 app.add_typer(server_notebook.app, name="notebook")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -100,6 +99,17 @@ def start(
     key: Annotated[
         Path | None, typer.Option("--key", help="With --tls: its private key (PEM).", metavar="FILE")
     ] = None,
+    session_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--session-hours",
+            min=0.001,
+            max=100000,
+            help="How long a session token from /auth/v1/logon lasts (default 8). User tokens do not expire.",
+            metavar="HOURS",
+            show_default=False,
+        ),
+    ] = None,
     max_upload_bytes: MaxUploadOpt = None,
     max_unpacked_bytes: MaxUnpackedOpt = None,
     max_unpack_ratio: MaxRatioOpt = None,
@@ -148,13 +158,19 @@ def start(
             )
         localengine.check_extra()
         ddir.mkdir(parents=True, exist_ok=True)
-        cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots, extra=limits)
+        cmd = localengine.serve_command(
+            ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
+        )
         os.execve(cmd[0], cmd, localengine.engine_env())  # serve handles Ctrl-C/SIGTERM itself
-    record, started = localengine.start(ddir, host=host, port=port, slots=slots, extra=limits)
+    record, started = localengine.start(
+        ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
+    )
     url = localengine.client_url(record["url"])
     if not started:
-        if host or port is not None or slots is not None or tls is not None or limits:
-            out.warn("the engine already runs; --host/--port/--slots/--tls and limits apply at its next start")
+        if host or port is not None or slots is not None or tls is not None or session_hours is not None or limits:
+            out.warn(
+                "the engine already runs; --host/--port/--slots/--tls/--session-hours and limits apply at its next start"
+            )
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
     if host and host not in LOOPBACK:
@@ -231,58 +247,3 @@ def logs(
             offset += len(chunk)
             out.write(chunk.decode("utf-8", errors="replace"))
         time.sleep(0.25)
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="The user's name.", metavar="NAME")],
-    password_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin",
-            help="Read a password from stdin and set it (for Basic auth and /auth/v1/logon); "
-            "on an existing user, replaces their password.",
-        ),
-    ] = False,
-) -> None:
-    """Create an engine user and print their token on stdout (shown once: keep it).
-
-    With --password-stdin the user also signs in with a password, as on WMLA (`dlicli login
-    --console-logon`, dlicmd.py --logon); for an existing user it sets a new password and
-    prints nothing (their token is unchanged).
-
-    \b
-    Examples:
-      dlicli server user add alice
-      printf '%s\\n' "$PASSWORD" | dlicli server user add alice --password-stdin
-    """
-    import re
-
-    from dlicli import localengine
-    from dlicli.errors import UsageError
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-        raise UsageError(
-            f"not a valid user name: {name!r}",
-            hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)",
-        )
-    password = _password_from_stdin() if password_stdin else None
-    token = localengine.add_user(paths.data_dir(), name, password)
-    if token is None:
-        Output().info(f"set a new password for user {name}")
-        return
-    Output().write(token + "\n")
-    Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")
-
-
-def _password_from_stdin() -> str:
-    """The first line of stdin, its line ending dropped; refused when empty (nothing was piped)."""
-    import sys
-
-    from dlicli.errors import UsageError
-
-    line = sys.stdin.readline()
-    password = line.removesuffix("\n").removesuffix("\r")
-    if not password:
-        raise UsageError("no password on stdin", hint="pipe it in: printf '%s\\n' \"$PASSWORD\" | dlicli ...")
-    return password

@@ -65,11 +65,10 @@ class HpoService:
 
     # tasks --------------------------------------------------------------------------------------
     def _row(self, user: User, name: str) -> dict:
+        """The search `user` may see; another user's answers exactly as a missing one (404)."""
         row = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", name)
-        if row is None:
+        if row is None or not (user.admin or row["creator"] == user.name):
             raise EngineError(404, f"hpo task {name} not found")
-        if not user.admin and row["creator"] != user.name:
-            raise EngineError(403, f"hpo task {name} belongs to another user")
         return row
 
     def create(self, user: User, data: Any, upload: Path, upload_name: str) -> dict:

@@ -222,11 +222,11 @@ class ExecService:
         return views.batch(task, self.store.events(task["id"]))
 
     def task(self, user: User, exec_id: str, missing: int = 400) -> dict:
+        """The task `user` may see; another user's answers exactly as a missing id (the spec's 400
+        "cannot find", or 404 for an application), so ids of others do not leak. Admins see all."""
         task = self.store.task(exec_id)
-        if task is None:
+        if task is None or not (user.admin or task["creator"] == user.name):
             raise EngineError(missing, NOT_FOUND_EXEC if missing == 400 else f"application {exec_id} not found")
-        if not user.admin and task["creator"] != user.name:
-            raise EngineError(403, f"task {exec_id} belongs to another user")
         return task
 
     def visible(self, user: User) -> list[dict]:

@@ -144,7 +144,7 @@ def _unpack_tar(upload: Path, name: str, dest: Path, limits: Limits, basename: s
             member.name = path
             if member.islnk():
                 member.linkname = _normal(member.linkname)
-            member.mode = (member.mode | 0o600) & 0o755 if not member.isdir() else 0o755
+            member.mode = (member.mode | 0o600) & 0o700 if not member.isdir() else 0o700  # owner only
             member.uid = member.gid = 0
             member.uname = member.gname = ""
         try:
