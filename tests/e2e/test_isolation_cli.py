@@ -61,7 +61,7 @@ def test_serve_add_user_without_a_running_engine_follows_the_same_rule(tmp_path)
         return subprocess.run([*command, *extra], env=env, capture_output=True, text=True, timeout=60)
 
     refused = add("bob")
-    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.returncode == 12 and refused.stdout == ""  # a conflict (engine/useradmin.py EXIT_BY_STATUS)
     assert refused.stderr.startswith("error: refused to add user bob: this engine cannot isolate users")
     allowed = add("bob", "--shared-trust")
     assert allowed.returncode == 0 and len(allowed.stdout.strip()) > 20
