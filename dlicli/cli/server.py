@@ -180,11 +180,10 @@ def start(
     )
     url = localengine.client_url(record["url"])
     if not started:
-        changed = tls is not None or session_hours is not None or shared_trust is not None or limits
-        if host or port is not None or slots is not None or changed:
+        if host or limits or any(v is not None for v in (port, slots, tls, session_hours, shared_trust)):
             out.warn(
-                "the engine already runs; --host/--port/--slots/--tls/--session-hours/--shared-trust and limits "
-                "apply at its next start"
+                "the engine already runs; --host/--port/--slots/--tls/--session-hours/--shared-trust "
+                "and limits apply at its next start"
             )
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
