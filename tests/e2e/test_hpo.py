@@ -306,7 +306,6 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
     assert cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir)).stdout == f"{name}\n"
     wait_until(lambda: read_stamps(stamps), 30, 0.1, "one experiment done, more to come")
     cli.ok("hpo", "stop", name)
-    stopped_at = time.time()
     # STOPPED at once; experiments already running finish on their own
     task = wait_until(
         lambda: cli.json("hpo", "get", name),
@@ -315,6 +314,7 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
         f"{name} STOPPED with nothing running",
         until=lambda task: task["state"] == "STOPPED" and not task["running"],
     )
+    stopped_at = time.time()  # from here on nothing may start (one launched just before the stop may start late)
     done = task["complete"]
     assert 1 <= done < jobs and task["running"] == 0
     again = cli("hpo", "stop", name)  # the API answers 400 on a stopped task
