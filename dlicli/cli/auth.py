@@ -34,7 +34,7 @@ def _client(st: AppState, url: str, authorization: str | None, verify: Any, *, q
     """A client for a connection that is not (yet) the invocation's own, with redacted debug."""
     from dlicli.client.http import HttpSession
     from dlicli.client.operations import DlpdClient
-    from dlicli.config import http_timeout
+    from dlicli.config import http_timeout, request_deadline
 
     session = HttpSession(
         url,
@@ -42,6 +42,7 @@ def _client(st: AppState, url: str, authorization: str | None, verify: Any, *, q
         verify=verify,
         timeout=STATUS_TIMEOUT if quick else http_timeout(),
         connect_timeout=STATUS_TIMEOUT if quick else 10.0,
+        deadline=None if quick else request_deadline(),
         retries=0 if quick else 3,
         debug=st.debug_log if st.debug else None,
     )
