@@ -189,7 +189,9 @@ class Output:
 
         table = Table(title=title, header_style="bold", box=None, pad_edge=False)
         for col in columns:
-            table.add_column(col.header, style=col.style if self.color else None, overflow="fold")
+            table.add_column(
+                Text(escape_controls(col.header)), style=col.style if self.color else None, overflow="fold"
+            )
         for row in rows:
             table.add_row(*(Text(c.cell(row) if isinstance(row, dict) else format_cell(row)) for c in columns))
         self.console().print(table)
@@ -197,7 +199,7 @@ class Output:
     def record(self, obj: dict[str, Any], *, columns: Sequence[Column] | None = None) -> None:
         """One object as `key<TAB>value` lines (piped) or an aligned two-column table."""
         if columns:
-            pairs = [(c.header, c.cell(obj)) for c in columns]
+            pairs = [(escape_controls(c.header), c.cell(obj)) for c in columns]
         else:
             pairs = [(escape_controls(str(k)), format_cell(v)) for k, v in obj.items()]
         if not self.stdout_is_tty:

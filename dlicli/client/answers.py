@@ -101,6 +101,11 @@ def checked_answer(response: httpx.Response, expect: Expect, operation: str, met
         return None  # a stream: its body is the caller's to read
     if expect in (Expect.TEXT, Expect.NOTHING):
         return decode_body(response)
+    if expect is Expect.CREATED:  # WMLA answers a bare id (JSON or text), or {uid, href}
+        created = decode_body(response)
+        if not _names_something(created):
+            raise wrong_answer(response, expect, operation, method, url, "no id in it")
+        return created
     if expect is Expect.JSON and not response.content.strip():
         return None  # some servers answer "nothing running" with an empty body
     body = _strict_json(response)
@@ -199,8 +204,6 @@ def _shape_problem(body: Any, expect: Expect) -> str | None:
     if expect is Expect.LOGON:
         token = body.get("accessToken") if isinstance(body, dict) else None
         return None if isinstance(token, str) and token.strip() else "no accessToken in it"
-    if expect is Expect.CREATED:
-        return None if _names_something(body) else "no id in it"
     return None
 
 
