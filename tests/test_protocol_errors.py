@@ -133,3 +133,12 @@ def test_a_good_list_is_still_exit_0(env_server, run):
     result = run("exec", "list", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [{"id": "t-1", "state": "RUNNING"}]
+
+
+def test_status_says_a_web_page_is_not_the_dlpd_api(env_server, run):
+    env_server.page("GET", "/conf")
+    result = run("status", "--json")
+    assert result.exit_code == PROTOCOL, result.stderr
+    server = json.loads(result.stdout)["server"]
+    assert server["reachable"] is True and server["status"] == 200
+    assert server["message"].startswith("not the dlpd API: getDeepLearningConf: the server's answer is not")

@@ -88,6 +88,15 @@ def test_a_log_on_a_terminal_is_escaped_but_piped_exact(env_server, run):
     assert piped.stdout_bytes == log.encode()  # a log saved to a file is the task's own bytes
 
 
+def test_dlicli_api_text_on_a_terminal_is_escaped_but_piped_exact(env_server, run):
+    env_server.route("GET", "/execs/t-1/log", body=b"\x1b]0;owned\x07hello\n", headers={"Content-Type": "text/plain"})
+    out, err, code = in_terminal("api", "GET", "/execs/t-1/log")
+    assert code == 0, err
+    no_raw_controls(out)
+    assert "\\x1b]0;owned\\x07hello" in out
+    assert run("api", "GET", "/execs/t-1/log").stdout_bytes == b"\x1b]0;owned\x07hello\n"
+
+
 @pytest.mark.parametrize("fmt", ["--json", "yaml"])
 def test_json_stays_exact_and_yaml_escapes(env_server, run, fmt):
     env_server.route("GET", "/execs", body=[TASK])
