@@ -24,11 +24,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from dlicli.enginetls import remembered_tls, trust
-from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
+from dlicli.errors import ConfigError, DlicliError, ExitCode
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 
 START_LOCK = "engine.start.lock"
@@ -165,16 +165,20 @@ def check_extra() -> None:
 
 
 def serve_command(
-    ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None
+    ddir: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    slots: int | None = None,
+    session_hours: float | None = None,
+    extra: tuple = (),
 ) -> list[str]:
-    """serve's command line; its TLS options are the remembered ones (`remember_tls`)."""
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
-    if host:
-        cmd += ["--host", host]
-    if port is not None:
-        cmd += ["--port", str(port)]
-    if slots is not None:
-        cmd += ["--slots", str(slots)]
+    """serve's command line (`extra`: more serve options, e.g. limits); TLS options are the remembered ones."""
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), *extra]
+    if session_hours is not None:
+        cmd += ["--session-hours", f"{session_hours:g}"]
+    for flag, value in (("--host", host or None), ("--port", port), ("--slots", slots)):
+        cmd += [flag, str(value)] if value is not None else []
     tls = remembered_tls(ddir)
     if tls is not None:
         cmd.append("--tls")
@@ -193,7 +197,7 @@ def engine_env() -> dict[str, str]:
 @contextlib.contextmanager
 def _start_lock(ddir: Path) -> Iterator[None]:
     """Serialise starts, so two CLIs at once do not both spawn an engine."""
-    ddir.mkdir(parents=True, exist_ok=True)
+    ddir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(ddir / START_LOCK, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -216,6 +220,8 @@ def start(
     host: str | None = None,
     port: int | None = None,
     slots: int | None = None,
+    session_hours: float | None = None,
+    extra: tuple = (),
     timeout: float = START_TIMEOUT,
     note: Note | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -234,9 +240,9 @@ def start(
             (ddir / ENGINE_JSON).unlink()  # stale: its process is gone
         if note:
             note(f"starting the local engine ({log_path(ddir)})")
-        with open(log_path(ddir), "ab") as log:
+        with open_log(ddir) as log:
             proc = subprocess.Popen(
-                serve_command(ddir, host=host, port=port, slots=slots),
+                serve_command(ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=extra),
                 cwd=ddir,
                 env=engine_env(),
                 stdin=subprocess.DEVNULL,
@@ -251,6 +257,13 @@ def start(
             _terminate(proc.pid, grace=2.0)
             _reap(proc.pid)
             raise
+
+
+def open_log(ddir: Path) -> IO[bytes]:
+    """engine.log for appending, readable by this user only (it names users and tasks)."""
+    fd = os.open(log_path(ddir), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def _wait_answering(record: dict[str, Any], timeout: float) -> bool:
@@ -352,34 +365,6 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
         with contextlib.suppress(FileNotFoundError):
             (ddir / ENGINE_JSON).unlink()
     return record, clean
-
-
-def add_user(ddir: Path, name: str, password: str | None = None, timeout: float = 60.0) -> str | None:
-    """A new engine user → their token (serve --add-user works on the store, running engine or not).
-    With a password (handed over on stdin, never in argv): set, and an existing user's replaced → None."""
-    ddir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
-    if password is not None:
-        cmd.append("--password-stdin")
-    proc = subprocess.run(
-        cmd,
-        cwd=ddir,
-        env=engine_env(),
-        input=(password + "\n") if password is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode == 0 and password is not None and not lines:
-        return None  # an existing user's new password
-    if proc.returncode != 0 or not lines:
-        message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        message = message.removeprefix("error: ")
-        if "exist" in message.lower():
-            raise ConflictError(f"cannot add user {name!r}: {message}")
-        raise UsageError(f"cannot add user {name!r}: {message}")
-    return lines[-1].strip()
 
 
 def tail_lines(path: Path, count: int) -> str:

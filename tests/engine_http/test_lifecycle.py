@@ -96,4 +96,4 @@ def test_add_user_prints_only_a_token(start_engine, tmp_path):
         env=clean_env(),
         timeout=30,
     )
-    assert duplicate.returncode == 1 and duplicate.stdout == "" and "already exists" in duplicate.stderr
+    assert duplicate.returncode == 12 and duplicate.stdout == "" and "already exists" in duplicate.stderr

@@ -103,16 +103,17 @@ class NotebookManager:
 
     # access ----------------------------------------------------------------------------------
     @staticmethod
-    def _may(user: User, name: str) -> None:
-        if not user.admin and user.name != name:
-            raise EngineError(403, f"only {name} or an administrator may see {name}'s notebook service")
+    def _visible(user: User, name: str) -> bool:
+        """Only `name` and administrators see `name`'s service; to anyone else it answers as a
+        missing one, so it does not tell who has a notebook service."""
+        return user.admin or user.name == name
 
     def _row(self, name: str) -> dict | None:
         row = self.store.one("SELECT * FROM notebooks WHERE user = ?", name)
         return self._refresh(row) if row else None
 
-    def _need(self, name: str) -> dict:
-        row = self._row(name)
+    def _need(self, name: str, user: User | None = None) -> dict:
+        row = self._row(name) if user is None or self._visible(user, name) else None
         if row is None:
             raise EngineError(404, f"no notebook service for user {name}")
         return row
@@ -269,9 +270,8 @@ class NotebookManager:
 
     def stop(self, user: User, name: str) -> dict:
         """NotebookActionResult: SIGTERM the server's group, SIGKILL after the grace, kernels too."""
-        self._may(user, name)
         with self._lock:
-            row = self._row(name)
+            row = self._row(name) if self._visible(user, name) else None
             if row is None:
                 return {"result": "error", "message": f"no notebook service runs for user {name}"}
             self.store.run("DELETE FROM notebooks WHERE user = ?", name)
@@ -300,23 +300,20 @@ class NotebookManager:
         return [self._view(self._refresh(row)) for row in rows if user.admin or row["user"] == user.name]
 
     def service(self, user: User, name: str) -> dict:
-        self._may(user, name)
-        return self._view(self._need(name))
+        return self._view(self._need(name, user))
 
     def update(self, user: User, name: str, body: Any) -> dict:
         """Re-plan the service (the spec's updateService: only resourcePlan changes)."""
-        self._may(user, name)
         if not isinstance(body, dict) or "resourcePlan" not in body:
             raise EngineError(400, "the body must be a NotebookService with resourcePlan")
         plan = self._plan(body["resourcePlan"])
-        self._need(name)
+        self._need(name, user)
         self.store.run("UPDATE notebooks SET resplan = ? WHERE user = ?", plan, name)
         return self._view(self._need(name))
 
     def kernels(self, user: User, name: str) -> list[dict]:
         """NotebookKernel objects from the server's GET /api/kernels, with /proc usage of each kernel."""
-        self._may(user, name)
-        row = self._need(name)
+        row = self._need(name, user)
         if row["status"] != RUNNING:
             return []
         listed = self._api(name, row["port"], "/api/kernels")
