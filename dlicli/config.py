@@ -17,6 +17,7 @@ from dlicli.errors import ConfigError, NotFoundError
 from dlicli.paths import (
     DEFAULT_ENGINE_URL,
     ENV_CA_BUNDLE,
+    ENV_DEADLINE,
     ENV_HTTP_TIMEOUT,
     ENV_INSECURE,
     ENV_PASSWORD,
@@ -287,15 +288,30 @@ def profile_authorization(prof: Profile, secret: str) -> str | None:
     return authorization_header(token=secret)
 
 
+DEFAULT_DEADLINE = 60.0
+
+
 def http_timeout() -> float:
     """Read timeout for one request, in seconds (DLICLI_HTTP_TIMEOUT, default 60)."""
-    value = os.environ.get(ENV_HTTP_TIMEOUT)
+    return _seconds(ENV_HTTP_TIMEOUT, 60.0) or 60.0
+
+
+def request_deadline() -> float | None:
+    """The most one call may take, every retry and backoff included (DLICLI_DEADLINE, default 60;
+    0 turns it off). Uploads and streamed downloads are bounded per read, not by this."""
+    return _seconds(ENV_DEADLINE, DEFAULT_DEADLINE, zero_is_off=True)
+
+
+def _seconds(name: str, default: float, *, zero_is_off: bool = False) -> float | None:
+    value = os.environ.get(name)
     if not value:
-        return 60.0
+        return default
     try:
         seconds = float(value)
     except ValueError as exc:
-        raise ConfigError(f"{ENV_HTTP_TIMEOUT} is not a number: {value!r}") from exc
-    if seconds <= 0:
-        raise ConfigError(f"{ENV_HTTP_TIMEOUT} must be positive, not {value!r}")
+        raise ConfigError(f"{name} is not a number: {value!r}") from exc
+    if zero_is_off and seconds == 0:
+        return None
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
     return seconds

@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 6  # 409
     UNAVAILABLE = 7  # cannot connect, timed out, 502/503/504 after retries
     STILL_RUNNING = 8  # --timeout ran out while the task still ran
+    PROTOCOL = 9  # the server's answer is not what the API returns (not JSON, wrong shape, a web page)
     TASK_FAILED = 10  # the task ended FAILED or ERROR
     TASK_KILLED = 11  # the task ended KILLED or STOPPED
     INTERRUPTED = 130  # Ctrl-C: a follow or wait detaches, the task runs on
@@ -77,12 +78,39 @@ class RequestTimedOut(ConnectError):
     """The server did not answer within the read or connect timeout."""
 
 
+class DeadlineExceeded(RequestTimedOut):
+    """The whole call (every try, every backoff) ran past its deadline without an answer."""
+
+
 class TLSHandshakeFailed(ConnectError):
     """The TLS handshake failed, e.g. an untrusted certificate: retrying cannot fix it."""
 
 
 class PlainHTTPServer(TLSHandshakeFailed):
     """An https:// URL whose server answered the TLS handshake in plain HTTP."""
+
+
+class BlankIdentifier(UsageError, ValueError):
+    """An id or name that is empty or only whitespace: `/execs/` + "" would name every task."""
+
+
+def require_identifier(value: object, what: str = "id") -> str:
+    """`value` as a path segment's text; a blank one is a usage error, never a shorter path."""
+    text = str(value)
+    if not text.strip():
+        raise BlankIdentifier(f"the {what} is empty" if not text else f"the {what} is only whitespace: {text!r}")
+    return text
+
+
+class ProtocolError(DlicliError):
+    """The server answered, but not with what the operation returns: an HTML page, text where JSON
+    belongs, a list where an object belongs, a create answer without an id. Never a success."""
+
+    exit_code = ExitCode.PROTOCOL
+
+
+class BadCredentialValue(ConfigError):
+    """A token or password that cannot go into an HTTP header (a newline, a non-ASCII character)."""
 
 
 class InvalidURL(UsageError):

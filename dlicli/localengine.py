@@ -6,9 +6,9 @@ answers; `stop` sends SIGTERM to its process group, then SIGKILL after a grace p
 process groups of their own, so stopping the engine never kills them (the next start re-adopts them).
 A record is trusted only when its pid is alive, is a serve process, and its URL answers.
 
-TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by
-itself later serves HTTPS too (`--no-tls` forgets it). The record then names the certificate, which
-the CLI trusts for this engine's URL alone (`engine_cert`).
+TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by itself
+later serves HTTPS too (`--no-tls` forgets it); the record names the certificate, which the CLI trusts
+for this engine's URL alone (`engine_cert`). `--shared-trust` is remembered in trust.json likewise.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from dlicli import paths
 from dlicli.enginetls import remembered_tls, trust
-from dlicli.errors import ConfigError, DlicliError, ExitCode, UsageError
+from dlicli.errors import ConfigError, DlicliError, ExitCode
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 
 START_LOCK = "engine.start.lock"
@@ -145,6 +146,8 @@ def status(ddir: Path) -> dict[str, Any]:
         "startedAt": record.get("startedAt") if record else None,
         "cert": record.get("cert") if record else None,
         "tlsNextStart": remembered_tls(ddir) is not None,
+        "isolation": record.get("isolation") if record else None,
+        "sharedTrustNextStart": (ddir / paths.TRUST_SETTING).is_file(),
         "log": str(log_path(ddir)),
     }
 
@@ -165,16 +168,20 @@ def check_extra() -> None:
 
 
 def serve_command(
-    ddir: Path, *, host: str | None = None, port: int | None = None, slots: int | None = None
+    ddir: Path,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    slots: int | None = None,
+    session_hours: float | None = None,
+    extra: tuple = (),
 ) -> list[str]:
-    """serve's command line; its TLS options are the remembered ones (`remember_tls`)."""
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir)]
-    if host:
-        cmd += ["--host", host]
-    if port is not None:
-        cmd += ["--port", str(port)]
-    if slots is not None:
-        cmd += ["--slots", str(slots)]
+    """serve's command line (`extra`: more serve options, e.g. limits); TLS options are the remembered ones."""
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), *extra]
+    if session_hours is not None:
+        cmd += ["--session-hours", f"{session_hours:g}"]
+    for flag, value in (("--host", host or None), ("--port", port), ("--slots", slots)):
+        cmd += [flag, str(value)] if value is not None else []
     tls = remembered_tls(ddir)
     if tls is not None:
         cmd.append("--tls")
@@ -193,7 +200,7 @@ def engine_env() -> dict[str, str]:
 @contextlib.contextmanager
 def _start_lock(ddir: Path) -> Iterator[None]:
     """Serialise starts, so two CLIs at once do not both spawn an engine."""
-    ddir.mkdir(parents=True, exist_ok=True)
+    ddir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(ddir / START_LOCK, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -203,11 +210,7 @@ def _start_lock(ddir: Path) -> Iterator[None]:
 
 
 def _log_tail(ddir: Path, lines: int = 5) -> str:
-    try:
-        text = log_path(ddir).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+    return " | ".join(line.strip() for line in tail_lines(log_path(ddir), lines).strip().splitlines())
 
 
 def start(
@@ -216,6 +219,8 @@ def start(
     host: str | None = None,
     port: int | None = None,
     slots: int | None = None,
+    session_hours: float | None = None,
+    extra: tuple = (),
     timeout: float = START_TIMEOUT,
     note: Note | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -230,13 +235,12 @@ def start(
                 hint="stop it with `dlicli server stop`, then start it again",
             )
         check_extra()
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()  # stale: its process is gone
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)  # stale: its process is gone
         if note:
             note(f"starting the local engine ({log_path(ddir)})")
-        with open(log_path(ddir), "ab") as log:
+        with open_log(ddir) as log:
             proc = subprocess.Popen(
-                serve_command(ddir, host=host, port=port, slots=slots),
+                serve_command(ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=extra),
                 cwd=ddir,
                 env=engine_env(),
                 stdin=subprocess.DEVNULL,
@@ -251,6 +255,13 @@ def start(
             _terminate(proc.pid, grace=2.0)
             _reap(proc.pid)
             raise
+
+
+def open_log(ddir: Path) -> IO[bytes]:
+    """engine.log for appending, readable by this user only (it names users and tasks)."""
+    fd = os.open(log_path(ddir), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def _wait_answering(record: dict[str, Any], timeout: float) -> bool:
@@ -297,17 +308,10 @@ def peek(ddir: Path) -> tuple[str, str | None, str | None]:
     return client_url(record["url"]), admin_token(ddir), None
 
 
-def _pgid(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
-
-
 def _signal(pid: int, sig: int) -> None:
     """Signal the engine's process group (it leads one), or the process when it does not lead."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        if _pgid(pid) == pid:
+        if os.getpgid(pid) == pid:
             os.killpg(pid, sig)
         else:
             os.kill(pid, sig)
@@ -320,7 +324,7 @@ def _reap(pid: int) -> None:
 
 
 def _gone(pid: int) -> bool:
-    _reap(pid)
+    _reap(pid)  # our own child: collected, not a zombie
     return not is_serve_process(pid)
 
 
@@ -343,43 +347,24 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
     """Stop the engine serving `ddir` → (its record or None when none ran, stopped cleanly?)."""
     record = read_record(ddir)
     if record is None or not is_serve_process(record["pid"]):
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)
         return None, True
     clean = _terminate(record["pid"], grace)
     now = read_record(ddir)
     if now and now.get("pid") == record["pid"]:
-        with contextlib.suppress(FileNotFoundError):
-            (ddir / ENGINE_JSON).unlink()
+        (ddir / ENGINE_JSON).unlink(missing_ok=True)
     return record, clean
 
 
-def add_user(ddir: Path, name: str, password: str | None = None, timeout: float = 60.0) -> str | None:
-    """A new engine user → their token (serve --add-user works on the store, running engine or not).
-    With a password (handed over on stdin, never in argv): set, and an existing user's replaced → None."""
-    ddir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), "--add-user", name]
-    if password is not None:
-        cmd.append("--password-stdin")
-    proc = subprocess.run(
-        cmd,
-        cwd=ddir,
-        env=engine_env(),
-        input=(password + "\n") if password is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode == 0 and password is not None and not lines:
-        return None  # an existing user's new password
-    if proc.returncode != 0 or not lines:
-        message = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        message = message.removeprefix("error: ")
-        if "exist" in message.lower():
-            raise ConflictError(f"cannot add user {name!r}: {message}")
-        raise UsageError(f"cannot add user {name!r}: {message}")
-    return lines[-1].strip()
+def remember_shared_trust(ddir: Path, shared: bool | None) -> None:
+    """`server start --[no-]shared-trust`, kept in the data dir as --tls is: engine starts and user adds read it."""
+    if shared is not None:
+        ddir.mkdir(parents=True, exist_ok=True)
+        path = ddir / paths.TRUST_SETTING
+        if shared:
+            path.write_text('{"sharedTrust": true}\n', encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
 
 
 def tail_lines(path: Path, count: int) -> str:

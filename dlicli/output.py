@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,41 @@ if TYPE_CHECKING:  # rich is imported when a console is first needed, for start-
     from rich.console import Console
 
 FORMATS = ("table", "json", "yaml")
+
+# What a terminal must never receive from a server: C0/C1 controls (ESC starts the sequences that
+# recolour, move the cursor, retitle the window, or write the clipboard), DEL, and the Unicode
+# line separators and bidirectional overrides that make text read differently than it is.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@")
+_SECRETS: set[str] = set()
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """`text` with every control character shown as its escape (`\\x1b`, `\\n`, `\\u202e`), except
+    those in `keep`: what a server sent is shown, never obeyed, by the terminal."""
+
+    def shown(match: re.Match[str]) -> str:
+        char = match.group()
+        return char if char in keep else char.encode("unicode_escape").decode("ascii")
+
+    return _CONTROLS.sub(shown, text)
+
+
+def remember_secret(secret: str | None) -> None:
+    """A token, password or Authorization header that no message may show (see `redact`)."""
+    if not secret:
+        return
+    _SECRETS.add(secret)
+    for word in secret.split():
+        if len(word) >= 6 and word not in ("Bearer", "Basic"):
+            _SECRETS.add(word)
+
+
+def redact(text: str) -> str:
+    """`text` without the secrets remembered so far, nor the password of any `scheme://user:pw@` URL."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 @dataclass(frozen=True)
@@ -51,7 +87,7 @@ def format_cell(value: Any) -> str:
         return f"{value:.6g}"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
+    return escape_controls(str(value))
 
 
 def to_json(data: Any) -> str:
@@ -149,41 +185,52 @@ class Output:
                 self.write("\n")
             return
         from rich.table import Table
+        from rich.text import Text  # a cell is text, never rich markup: `[red]` in a name stays `[red]`
 
         table = Table(title=title, header_style="bold", box=None, pad_edge=False)
         for col in columns:
-            table.add_column(col.header, style=col.style if self.color else None, overflow="fold")
+            table.add_column(
+                Text(escape_controls(col.header)), style=col.style if self.color else None, overflow="fold"
+            )
         for row in rows:
-            table.add_row(*(c.cell(row) if isinstance(row, dict) else format_cell(row) for c in columns))
+            table.add_row(*(Text(c.cell(row) if isinstance(row, dict) else format_cell(row)) for c in columns))
         self.console().print(table)
 
     def record(self, obj: dict[str, Any], *, columns: Sequence[Column] | None = None) -> None:
         """One object as `key<TAB>value` lines (piped) or an aligned two-column table."""
         if columns:
-            pairs = [(c.header, c.cell(obj)) for c in columns]
+            pairs = [(escape_controls(c.header), c.cell(obj)) for c in columns]
         else:
-            pairs = [(str(k), format_cell(v)) for k, v in obj.items()]
+            pairs = [(escape_controls(str(k)), format_cell(v)) for k, v in obj.items()]
         if not self.stdout_is_tty:
             for key, value in pairs:
                 self.write(f"{key}\t{value}\n")
             return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold" if self.color else None)
         table.add_column(overflow="fold")
         for key, value in pairs:
-            table.add_row(key, value)
+            table.add_row(Text(key), Text(value))
         self.console().print(table)
 
     def write(self, text: str) -> None:
-        """Raw text to stdout (logs, ids): exactly as given."""
+        """Text to stdout (logs, ids): exactly as given into a pipe or file; on a terminal, control
+        characters are escaped (line breaks and tabs stay), so a task's log cannot drive it."""
+        if self.stdout_is_tty:
+            text = escape_controls(text.replace("\r\n", "\n"), keep="\n\t")
         self.stdout.write(text)
         self.stdout.flush()
 
     # -- messages (stderr) -----------------------------------------------------------------
 
     def _message(self, prefix: str, text: str, style: str) -> None:
+        """A message on stderr: secrets redacted, control characters escaped (a server's words may
+        hold them); a line break stays, but every further line is indented, so no text a server
+        sent can pass for an `error:` or `hint:` line of its own."""
+        text = _continued(escape_controls(redact(text), keep="\n"))
         if self.stderr_is_tty and self.color:
             from rich.markup import escape
 
@@ -208,8 +255,14 @@ class Output:
         self._message("error: ", text, "bold red")
 
     def debug(self, text: str) -> None:
-        self.stderr.write(f"debug: {text}\n")
+        self.stderr.write(f"debug: {escape_controls(redact(text))}\n")
         self.stderr.flush()
+
+
+def _continued(text: str) -> str:
+    """Lines after the first indented by two spaces (already indented ones stay as they are)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(line if line[:1].isspace() or not line else "  " + line for line in rest)])
 
 
 def _columns_for(rows: list[Any]) -> list[Column]:

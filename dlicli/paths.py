@@ -20,6 +20,7 @@ DEFAULT_ENGINE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}{API_BASE_PATH}"
 ENGINE_JSON = "engine.json"  # written by serve once it answers: pid, url, version …
 ENGINE_LOG = "engine.log"
 ADMIN_TOKEN = "admin.token"
+TRUST_SETTING = "trust.json"  # `server start --shared-trust`, remembered for later starts and user adds
 
 # Environment variables.
 ENV_URL = "DLICLI_URL"
@@ -33,6 +34,7 @@ ENV_CONFIG_DIR = "DLICLI_CONFIG_DIR"
 ENV_DATA_DIR = "DLICLI_DATA_DIR"
 ENV_CREDENTIALS_STORE = "DLICLI_CREDENTIALS_STORE"
 ENV_HTTP_TIMEOUT = "DLICLI_HTTP_TIMEOUT"
+ENV_DEADLINE = "DLICLI_DEADLINE"
 # never handed to the engine or its tasks (they inherit its environment)
 SECRET_ENV = (ENV_TOKEN, ENV_PASSWORD, ENV_USERNAME)
 

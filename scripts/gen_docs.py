@@ -111,6 +111,11 @@ ENVIRONMENT: list[tuple[str, str]] = [
     ("DLICLI_KEYRING_TIMEOUT", "Seconds to wait for the system keyring before giving up (default 3)."),
     ("DLICLI_HTTP_TIMEOUT", "Read timeout of one request, in seconds (default 60)."),
     (
+        "DLICLI_DEADLINE",
+        "Most seconds one call may take, retries and backoff included (default 60; 0: none). "
+        "Uploads and downloads are bounded per read instead.",
+    ),
+    (
         "DLICLI_POLL_INTERVAL",
         "Seconds between polls of --follow, --wait and wait (default 2); --interval overrides it.",
     ),
@@ -128,6 +133,7 @@ EXIT_MEANINGS: dict[str, str] = {
     "CONFLICT": "conflict (409)",
     "UNAVAILABLE": "cannot connect, timed out, or 502/503/504 after retries",
     "STILL_RUNNING": "--timeout ran out while a task was still running",
+    "PROTOCOL": "the server's answer is not what the API returns (a web page, not JSON, the wrong shape)",
     "TASK_FAILED": "the task ended FAILED or ERROR",
     "TASK_KILLED": "the task ended KILLED or STOPPED",
     "INTERRUPTED": "interrupted: a follow or wait detaches, the task runs on",

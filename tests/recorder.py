@@ -1,5 +1,8 @@
 """A small recording HTTP server on 127.0.0.1 for tests: it answers what a test scripts and
-keeps every request that arrived (method, path, raw query, headers, body) to assert on."""
+keeps every request that arrived (method, path, raw query, headers, body) to assert on.
+
+Besides answers, it can misbehave as a wrong server does: `page()` answers 200 with an HTML page
+(a proxy's login page), and a route with `silent=True` accepts the request and never answers."""
 
 from __future__ import annotations
 
@@ -63,6 +66,10 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = None  # answer this many times, then fall through
     delay: float = 0.0
+    silent: bool = False  # read the request, then say nothing until the server stops
+
+
+LOGIN_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n"
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -80,6 +87,7 @@ class RecordingServer:
         self.requests: list[Recorded] = []
         self.routes: list[Route] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,6 +115,10 @@ class RecordingServer:
                 with server._lock:
                     server.requests.append(rec)
                     route = server._match(rec)
+                if route is not None and route.silent:
+                    server._stopping.wait(600)
+                    self.close_connection = True
+                    return
                 if route is None:
                     status, payload, headers = 404, b'{"message": "no route in test server"}', {}
                 else:
@@ -158,6 +170,10 @@ class RecordingServer:
             self.routes.insert(0, r)
         return r
 
+    def page(self, method: str, path: str, body: bytes = LOGIN_PAGE, status: int = 200) -> Route:
+        """Answer METHOD PATH with an HTML page, as a proxy or a web server in front of nothing does."""
+        return self.route(method, path, status, body, headers={"Content-Type": "text/html; charset=utf-8"})
+
     def _match(self, rec: Recorded) -> Route | None:
         for r in self.routes:
             if r.method == rec.method and r.path.rstrip("/") == rec.path.rstrip("/"):
@@ -180,5 +196,6 @@ class RecordingServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -138,7 +138,7 @@ def test_console_logon_keeps_the_access_token_not_the_password(server, run, tmp_
     assert server.last.headers["authorization"] == "Bearer acc-77aa88bb99"
 
 
-def test_console_logon_without_access_token_exits_4(server, run, tmp_path):
+def test_console_logon_without_access_token_is_a_protocol_error(server, run, tmp_path):
     server.route("GET", "//auth/v1/logon", body={"nope": 1})
     result = run(
         "login",
@@ -152,8 +152,8 @@ def test_console_logon_without_access_token_exits_4(server, run, tmp_path):
         "file",
         input="pw-123456\n",
     )
-    assert result.exit_code == 4
-    assert "without an accessToken" in result.stderr
+    assert result.exit_code == 9  # the answer is not what /auth/v1/logon returns
+    assert "not a JSON object with an accessToken but no accessToken in it" in result.stderr
     assert not (tmp_path / "config").exists()
 
 

@@ -13,6 +13,7 @@ import typer
 
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output, state
+from dlicli.output import Output, escape_controls
 
 _TEXT_TYPES = ("json", "text/", "+xml", "/xml", "javascript")
 
@@ -106,7 +107,7 @@ def api(
 def _print_head(response) -> None:
     lines = [f"{response.http_version} {response.status_code} {response.reason_phrase}"]
     lines += [f"{key}: {value}" for key, value in response.headers.items()]
-    sys.stderr.write("\n".join(lines) + "\n\n")
+    sys.stderr.write(escape_controls("\n".join(lines), keep="\n") + "\n\n")
     sys.stderr.flush()
 
 
@@ -124,6 +125,10 @@ def _print_body(content: bytes, ctype: str, output_format: str | None, as_json: 
         else:
             output(output_format or "json", as_json).data(data)
             return
+    out = Output()
+    if out.stdout_is_tty:  # text a server sent is shown, not obeyed, by a terminal
+        out.write(content.decode("utf-8", errors="replace"))
+        return
     _write_bytes(content)
 
 

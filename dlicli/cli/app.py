@@ -143,7 +143,9 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
     if debug:
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        from dlicli.output import redact
+
+        sys.stderr.write(redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
     if isinstance(exc, DlicliError):
         out.error(exc.message)
         hint = hint_for(exc)

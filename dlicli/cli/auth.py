@@ -34,7 +34,7 @@ def _client(st: AppState, url: str, authorization: str | None, verify: Any, *, q
     """A client for a connection that is not (yet) the invocation's own, with redacted debug."""
     from dlicli.client.http import HttpSession
     from dlicli.client.operations import DlpdClient
-    from dlicli.config import http_timeout
+    from dlicli.config import http_timeout, request_deadline
 
     session = HttpSession(
         url,
@@ -42,6 +42,7 @@ def _client(st: AppState, url: str, authorization: str | None, verify: Any, *, q
         verify=verify,
         timeout=STATUS_TIMEOUT if quick else http_timeout(),
         connect_timeout=STATUS_TIMEOUT if quick else 10.0,
+        deadline=None if quick else request_deadline(),
         retries=0 if quick else 3,
         debug=st.debug_log if st.debug else None,
     )
@@ -341,15 +342,21 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
 
 def _probe(st: AppState, conn: Any) -> tuple[dict[str, Any], Exception | None]:
     """Ask the server for GET /conf: (what `status` shows of it, the error to exit with)."""
+    from dlicli.client.answers import checked_answer, expected
     from dlicli.client.http import tls_verify
-    from dlicli.errors import APIError, ConnectError
+    from dlicli.errors import APIError, ConnectError, ProtocolError
 
+    status = None
     try:
         with _client(
             st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle, conn.url), quick=True
         ) as c:
             response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
-        return {"reachable": True, "status": response.status_code, "message": "ok"}, None
+            status = response.status_code
+            checked_answer(response, expected("getDeepLearningConf"), "getDeepLearningConf", "GET", conn.url)
+        return {"reachable": True, "status": status, "message": "ok"}, None
+    except ProtocolError as exc:  # a web page or another service answers there, not dlpd
+        return {"reachable": True, "status": status, "message": f"not the dlpd API: {exc}"}, exc
     except APIError as exc:
         detail = f": {exc.server_message}" if exc.server_message else ""
         return {"reachable": True, "status": exc.status, "message": f"HTTP {exc.status}{detail}"}, exc

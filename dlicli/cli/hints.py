@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from dlicli.errors import (
     APIError,
+    BlankIdentifier,
     CABundleError,
     CannotConnect,
+    DeadlineExceeded,
     FileChanged,
     InvalidURL,
     PlainHTTPServer,
+    ProtocolError,
     RequestTimedOut,
     TLSHandshakeFailed,
 )
@@ -35,6 +38,11 @@ DLICMD_PLAIN_HTTP_HINT = (
 )
 
 TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
+    (
+        DeadlineExceeded,
+        "the server took longer than DLICLI_DEADLINE seconds (default 60) for the whole call; "
+        "check it is up, or raise DLICLI_DEADLINE (0: no deadline)",
+    ),
     (RequestTimedOut, "the server did not answer in time; check it is up, or raise DLICLI_HTTP_TIMEOUT"),
     (PlainHTTPServer, PLAIN_HTTP_HINT),
     (
@@ -44,6 +52,12 @@ TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (CannotConnect, "check the URL and that the server is running (dlicli status)"),
     (InvalidURL, "give scheme://host[:port], for example https://wmla.example.com:9243"),
     (CABundleError, "give a readable PEM file with --ca-bundle"),
+    (
+        ProtocolError,
+        "the URL may lead to a web page, a proxy or another service instead of the dlpd API "
+        "(it lives under /platform/rest/deeplearning/v1): check --url or the profile (dlicli status)",
+    ),
+    (BlankIdentifier, "give the id or name itself; list them with the matching `list` command"),
     (FileChanged, "do not change the model while it uploads; run the command again"),
 )
 

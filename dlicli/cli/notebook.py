@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.options import JsonOpt, OutputOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Inspect, stop and re-plan users' notebook services.", no_args_is_help=True)
 
-UserArg = Annotated[str, typer.Argument(metavar="USER", help="The notebook service's user name.")]
+UserArg = Annotated[str, typer.Argument(metavar="USER", callback=nonblank, help="The notebook service's user name.")]
 SERVICE_FIELDS = (
     "userName",
     "podName",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,3 +26,14 @@ OutFileOpt = Annotated[
     str | None,
     typer.Option("--output-file", "-O", help="Write to this file (- for stdout).", metavar="FILE"),
 ]
+
+
+def nonblank(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """The callback of every id or name argument: a blank one (`exec delete ""`) is a usage error
+    (exit 2) before the engine is started or any request is sent; the client refuses it too."""
+    from dlicli.errors import require_identifier
+
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if item is not None:
+            require_identifier(item, f"{param.metavar or param.name} argument")
+    return value

@@ -7,14 +7,17 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Create, inspect and delete resource plans; show their tree.", no_args_is_help=True)
 
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The resource plan's name.", autocompletion=completion.plan_names)
+    str,
+    typer.Argument(
+        metavar="NAME", callback=nonblank, help="The resource plan's name.", autocompletion=completion.plan_names
+    ),
 ]
 ParentOpt = Annotated[
     str | None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli.exec.follow import IntervalOpt
-from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt
+from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -128,7 +128,7 @@ def stats(
 @app.command("logs")
 def logs(
     ctx: typer.Context,
-    appid: Annotated[str, typer.Argument(metavar="APPID", help="The application's ID.")],
+    appid: Annotated[str, typer.Argument(metavar="APPID", callback=nonblank, help="The application's ID.")],
     executor: Annotated[str | None, _opt("--executor", "An executor's log instead of the driver's.", "EID")] = None,
     log_type: Annotated[
         str, typer.Option("--type", help="Which log: stdout, stderr or launcherlog.", metavar="TYPE")

@@ -1,4 +1,4 @@
-"""`dlicli server start|stop|status|logs|user add`: the local engine's lifecycle.
+"""`dlicli server start|stop|status|logs`: the local engine's lifecycle (`server user` is server_user.py).
 
 The work is in dlicli.localengine and dlicli.enginetls (typer-free); these commands parse and
 render. The engine's data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the
@@ -13,17 +13,59 @@ from typing import Annotated
 import typer
 
 from dlicli import paths
-from dlicli.cli import server_notebook
+from dlicli.cli import server_notebook, server_user
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Run the local engine: a dlpd-compatible server on this machine.", no_args_is_help=True)
-user_app = typer.Typer(help="Users of the local engine.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
+app.add_typer(server_user.app, name="user")
 app.add_typer(server_notebook.app, name="notebook")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _limit(flag: str, text: str, metavar: str = "N") -> typer.models.OptionInfo:
+    """A limit of the engine (the serve option of the same name; docs/local-engine.md, Limits)."""
+    return typer.Option(flag, min=1, help=text, metavar=metavar, rich_help_panel="Limits", show_default=False)
+
+
+MaxUploadOpt = Annotated[int | None, _limit("--max-upload-bytes", "Largest upload (default 8 GiB).", "BYTES")]
+MaxUnpackedOpt = Annotated[
+    int | None, _limit("--max-unpacked-bytes", "Most a model or plugin tar may unpack to (default 16 GiB).", "BYTES")
+]
+MaxRatioOpt = Annotated[
+    int | None, _limit("--max-unpack-ratio", "Most a tar may unpack to per byte uploaded (default 100).")
+]
+MaxMembersOpt = Annotated[
+    int | None, _limit("--max-tar-members", "Most members of a tar, or files of a plugin folder (default 20000).")
+]
+MaxJobsOpt = Annotated[int | None, _limit("--max-job-num", "Largest maxJobNum of a search (default 10000).")]
+MaxParallelOpt = Annotated[int | None, _limit("--max-parallel-jobs", "Largest maxParalleJobNum (default 100).")]
+MaxGridOpt = Annotated[int | None, _limit("--max-grid", "Most experiments of an ExperimentGridSearch (default 10000).")]
+MaxTasksOpt = Annotated[
+    int | None, _limit("--max-tasks-per-user", "Most tasks a user may have queued or running (default 200).")
+]
+MaxSearchesOpt = Annotated[
+    int | None, _limit("--max-searches-per-user", "Most HPO searches a user may have running (default 20).")
+]
+PluginRootOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--plugin-root",
+        help="A folder `hpo algorithm install --path` may install from (admin only; repeatable; default none).",
+        metavar="DIR",
+        rich_help_panel="Limits",
+    ),
+]
+
+
+def limit_args(values: dict[str, int | None], plugin_roots: list[Path] | None) -> tuple[str, ...]:
+    """The serve options of the limits given (by flag), in order."""
+    out = [item for flag, value in values.items() if value is not None for item in (flag, str(value))]
+    for root in plugin_roots or []:
+        out += ["--plugin-root", str(root.expanduser().absolute())]
+    return tuple(out)
 
 
 @app.command("start")
@@ -57,19 +99,69 @@ def start(
     key: Annotated[
         Path | None, typer.Option("--key", help="With --tls: its private key (PEM).", metavar="FILE")
     ] = None,
+    shared_trust: Annotated[
+        bool | None,
+        typer.Option(
+            "--shared-trust/--no-shared-trust",
+            help="Where users cannot be isolated (no bubblewrap), still allow more users than the admin: "
+            "every user can read everything. Remembered until --no-shared-trust.",
+            show_default=False,
+        ),
+    ] = None,
+    session_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--session-hours",
+            min=0.001,
+            max=100000,
+            help="How long a session token from /auth/v1/logon lasts (default 8). User tokens do not expire.",
+            metavar="HOURS",
+            show_default=False,
+        ),
+    ] = None,
+    max_upload_bytes: MaxUploadOpt = None,
+    max_unpacked_bytes: MaxUnpackedOpt = None,
+    max_unpack_ratio: MaxRatioOpt = None,
+    max_tar_members: MaxMembersOpt = None,
+    max_job_num: MaxJobsOpt = None,
+    max_parallel_jobs: MaxParallelOpt = None,
+    max_grid: MaxGridOpt = None,
+    max_tasks_per_user: MaxTasksOpt = None,
+    max_searches_per_user: MaxSearchesOpt = None,
+    plugin_root: PluginRootOpt = None,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
 
     With --tls it serves HTTPS, which IBM's dlicmd.py needs for --logon; dlicli trusts the
-    engine's own certificate without --insecure.
+    engine's own certificate without --insecure. The limits bound what one request or user may ask
+    (413 for sizes, 400 for a search asking too much, 429 for a user's active work).
+
+    Users' tasks, searches and notebooks run in a bubblewrap sandbox where `bwrap` works; without it
+    only the admin may use the engine, unless --shared-trust says every user may read everything.
     """
     import os
+
+    limits = limit_args(
+        {
+            "--max-upload-bytes": max_upload_bytes,
+            "--max-unpacked-bytes": max_unpacked_bytes,
+            "--max-unpack-ratio": max_unpack_ratio,
+            "--max-tar-members": max_tar_members,
+            "--max-job-num": max_job_num,
+            "--max-parallel-jobs": max_parallel_jobs,
+            "--max-grid": max_grid,
+            "--max-tasks-per-user": max_tasks_per_user,
+            "--max-searches-per-user": max_searches_per_user,
+        },
+        plugin_root,
+    )
 
     from dlicli import enginetls, localengine
 
     out = Output()
     ddir = paths.data_dir()
     enginetls.remember_tls(ddir, tls, cert, key)
+    localengine.remember_shared_trust(ddir, shared_trust)
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
@@ -79,13 +171,20 @@ def start(
             )
         localengine.check_extra()
         ddir.mkdir(parents=True, exist_ok=True)
-        cmd = localengine.serve_command(ddir, host=host, port=port, slots=slots)
+        cmd = localengine.serve_command(
+            ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
+        )
         os.execve(cmd[0], cmd, localengine.engine_env())  # serve handles Ctrl-C/SIGTERM itself
-    record, started = localengine.start(ddir, host=host, port=port, slots=slots)
+    record, started = localengine.start(
+        ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
+    )
     url = localengine.client_url(record["url"])
     if not started:
-        if host or port is not None or slots is not None or tls is not None:
-            out.warn("the engine already runs; --host/--port/--slots/--tls apply at its next start")
+        if host or limits or any(v is not None for v in (port, slots, tls, session_hours, shared_trust)):
+            out.warn(
+                "the engine already runs; --host/--port/--slots/--tls/--session-hours/--shared-trust "
+                "and limits apply at its next start"
+            )
         out.info(f"the local engine already runs at {url} (pid {record['pid']})")
         return
     if host and host not in LOOPBACK:
@@ -110,7 +209,8 @@ def stop() -> None:
 
 @app.command("status")
 def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
-    """Whether the local engine runs, and where: url, pid, version, data dir."""
+    """Whether the local engine runs, and where: url, pid, version, data dir; and how it isolates users:
+    bwrap (each user's processes in a bubblewrap sandbox), none (shared trust), none (single user)."""
     from dlicli import localengine
 
     out = output(output_format, as_json)
@@ -124,6 +224,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
             Column("VERSION", "version"),
             Column("DATA DIR", "dataDir"),
             Column("CERT", "cert"),
+            Column("ISOLATION", "isolation"),
             Column("LOG", "log"),
         ],
     )
@@ -162,58 +263,3 @@ def logs(
             offset += len(chunk)
             out.write(chunk.decode("utf-8", errors="replace"))
         time.sleep(0.25)
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="The user's name.", metavar="NAME")],
-    password_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin",
-            help="Read a password from stdin and set it (for Basic auth and /auth/v1/logon); "
-            "on an existing user, replaces their password.",
-        ),
-    ] = False,
-) -> None:
-    """Create an engine user and print their token on stdout (shown once: keep it).
-
-    With --password-stdin the user also signs in with a password, as on WMLA (`dlicli login
-    --console-logon`, dlicmd.py --logon); for an existing user it sets a new password and
-    prints nothing (their token is unchanged).
-
-    \b
-    Examples:
-      dlicli server user add alice
-      printf '%s\\n' "$PASSWORD" | dlicli server user add alice --password-stdin
-    """
-    import re
-
-    from dlicli import localengine
-    from dlicli.errors import UsageError
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
-        raise UsageError(
-            f"not a valid user name: {name!r}",
-            hint="use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit)",
-        )
-    password = _password_from_stdin() if password_stdin else None
-    token = localengine.add_user(paths.data_dir(), name, password)
-    if token is None:
-        Output().info(f"set a new password for user {name}")
-        return
-    Output().write(token + "\n")
-    Output().info(f"added user {name}; they sign in with `dlicli login --url URL --token-stdin`")
-
-
-def _password_from_stdin() -> str:
-    """The first line of stdin, its line ending dropped; refused when empty (nothing was piped)."""
-    import sys
-
-    from dlicli.errors import UsageError
-
-    line = sys.stdin.readline()
-    password = line.removesuffix("\n").removesuffix("\r")
-    if not password:
-        raise UsageError("no password on stdin", hint="pipe it in: printf '%s\\n' \"$PASSWORD\" | dlicli ...")
-    return password

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from dlicli.cli import notebook
-from dlicli.cli.options import JsonOpt, OutputOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, nonblank
 from dlicli.cli.state import output, state
 
 app = typer.Typer(
@@ -23,7 +23,9 @@ app = typer.Typer(
 @app.command("start")
 def start(
     ctx: typer.Context,
-    user: Annotated[str, typer.Argument(metavar="USER", help="The engine user the Jupyter server is for.")],
+    user: Annotated[
+        str, typer.Argument(metavar="USER", callback=nonblank, help="The engine user the Jupyter server is for.")
+    ],
     resource_plan: Annotated[
         str | None,
         typer.Option(
@@ -48,7 +50,7 @@ def start(
     if resource_plan is not None and not resource_plan.strip():
         raise UsageError("--resource-plan is empty", hint="give the name of a resource plan: dlicli resplan tree")
     body = {"resourcePlan": resource_plan} if resource_plan else {}
-    from dlicli.client.http import decode_body
+    from dlicli.client.answers import decode_body
 
     http = state(ctx).client().http
     response = http.send("POST", f"/notebooks/{quote(user, safe='')}/startservice", operation="startService", json=body)

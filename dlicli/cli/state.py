@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from dlicli import startup
-from dlicli.output import Output
+from dlicli.output import Output, escape_controls, redact, remember_secret
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
@@ -29,7 +29,6 @@ class AppState:
     ca_bundle: str | None = None
     _connection: Any = field(default=None, repr=False)
     _client: Any = field(default=None, repr=False)
-    _secrets: list[str] = field(default_factory=list, repr=False)
 
     def connection(self) -> Connection:
         """The connection commands use (resolved once); the local engine is started if it is meant."""
@@ -55,25 +54,27 @@ class AppState:
         ddir = paths.data_dir()
         if not start_engine:
             return conn.on_local_engine(*localengine.peek(ddir))
-        url, token = localengine.ensure_running(ddir, note=Output().info)
+        try:
+            url, token = localengine.ensure_running(ddir, note=Output().info)
+        except OSError as exc:  # a read-only or misplaced data dir: the engine cannot keep its state
+            from dlicli.errors import ConfigError
+
+            raise ConfigError(
+                f"cannot start the local engine in its data dir {ddir}: {exc.strerror or exc}",
+                hint=f"make {ddir} a directory you can write, or point {paths.ENV_DATA_DIR} at one",
+            ) from None
         return conn.on_local_engine(url, token)
 
     def add_secret(self, secret: str | None) -> None:
-        """Remember a secret so debug output can redact it wherever it shows."""
-        if secret:
-            self._secrets.append(secret)
-            for word in secret.split():
-                if len(word) >= 6:
-                    self._secrets.append(word)
+        """Remember a secret so no message (an error, a hint, a debug line) can show it."""
+        remember_secret(secret)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return redact(text)
 
     def debug_log(self, text: str) -> None:
         if self.debug:
-            sys.stderr.write("debug: " + self.redact(text) + "\n")
+            sys.stderr.write("debug: " + escape_controls(self.redact(text)) + "\n")
             sys.stderr.flush()
 
     def client(self, *, require_auth: bool = True) -> DlpdClient:
@@ -81,7 +82,7 @@ class AppState:
         if self._client is None:
             from dlicli.client.http import HttpSession, tls_verify
             from dlicli.client.operations import DlpdClient
-            from dlicli.config import http_timeout
+            from dlicli.config import http_timeout, request_deadline
             from dlicli.errors import CredentialsError
 
             conn = self.connection()
@@ -97,6 +98,7 @@ class AppState:
                 conn.authorization,
                 verify=tls_verify(conn.insecure, conn.ca_bundle, conn.url, pinned=engine_cert(conn.url)),
                 timeout=http_timeout(),
+                deadline=request_deadline(),
                 debug=self.debug_log if self.debug else None,
             )
             self._client = DlpdClient(session)

@@ -9,8 +9,6 @@ hints in its errors: their types say what failed, and the CLI says what to do (c
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import json as jsonlib
 import os
 import random
 import ssl
@@ -23,8 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 from dlicli import __version__
 from dlicli.errors import (
     APIError,
+    BadCredentialValue,
     CABundleError,
     CannotConnect,
+    ConnectError,
+    DeadlineExceeded,
     InvalidURL,
     PlainHTTPServer,
     RequestTimedOut,
@@ -38,6 +39,15 @@ from dlicli.paths import API_BASE_PATH
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 
+from dlicli.client.answers import (  # noqa: E402
+    Expect,
+    check_stream,
+    checked_answer,
+    expected,
+    retry_after,
+    server_message,
+)
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -47,8 +57,12 @@ def normalize_base_url(url: str) -> str:
     text = (url or "").strip()
     if not text:
         raise InvalidURL("the server URL is empty")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number from 0 to 65535 raises here
+    except ValueError as exc:
+        raise InvalidURL(f"not a server URL: {text!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidURL(f"not a server URL: {text!r}")
     path = parts.path.rstrip("/")
     if not path:
@@ -115,62 +129,13 @@ def _bad_bundle(path: str, why: object) -> CABundleError:
     return CABundleError(f"cannot use CA bundle {path}: {why}")
 
 
-def server_message(response: httpx.Response) -> str:
-    """The server's own words from an error response (JSON message fields, else the text)."""
-    try:
-        text = response.text
-    except (httpx.ResponseNotRead, UnicodeDecodeError):
-        return ""
-    text = text.strip()
-    if not text:
-        return response.reason_phrase or ""
-    try:
-        body = jsonlib.loads(text)
-    except ValueError:
-        return text[:500]
-    if isinstance(body, dict):
-        for key in ("message", "Message", "errorMessage", "error_description", "error", "description", "detail"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return value["message"]
-    if isinstance(body, str):
-        return body
-    return text[:500]
-
-
-def decode_body(response: httpx.Response) -> Any:
-    """JSON when the body is JSON, else the text; None for an empty body."""
-    content = response.content
-    if not content or not content.strip():
-        return None
-    ctype = response.headers.get("content-type", "")
-    if "json" in ctype or content.lstrip()[:1] in (b"{", b"[", b'"'):
-        try:
-            return response.json()
-        except ValueError:
-            pass
-    return response.text
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 class HttpSession:
-    """One connection to one dlpd server. Create per invocation; close when done."""
+    """One connection to one dlpd server. Create per invocation; close when done.
+
+    `timeout` bounds one try (each read); `deadline` bounds a whole call, every retry and backoff
+    included, so a server that accepts and goes silent costs at most `deadline` seconds. Uploads
+    and streamed downloads have no deadline (their size sets their time): each read is bounded.
+    """
 
     def __init__(
         self,
@@ -180,6 +145,7 @@ class HttpSession:
         verify: bool | ssl.SSLContext = True,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
+        deadline: float | None = None,
         retries: int = 3,
         backoff: float = 0.25,
         max_backoff: float = 8.0,
@@ -187,7 +153,10 @@ class HttpSession:
         transport: httpx.BaseTransport | None = None,
     ):
         self.base_url = normalize_base_url(base_url)
-        self._authorization = authorization
+        self._authorization = header_value(authorization)
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.deadline = deadline if deadline and deadline > 0 else None
         self.retries = max(0, retries)
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -227,13 +196,18 @@ class HttpSession:
         if self._debug is not None:
             self._debug(text)
 
-    def _sleep_before_retry(self, attempt: int, response: httpx.Response | None) -> None:
-        delay = _retry_after(response) if response is not None else None
+    def _retry_delay(self, attempt: int, response: httpx.Response | None) -> float:
+        delay = retry_after(response) if response is not None else None
         if delay is None:
             delay = random.uniform(0, min(self.max_backoff, self.backoff * (2**attempt)))
-        delay = min(delay, self.max_backoff * 4)
-        self._log(f"retrying in {delay:.2f}s (attempt {attempt + 2} of {self.retries + 1})")
-        time.sleep(delay)
+        return min(delay, self.max_backoff * 4)
+
+    def _try_timeout(self, stop_at: float | None) -> httpx.Timeout:
+        """The timeouts of one try: the session's, cut to what is left of the deadline."""
+        if stop_at is None:
+            return httpx.Timeout(self.timeout, connect=self.connect_timeout)
+        left = max(0.001, stop_at - time.monotonic())
+        return httpx.Timeout(min(self.timeout, left), connect=min(self.connect_timeout, left))
 
     # -- the one entry point ----------------------------------------------------------------
 
@@ -247,7 +221,7 @@ class HttpSession:
         json: Any = None,
         data: dict[str, Any] | None = None,
         files: dict[str, Any] | None = None,
-        content: bytes | None = None,
+        content: Any = None,
         headers: dict[str, str] | None = None,
         authorization: str | None = None,
         root: bool = False,
@@ -256,78 +230,132 @@ class HttpSession:
         """Send one request and return the response, or raise `APIError` / a `ConnectError`.
 
         Idempotent methods are retried on connection errors and 429/502/503/504 with
-        jittered exponential backoff (Retry-After honoured); anything else is sent once.
-        With stream=True the caller must close the returned response.
+        jittered exponential backoff (Retry-After honoured) while the deadline allows;
+        anything else is sent once. With stream=True the caller must close the returned response.
         """
         method = method.upper()
         url = self.url_for(path, root=root)
         if params:
             params = {k: v for k, v in params.items() if v is not None}
         hdrs = dict(headers or {})
-        auth = authorization or self._authorization
+        auth = header_value(authorization) or self._authorization
         if auth:
             hdrs["Authorization"] = auth
+        uploading = content is not None and not isinstance(content, (bytes, str))
+        stop_at = None if (stream or uploading or self.deadline is None) else time.monotonic() + self.deadline
 
         def build() -> httpx.Request:  # anew for every attempt, as a body may be a stream
-            return self._client.build_request(
-                method, url, params=params, json=json, data=data, files=files, content=content, headers=hdrs
-            )
+            try:
+                timeout = self._try_timeout(stop_at)
+                return self._client.build_request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    files=files,
+                    content=content,
+                    headers=hdrs,
+                    timeout=timeout,
+                )
+            except httpx.InvalidURL as exc:
+                raise InvalidURL(f"not a valid request URL: {url!r} ({exc})") from None
 
         attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
         for attempt in range(attempts):
-            last = attempt + 1 == attempts
             self._log(f"> {method} {url}{_query_for_log(params)}")
-            response = self._attempt(build, method, url, operation, stream=stream, last=last)
-            if response is None:  # a connection error that may be retried
-                self._sleep_before_retry(attempt, None)
+            outcome = self._attempt(build, method, url, operation, stream=stream)
+            response = outcome if isinstance(outcome, httpx.Response) else None
+            retryable = response is None or response.status_code in RETRY_STATUSES
+            delay = self._retry_delay(attempt, response)
+            if retryable and attempt + 1 < attempts and _fits(stop_at, delay):
+                if response is not None:
+                    response.close()
+                self._log(f"retrying in {delay:.2f}s (attempt {attempt + 2} of {attempts})")
+                time.sleep(delay)
                 continue
-            if response.status_code in RETRY_STATUSES and not last:
-                response.close()
-                self._sleep_before_retry(attempt, response)
-                continue
-            if response.status_code >= 400:
-                raise _api_error(response, operation, method, url, stream)
-            return response
+            if not isinstance(outcome, httpx.Response):
+                raise self._past_deadline(outcome, stop_at, operation, method, url)
+            if outcome.status_code >= 400:
+                raise _api_error(outcome, operation, method, url, stream)
+            return outcome
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _past_deadline(
+        self, error: ConnectError, stop_at: float | None, operation: str, method: str, url: str
+    ) -> ConnectError:
+        """The deadline's own error when it is what ended the call, else the last try's error."""
+        if stop_at is None or time.monotonic() + 0.05 < stop_at or not isinstance(error, RequestTimedOut):
+            return error
+        return DeadlineExceeded(f"{operation}: {method} {url}: no answer within the {self.deadline:g} s deadline")
+
     def _attempt(
-        self, build: Callable[[], httpx.Request], method: str, url: str, operation: str, *, stream: bool, last: bool
-    ) -> httpx.Response | None:
-        """One try: the response, None when a connection error may be retried, else a ConnectError."""
+        self, build: Callable[[], httpx.Request], method: str, url: str, operation: str, *, stream: bool
+    ) -> httpx.Response | ConnectError:
+        """One try: the response, or the connection error it ended with (TLS errors are raised:
+        retrying cannot fix a certificate the client does not trust)."""
         started = time.monotonic()
         try:
             response = self._client.send(build(), stream=stream)
         except httpx.TimeoutException as exc:
             self._log(f"< timeout after {time.monotonic() - started:.3f}s")
-            if not last:
-                return None
-            raise RequestTimedOut(f"{operation}: {method} {url} timed out ({type(exc).__name__})") from exc
+            return RequestTimedOut(f"{operation}: {method} {url} timed out ({type(exc).__name__})")
         except httpx.TransportError as exc:
             self._log(f"< connection error after {time.monotonic() - started:.3f}s: {exc}")
             if _is_plain_http_answer(exc):
                 raise PlainHTTPServer(f"{self.base_url} answered in plain HTTP, not TLS ({exc})") from exc
-            if _is_tls_failure(exc):  # retrying cannot fix a certificate the client does not trust
+            if _is_tls_failure(exc):
                 raise TLSHandshakeFailed(f"TLS handshake with {self.base_url} failed: {exc}") from exc
-            if not last:
-                return None
-            raise CannotConnect(f"cannot connect to {self.base_url}: {exc or type(exc).__name__}") from exc
+            return CannotConnect(f"cannot connect to {self.base_url}: {exc or type(exc).__name__}")
         elapsed = time.monotonic() - started
         self._log(f"< {response.status_code} {method} {url} ({elapsed * 1000:.0f} ms)")
         return response
 
-    def call(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Any:
-        """Send and decode: the server's JSON (or text, or None for an empty body)."""
+    def call(self, method: str, path: str, *, operation: str, expect: Expect | None = None, **kwargs: Any) -> Any:
+        """Send and decode: the server's answer when it is what the operation returns (`expect`,
+        else answers.EXPECTED by operationId), a ProtocolError when it is not."""
         response = self.send(method, path, operation=operation, **kwargs)
-        return decode_body(response)
+        return checked_answer(response, expect or expected(operation), operation, method.upper(), _shown(response))
 
     @contextlib.contextmanager
-    def stream(self, method: str, path: str, *, operation: str, **kwargs: Any) -> Iterator[httpx.Response]:
+    def stream(
+        self, method: str, path: str, *, operation: str, expect: Expect | None = None, **kwargs: Any
+    ) -> Iterator[httpx.Response]:
         """A streamed response for downloads; closed when the block ends."""
         response = self.send(method, path, operation=operation, stream=True, **kwargs)
         try:
+            check_stream(response, expect or expected(operation), operation, method.upper(), _shown(response))
             yield response
         finally:
             response.close()
+
+
+def _shown(response: httpx.Response) -> str:
+    """The URL a response came from, as an error message shows it (no query: it may hold args)."""
+    return str(response.request.url.copy_with(query=None))
+
+
+def header_value(authorization: str | None) -> str | None:
+    """An Authorization header as it may be sent: one line of printable ASCII. A token read from a
+    file with a comment or a stray newline, or with a non-ASCII character, is refused here, naming
+    the position but never the secret (httpx would fail and quote it)."""
+    if not authorization:
+        return authorization
+    for position, char in enumerate(authorization):
+        if not " " <= char <= "~":
+            what = (
+                "a line break" if char in "\r\n" else "a control character" if char < " " else "a non-ASCII character"
+            )
+            raise BadCredentialValue(
+                f"the token or password holds {what} (character {position + 1} of the Authorization header)",
+                hint="a token is one line of ASCII: check DLICLI_TOKEN, the token file, or sign in again",
+            )
+    return authorization
+
+
+def _fits(stop_at: float | None, delay: float) -> bool:
+    """True when waiting `delay` leaves time for another try before the deadline."""
+    return stop_at is None or time.monotonic() + delay < stop_at - 0.05
 
 
 def _api_error(response: httpx.Response, operation: str, method: str, url: str, stream: bool) -> APIError:

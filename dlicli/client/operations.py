@@ -14,11 +14,13 @@ from urllib.parse import quote
 
 from dlicli.client.http import HttpSession
 from dlicli.client.multipart import ByteStream, MultipartBody
+from dlicli.errors import require_identifier
 
 
 def _seg(value: str | int) -> str:
-    """One path segment, quoted so ids and names with `/`, spaces or `#` stay one segment."""
-    return quote(str(value), safe="")
+    """One path segment, quoted so ids and names with `/`, spaces or `#` stay one segment. A blank
+    one is a BlankIdentifier (a ValueError): `/execs/` + "" would be DELETE /execs, every task."""
+    return quote(require_identifier(value), safe="")
 
 
 def _form_json(value: Any) -> str:

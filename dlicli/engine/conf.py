@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlicli import __version__
+from dlicli.engine.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Settings:
     max_upload_bytes: int
     tick: float
     hpo_max_failures: int = 5  # an hpo task ends FAILED after this many failed experiments in a row (hpo/failures.py)
+    limits: Limits = field(
+        default_factory=Limits
+    )  # what one request or user may ask (limits.py); max_upload_bytes mirrors it
 
     @property
     def tasks_root(self) -> Path:
@@ -58,9 +62,12 @@ class Settings:
         gpu_capacity: float = 0,
         tick: float = 0.2,
         hpo_max_failures: int = 5,
+        limits: Limits | None = None,
     ) -> Settings:
-        """The defaults: one slot per CPU, CPU capacity = slots, data sets under data_dir/datasets."""
+        """The defaults: one slot per CPU, CPU capacity = slots, data sets under data_dir/datasets.
+        `limits` (the serve options) wins over `max_upload_bytes`, which in-process callers set alone."""
         data_dir = Path(data_dir)
+        limits = limits or Limits(max_upload_bytes=max_upload_bytes)
         slots = max(1, slots or os.cpu_count() or 1)
         return cls(
             data_dir=data_dir,
@@ -69,9 +76,10 @@ class Settings:
             cpu_capacity=float(cpu_capacity) if cpu_capacity is not None else float(slots),
             gpu_capacity=float(gpu_capacity),
             grace_seconds=grace_seconds,
-            max_upload_bytes=max_upload_bytes,
+            max_upload_bytes=limits.max_upload_bytes,
             tick=tick,
             hpo_max_failures=max(1, hpo_max_failures),
+            limits=limits,
         )
 
 
@@ -90,6 +98,6 @@ class ConfService:
             "DLI_SLOTS": str(s.slots),
             "DLI_CPU_CAPACITY": f"{s.cpu_capacity:g}",
             "DLI_GPU_CAPACITY": f"{s.gpu_capacity:g}",
-            "DLI_MAX_UPLOAD_BYTES": str(s.max_upload_bytes),
             "DLI_PYTHON": sys.executable,
+            **s.limits.report(),
         }

@@ -8,6 +8,11 @@ serving, remove it at exit; SIGTERM/SIGINT shut down cleanly and leave running t
 `--add-user NAME` is a one-shot mode: it adds a user straight in the SQLite store (safe while an
 engine runs: WAL plus short transactions), prints the token on stdout and exits; with
 `--password-stdin` it reads a password from stdin and sets it (an existing user keeps their token).
+Users' processes run sandboxed where bwrap works (engine/sandbox.py); without it a new user is refused
+unless `--shared-trust` (or the data dir's trust.json, from `server start --shared-trust`).
+`--list-users`, `--remove-user`, `--rotate-token` and `--set-password` are one-shot modes too
+(engine/useradmin.py). Every mode runs with umask 077, and the log hides the values of options
+named like secrets (engine/redact.py).
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlicli import __version__, paths
-from dlicli.engine import EngineError, users
+from dlicli.engine import EngineError, limits, private, sandbox, useradmin, users
+from dlicli.engine.redact import RedactingFormatter
 from dlicli.engine.tasks.launch import write_json_atomic
+from dlicli.engine.useradmin import write_token
+from dlicli.engine.users import DEFAULT_SESSION_HOURS
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_PORT, ENGINE_JSON
 
 if TYPE_CHECKING:
@@ -47,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", type=Path, help="root of the data sets tasks may read (DATA_DIR)")
     p.add_argument("--gpus", type=float, default=0, help="GPU capacity to schedule (default 0)")
     p.add_argument("--grace-seconds", type=float, default=10.0, help="SIGTERM→SIGKILL grace when stopping a task")
-    p.add_argument("--max-upload-bytes", type=int, default=8 << 30, help="largest upload, packed and unpacked")
+    limits.add_arguments(p)  # --max-upload-bytes, --max-tar-members … and --plugin-root
     p.add_argument(
         "--hpo-max-failures",
         type=int,
@@ -58,11 +66,25 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tls", action="store_true", help="serve HTTPS (a self-signed certificate unless --cert/--key)")
     p.add_argument("--cert", type=Path, help="with --tls: the certificate (PEM, the chain after it)")
     p.add_argument("--key", type=Path, help="with --tls: the certificate's private key (PEM)")
-    p.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
-    p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
     p.add_argument(
-        "--password-stdin", action="store_true", help="with --add-user: set the user's password, read from stdin"
+        "--shared-trust",
+        action="store_true",
+        help="without a sandbox (bwrap), still let several users share this engine: every user can read everything",
     )
+    p.add_argument(
+        "--pass-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable tasks, plugins and notebooks inherit from the engine (repeatable)",
+    )
+    p.add_argument(
+        "--session-hours",
+        type=_positive_hours,
+        default=DEFAULT_SESSION_HOURS,
+        help=f"how long a /auth/v1/logon session token lasts (default {DEFAULT_SESSION_HOURS:g}; fractions allowed)",
+    )
+    _user_options(p)
     args = p.parse_args(argv)
     if (args.cert or args.key) and not args.tls:
         p.error("--cert and --key go with --tls")
@@ -71,31 +93,28 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def add_user(data_dir: Path, name: str, admin: bool, password_stdin: bool = False) -> int:
-    """--add-user: a new user's token on stdout; with a password from stdin, an existing user's
-    password is replaced instead (nothing on stdout: their token is unchanged)."""
-    from dlicli.engine.store import Store
+def _user_options(p: argparse.ArgumentParser) -> None:
+    """The one-shot user modes (engine/useradmin.py); each prints its result and exits."""
+    modes = p.add_mutually_exclusive_group()
+    modes.add_argument("--add-user", metavar="NAME", help="add a user, print its token on stdout, and exit")
+    modes.add_argument("--list-users", action="store_true", help="print the users as JSON (never a token), and exit")
+    modes.add_argument("--remove-user", metavar="NAME", help="remove a user (their work is stopped and kept)")
+    modes.add_argument("--rotate-token", metavar="NAME", help="replace a user's token; print the new one")
+    modes.add_argument("--set-password", metavar="NAME", help="set a user's password, read from stdin")
+    p.add_argument("--admin", action="store_true", help="with --add-user: the user is an administrator")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="with --add-user: set the user's password, read from stdin"
+    )
 
-    password = users.read_password(sys.stdin) if password_stdin else None
-    store = Store(data_dir / "engine.db")
+
+def _positive_hours(text: str) -> float:
     try:
-        token = users.add_or_set_password(store, name, admin, password)
-    except EngineError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    if token:
-        print(token)
-    return 0
-
-
-def write_token(path: Path, token: str) -> None:
-    """The admin token, readable by this user only (never printed, never in the log)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(token + "\n")
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not 0 < hours < 1e6:
+        raise argparse.ArgumentTypeError(f"--session-hours must be more than 0 and less than 1e6, not {text}")
+    return hours
 
 
 def bind(host: str, port: int | None) -> socket.socket:
@@ -132,6 +151,46 @@ def base_url(host: str, port: int, scheme: str = "http") -> str:
     return f"{scheme}://{shown}:{port}{BASE}"
 
 
+def isolation_for_users(data_dir: Path) -> str:
+    """The isolation a new user gets: the running engine's (engine.json), else this machine's."""
+    import json
+
+    try:
+        record = json.loads((data_dir / ENGINE_JSON).read_text(encoding="utf-8"))
+        cmdline = Path(f"/proc/{int(record['pid'])}/cmdline").read_bytes()
+        if b"dlicli.engine.serve" in cmdline and record.get("isolation"):
+            return str(record["isolation"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return sandbox.isolation()
+
+
+def configure_sandbox(args: argparse.Namespace, data_dir: Path) -> None:
+    """The isolation policy: bwrap when it works; shared trust from --shared-trust or the data dir's
+    remembered `server start --shared-trust`; the engine's data dir hidden from every sandbox."""
+    remembered = (data_dir / paths.TRUST_SETTING).is_file()
+    sandbox.configure(shared_trust=args.shared_trust or remembered, pass_env=tuple(args.pass_env), hidden=(data_dir,))
+
+
+def refuse_unisolated_user(args: argparse.Namespace, data_dir: Path) -> int | None:
+    """--add-user of a new user where nothing isolates users (users.check_new_user): its exit code."""
+    if not args.add_user:
+        return None
+    isolation = isolation_for_users(data_dir)
+    return useradmin.run(data_dir, lambda store: users.check_new_user(store, args.add_user, isolation)) or None
+
+
+def warn_unisolated_users(engine: Engine) -> None:
+    """Users added before this engine refused unisolated ones still work: say what that means."""
+    count = (engine.store.one("SELECT COUNT(*) AS n FROM users") or {}).get("n", 0)
+    if sandbox.isolation() == sandbox.SINGLE_USER and count > 1:
+        log.warning(
+            "%d users share this engine without isolation (no working bwrap): each can read the others' tasks "
+            "and the admin token; install bubblewrap, or start with --shared-trust to accept it",
+            count,
+        )
+
+
 def prepare_data_dir(engine: Engine, data_dir: Path) -> None:
     """Drop a previous run's partial uploads; on the first start, create admin and its token file."""
     shutil.rmtree(data_dir / "uploads", ignore_errors=True)
@@ -152,6 +211,7 @@ def engine_info(host: str, port: int, data_dir: Path, cert: Path | None = None) 
         "cert": str(cert) if cert else None,
         "version": __version__,
         "dataDir": str(data_dir),
+        "isolation": sandbox.isolation(),
         "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -162,9 +222,10 @@ def engine_settings(args: argparse.Namespace) -> dict:
         "slots": args.slots,
         "data_root": args.data_root,
         "grace_seconds": args.grace_seconds,
-        "max_upload_bytes": args.max_upload_bytes,
+        "limits": limits.from_args(args),
         "gpu_capacity": args.gpus,
         "hpo_max_failures": args.hpo_max_failures,
+        "session_hours": args.session_hours,
     }
 
 
@@ -198,6 +259,7 @@ def serve(args: argparse.Namespace, data_dir: Path) -> int:
     engine_file = data_dir / ENGINE_JSON
     try:
         prepare_data_dir(engine, data_dir)
+        warn_unisolated_users(engine)
         try:
             pair = tls_pair(args, data_dir)
             sock = bind(args.host, args.port)
@@ -273,13 +335,18 @@ def _remove_engine_file(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    os.umask(private.OWNER_ONLY_UMASK)  # the engine's files, and its tasks', are its user's alone
     data_dir = (args.data_dir.expanduser() if args.data_dir else paths.data_dir()).absolute()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if args.add_user:
-        return add_user(data_dir, args.add_user, args.admin, args.password_stdin)
-    logging.basicConfig(
-        stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_sandbox(args, data_dir)
+    code = refuse_unisolated_user(args, data_dir)
+    code = useradmin.one_shot(args, data_dir) if code is None else code
+    if code is not None:
+        return code
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler])
+    log.info("isolation of users' processes: %s", sandbox.isolation())
     return serve(args, data_dir)
 
 

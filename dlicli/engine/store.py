@@ -17,7 +17,7 @@ from typing import Any
 
 from dlicli.engine import EngineError
 
-SCHEMA_VERSION = 4  # = 1 + len(_MIGRATIONS)
+SCHEMA_VERSION = 5  # = 1 + len(_MIGRATIONS)
 
 _SCHEMA = """
 CREATE TABLE users (
@@ -156,6 +156,12 @@ CREATE TABLE algorithms (
 """,
     # a user's password as users.py hashes it (scrypt$n$r$p$salt$hash); NULL: tokens only
     "ALTER TABLE users ADD COLUMN password TEXT",
+    # a session token's end (logon's tokens; NULL: a user token, which does not expire); a removed
+    # user's tombstone (their tokens are gone; their tasks and searches are kept for the admin)
+    """
+ALTER TABLE tokens ADD COLUMN expires REAL;
+ALTER TABLE users ADD COLUMN removed REAL
+""",
 ]
 
 

@@ -54,6 +54,11 @@ def load(path: str, text: str | None = None) -> Any:
                     text = fh.read()
         except OSError as exc:
             raise UsageError(f"cannot read the spec {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:  # a model archive or an image given for the spec
+            raise UsageError(
+                f"the spec {path} is not text: byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8",
+                hint="give the YAML or JSON spec file (startHPO's body), saved as UTF-8",
+            ) from None
     if path.lower().endswith(".json"):
         try:
             return json.loads(text)

@@ -2,8 +2,8 @@
 with every algorithm (Random, Tpe, Bayesian, Hyperband, ExperimentGridSearch, an uploaded plugin)
 on a noisy quadratic that runs in a fraction of a second.
 
-Each experiment appends one JSON line to a shared stamps file (its id, start, end, config.json,
-loss), so the tests check what really ran — how many, how many at once, with which values — and
+Each experiment leaves a stamp in its result dir (its id, start, end, config.json, loss; the tests
+read them from the engine's task dirs: a sandboxed experiment writes nowhere else), so the tests check what really ran — how many, how many at once, with which values — and
 compare it with what `hpo get`, `hpo best` and `hpo list` print.
 """
 
@@ -30,9 +30,11 @@ QUADRATIC = """\
         loss += 1.0 / cfg["epochs"]
     json.dump([{"steps": 1, "loss": loss}], open(os.path.join(os.environ["RESULT_DIR"], "val_dict_list.json"), "w"))
     line = json.dumps({"exp": int(os.environ["DLI_HPO_EXPERIMENT_ID"]), "start": start, "end": time.time(),
-                       "cfg": cfg, "loss": loss})
-    with open(STAMPS, "a") as f:
-        f.write(line + "\\n")
+                       "cfg": cfg, "loss": loss, "tag": TAG})
+    out = os.path.join(os.environ["RESULT_DIR"], "stamp.json")
+    with open(out + ".tmp", "w") as f:
+        f.write(line)
+    os.replace(out + ".tmp", out)
 """
 
 # A WMLA-style plugin: random search with numpy, WMLA's logger, any picklable state. It insists on
@@ -137,11 +139,11 @@ ALGORITHMS = {
 }
 
 
-def model(tmp_path: Path, sleep: float = 0.0) -> tuple[Path, Path]:
-    """The model dir (named `model`) and the stamps file its experiments append to."""
-    stamps = tmp_path / "stamps.jsonl"
-    write_model(tmp_path / "model", QUADRATIC.replace("SLEEP", repr(sleep)).replace("STAMPS", repr(str(stamps))))
-    return tmp_path / "model", stamps
+def model(tmp_path: Path, cli, sleep: float = 0.0) -> tuple[Path, tuple[Path, str]]:
+    """The model dir (named `model`) and where its experiments' stamps are: (the data dir, their tag)."""
+    tag = str(tmp_path)
+    write_model(tmp_path / "model", QUADRATIC.replace("SLEEP", repr(sleep)).replace("TAG", repr(tag)))
+    return tmp_path / "model", (cli.data, tag)
 
 
 def spec(name: str, algorithm: str, algo: dict, hyper: list | None, *, parallel: int = PARALLEL) -> dict:
@@ -169,8 +171,10 @@ def write_spec(tmp_path: Path, body: dict) -> Path:
     return path
 
 
-def read_stamps(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+def read_stamps(stamps: tuple[Path, str]) -> list[dict]:
+    data, tag = stamps
+    found = [json.loads(path.read_text()) for path in data.glob("tasks/*/result/stamp.json")]
+    return sorted((stamp for stamp in found if stamp["tag"] == tag), key=lambda stamp: stamp["start"])
 
 
 def max_overlap(runs: list[dict]) -> int:
@@ -220,7 +224,7 @@ def plugin(engine_cli, tmp_path_factory):
 def test_every_algorithm_searches_within_its_limits(cli, tmp_path, plugin, algorithm):
     algo, hyper, count = ALGORITHMS[algorithm]
     name = f"q-{algorithm.lower()}"
-    model_dir, stamps = model(tmp_path)
+    model_dir, stamps = model(tmp_path, cli)
     path = write_spec(tmp_path, spec(name, algorithm, algo, hyper))
 
     started = cli("hpo", "start", str(path), "--model-dir", str(model_dir), "--wait", timeout=90)
@@ -282,7 +286,7 @@ def test_the_uploaded_plugin_is_listed_and_installed_without_its_pycache(cli, pl
 
 
 def test_an_invalid_spec_exits_2_and_the_engine_gets_no_task(cli, tmp_path):
-    model_dir, _ = model(tmp_path)
+    model_dir, _ = model(tmp_path, cli)
     before = cli.json("hpo", "list")
     bad = spec("bad", "Random", {"maxJobNum": 4}, [XY[0], {**XY[1], "maxDbVal": -5}])
     result = cli("hpo", "start", str(write_spec(tmp_path, bad)), "--model-dir", str(model_dir), "--wait")
@@ -296,13 +300,12 @@ def test_an_invalid_spec_exits_2_and_the_engine_gets_no_task(cli, tmp_path):
 
 
 def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
-    model_dir, stamps = model(tmp_path, sleep=0.8)
+    model_dir, stamps = model(tmp_path, cli, sleep=0.8)
     name, jobs = "q-long", 10
     path = write_spec(tmp_path, spec(name, "Random", {"maxJobNum": jobs}, XY))
     assert cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir)).stdout == f"{name}\n"
     wait_until(lambda: read_stamps(stamps), 30, 0.1, "one experiment done, more to come")
     cli.ok("hpo", "stop", name)
-    stopped_at = time.time()
     # STOPPED at once; experiments already running finish on their own
     task = wait_until(
         lambda: cli.json("hpo", "get", name),
@@ -311,6 +314,7 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
         f"{name} STOPPED with nothing running",
         until=lambda task: task["state"] == "STOPPED" and not task["running"],
     )
+    stopped_at = time.time()  # from here on nothing may start (one launched just before the stop may start late)
     done = task["complete"]
     assert 1 <= done < jobs and task["running"] == 0
     again = cli("hpo", "stop", name)  # the API answers 400 on a stopped task
@@ -338,7 +342,7 @@ def test_stop_then_restart_resumes_the_search_then_delete(cli, tmp_path):
 def test_an_engine_restart_mid_search_loses_and_repeats_nothing(new_cli, tmp_path):
     cli = new_cli("restart")
     cli.ok("server", "start", "--port", "0", "--slots", "2")
-    model_dir, stamps = model(tmp_path, sleep=0.8)
+    model_dir, stamps = model(tmp_path, cli, sleep=0.8)
     path = write_spec(tmp_path, spec("q-resume", "Random", {"maxJobNum": 6}, XY))
     cli.ok("hpo", "start", str(path), "--model-dir", str(model_dir))
     wait_until(

@@ -12,11 +12,11 @@ from tests.waiting import holds_for
 
 # Prints 20 lines (and one to stderr), then holds its cpu until the RELEASE file appears.
 HOLDER = """\
-    import pathlib, sys, time
+    import os, pathlib, sys, time
     for i in range(1, 21):
         print(f"line {i}", flush=True)
     print("a warning", file=sys.stderr, flush=True)
-    release, deadline = pathlib.Path(RELEASE), time.time() + 60
+    release, deadline = pathlib.Path(os.environ["DLI_DATA_FS"], RELEASE), time.time() + 60
     while not release.exists() and time.time() < deadline:
         time.sleep(0.05)
     print("released", flush=True)
@@ -74,8 +74,9 @@ def test_resplan_create_get_update_tree_delete(cli):
 
 
 def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_path):
-    release = tmp_path / "release"
-    main = write_model(tmp_path / "holder", HOLDER.replace("RELEASE", repr(str(release))))
+    release = cli.data / "datasets" / f"release-{tmp_path.name}"  # in DLI_DATA_FS: a sandboxed task sees it
+    release.parent.mkdir(parents=True, exist_ok=True)
+    main = write_model(tmp_path / "holder", HOLDER.replace("RELEASE", repr(release.name)))
     cli.ok("resplan", "create", "one-cpu", "--label", "cpu=1")
     start = ("exec", "start", "--framework", "python", "--model-main", str(main), "--wmla-args", "--resplan one-cpu")
     first = cli.ok(*start).stdout.strip()

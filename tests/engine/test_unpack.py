@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dlicli.engine import EngineError
+from dlicli.engine.limits import Limits
 from dlicli.engine.tasks.unpack import unpack
 from tests.engine.conftest import ADMIN
 
@@ -95,8 +96,8 @@ def test_unsafe_archives_are_refused_and_write_nothing(tmp_path, case):
     dest.parent.mkdir(parents=True)
     before = files_under(tmp_path)
     with pytest.raises(EngineError) as info:
-        unpack(tar, "evil.tar", dest, 1000)
-    assert info.value.status == 400
+        unpack(tar, "evil.tar", dest, Limits(max_unpacked_bytes=1000))  # the upload itself is not capped
+    assert info.value.status == (413 if case == "too_big" else 400), info.value.message
     assert files_under(tmp_path) == before  # nothing outside, nothing left inside
     assert not Path("/tmp/escaped-abs.txt").exists()
 
@@ -106,7 +107,7 @@ def test_a_file_larger_than_the_cap_is_refused(tmp_path):
     src.write_bytes(b"#" * 2048)
     with pytest.raises(EngineError) as info:
         unpack(src, "big.py", tmp_path / "code", 1024)
-    assert info.value.status == 400 and not (tmp_path / "code").exists()
+    assert info.value.status == 413 and not (tmp_path / "code").exists()
 
 
 def test_a_corrupt_tar_is_a_400(tmp_path):

@@ -119,14 +119,14 @@ def test_other_users_cannot_see_or_touch_a_task(admin, server):
     assert post_hpo(admin, hpo_body("mine", jobs=1, parallel=1)).status_code == 200
     with server.client(server.add_user("bob")) as bob:
         assert bob.get("hypersearch").json() == []
-        assert bob.get("hypersearch/mine").status_code == 403
-        assert bob.delete("hypersearch/mine").status_code == 403
+        assert bob.get("hypersearch/mine").status_code == 404  # as for a missing search
+        assert bob.delete("hypersearch/mine").status_code == 404
     wait_hpo(admin, "mine")
     assert admin.delete("hypersearch/mine").status_code == 204
 
 
 @pytest.mark.slow
-def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
+def test_algorithms_list_get_install_run_and_delete(admin, server, procs, tmp_path):
     builtins = admin.get("hypersearch/algorithm", params={"type": "BUILD_IN"}).json()
     assert [a["name"] for a in builtins] == ["Random", "Tpe", "Bayesian", "Hyperband", "ExperimentGridSearch"]
     assert all(a["type"] == "BUILD_IN" for a in builtins)
@@ -177,14 +177,21 @@ def test_algorithms_list_get_install_run_and_delete(admin, server, tmp_path):
     assert admin.delete("hypersearch/algorithm/walker").status_code == 204
     assert admin.get("hypersearch/algorithm/walker").status_code == 404
     assert not Path(desc["path"]).exists()
-    # by server path
+    # by server path: refused unless the engine has a --plugin-root (tests/engine_bounds/test_plugin_path.py)
     folder = tmp_path / "pathplugin"
     folder.mkdir()
     (folder / "optimizer.py").write_text(PLUGIN)
-    answer = install({"name": "bypath", "path": str(folder)})
-    assert answer.status_code == 200
-    assert admin.get("hypersearch/algorithm/bypath").json()["source"] == str(folder)
-    assert admin.delete("hypersearch/algorithm/bypath").status_code == 204 and folder.is_dir()
+    assert install({"name": "bypath", "path": str(folder)}).status_code == 403
+    rooted = start(procs, tmp_path / "rooted", "--plugin-root", str(tmp_path))
+    with rooted.client() as other:
+        answer = other.post(
+            "hypersearch/algorithm/install",
+            data={"data": json.dumps({"name": "bypath", "path": str(folder)})},
+            files={"other": ("x", b"x")},
+        )
+        assert answer.status_code == 200, answer.text
+        assert other.get("hypersearch/algorithm/bypath").json()["source"] == str(folder)
+        assert other.delete("hypersearch/algorithm/bypath").status_code == 204 and folder.is_dir()
     for name in ("plug", "boom"):
         assert admin.delete(f"hypersearch/{name}").status_code == 204
 

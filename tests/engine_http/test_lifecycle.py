@@ -45,7 +45,7 @@ def test_files_binding_and_a_restart_that_keeps_a_running_task(start_engine, tmp
     data = tmp_path / "data"
     first = start_engine(data)  # no --port: 9281 when free, else any free port
     info = first.info
-    assert set(info) == {"pid", "host", "port", "url", "cert", "version", "dataDir", "startedAt"}
+    assert set(info) == {"pid", "host", "port", "url", "cert", "version", "dataDir", "isolation", "startedAt"}
     assert info["cert"] is None  # plain http (tests/engine_http/test_tls.py: --tls)
     assert (
         info["host"] == "127.0.0.1" and info["url"] == f"http://127.0.0.1:{info['port']}/platform/rest/deeplearning/v1"
@@ -96,4 +96,4 @@ def test_add_user_prints_only_a_token(start_engine, tmp_path):
         env=clean_env(),
         timeout=30,
     )
-    assert duplicate.returncode == 1 and duplicate.stdout == "" and "already exists" in duplicate.stderr
+    assert duplicate.returncode == 12 and duplicate.stdout == "" and "already exists" in duplicate.stderr

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, TimeoutOpt
+from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, TimeoutOpt, nonblank
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Output
 
@@ -98,7 +98,9 @@ def follow_and_exit(st: AppState, out: Output, exec_id: str, timeout: float | No
 
 def logs(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=completion.task_ids)],
+    exec_id: Annotated[
+        str, typer.Argument(metavar="ID", callback=nonblank, help="The task's id.", autocompletion=completion.task_ids)
+    ],
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new output until the task ends.")
     ] = False,
@@ -125,7 +127,10 @@ def logs(
 def wait(
     ctx: typer.Context,
     exec_ids: Annotated[
-        list[str], typer.Argument(metavar="ID", help="The tasks to wait for.", autocompletion=completion.task_ids)
+        list[str],
+        typer.Argument(
+            metavar="ID", callback=nonblank, help="The tasks to wait for.", autocompletion=completion.task_ids
+        ),
     ],
     timeout: TimeoutOpt = None,
     interval: IntervalOpt = None,
@@ -148,7 +153,9 @@ def wait(
 
 def result(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=completion.task_ids)],
+    exec_id: Annotated[
+        str, typer.Argument(metavar="ID", callback=nonblank, help="The task's id.", autocompletion=completion.task_ids)
+    ],
     out_file: OutFileOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from dlicli.cli import completion
 from dlicli.cli.bulk import each as _each
-from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -69,7 +69,9 @@ def list_tasks(
 
 def get(
     ctx: typer.Context,
-    exec_id: Annotated[str, typer.Argument(metavar="ID", help="The task's id.", autocompletion=completion.task_ids)],
+    exec_id: Annotated[
+        str, typer.Argument(metavar="ID", callback=nonblank, help="The task's id.", autocompletion=completion.task_ids)
+    ],
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -86,7 +88,8 @@ def get(
 def stop(
     ctx: typer.Context,
     exec_ids: Annotated[
-        list[str], typer.Argument(metavar="ID", help="The tasks to stop.", autocompletion=completion.task_ids)
+        list[str],
+        typer.Argument(metavar="ID", callback=nonblank, help="The tasks to stop.", autocompletion=completion.task_ids),
     ],
 ) -> None:
     """Stop tasks (POST /execs/{id}/stop for each); the stopped ids go to stderr."""
@@ -99,7 +102,11 @@ def delete(
     exec_ids: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="ID", help="The tasks to delete.", show_default=False, autocompletion=completion.task_ids
+            metavar="ID",
+            callback=nonblank,
+            help="The tasks to delete.",
+            show_default=False,
+            autocompletion=completion.task_ids,
         ),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
@@ -138,7 +145,10 @@ def _pairs(values: list[str] | None, option: str) -> list[dict[str, str]]:
 def deploy(
     ctx: typer.Context,
     exec_id: Annotated[
-        str, typer.Argument(metavar="ID", help="The training task's id.", autocompletion=completion.task_ids)
+        str,
+        typer.Argument(
+            metavar="ID", callback=nonblank, help="The training task's id.", autocompletion=completion.task_ids
+        ),
     ],
     name: Annotated[str, typer.Option("--name", help="The inference model's name.", metavar="NAME")],
     kernel: Annotated[

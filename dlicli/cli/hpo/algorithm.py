@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt
+from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -18,7 +18,10 @@ app = typer.Typer(help="Search algorithms: built-in and installed plugins.", no_
 TYPES = ("BUILD_IN", "USER_PLUGIN")
 LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The algorithm's name.", autocompletion=completion.algorithm_names)
+    str,
+    typer.Argument(
+        metavar="NAME", callback=nonblank, help="The algorithm's name.", autocompletion=completion.algorithm_names
+    ),
 ]
 
 
@@ -62,7 +65,10 @@ def delete(
     names: Annotated[
         list[str],
         typer.Argument(
-            metavar="NAME", help="The plugin algorithms to delete.", autocompletion=completion.algorithm_names
+            metavar="NAME",
+            callback=nonblank,
+            help="The plugin algorithms to delete.",
+            autocompletion=completion.algorithm_names,
         ),
     ],
 ) -> None:

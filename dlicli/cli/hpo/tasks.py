@@ -10,15 +10,19 @@ import typer
 
 from dlicli.cli import completion
 from dlicli.cli.hpo import watch
-from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt
+from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt, nonblank
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Column, Output, format_cell
 
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The HPO task's name.", autocompletion=completion.hpo_names)
+    str,
+    typer.Argument(metavar="NAME", callback=nonblank, help="The HPO task's name.", autocompletion=completion.hpo_names),
 ]
 NamesArg = Annotated[
-    list[str], typer.Argument(metavar="NAME", help="The HPO tasks' names.", autocompletion=completion.hpo_names)
+    list[str],
+    typer.Argument(
+        metavar="NAME", callback=nonblank, help="The HPO tasks' names.", autocompletion=completion.hpo_names
+    ),
 ]
 ObjectiveOpt = Annotated[
     str | None,
@@ -256,7 +260,11 @@ def delete(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="NAME", help="The HPO tasks to delete.", show_default=False, autocompletion=completion.hpo_names
+            metavar="NAME",
+            callback=nonblank,
+            help="The HPO tasks to delete.",
+            show_default=False,
+            autocompletion=completion.hpo_names,
         ),
     ] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Delete every HPO task (DELETE /hypersearch).")] = False,

@@ -17,12 +17,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from dlicli.engine.api import auth, conf, execs, hypersearch, notebooks, resplans, scheduler
 from dlicli.engine.api.errors import failure, http_error
-from dlicli.engine.api.routing import BASE, Op, json_body
+from dlicli.engine.api.routing import BASE, JSONAnswer, Op, json_body
 from dlicli.engine.core import Engine
 
 __all__ = ["BASE", "create_app"]
@@ -48,7 +48,7 @@ def endpoint(engine: Engine, op: Op) -> Callable:
             return result
         if result is None:
             return Response(status_code=204)
-        return JSONResponse(result)
+        return JSONAnswer(result)
 
     return answer
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from dlicli.engine import EngineError
+from dlicli.engine.api.routing import JSONAnswer
 
 CHALLENGE = 'Bearer realm="dlicli", Basic realm="dlicli"'
 
 log = logging.getLogger("dlicli.engine")
 
 
-def error(status: int, message: str) -> JSONResponse:
+def error(status: int, message: str) -> JSONAnswer:
     headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
-    return JSONResponse({"message": message}, status_code=status, headers=headers)
+    return JSONAnswer({"message": message}, status_code=status, headers=headers)
 
 
 def failure(request: Request, exc: Exception) -> Response:

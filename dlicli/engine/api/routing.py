@@ -8,15 +8,14 @@ It returns a Response, a JSON-able value (200), or None (204). api/__init__.py w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
-from dlicli.engine import EngineError
+from dlicli.engine import EngineError, strictjson
 from dlicli.engine.tasks.upload import FIELD_LIMIT
 from dlicli.paths import API_BASE_PATH
 
@@ -34,16 +33,22 @@ class Op(NamedTuple):
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body (at most FIELD_LIMIT bytes); 400 when it is not JSON."""
+    """The request's JSON body (at most FIELD_LIMIT bytes); 400 when it is not JSON or holds what the
+    engine cannot store (strictjson: NaN, overflowing numbers, lone surrogates, deep nesting)."""
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > FIELD_LIMIT:
             raise EngineError(400, f"the request body exceeds {FIELD_LIMIT} bytes")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise EngineError(400, "the request body is not valid JSON") from None
+    return strictjson.loads(bytes(raw), "the request body")
+
+
+class JSONAnswer(JSONResponse):
+    """Every JSON answer of the engine: strict JSON (no NaN/Infinity, no lone surrogate), so a bad
+    value stored by an older engine is answered as null instead of breaking a listing with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return strictjson.dumps(content)
 
 
 def query_int(request: Request, name: str) -> int | None:

@@ -21,7 +21,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlicli.engine import EngineError
+from dlicli.engine import EngineError, strictjson
+from dlicli.engine.limits import Limits, option_of
 from dlicli.engine.tasks import execargs
 from dlicli.wmla import (
     ALGO_DEF_KEYS,
@@ -54,7 +55,7 @@ def _int(where: str, value: Any, default: int, minimum: int, unlimited: bool) ->
         if isinstance(value, bool) or number != int(number):
             raise ValueError
         number = int(number)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise bad(f"{where}: must be a whole number, not {value!r}") from None
     if unlimited and number == -1:
         return -1
@@ -77,10 +78,7 @@ def parse_body(data: Any) -> dict:
     if isinstance(data, (str, bytes)):
         if not data.strip():
             raise bad("the form field data (the hpo task as JSON) is required")
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise bad(f"data: not valid JSON: {exc}") from None
+        data = strictjson.loads(data, "data")
     if not isinstance(data, dict):
         raise bad("data: must be a JSON object")
     return data
@@ -280,6 +278,27 @@ def _grid_names(experiments: Any) -> set[str]:
     except OptimizerError as exc:
         raise bad(str(exc)) from None
     return {name for config in configs for name in config}
+
+
+def check_limits(hpo: HpoInput, limits: Limits) -> None:
+    """A search asking more than the engine's limits allows is refused before anything runs (400)."""
+    caps = (
+        ("algoDef.maxJobNum", hpo.max_jobs, limits.max_job_num, "max_job_num"),
+        ("algoDef.maxParalleJob", hpo.max_parallel, limits.max_parallel_jobs, "max_parallel_jobs"),
+    )
+    for where, value, cap, name in caps:
+        if value > cap:
+            raise bad(f"{where}: {value} is more than this engine's limit of {cap} (server start {option_of(name)})")
+    if hpo.experiments is None:
+        return
+    from dlicli.engine.hpo.algorithms.grid import parse_experiments
+
+    size = len(parse_experiments(hpo.experiments))  # checked by parse() already
+    if size > limits.max_grid:
+        raise bad(
+            f"experiments: the grid has {size} experiments, more than this engine's limit of "
+            f"{limits.max_grid} (server start {option_of('max_grid')})"
+        )
 
 
 def task_attr(hpo: HpoInput) -> dict:

@@ -23,6 +23,7 @@ import os
 import pickle
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
+from dlicli.engine import sandbox
 from dlicli.engine.hpo.algorithms.base import OptimizerError
 
 
@@ -179,9 +181,10 @@ class PluginHost:
         python = plugin_python(conda_home, conda_env)
         env = self._environment(python, log_level)
         err = self._open_log(log_path)
+        jail = sandbox.Jail(own=[Path(self._root)], readable=[Path(plugin_dir).resolve()], interpreters=[python])
         try:
             self.proc = subprocess.Popen(
-                [python, "-m", "dlicli.engine.hpo.pluginhost"],
+                sandbox.wrap([python, "-m", "dlicli.engine.hpo.pluginhost"], jail),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=err,
@@ -190,6 +193,7 @@ class PluginHost:
                 text=True,
                 encoding="utf-8",
                 bufsize=1,
+                start_new_session=True,  # its own group: close() kills all it started (the sandbox too)
             )
         finally:
             if err is not None:
@@ -214,15 +218,14 @@ class PluginHost:
             raise
 
     def _environment(self, python: str, log_level: str | None) -> dict[str, str]:
-        """The child's environment; another Python gets a temp dir with only dlicli on its path."""
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        """The child's allow-listed environment: HOME and the path are a temp dir of its own holding
+        only dlicli (whichever Python runs it), never the engine's environment."""
+        self._root = tempfile.mkdtemp(prefix="dlicli-plugin-")
+        os.symlink(Path(__file__).resolve().parents[2], Path(self._root) / "dlicli")
+        env = sandbox.environment(Path(self._root))
+        env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=self._root)
         if log_level:
             env["DLICLI_HPO_PLUGIN_LOG_LEVEL"] = str(log_level)
-        self._root = None
-        if os.path.abspath(python) != os.path.abspath(sys.executable):
-            self._root = tempfile.mkdtemp(prefix="dlicli-plugin-")  # only dlicli on that Python's path
-            os.symlink(Path(__file__).resolve().parents[2], Path(self._root) / "dlicli")
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [self._root, env.get("PYTHONPATH")]))
         return env
 
     def _open_log(self, log_path: str | Path | None) -> IO[bytes] | None:
@@ -293,7 +296,10 @@ class PluginHost:
                 self._stdin.close()
                 self.proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self.proc.kill()
                 self.proc.wait()
         if self._own_log and self._log_path is not None:
             self._log_path.unlink(missing_ok=True)

@@ -1,8 +1,9 @@
 """HPO algorithms as the engine serves them: the built-ins, the user plugins (installed under
 <data_dir>/hpo_plugins/<name>, recorded in the `algorithms` table), and building the optimizer of a task.
 
-A plugin is installed from an uploaded tar of its folder (unpacked safely by unpack.py) or copied
-from a server path; either way it needs `optimizer.py` (at the top or in its only subfolder). It runs
+A plugin is installed from an uploaded tar of its folder (unpacked safely by unpack.py) or, by an
+administrator, copied from a server path under a --plugin-root (plugincopy.py); either way it needs
+`optimizer.py` (at the top or in its only subfolder). It runs
 in its own process (hpo/pluginhost.py) with the Python of condaHome/condaEnv when given; its output
 goes to the task's search.log.
 """
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User
+from dlicli.engine.hpo import plugincopy
 from dlicli.engine.hpo.input import HpoInput, check_name, parse_body
 from dlicli.engine.hpo.metrics import wmla_time
+from dlicli.engine.limits import Limits
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import unpack
 
@@ -59,8 +62,8 @@ def describe(row: dict | None, name: str | None = None) -> dict:
 
 
 class Algorithms:
-    def __init__(self, store: Store, root: Path, max_upload_bytes: int):
-        self.store, self.root, self.max_upload_bytes = store, root, max_upload_bytes
+    def __init__(self, store: Store, root: Path, limits: Limits):
+        self.store, self.root, self.limits = store, root, limits
 
     def plugins(self) -> dict[str, dict]:
         """Installed plugins by lower-case name."""
@@ -97,6 +100,7 @@ class Algorithms:
         path = str(body.get("path") or "").strip()
         if (upload is None) == (not path):
             raise EngineError(400, "install needs either the part file (a .tar of the plugin folder) or a server path")
+        source = plugincopy.allowed_source(user, path, self.limits) if path else None
         conda_home, conda_env = str(body.get("condahome") or ""), str(body.get("condaenv") or "")
         try:
             plugin_python(conda_home or None, conda_env or None)
@@ -108,14 +112,11 @@ class Algorithms:
         staging = self.root / f".staging-{name}-{time.monotonic_ns()}"
         target = self.root / name
         try:
-            if upload is not None:
-                folder = unpack.unpack(upload, upload_name or "plugin.tar", staging, self.max_upload_bytes)
+            if source is None:
+                folder = unpack.unpack(upload or Path(), upload_name or "plugin.tar", staging, self.limits)
             else:
-                source = Path(path)
-                if not source.is_absolute() or not source.is_dir():
-                    raise EngineError(400, f"path: {path} is not an absolute path of a folder on the server")
                 folder = staging / source.name
-                shutil.copytree(source, folder, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                plugincopy.copy_plugin(source, folder, self.limits)
             try:
                 found = find_optimizer(folder).parent
             except OptimizerError as exc:

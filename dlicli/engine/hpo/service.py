@@ -40,6 +40,7 @@ from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.driver import Driver, owner
 from dlicli.engine.hpo.metrics import read_values, summarize, task_state
 from dlicli.engine.hpo.plugins import Algorithms
+from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.tasks import unpack, views
 from dlicli.engine.tasks.service import ExecService
 from dlicli.wmla import HPO_ACTIVE_STATES
@@ -51,7 +52,7 @@ class HpoService:
     def __init__(self, settings: Settings, execs: ExecService):
         self.settings, self.execs, self.store = settings, execs, execs.store
         self.root = settings.data_dir / "hpo"
-        self.algorithms = Algorithms(self.store, settings.data_dir / "hpo_plugins", settings.max_upload_bytes)
+        self.algorithms = Algorithms(self.store, settings.data_dir / "hpo_plugins", settings.limits)
         self.driver = Driver(execs, self.algorithms, settings.hpo_max_failures)
         self._reserved: set[str] = set()  # names being created
         self._names = threading.Lock()
@@ -64,16 +65,17 @@ class HpoService:
 
     # tasks --------------------------------------------------------------------------------------
     def _row(self, user: User, name: str) -> dict:
+        """The search `user` may see; another user's answers exactly as a missing one (404)."""
         row = self.store.one("SELECT * FROM hpo_tasks WHERE name = ?", name)
-        if row is None:
+        if row is None or not (user.admin or row["creator"] == user.name):
             raise EngineError(404, f"hpo task {name} not found")
-        if not user.admin and row["creator"] != user.name:
-            raise EngineError(403, f"hpo task {name} belongs to another user")
         return row
 
     def create(self, user: User, data: Any, upload: Path, upload_name: str) -> dict:
         """Validate, unpack the model once, build the optimizer; the driver runs the search."""
         hpo = hpoinput.parse(data, user.name, self.algorithms.plugins())
+        hpoinput.check_limits(hpo, self.settings.limits)
+        self._check_active(user)
         parsed = hpo.parsed
         if parsed is None:  # parse() leaves it out only for the debug endpoint
             raise EngineError(400, "modelSpec.args: required (the training command, as for exec start)")
@@ -88,9 +90,7 @@ class HpoService:
         try:
             shutil.rmtree(hpo_dir, ignore_errors=True)  # a leftover of a create that crashed
             hpo_dir.mkdir(parents=True)
-            code = unpack.unpack(
-                upload, upload_name, hpo_dir / "code", self.settings.max_upload_bytes, basename=parsed.model_dir
-            )
+            code = unpack.unpack(upload, upload_name, hpo_dir / "code", self.settings.limits, basename=parsed.model_dir)
             if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
                 raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
             from dlicli.engine.hpo.algorithms.base import OptimizerError
@@ -111,6 +111,19 @@ class HpoService:
                 self._reserved.discard(name)
         self._hand_to_driver(user, hpo, opt, plan)
         return {"uid": name, "href": f"/hypersearch/{name}"}
+
+    def _check_active(self, user: User) -> None:
+        """429 when the user already runs as many searches as the engine allows each user."""
+        cap = self.settings.limits.max_searches_per_user
+        states = ", ".join("?" * len(HPO_ACTIVE_STATES))
+        query = f"SELECT COUNT(*) AS n FROM hpo_tasks WHERE creator = ? AND state IN ({states})"
+        row = self.store.one(query, user.name, *HPO_ACTIVE_STATES)
+        if row is not None and row["n"] >= cap:
+            raise EngineError(
+                TOO_MANY,
+                f"{user.name} already has {row['n']} hpo tasks running, this engine's limit per user "
+                f"(server start {option_of('max_searches_per_user')}); stop one or wait for it to end",
+            )
 
     def _insert(self, user: User, hpo: hpoinput.HpoInput, hpo_dir: Path, code: Path, plan: dict, state: bytes) -> None:
         """The new task's hpo_tasks row (SUBMITTED, the optimizer's first state saved)."""

@@ -2,7 +2,9 @@
 
 Each server runs `python -m jupyter_server` in its own session (its pid = its process group),
 bound to 127.0.0.1 on a port the OS picks, with a random token kept in its config file (mode
-0600, found through JUPYTER_CONFIG_DIR) so it never shows in `ps`. Everything lives under
+0600, found through JUPYTER_CONFIG_DIR) so it never shows in `ps`; it starts from the allow-listed
+environment (HOME in home/) and, where the engine isolates users, inside bubblewrap seeing only
+its own dir (engine/sandbox.py). Everything lives under
 <data_dir>/notebooks/<user>/: work/ (the root dir), config/, runtime/ (jpserver-<pid>.json tells
 the port; kernel-<id>.json connection files name each kernel process), server.log. The store's
 `notebooks` table lets a restarted engine re-adopt a live server (pid + /proc start time) or mark
@@ -25,11 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlicli.engine import EngineError, User
+from dlicli.engine import EngineError, User, sandbox
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import runner
 from dlicli.engine.tasks.scheduler import chain
-from dlicli.paths import SECRET_ENV
 
 PENDING, RUNNING, STOPPED = "Pending", "Running", "Stopped"
 INSTALL_HINT = "pip install 'dlicli[notebook]'"
@@ -103,16 +104,17 @@ class NotebookManager:
 
     # access ----------------------------------------------------------------------------------
     @staticmethod
-    def _may(user: User, name: str) -> None:
-        if not user.admin and user.name != name:
-            raise EngineError(403, f"only {name} or an administrator may see {name}'s notebook service")
+    def _visible(user: User, name: str) -> bool:
+        """Only `name` and administrators see `name`'s service; to anyone else it answers as a
+        missing one, so it does not tell who has a notebook service."""
+        return user.admin or user.name == name
 
     def _row(self, name: str) -> dict | None:
         row = self.store.one("SELECT * FROM notebooks WHERE user = ?", name)
         return self._refresh(row) if row else None
 
-    def _need(self, name: str) -> dict:
-        row = self._row(name)
+    def _need(self, name: str, user: User | None = None) -> dict:
+        row = self._row(name) if user is None or self._visible(user, name) else None
         if row is None:
             raise EngineError(404, f"no notebook service for user {name}")
         return row
@@ -166,7 +168,7 @@ class NotebookManager:
 
     def _launch(self, name: str) -> tuple[int, int | None]:
         base = self._dir(name)
-        for sub in ("", "work", "config", "runtime"):
+        for sub in ("", "work", "config", "runtime", "home"):
             (base / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         for old in (base / "runtime").glob("jpserver-*"):
             old.unlink(missing_ok=True)
@@ -188,16 +190,14 @@ class NotebookManager:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             os.fchmod(handle.fileno(), 0o600)
             json.dump(config, handle)
-        env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
-        env.update(
-            JUPYTER_CONFIG_DIR=str(base / "config"),
-            JUPYTER_RUNTIME_DIR=str(base / "runtime"),
-            PYTHONUNBUFFERED="1",
-            DLI_NOTEBOOK_USER=name,
-        )
+        env = sandbox.environment(base / "home", extra=("JUPYTER_PATH",))  # kernelspecs the engine was given
+        env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
+        env["DLI_NOTEBOOK_USER"] = name
+        kernels = [Path(p) for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if os.path.isabs(p)]
+        jail = sandbox.Jail(own=[base], readable=kernels, interpreters=[sys.executable], cwd=base / "work")
         with open(base / "server.log", "ab") as output:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_server"],
+                sandbox.wrap([sys.executable, "-m", "jupyter_server"], jail),
                 cwd=str(base / "work"),
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -243,10 +243,11 @@ class NotebookManager:
 
     def _port(self, row: dict) -> int | None:
         """The port the server bound, from the runtime file it writes once it listens."""
-        path = self._dir(row["user"]) / "runtime" / f"jpserver-{row['pid']}.json"
+        runtime = self._dir(row["user"]) / "runtime"  # in a sandbox the server's pid is its own namespace's
+        found = [runtime / f"jpserver-{row['pid']}.json", *sorted(runtime.glob("jpserver-*.json"))]
         try:
-            port = json.loads(path.read_text(encoding="utf-8")).get("port")
-        except (OSError, ValueError):
+            port = json.loads(next(p for p in found if p.is_file()).read_text(encoding="utf-8")).get("port")
+        except (OSError, ValueError, StopIteration):
             return None
         return port if isinstance(port, int) and port > 0 else None
 
@@ -269,9 +270,8 @@ class NotebookManager:
 
     def stop(self, user: User, name: str) -> dict:
         """NotebookActionResult: SIGTERM the server's group, SIGKILL after the grace, kernels too."""
-        self._may(user, name)
         with self._lock:
-            row = self._row(name)
+            row = self._row(name) if self._visible(user, name) else None
             if row is None:
                 return {"result": "error", "message": f"no notebook service runs for user {name}"}
             self.store.run("DELETE FROM notebooks WHERE user = ?", name)
@@ -300,23 +300,20 @@ class NotebookManager:
         return [self._view(self._refresh(row)) for row in rows if user.admin or row["user"] == user.name]
 
     def service(self, user: User, name: str) -> dict:
-        self._may(user, name)
-        return self._view(self._need(name))
+        return self._view(self._need(name, user))
 
     def update(self, user: User, name: str, body: Any) -> dict:
         """Re-plan the service (the spec's updateService: only resourcePlan changes)."""
-        self._may(user, name)
         if not isinstance(body, dict) or "resourcePlan" not in body:
             raise EngineError(400, "the body must be a NotebookService with resourcePlan")
         plan = self._plan(body["resourcePlan"])
-        self._need(name)
+        self._need(name, user)
         self.store.run("UPDATE notebooks SET resplan = ? WHERE user = ?", plan, name)
         return self._view(self._need(name))
 
     def kernels(self, user: User, name: str) -> list[dict]:
         """NotebookKernel objects from the server's GET /api/kernels, with /proc usage of each kernel."""
-        self._may(user, name)
-        row = self._need(name)
+        row = self._need(name, user)
         if row["status"] != RUNNING:
             return []
         listed = self._api(name, row["port"], "/api/kernels")

@@ -91,7 +91,9 @@ def run(task_dir: str) -> int:
         spec = json.load(handle)
     terminated = []
     signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+    # the engine started this wrapper from the allow-listed environment (engine/sandbox.py); PWD (set
+    # by bwrap) would name the wrapper's dir, not the worker's
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_") and k != "PWD"}
     procs, codes, first_failure = _start_workers(spec["workers"], base, terminated)
     pids = {rank: pid for pid, rank in procs.items()}
 

@@ -1,7 +1,9 @@
 """Starting, watching and stopping one task's process group, and reading what it left behind.
 
 A task runs under the wrapper of launch.py, started with start_new_session=True: its pid is the
-task's process-group id. Whether it still lives is read from /proc (a zombie counts as gone) and
+task's process-group id. Where the engine isolates users the wrapper runs inside bubblewrap
+(engine/sandbox.py): the group leader is then the sandbox, and the pids in exit.json are the
+sandbox's own. Whether it still lives is read from /proc (a zombie counts as gone) and
 checked against the start time recorded at launch, so a reused pid is never mistaken for it.
 """
 
@@ -13,8 +15,10 @@ import signal
 import subprocess
 import sys
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from dlicli.engine import sandbox
 from dlicli.engine.tasks import launch
 
 LOG_FILES = {"stdout": "stdout.log", "stderr": "stderr.log", "launcherlog": "launcher.log"}
@@ -81,15 +85,24 @@ def write_spec(task_dir: Path, workers: list[dict], grace: float) -> None:
     launch.write_json_atomic(str(task_dir / launch.SPEC_FILE), {"workers": workers, "grace": grace})
 
 
-def spawn(task_dir: Path) -> tuple[subprocess.Popen, int | None]:
-    """Start the wrapper in its own session; its output is the task's launcher log."""
+def spawn(
+    task_dir: Path, env: Mapping[str, str] | None = None, interpreters: list[str] | None = None
+) -> tuple[subprocess.Popen, int | None]:
+    """Start the wrapper in its own session (sandboxed when the engine isolates users), from the
+    allow-listed environment with HOME in the task dir; its output is the task's launcher log.
+    `env` is the workers' task environment (what it names is what the sandbox shows)."""
     log_dir = task_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
+    (task_dir / "home").mkdir(exist_ok=True)
     (task_dir / launch.EXIT_FILE).unlink(missing_ok=True)
+    # the launcher is standard library only: run as a file, isolated (-I), it needs no dlicli on the path
+    argv = [sys.executable, "-I", str(Path(launch.__file__).resolve()), str(task_dir)]
+    argv = sandbox.wrap(argv, task_jail(task_dir, env or {}, interpreters or []))
     with open(log_dir / LOG_FILES["launcherlog"], "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dlicli.engine.tasks.launch", str(task_dir)],
+            argv,
             cwd=str(task_dir),
+            env=sandbox.environment(task_dir / "home"),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -97,6 +110,25 @@ def spawn(task_dir: Path) -> tuple[subprocess.Popen, int | None]:
             close_fds=True,
         )
     return proc, start_time(proc.pid)
+
+
+def task_jail(task_dir: Path, env: Mapping[str, str], interpreters: list[str]) -> sandbox.Jail:
+    """What a task sees: its dir (read-write), its data (read-only), nothing else of the data dir;
+    $DLI_RESULT_FS/$USER/batchworkdir/$DLI_EXECID still leads to its result dir."""
+    data_dir = Path(env.get("DLI_SHARED_FS") or task_dir.parent.parent)
+    readable = [Path(env[k]) for k in ("DLI_DATA_FS", "DATA_DIR") if env.get(k)]
+    links = []
+    if env.get("DLI_RESULT_FS") and env.get("USER") and env.get("DLI_EXECID"):
+        link = Path(env["DLI_RESULT_FS"], env["USER"], "batchworkdir", env["DLI_EXECID"])
+        links.append((str(task_dir / "result"), str(link)))
+    return sandbox.Jail(
+        own=[task_dir],
+        readable=readable,
+        hidden=[data_dir],
+        interpreters=[p for p in interpreters if p],
+        links=links,
+        cwd=task_dir,
+    )
 
 
 def read_exit(task_dir: Path) -> dict | None:

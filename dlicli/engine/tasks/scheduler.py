@@ -283,7 +283,7 @@ class Scheduler:
                 for rank, extra in enumerate(envs)
             ]
             runner.write_spec(task_dir, workers, self.grace)
-            proc, started = runner.spawn(task_dir)
+            proc, started = runner.spawn(task_dir, workers[0]["env"], [spec.get("python"), argv[0]])
         except Exception as exc:  # noqa: BLE001 - could not start: the task ends ERROR, the engine goes on
             reason = f"could not start the task: {exc}"
             self.store.update_task(task["id"], state="ERROR", reason=reason, end_time=time.time())

@@ -20,8 +20,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from dlicli.engine import NOT_FOUND_EXEC, EngineError, User
+from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, strictjson
 from dlicli.engine.conf import Settings
+from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.store import Store
 from dlicli.engine.tasks import frameworks, runner, unpack, views
 from dlicli.engine.tasks.execargs import ExecArgs, parse_args
@@ -62,6 +63,7 @@ class ExecService:
             args = data["args"]
         parsed = parse_args(args)
         plan = self.launch_plan(parsed, data)
+        self._check_active(user)
         task_id = f"{user.name}-{secrets.token_hex(5)}"
         task_dir = self.tasks_root / task_id
         task_dir.mkdir(parents=True)
@@ -70,7 +72,7 @@ class ExecService:
                 upload,
                 upload_name,
                 task_dir / "_submitted_code",
-                self.settings.max_upload_bytes,
+                self.settings.limits,
                 basename=parsed.model_dir,
                 notes=plan["notes"],
             )
@@ -88,6 +90,24 @@ class ExecService:
             self.store.event(task_id, "NOTE", text, level)
         self.scheduler.wake()
         return self.get_task(user, task_id)
+
+    def _check_active(self, user: User) -> None:
+        """429 when the user already has as many tasks queued or running as the engine allows each
+        user (HPO experiments count against --max-searches-per-user instead)."""
+        cap = self.settings.limits.max_tasks_per_user
+        states = QUEUED + ACTIVE
+        row = self.store.one(
+            f"SELECT COUNT(*) AS n FROM tasks WHERE creator = ? AND state IN ({', '.join('?' * len(states))}) "
+            "AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)",
+            user.name,
+            *states,
+        )
+        if row is not None and row["n"] >= cap:
+            raise EngineError(
+                TOO_MANY,
+                f"{user.name} already has {row['n']} tasks queued or running, this engine's limit per user "
+                f"(server start {option_of('max_tasks_per_user')}); wait for one to end or stop one",
+            )
 
     def launch_plan(self, parsed: ExecArgs, data: dict) -> dict:
         """What a task of these args needs (python, DATA_DIR, slots, GPUs, resource plan) and the notes
@@ -173,10 +193,16 @@ class ExecService:
     def _data_path(self, parsed: ExecArgs, data: dict, notes: list) -> Path:
         """DATA_DIR: --cs-datastore-meta data_path=… or an fs dataSource, kept under data_root."""
         wanted = parsed.datastore_meta.get("data_path")
-        for source in data.get("dataSource") or parsed.data_source or []:
+        sources = data.get("dataSource") or parsed.data_source or []
+        if not isinstance(sources, list):
+            raise EngineError(400, "dataSource: must be a list of objects")
+        for i, source in enumerate(sources):
             if not isinstance(source, dict):
-                raise EngineError(400, "dataSource must be a list of objects")
-            paths = (source.get("location") or {}).get("paths")
+                raise EngineError(400, f"dataSource[{i}]: must be an object")
+            location = source.get("location") or {}
+            if not isinstance(location, dict):
+                raise EngineError(400, f"dataSource[{i}].location: must be an object with paths, not {location!r}")
+            paths = location.get("paths")
             if str(source.get("type", "fs")).lower() == "fs" and paths:
                 wanted = str(paths).split(",")[0].strip()
             else:
@@ -196,11 +222,11 @@ class ExecService:
         return views.batch(task, self.store.events(task["id"]))
 
     def task(self, user: User, exec_id: str, missing: int = 400) -> dict:
+        """The task `user` may see; another user's answers exactly as a missing id (the spec's 400
+        "cannot find", or 404 for an application), so ids of others do not leak. Admins see all."""
         task = self.store.task(exec_id)
-        if task is None:
+        if task is None or not (user.admin or task["creator"] == user.name):
             raise EngineError(missing, NOT_FOUND_EXEC if missing == 400 else f"application {exec_id} not found")
-        if not user.admin and task["creator"] != user.name:
-            raise EngineError(403, f"task {exec_id} belongs to another user")
         return task
 
     def visible(self, user: User) -> list[dict]:
@@ -252,7 +278,10 @@ class ExecService:
         task = self.task(user, exec_id)
         name = f"{task['id']}-result.zip"
         task_dir = Path(task["task_dir"])
-        return runner.zip_dir(task_dir / "result", task_dir / name), name
+        try:
+            return runner.zip_dir(task_dir / "result", task_dir / name), name
+        except FileNotFoundError:  # the spec's one error for this operation is 400
+            raise EngineError(400, f"the result of task {task['id']} is gone: its task directory was removed") from None
 
     def deploy(self, user: User, exec_id: str, desc: dict) -> dict:
         task = self.task(user, exec_id)
@@ -311,10 +340,7 @@ def _data_dict(data: str | bytes | dict | None) -> dict:
     if data is None or data == "":
         return {}
     if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise EngineError(400, "the data field is not valid JSON") from None
+        data = strictjson.loads(data, "the data field")
     if not isinstance(data, dict):
         raise EngineError(400, "the data field must be a JSON object")
     return data

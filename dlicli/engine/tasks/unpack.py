@@ -2,8 +2,11 @@
 
 Every member is checked BEFORE anything is written: no absolute path, no `..`, no member under a
 symlink, no symlink or hardlink whose target leaves the folder (resolved through the archive's own
-links), no device or fifo, and no more than `max_bytes` in total. A refusal raises EngineError(400)
-and leaves the destination absent. The metadata a Mac adds to an archive (AppleDouble `._*` files,
+links), no device or fifo. The engine's limits (limits.py) hold while the members are read, so a
+tar is given up at the first member over them, not after unpacking it all: no more than
+`max_tar_members` members, `max_unpacked_bytes` in total, nor `max_unpack_ratio` times the upload
+(a gzip bomb). A refusal raises EngineError (400 for what is wrong, 413 for what is too large) and
+leaves the destination absent. The metadata a Mac adds to an archive (AppleDouble `._*` files,
 `__MACOSX/`) is left out, as WMLA users' tars carry it (IBM's own sample model tars among them), and
 so is a tar's own `./` folder: a model tar comes with its top folder (`tf-model/…`) or without.
 """
@@ -18,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dlicli.engine import EngineError
+from dlicli.engine.limits import RATIO_FLOOR, TOO_LARGE, Limits, option_of
 
 TAR_SUFFIXES = (".modeldir.tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar")
 
@@ -43,11 +47,18 @@ def is_tar_name(name: str) -> bool:
     return name.lower().endswith(TAR_SUFFIXES)
 
 
+def as_limits(limits: Limits | int) -> Limits:
+    """The engine's Limits; a bare number caps the upload and what it unpacks to (in-process callers)."""
+    if isinstance(limits, Limits):
+        return limits
+    return Limits(max_upload_bytes=limits, max_unpacked_bytes=limits)
+
+
 def unpack(
     upload: Path,
     upload_name: str,
     dest: Path,
-    max_bytes: int,
+    limits: Limits | int,
     basename: str | None = None,
     notes: list[tuple[str, str]] | None = None,
 ) -> Path:
@@ -58,12 +69,12 @@ def unpack(
     `dest` must not exist yet; on any failure it is removed again. What was left out is said in
     `notes` (level, text), for the task's events.
     """
-    name = safe_name(upload_name)
-    if upload.stat().st_size > max_bytes:
-        raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
+    name, limits = safe_name(upload_name), as_limits(limits)
+    if upload.stat().st_size > limits.max_upload_bytes:
+        raise too_large(f"upload exceeds the engine's limit of {limits.max_upload_bytes} bytes", "max_upload_bytes")
     try:
         if is_tar_name(name):
-            return _unpack_tar(upload, name, dest, max_bytes, basename, notes)
+            return _unpack_tar(upload, name, dest, limits, basename, notes)
         folder = dest / _component(basename or archive_stem(name))
         folder.mkdir(parents=True)
         shutil.copyfile(upload, folder / name)
@@ -80,20 +91,47 @@ def _component(name: str) -> str:
     return name
 
 
-def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: str | None, notes: list | None) -> Path:
+def too_large(message: str, limit: str) -> EngineError:
+    return EngineError(TOO_LARGE, f"{message} (server start {option_of(limit)})")
+
+
+def read_members(archive: tarfile.TarFile, packed: int, limits: Limits) -> list[tarfile.TarInfo]:
+    """The archive's members, read one by one and given up at the first over the limits."""
+    members: list[tarfile.TarInfo] = []
+    total, most = 0, max(RATIO_FLOOR, packed * limits.max_unpack_ratio)
+    for member in archive:
+        members.append(member)
+        total += max(member.size, 0) if member.isfile() else 0
+        if len(members) > limits.max_tar_members:
+            raise too_large(f"the archive has more than {limits.max_tar_members} members", "max_tar_members")
+        if total > limits.max_unpacked_bytes:
+            raise too_large(
+                f"the archive unpacks to more than the engine's limit of {limits.max_unpacked_bytes} bytes",
+                "max_unpacked_bytes",
+            )
+        if total > most:
+            raise too_large(
+                f"the archive unpacks to more than {limits.max_unpack_ratio} times its {packed} bytes "
+                "(compression ratio)",
+                "max_unpack_ratio",
+            )
+    return members
+
+
+def _unpack_tar(upload: Path, name: str, dest: Path, limits: Limits, basename: str | None, notes: list | None) -> Path:
     try:
         archive = tarfile.open(upload, mode="r:*")  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError) as exc:
         raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
     with archive:
         try:
-            members = archive.getmembers()
+            members = read_members(archive, upload.stat().st_size, limits)
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise EngineError(400, f"{name} is not a readable tar archive: {exc}") from None
         members = _without_mac_metadata([m for m in members if not _is_root(m)], notes)
         if not members:
             raise EngineError(400, f"{name} holds no files")
-        paths = check_members(members, max_bytes)
+        paths = check_members(members, limits.max_unpacked_bytes)
         tops = {p.split("/", 1)[0] for p in paths}
         top = next(iter(tops)) if len(tops) == 1 else None
         if top is not None and any(p != top for p in paths):  # one top folder: keep its name
@@ -106,7 +144,7 @@ def _unpack_tar(upload: Path, name: str, dest: Path, max_bytes: int, basename: s
             member.name = path
             if member.islnk():
                 member.linkname = _normal(member.linkname)
-            member.mode = (member.mode | 0o600) & 0o755 if not member.isdir() else 0o755
+            member.mode = (member.mode | 0o600) & 0o700 if not member.isdir() else 0o700  # owner only
             member.uid = member.gid = 0
             member.uname = member.gname = ""
         try:
@@ -172,9 +210,11 @@ def check_members(members: list[tarfile.TarInfo], max_bytes: int) -> list[str]:
         elif member.islnk():
             target = _normal(member.linkname)
             _resolve(target.split("/"), links, path)
-        total += max(member.size, 0)
+        total += max(member.size, 0) if member.isfile() else 0
         if total > max_bytes:
-            raise EngineError(400, f"archive unpacks to more than the engine's limit of {max_bytes} bytes")
+            raise too_large(
+                f"archive unpacks to more than the engine's limit of {max_bytes} bytes", "max_unpacked_bytes"
+            )
     return paths
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from dlicli.engine import EngineError
+from dlicli.engine.limits import TOO_LARGE, option_of
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -41,6 +42,12 @@ class ExecForm:
         for path in [self.path, *(p for _, p in self.extras)]:
             if path is not None:
                 path.unlink(missing_ok=True)
+
+
+def over_limit(max_bytes: int) -> EngineError:
+    """413: the upload is larger than --max-upload-bytes."""
+    message = f"upload exceeds the engine's limit of {max_bytes} bytes (server start {option_of('max_upload_bytes')})"
+    return EngineError(TOO_LARGE, message)
 
 
 class _Collector:
@@ -87,7 +94,7 @@ class _Collector:
         if self.handle is not None:
             self.file_bytes += end - start  # all file parts share the limit
             if self.file_bytes > self.max_bytes:
-                raise EngineError(400, f"upload exceeds the engine's limit of {self.max_bytes} bytes")
+                raise over_limit(self.max_bytes)
             self.handle.write(data[start:end])
         else:
             if self.size > FIELD_LIMIT:
@@ -130,7 +137,7 @@ async def read_exec_form(
         )
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes + FIELD_LIMIT:
-        raise EngineError(400, f"upload exceeds the engine's limit of {max_bytes} bytes")
+        raise over_limit(max_bytes)
     spool_dir.mkdir(parents=True, exist_ok=True)
     form = ExecForm()
     collector = _Collector(spool_dir, max_bytes, form)

@@ -112,9 +112,12 @@ class BuiltinOptimizer(BasePluginOptimizer):
     def float_param(self, name: str, default: float) -> float:
         raw = kwarg(self.kwargs, name, default)
         try:
-            return float(raw)
+            value = float(raw)
         except (TypeError, ValueError):
             raise OptimizerError(f"algoParams {name}: not a number: {raw!r}") from None
+        if not math.isfinite(value):
+            raise OptimizerError(f"algoParams {name}: not a finite number: {raw!r}")
+        return value
 
     # -- the contract ----------------------------------------------------------------------------
     def loss(self, result: dict[str, Any]) -> float | None:

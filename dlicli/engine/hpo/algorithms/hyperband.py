@@ -17,6 +17,9 @@ import numpy as np
 from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
 from dlicli.wmla import ETA_PARAMS
 
+MAX_RUNG = 100_000  # configurations in the largest rung (about ResourceValue): sampled up front
+MAX_BRACKETS = 40  # s_max + 1; eta near 1 would otherwise make millions of brackets
+
 
 def s_max_for(R: int, eta: float) -> int:
     s = 0
@@ -58,11 +61,26 @@ class HyperbandSearch(BuiltinOptimizer):
             raise OptimizerError(f"algoParams eta: not a number: {eta!r}") from None
         if self.eta <= 1:
             raise OptimizerError("algoParams eta: must be greater than 1")
+        self._check_size()
         self.table = bracket_table(self.R, self.eta)
         self.rng = np.random.default_rng(self.seed)
         self.bracket, self.rung = 0, 0
         self.members: list[dict[str, Any]] = []  # current rung: values, status, loss
         self._start_rung([self.space.sample(self.rng) for _ in range(self.table[0][0][0])])
+
+    def _check_size(self) -> None:
+        """Refuse a bracket table too large to build or run (its first rung has about R configurations)."""
+        if self.R > MAX_RUNG:
+            raise OptimizerError(
+                f"algoParams ResourceValue: at most {MAX_RUNG}, not {self.R} "
+                "(Hyperband's first rung runs about ResourceValue configurations)"
+            )
+        brackets = math.floor(math.log(self.R) / math.log(self.eta) + 1e-9) + 1
+        if brackets > MAX_BRACKETS:
+            raise OptimizerError(
+                f"algoParams eta: {self.eta:g} makes {brackets} brackets for ResourceValue {self.R}; "
+                f"at most {MAX_BRACKETS} (raise eta)"
+            )
 
     @property
     def resource(self) -> int:

@@ -9,6 +9,7 @@ n equal cells, so uniform sampling of the cube is uniform over the grid and deco
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +41,12 @@ def canonical_keys(hp: dict[str, Any]) -> dict[str, Any]:
 
 def _number(where: str, value: Any, kind: type) -> Any:
     try:
-        return to_number(value, kind)
+        number = to_number(value, kind)
     except (TypeError, ValueError, OverflowError):
         raise SpaceError(f"{where}: not {'an integer' if kind is int else 'a number'}: {value!r}") from None
+    if not math.isfinite(number):
+        raise SpaceError(f"{where}: not a finite number: {value!r}")
+    return number
 
 
 def _values(where: str, raw: Any) -> list[Any]:
@@ -51,6 +55,59 @@ def _values(where: str, raw: Any) -> list[Any]:
     if not isinstance(raw, (list, tuple)) or not raw:
         raise SpaceError(f"{where}: must be a non-empty list")
     return list(raw)
+
+
+class Grid:
+    """Every value a finite parameter can take, in order, computed on demand: a Range of 10^30
+    integers costs what one of 3 does. Either a list (a Discrete's values) or `size` steps from
+    `start` by `step` (exponents when the parameter has a power), typed by `typed`.
+    `size` is a Python int (len() cannot exceed 2^63)."""
+
+    def __init__(self, param: Param, values: list[Any] | None = None, start: float = 0.0, step: float = 1.0):
+        self.param, self.values, self.start, self.step = param, values, start, step
+        self.exact = False
+        if values is not None:
+            self.size = len(values)
+        else:
+            self.exact = param.dtype == "INT" and param.power is None and float(step).is_integer()
+            if self.exact:  # integer arithmetic: no tolerance lets a step past the top in
+                self.size = (int(param.high) - int(start)) // int(step) + 1
+            else:
+                self.size = max(1, math.floor((param.high - start) / step + _EPS) + 1)
+
+    def __getitem__(self, i: int) -> Any:
+        if not 0 <= i < self.size:
+            raise IndexError(i)
+        if self.values is not None:
+            return self.values[i]
+        if self.exact:  # integers stay exact however large
+            return int(self.start) + i * int(self.step)
+        return self.param._typed(self.start + i * self.step)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self.size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return self.size == len(other) and all(self[i] == v for i, v in enumerate(other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def index(self, value: Any) -> int:
+        """The index of a value (the nearest one for numbers): arithmetic, never a scan of a Range."""
+        if self.values is not None:
+            if self.param.dtype == "STR":
+                return self.values.index(str(value))
+            v = float(value)
+            return min(range(self.size), key=lambda i: abs(float(self.values[i]) - v))  # type: ignore[index]
+        v = float(value)
+        x = v
+        if self.param.power is not None:
+            x = math.log(max(v, 1e-300)) / math.log(self.param.power)
+        guess = min(max(round((x - self.start) / self.step), 0), self.size - 1)
+        near = [i for i in (guess - 1, guess, guess + 1) if 0 <= i < self.size]
+        return min(near, key=lambda i: abs(float(self[i]) - v))
 
 
 @dataclass
@@ -65,36 +122,37 @@ class Param:
     step: float | None = None
     power: float | None = None
     values: list[Any] = field(default_factory=list)  # Discrete choices, typed
-    grid: list[Any] | None = None  # every value a finite parameter can take, in order
+    grid: Grid | None = None  # every value a finite parameter can take, in order (lazily)
 
     def __post_init__(self) -> None:
         if self.kind == "Discrete":
-            self.grid = list(self.values)
+            self.grid = Grid(self, values=list(self.values))
         elif self.step is not None or (self.dtype == "INT" and self.power is None):
-            step = self.step or 1.0
-            n = math.floor((self.high - self.low) / step + _EPS) + 1
-            self.grid = [self._typed(self.low + i * step) for i in range(n)]
+            self.grid = Grid(self, start=self.low, step=self.step or 1.0)
         elif self.dtype == "INT":  # int with a power and no step: integer exponents
-            self.grid = [self._typed(x) for x in range(math.ceil(self.low - _EPS), math.floor(self.high + _EPS) + 1)]
+            self.grid = Grid(self, start=math.ceil(self.low - _EPS), step=1.0)
 
     def _typed(self, x: float) -> Any:
         """An exponent or raw value → the value the user gets."""
         v = self.power**x if self.power is not None else x
         if self.dtype == "INT":
             return round(v)
-        return float(round(v, 12)) if self.power is None else float(v)
+        if self.power is not None:
+            return float(v)
+        # 12 significant digits (0.1 + 0.2 → 0.3; 1e-100 stays 1e-100), kept inside the range
+        return min(max(float(f"{v:.12g}"), self.low), self.high)
 
     def decode(self, u: float) -> Any:
         """A unit-interval coordinate → a typed value."""
         u = min(max(float(u), 0.0), 1.0)
         if self.grid is not None:
-            return self.grid[min(int(u * len(self.grid)), len(self.grid) - 1)]
+            return self.grid[min(int(u * self.grid.size), self.grid.size - 1)]
         return self._typed(self.low + u * (self.high - self.low))
 
     def encode(self, value: Any) -> float:
         """A typed value → its unit-interval coordinate (a grid value → its cell centre)."""
         if self.grid is not None:
-            return (self.index(value) + 0.5) / len(self.grid)
+            return (self.index(value) + 0.5) / self.grid.size
         x = float(value)
         if self.power is not None:
             x = math.log(max(x, 1e-300)) / math.log(self.power)
@@ -103,16 +161,13 @@ class Param:
     def index(self, value: Any) -> int:
         """The grid index of a value (the nearest one for numbers)."""
         assert self.grid is not None
-        if self.dtype == "STR":
-            return self.grid.index(str(value))
-        v, grid = float(value), self.grid
-        return min(range(len(grid)), key=lambda i: abs(float(grid[i]) - v))
+        return self.grid.index(value)
 
     def snap(self, u: np.ndarray) -> np.ndarray:
         """Coordinates moved to their cell centres (no-op for continuous parameters)."""
         if self.grid is None:
             return np.clip(u, 0.0, 1.0)
-        n = len(self.grid)
+        n = float(self.grid.size)
         return (np.minimum(np.floor(np.clip(u, 0.0, 1.0) * n), n - 1) + 0.5) / n
 
     def bounds(self) -> tuple[float, float]:
@@ -127,7 +182,7 @@ class Param:
         step/power grid, clipped into the range), and whether it lay outside the range.
         Raises SpaceError for a value that is not of the parameter's type."""
         if self.dtype == "STR":
-            if str(value) not in (self.grid or []):
+            if str(value) not in self.values:
                 raise SpaceError(f"{self.name}: {value!r} is not one of {self.grid}")
             return str(value), False
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -176,6 +231,11 @@ def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param
         return Param(name, kind, dtype, values=list(dict.fromkeys(values)))
     if dtype == "STR":
         raise SpaceError(f"{where}.dataType: a Range must be int or double")
+    return _range(d, where, name, dtype, cast)
+
+
+def _range(d: dict[str, Any], where: str, name: str, dtype: str, cast: type) -> Param:
+    """A Range parameter, its bounds, step and power checked so that no value it yields overflows."""
     lo_key, hi_key = RANGE_KEYS[dtype.lower()]
     for key in (lo_key, hi_key):
         if d.get(key) in (None, ""):
@@ -193,7 +253,22 @@ def parse_param(hp: dict[str, Any], where: str = "hyper_parameters[0]") -> Param
         power = _number(f"{where}.power", d["power"], float)
         if power <= 0 or power == 1:
             raise SpaceError(f"{where}.power: must be positive and not 1")
-    return Param(name, kind, dtype, low, high, step, power)
+    _check_width(where, f"{lo_key} to {hi_key}", low, high, step, power)
+    return Param(name, "Range", dtype, low, high, step, power)
+
+
+def _check_width(where: str, what: str, low: float, high: float, step: float | None, power: float | None) -> None:
+    """Refuse a range whose width, step count or powers overflow a double (they would be inf)."""
+    width = high - low
+    if not math.isfinite(width) or (step is not None and not math.isfinite(width / step)):
+        raise SpaceError(f"{where}: the range {what} is too wide: {high!r} - {low!r} overflows")
+    if power is not None:
+        try:
+            ends = [power**low, power**high]
+        except OverflowError:
+            ends = [math.inf]
+        if not all(math.isfinite(v) for v in ends):
+            raise SpaceError(f"{where}: the range {what} is too wide: power {power!r} ** {high!r} overflows")
 
 
 class Space:
@@ -219,7 +294,7 @@ class Space:
 
     def size(self) -> float:
         """How many distinct points the space has (inf when any parameter is continuous)."""
-        return math.prod(len(p.grid) if p.grid is not None else math.inf for p in self.params)
+        return math.prod(p.grid.size if p.grid is not None else math.inf for p in self.params)
 
     def decode(self, u: np.ndarray) -> dict[str, Any]:
         return {p.name: p.decode(x) for p, x in zip(self.params, u)}

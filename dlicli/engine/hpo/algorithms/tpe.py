@@ -19,6 +19,8 @@ from typing import Any
 from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError
 from dlicli.engine.hpo.algorithms.space import Param
 
+MAX_CANDIDATES = 10_000  # EI candidates per suggestion: each costs time on every ask
+
 
 def _gamma(ratio: float, most: int, n: int) -> int:
     return min(math.ceil(ratio * n), most)
@@ -34,6 +36,8 @@ class TpeSearch(BuiltinOptimizer):
         warm = self.int_param("WarmUp", 20, minimum=1)
         self.warmup = min(warm, self.max_jobs) if self.max_jobs else warm
         self.candidates = self.int_param("EICandidate", 24, minimum=1)
+        if self.candidates > MAX_CANDIDATES:
+            raise OptimizerError(f"algoParams EICandidate: at most {MAX_CANDIDATES}, not {self.candidates}")
         self.good_ratio = self.float_param("GoodRatio", 0.25)
         self.good_max = self.int_param("GoodMax", 25, minimum=1)
         if not 0 < self.good_ratio <= 1:
@@ -47,13 +51,13 @@ class TpeSearch(BuiltinOptimizer):
         if p.kind == "Discrete":
             return d.CategoricalDistribution(p.values)
         if p.grid is not None:
-            return d.IntDistribution(0, len(p.grid) - 1)
+            return d.IntDistribution(0, p.grid.size - 1)
         return d.FloatDistribution(p.low, p.high)
 
     def _to_value(self, p: Param, x: Any) -> Any:
         if p.kind == "Discrete":
             return x
-        return p.grid[int(x)] if p.grid is not None else p._typed(x)
+        return p.grid[min(max(int(x), 0), p.grid.size - 1)] if p.grid is not None else p._typed(x)
 
     def _to_internal(self, p: Param, v: Any) -> Any:
         if p.kind == "Discrete":
