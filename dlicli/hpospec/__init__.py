@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from typing import Any
 
 from dlicli import wmlaargs
@@ -83,6 +84,8 @@ def validate(spec: Any, source: str = "spec", *, args_optional: bool = False) ->
     if not isinstance(spec, dict):
         raise SpecError(source, [f"the spec must be a mapping (startHPO's body), not {type(spec).__name__}"])
     body = copy.deepcopy(spec)
+    for path in non_finite(body):
+        c.error(path, "is not a finite number (JSON has no NaN or Infinity)")
     c.unknown(body, TOP_KEYS, "")
     if "hpoName" in body:
         c.text(body, "hpoName", "")
@@ -93,6 +96,17 @@ def validate(spec: Any, source: str = "spec", *, args_optional: bool = False) ->
     if c.errors:
         raise SpecError(source, c.errors)
     return body, c.warnings
+
+
+def non_finite(value: Any, path: str = "") -> list[str]:
+    """Where `value` holds NaN or ±Infinity (YAML's .nan/.inf): such a body cannot be sent as JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "spec"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in non_finite(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in non_finite(v, f"{path}[{i}]")]
+    return []
 
 
 # -- modelSpec.args ------------------------------------------------------------------------------------
