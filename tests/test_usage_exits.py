@@ -38,12 +38,13 @@ def test_a_binary_spec_file_is_a_usage_error_before_any_request(env_server, run,
     assert env_server.requests == []
 
 
-def test_a_data_dir_that_cannot_be_made_is_a_config_error(run, tmp_path, monkeypatch):
+@pytest.mark.parametrize("argv", [("exec", "list"), ("server", "start"), ("server", "user", "rotate-token", "admin")])
+def test_a_data_dir_that_cannot_be_made_is_a_config_error(run, tmp_path, monkeypatch, argv):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n")
     monkeypatch.setenv("DLICLI_DATA_DIR", str(blocker / "data"))
-    result = run("exec", "list")
-    error_line(result, 2, "cannot start the local engine in its data dir", str(blocker / "data"), "Not a directory")
+    result = run(*argv)
+    error_line(result, 2, "cannot use the local engine's data dir", str(blocker / "data"), "Not a directory")
     assert "DLICLI_DATA_DIR" in result.stderr
 
 
@@ -60,9 +61,10 @@ def _read_only_place() -> Path | None:
 
 
 @pytest.mark.skipif(_read_only_place() is None, reason="no read-only mount to put a data dir on")
-def test_a_read_only_data_dir_is_a_config_error(run, monkeypatch):
+@pytest.mark.parametrize("argv", [("exec", "list"), ("server", "start")])
+def test_a_read_only_data_dir_is_a_config_error(run, monkeypatch, argv):
     ddir = _read_only_place() / "dlicli-data"  # type: ignore[operator]
     monkeypatch.setenv("DLICLI_DATA_DIR", str(ddir))
-    result = run("exec", "list")
-    error_line(result, 2, "cannot start the local engine in its data dir", str(ddir))
+    result = run(*argv)
+    error_line(result, 2, "cannot use the local engine's data dir", str(ddir))
     assert "report it" not in result.stderr

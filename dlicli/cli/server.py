@@ -15,7 +15,7 @@ import typer
 from dlicli import paths
 from dlicli.cli import server_notebook, server_user
 from dlicli.cli.options import JsonOpt, OutputOpt
-from dlicli.cli.state import output
+from dlicli.cli.state import engine_data_dir, output
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Run the local engine: a dlpd-compatible server on this machine.", no_args_is_help=True)
@@ -159,7 +159,7 @@ def start(
     from dlicli import enginetls, localengine
 
     out = Output()
-    ddir = paths.data_dir()
+    ddir = engine_data_dir()
     enginetls.remember_tls(ddir, tls, cert, key)
     localengine.remember_shared_trust(ddir, shared_trust)
     if foreground:

@@ -14,7 +14,7 @@ import typer
 
 from dlicli import paths
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
-from dlicli.cli.state import output
+from dlicli.cli.state import engine_data_dir, output
 from dlicli.output import Column, Output
 
 app = typer.Typer(help="Users of the local engine, their passwords and tokens.", no_args_is_help=True)
@@ -63,7 +63,7 @@ def user_add(
 
     _checked(name)
     password = password_from_stdin() if password_stdin else None
-    token = localusers.add_user(paths.data_dir(), name, password)
+    token = localusers.add_user(engine_data_dir(), name, password)
     if token is None:
         Output().info(f"set a new password for user {name}")
         return
@@ -104,7 +104,7 @@ def user_remove(name: NameArg, yes: YesOpt = False) -> None:
         yes=yes,
         example=f"dlicli server user remove {name} --yes",
     )
-    gone = localusers.remove_user(paths.data_dir(), name)
+    gone = localusers.remove_user(engine_data_dir(), name)
     Output().info(
         f"removed user {name}; their tokens no longer work; {gone['tasks']} task(s) and "
         f"{gone['searches']} search(es) of theirs are stopped and kept for the admin"
@@ -128,7 +128,7 @@ def user_passwd(
 
     _checked(name)
     password = password_from_stdin() if password_stdin else _password_from_terminal()
-    localusers.set_password(paths.data_dir(), name, password)
+    localusers.set_password(engine_data_dir(), name, password)
     Output().info(f"set a new password for user {name}")
 
 
@@ -141,7 +141,7 @@ def user_rotate_token(name: NameArg) -> None:
     from dlicli import localusers
 
     _checked(name)
-    token = localusers.rotate_token(paths.data_dir(), name)
+    token = localusers.rotate_token(engine_data_dir(), name)
     if token is None:
         Output().info(f"admin has a new token, in {paths.data_dir() / 'admin.token'}; the old one no longer works")
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -51,18 +52,13 @@ class AppState:
             return conn
         from dlicli import localengine, paths
 
-        ddir = paths.data_dir()
         if not start_engine:
-            return conn.on_local_engine(*localengine.peek(ddir))
+            return conn.on_local_engine(*localengine.peek(paths.data_dir()))
+        ddir = engine_data_dir()
         try:
             url, token = localengine.ensure_running(ddir, note=Output().info)
         except OSError as exc:  # a read-only or misplaced data dir: the engine cannot keep its state
-            from dlicli.errors import ConfigError
-
-            raise ConfigError(
-                f"cannot start the local engine in its data dir {ddir}: {exc.strerror or exc}",
-                hint=f"make {ddir} a directory you can write, or point {paths.ENV_DATA_DIR} at one",
-            ) from None
+            raise _unusable(ddir, exc) from None
         return conn.on_local_engine(url, token)
 
     def add_secret(self, secret: str | None) -> None:
@@ -109,6 +105,33 @@ class AppState:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def engine_data_dir() -> Path:
+    """The local engine's data dir, made when missing; a ConfigError (exit 2) saying what to fix when
+    it cannot be made or written (a read-only mount, a path under a file)."""
+    import os
+
+    from dlicli import paths
+
+    ddir = paths.data_dir()
+    try:
+        ddir.mkdir(parents=True, exist_ok=True)
+        if not os.access(ddir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise _unusable(ddir, exc) from None
+    return ddir
+
+
+def _unusable(ddir: Path, exc: OSError) -> Exception:
+    from dlicli import paths
+    from dlicli.errors import ConfigError
+
+    return ConfigError(
+        f"cannot use the local engine's data dir {ddir}: {exc.strerror or exc}",
+        hint=f"make {ddir} a directory you can write, or point {paths.ENV_DATA_DIR} at one",
+    )
 
 
 def engine_cert(url: str) -> str | None:
