@@ -150,9 +150,9 @@ def wrap(argv: list[str], jail: Jail) -> list[str]:
     if found is None:
         return list(argv)
     args = [found, *_namespaces(), *_system()]
-    for installed in _installations(jail.interpreters):
-        args += ["--ro-bind-try", installed, installed]
     args += ["--proc", "/proc", "--dev", "/dev", *_devices(), "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+    for installed in _installations(jail.interpreters):  # after the empty /tmp: a venv may live in /tmp
+        args += ["--ro-bind-try", installed, installed]
     # a readable path holding the data dir (a --data-root above it) is bound before the data dir is covered
     hidden = list(dict.fromkeys([*_policy.hidden, *jail.hidden]))
     outer = [p for p in jail.readable if any(h == p or p in h.parents for h in hidden)]
