@@ -8,7 +8,7 @@ embedded default.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -49,6 +49,27 @@ MaxTasksOpt = Annotated[
 MaxSearchesOpt = Annotated[
     int | None, _limit("--max-searches-per-user", "Most HPO searches a user may have running (default 20).")
 ]
+HpoFailuresOpt = Annotated[
+    int | None, _limit("--hpo-max-failures", "Failed experiments in a row that end a search FAILED (default 5).")
+]
+GpusOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--gpus",
+        min=0,
+        help="GPUs to hand out as CUDA_VISIBLE_DEVICES 0…N-1 (default 0).",
+        metavar="N",
+        show_default=False,
+    ),
+]
+PassEnvOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pass-env",
+        help="A variable of this environment that tasks, plugins and notebooks inherit (repeatable).",
+        metavar="NAME",
+    ),
+]
 PluginRootOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -60,11 +81,34 @@ PluginRootOpt = Annotated[
 ]
 
 
-def limit_args(values: dict[str, int | None], plugin_roots: list[Path] | None) -> tuple[str, ...]:
-    """The serve options of the limits given (by flag), in order."""
-    out = [item for flag, value in values.items() if value is not None for item in (flag, str(value))]
-    for root in plugin_roots or []:
+SERVE_SETTINGS = (
+    "max_upload_bytes",
+    "max_unpacked_bytes",
+    "max_unpack_ratio",
+    "max_tar_members",
+    "max_job_num",
+    "max_parallel_jobs",
+    "max_grid",
+    "max_tasks_per_user",
+    "max_searches_per_user",
+    "hpo_max_failures",
+    "gpus",
+)
+"""`server start` parameters passed on as the serve option of the same name."""
+
+
+def serve_settings(given: dict[str, Any]) -> tuple[str, ...]:
+    """serve's options for the settings `start` was given (its parameters, by name), in order."""
+    out = [
+        item
+        for name in SERVE_SETTINGS
+        if given.get(name) is not None
+        for item in (f"--{name.replace('_', '-')}", f"{given[name]:g}")
+    ]
+    for root in given.get("plugin_root") or []:
         out += ["--plugin-root", str(root.expanduser().absolute())]
+    for name in given.get("pass_env") or []:
+        out += ["--pass-env", name]
     return tuple(out)
 
 
@@ -129,6 +173,9 @@ def start(
     max_tasks_per_user: MaxTasksOpt = None,
     max_searches_per_user: MaxSearchesOpt = None,
     plugin_root: PluginRootOpt = None,
+    hpo_max_failures: HpoFailuresOpt = None,
+    gpus: GpusOpt = None,
+    pass_env: PassEnvOpt = None,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
 
@@ -139,22 +186,8 @@ def start(
     Users' tasks, searches and notebooks run in a bubblewrap sandbox where `bwrap` works; without it
     only the admin may use the engine, unless --shared-trust says every user may read everything.
     """
+    limits = serve_settings(locals())  # first: only start's parameters are its locals yet
     import os
-
-    limits = limit_args(
-        {
-            "--max-upload-bytes": max_upload_bytes,
-            "--max-unpacked-bytes": max_unpacked_bytes,
-            "--max-unpack-ratio": max_unpack_ratio,
-            "--max-tar-members": max_tar_members,
-            "--max-job-num": max_job_num,
-            "--max-parallel-jobs": max_parallel_jobs,
-            "--max-grid": max_grid,
-            "--max-tasks-per-user": max_tasks_per_user,
-            "--max-searches-per-user": max_searches_per_user,
-        },
-        plugin_root,
-    )
 
     from dlicli import enginetls, localengine
 

@@ -98,6 +98,7 @@ class ConfService:
             "DLI_SLOTS": str(s.slots),
             "DLI_CPU_CAPACITY": f"{s.cpu_capacity:g}",
             "DLI_GPU_CAPACITY": f"{s.gpu_capacity:g}",
+            "DLI_HPO_MAX_FAILURES": str(s.hpo_max_failures),
             "DLI_PYTHON": sys.executable,
             **s.limits.report(),
         }
