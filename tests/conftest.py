@@ -55,3 +55,17 @@ def run():
         return runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="module")
+def procs():
+    """Engine processes (tests/engine_http/conftest.py EngineProc) a test module started: stopped, and
+    the tasks they left running killed, at the module's end."""
+    from tests.engine_http.conftest import kill_left_tasks
+
+    started: list = []
+    yield started
+    for proc in started:
+        proc.stop()
+    for proc in started:
+        kill_left_tasks(proc.data_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine_http.conftest import EngineProc, kill_left_tasks
+from tests.engine_http.conftest import EngineProc
 
 LIMITS = {
     "--max-upload-bytes": 1 << 20,
@@ -22,16 +22,6 @@ LIMITS = {
     "--max-searches-per-user": 1,
     "--max-grid": 50,
 }
-
-
-@pytest.fixture(scope="module")
-def procs():
-    started: list[EngineProc] = []
-    yield started
-    for proc in started:
-        proc.stop()
-    for proc in started:
-        kill_left_tasks(proc.data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 
 from dlicli.engine.core import Engine, User
 from tests.engine.conftest import make_engine, wait_for  # noqa: F401 - a fixture and a helper, shared
-from tests.engine_http.conftest import EngineProc, kill_left_tasks
+from tests.engine_http.conftest import EngineProc
 from tests.waiting import wait_until
 
 ADMIN = User("admin", True)
@@ -193,17 +193,6 @@ def plugin_tar(folder: str = "myplugin", files: dict[str, str] | None = None) ->
 
 
 # -- one real engine process per test module, over HTTP (tests/engine_hposvc/over_http.py) --
-
-
-@pytest.fixture(scope="module")
-def procs():
-    """Engine processes a module started; stopped, and their tasks killed, at its end."""
-    started: list[EngineProc] = []
-    yield started
-    for proc in started:
-        proc.stop()
-    for proc in started:
-        kill_left_tasks(proc.data_dir)
 
 
 def start(procs: list, data_dir: Path, *extra: str) -> EngineProc:
