@@ -83,7 +83,7 @@ def run_on_tty(*args: str, answer: bytes = b"", **env: str) -> subprocess.Comple
             stdin=slave,
             stdout=slave,
             stderr=subprocess.PIPE,
-            env=dict(os.environ, COLUMNS="120", NO_COLOR="1", **env),
+            env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1", **env},
         )
         os.close(slave)
         os.write(master, answer)

@@ -7,16 +7,13 @@ is refused without being printed, and a password in `--url` is never repeated.""
 from __future__ import annotations
 
 import json
-import os
-import pty
 import socket
-import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import TOKEN
 from tests.outcome import error_line
+from tests.test_resplan_cli import run_on_tty
 
 EVIL = "run.py --app-name \x1b]0;owned\x07\x1b[2J\x1b[31mred[bold]x[/]\u202eevil"
 TASK = {"id": "t-1", "state": "RUNNING", "args": EVIL, "appId": "app\nfake-row\tcell", "creator": "[bold]bob[/]"}
@@ -25,24 +22,8 @@ SHOWN = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred[bold]x[/]\\u202eevil"
 
 def in_terminal(*argv: str) -> tuple[str, str, int]:
     """Run dlicli with stdout on a pseudo-terminal (TERM=dumb: rich adds no escapes of its own)."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "250"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dlicli", *argv], stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    return b"".join(chunks).decode(), stderr, proc.wait(timeout=60)
+    done = run_on_tty(*argv, TERM="dumb", COLUMNS="250")
+    return done.stdout, done.stderr, done.returncode
 
 
 def no_raw_controls(text: str, chars: str = "\x1b\x07\u202e") -> None:

@@ -187,8 +187,10 @@ def _elastic_envs(workers: int) -> list[dict[str, str]]:
     return [{**env, **elastic, "ROLE_RANK": env["RANK"]} for env in _torch_envs(workers)]
 
 
+@cache
 def python_of_version(version: str) -> str | None:
-    """`pythonX.Y` on PATH when it runs and is that version (a pyenv shim may exist and fail)."""
+    """`pythonX.Y` on PATH when it runs and is that version (a pyenv shim may exist and fail); probed
+    once per engine, not once per task or HPO experiment."""
     if not version.replace(".", "").isdigit():
         return None
     found = shutil.which(f"python{version}")
