@@ -192,3 +192,23 @@ def test_without_jupyter_server_start_says_how_to_install(nb_start, tmp_path):
     assert admin.get("notebooks/runningservices").json() == []
     assert admin.get("notebooks/admin/runningservices").status_code == 404
     assert not (engine.data_dir / "notebooks" / "admin").exists()
+
+
+@pytest.mark.slow
+def test_restarted_engine_kills_a_server_it_has_no_record_of(nb_start, tmp_path):
+    """An engine killed between starting a Jupyter server and recording it (or mid-stop) leaves a
+    server nobody can reach: the next engine kills whatever runs in a notebook dir without a record."""
+    data = tmp_path / "data"
+    first = nb_start(data)
+    service = first.client().post("notebooks/admin/startservice").json()
+    pid = server_pid(service)
+    assert first.stop() == 0
+    with contextlib.closing(sqlite3.connect(data / "engine.db")) as db, db:
+        db.execute("DELETE FROM notebooks")
+    assert runner.start_time(pid)
+    members = runner.group_members(pid)
+    assert members
+
+    second = nb_start(data)
+    assert wait_gone(members), "the unrecorded server (and its sandbox) must be killed at start"
+    assert second.client().get("notebooks/runningservices").json() == []

@@ -13,6 +13,7 @@ it Stopped. CPU is the average number of cores used since each process started; 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import importlib
 import json
@@ -93,6 +94,22 @@ class NotebookManager:
         self.start_timeout = start_timeout
         self._lock = threading.RLock()
         self._children: dict[int, subprocess.Popen] = {}  # servers this engine spawned, to reap
+        self._kill_strays()
+
+    def _kill_strays(self) -> None:
+        """SIGKILL processes running in a user's notebook dir that no live record owns: a server
+        whose engine was killed between starting it and recording it (or mid-stop) is unreachable
+        otherwise. Runs once, before the engine serves."""
+        if not self.root.is_dir():
+            return
+        for base in self.root.iterdir():
+            row = self.store.one("SELECT * FROM notebooks WHERE user = ?", base.name)
+            if row is not None and row["status"] != STOPPED and runner.alive(row["pid"], row["pid_start"]):
+                continue
+            for pid in runner.working_in(base):
+                log.warning("killing process %d left in %s by an earlier engine", pid, base)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
 
     # paths -----------------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:

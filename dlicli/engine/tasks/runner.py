@@ -62,6 +62,22 @@ def group_members(pgid: int, not_before: int | None = None) -> list[int]:
     return members
 
 
+def working_in(root: Path) -> list[int]:
+    """Live processes whose working directory is `root` or inside it (a sandboxed process's cwd
+    reads as the host path it was bound from)."""
+    base, found = str(root.resolve()), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if (cwd == base or cwd.startswith(base + os.sep)) and start_time(int(entry)) is not None:
+            found.append(int(entry))
+    return found
+
+
 def signal_group(pgid: int, signum: int) -> bool:
     try:
         os.killpg(pgid, signum)
