@@ -173,7 +173,7 @@ def test_wire_details_dlicmd_got_wrong(api, run):
     assert api.last.raw_query == "logType=outerrlog" and result.stdout == "epoch 1\nepoch 2\n"
     api.requests.clear()
     missing = run("dlicmd", "--exec-get", "nope")
-    assert "no route in test server" in error_line(missing, 3, "HTTP 404")
+    assert "no route in test server" in error_line(missing, 3, "task nope")
     assert [(r.method, r.raw_path) for r in api.requests] == [("GET", BASE + "/execs/nope")]
 
 

@@ -251,7 +251,7 @@ def test_server_error_is_reported(env_server, run, model):
     env_server.route("POST", "/execs", status=500, body={"message": "framework not found"})
     result = run("exec", "start", "--framework", "Nope", "--model-dir", str(model), "--model-main", "main.py")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: execsPost failed with HTTP 500: framework not found")
+    assert result.stderr.startswith("error: could not start the task: framework not found (HTTP 500)")
 
 
 @pytest.mark.parametrize("final, code", [("FINISHED", 0), ("FAILED", 10), ("KILLED", 11)])

@@ -16,21 +16,45 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in lines if line.startswith("error: ")]
 
 
+CONF = "could not read the configuration"
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "code"),
+    ("status", "body", "code", "plain"),
     [
-        (400, {"message": "Cannot find task with given execId."}, 3),
-        (400, {"message": "The request format is invalid: args"}, 2),
-        (401, {"message": "Authentication error. The request was denied."}, 4),
-        (403, {"message": "Forbidden: user bob may not read this"}, 5),
-        (404, {"message": "No exec named x here"}, 3),
-        (409, {"message": "Conflict. The requested resource already exists."}, 6),
-        (500, {"message": "An unexpected error occurred: NPE"}, 1),
-        (500, b"plain text from a proxy", 1),
+        (400, {"message": "Cannot find task with given execId."}, 3, f"{CONF}: Cannot find task with given execId."),
+        (
+            400,
+            {"message": "The request format is invalid: args"},
+            2,
+            f"{CONF}: The request format is invalid: args (HTTP 400)",
+        ),
+        (401, {"message": "Authentication error. The request was denied."}, 4, "The request was denied. (HTTP 401)"),
+        (
+            403,
+            {"message": "Forbidden: user bob may not read this"},
+            5,
+            f"{CONF}: Forbidden: user bob may not read this (HTTP 403)",
+        ),
+        # every dlpd server has GET /conf: a 404 there is the wrong base path, said so, still exit 3
+        (
+            404,
+            {"message": "No exec named x here"},
+            3,
+            "is not a dlpd server: it answered HTTP 404 to GET /platform/rest/deeplearning/v1/conf",
+        ),
+        (409, {"message": "Conflict. The requested resource already exists."}, 6, "already exists. (HTTP 409)"),
+        (
+            500,
+            {"message": "An unexpected error occurred: NPE"},
+            1,
+            f"{CONF}: An unexpected error occurred: NPE (HTTP 500)",
+        ),
+        (500, b"plain text from a proxy", 1, f"{CONF}: plain text from a proxy (HTTP 500)"),
     ],
 )
 @pytest.mark.parametrize("command", [("conf", "get"), ("api", "GET", "/conf")])
-def test_http_error_status_to_exit_code(env_server, run, status, body, code, command):
+def test_http_error_status_to_exit_code(env_server, run, status, body, code, plain, command):
     env_server.route("GET", "/conf", status=status, body=body)
     result = run(*command)
     assert result.exit_code == code, result.stderr
@@ -38,33 +62,45 @@ def test_http_error_status_to_exit_code(env_server, run, status, body, code, com
     errors = error_lines(result.stderr)
     assert len(errors) == 1
     message = body["message"] if isinstance(body, dict) else body.decode()
-    assert message in errors[0]
-    assert f"HTTP {status}" in errors[0]
+    if command[0] == "api":  # the raw call names its request and status with the server's words
+        assert errors[0] == f"error: GET /conf answered HTTP {status}: {message}"
+    else:  # a command says what it could not do, in plain words; no operation id
+        assert plain in errors[0] and "getDeepLearningConf" not in errors[0]
     assert "Traceback" not in result.stderr
     assert len(env_server.requests) == 1  # none of these is retried
 
 
 @pytest.mark.parametrize(
-    ("status", "hint"),
+    ("status", "line", "hint"),
     [
-        (401, "hint: sign in again with `dlicli login`, or set DLICLI_TOKEN"),
-        (403, "hint: your user may not do this; ask an administrator, or sign in as another user"),
-        (404, "hint: check the name or id (list them with the matching `list` command)"),
-        (409, "hint: the resource already exists or is in use"),
+        (
+            401,
+            "could not get task x: the server's own words (HTTP 401)",
+            "sign in again with `dlicli login`, or set DLICLI_TOKEN",
+        ),
+        (
+            403,
+            "could not get task x: the server's own words (HTTP 403)",
+            "your user may not do this; ask an administrator, or sign in as another user",
+        ),
+        (
+            404,
+            "could not get task x: the server's own words",
+            "check the name or id; list them with `dlicli exec list`",
+        ),
+        (409, "could not get task x: the server's own words (HTTP 409)", "the resource already exists or is in use"),
     ],
 )
-def test_the_cli_adds_a_hint_by_status_under_the_servers_words(env_server, run, status, hint):
+def test_the_cli_adds_a_hint_by_status_under_the_servers_words(env_server, run, status, line, hint):
     env_server.route("GET", "/execs/x", status=status, body={"message": "the server's own words"})
     result = run("exec", "get", "x")
-    lines = result.stderr.splitlines()
-    assert lines[0] == f"error: execsExecIdGet failed with HTTP {status}: the server's own words"
-    assert lines[1:] == [hint]
+    assert result.stderr.splitlines() == [f"error: {line}", f"hint: {hint}"]
 
 
 def test_a_500_gets_no_hint(env_server, run):
     env_server.route("GET", "/execs/x", status=500, body={"message": "NPE"})
     result = run("exec", "get", "x")
-    assert result.stderr.splitlines() == ["error: execsExecIdGet failed with HTTP 500: NPE"]
+    assert result.stderr.splitlines() == ["error: could not get task x: NPE (HTTP 500)"]
 
 
 @pytest.mark.parametrize("command", [("conf", "get"), pytest.param(("api", "GET", "conf"), marks=pytest.mark.slow)])

@@ -164,7 +164,8 @@ def test_error_message_comes_from_the_server(server):
     assert err.server_message == "Cannot find task with given execId."
     assert err.exit_code == ExitCode.NOT_FOUND
     assert err.method == "GET" and err.url.endswith(BASE + "/execs/x")
-    assert "execsExecIdGet" in err.message and "Cannot find task" in err.message
+    assert err.message == "task x not found"  # in plain words; the operation id only in the detail (--debug)
+    assert "execsExecIdGet" in err.detail and "Cannot find task" in err.detail
 
 
 def test_tls_verify_choices(tmp_path):

@@ -125,7 +125,7 @@ def test_get_missing_service_exits_3(env_server, run):
     env_server.route("GET", "/notebooks/ghost/runningservices", status=404, body={"message": "no service"})
     result = run("notebook", "get", "ghost")
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: runningServiceByUserName failed with HTTP 404: no service")
+    assert result.stderr.startswith("error: the notebook service of ghost not found\n")
 
 
 # -- kernels -----------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_stop_server_error_exits_1(env_server, run):
     env_server.route("PUT", "/notebooks/alice/stopservice", status=500, body={"message": "kaput"})
     result = run("notebook", "stop", "alice")
     assert result.exit_code == 1
-    assert "stopService failed with HTTP 500: kaput" in result.stderr
+    assert "error: could not stop the notebook service of alice: kaput (HTTP 500)" in result.stderr
 
 
 # -- update ------------------------------------------------------------------------------
@@ -226,5 +226,5 @@ def test_update_needs_a_plan_exit_2_no_request(env_server, run, args):
 def test_update_unknown_plan_400_cannot_find_exits_3(env_server, run):
     env_server.route("PUT", "/notebooks/alice", status=400, body={"message": "Cannot find resource plan nope"})
     result = run("notebook", "update", "alice", "--resource-plan", "nope")
-    assert error_line(result, 3, "HTTP 400", "Cannot find resource plan nope")
+    assert error_line(result, 3, "could not update the notebook service of alice: Cannot find resource plan nope")
     assert [(r.method, r.path) for r in env_server.requests] == [("PUT", BASE + "/notebooks/alice")]

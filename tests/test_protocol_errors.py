@@ -1,7 +1,8 @@
 """A 2xx answer that is not what the operation returns is exit 9, never a success: a proxy's HTML
 login page for `exec list`, text where JSON belongs, an object where a list belongs, a create answer
-that names nothing, a logon answer without a token. The error line quotes the URL and the first
-bytes (escaped, bounded), and nothing reaches stdout or the profile."""
+that names nothing, a logon answer without a token. A page or text says "<URL> is not a dlpd server"
+(a page is never quoted, text's first bytes are, escaped and bounded); a JSON of the wrong shape
+names the request; nothing reaches stdout or the profile."""
 
 from __future__ import annotations
 
@@ -35,12 +36,17 @@ PROTOCOL = 9
         (("scheduler", "logs", "app-1"), "GET", "/scheduler/applications/app-1/driver/logs/stdout"),
     ],
 )
-def test_an_html_page_is_exit_9_with_the_url_and_first_bytes(env_server, run, argv, method, path):
+def test_an_html_page_is_exit_9_naming_the_server_never_the_page(env_server, run, argv, method, path):
     env_server.page(method, path)
     result = run(*argv)
-    line = error_line(result, PROTOCOL, "a web page", f"{method} {env_server.url}{path}", "'<!DOCTYPE html>\\n<html>")
-    assert "text/html" in line
+    line = error_line(result, PROTOCOL)
+    assert line == f"error: {env_server.root} is not a dlpd server: it answered text/html"
+    assert "<" not in result.stderr and "sign in" not in result.stderr
+    assert "hint: the dlpd API lives under /platform/rest/deeplearning/v1" in result.stderr
+    assert "`list` command" not in result.stderr
     assert len(env_server.requests) == 1  # a wrong answer is not retried either
+    debug = run("--debug", *argv)  # under --debug: the request behind it
+    assert f"{method} {env_server.url}{path} answered 200" in debug.stderr
 
 
 @pytest.mark.parametrize(
@@ -48,7 +54,7 @@ def test_an_html_page_is_exit_9_with_the_url_and_first_bytes(env_server, run, ar
     [
         (("exec", "list"), "/execs", {"id": "t-1"}, "not a JSON list but a JSON dict"),
         (("exec", "get", "t-1"), "/execs/t-1", [{"id": "t-1"}], "not a JSON object but a JSON list"),
-        (("conf", "get"), "/conf", b"ok", "not a JSON object but not JSON"),
+        (("conf", "get"), "/conf", b"ok", "is not a dlpd server: it answered a body without a content type: 'ok'"),
         (("hpo", "list"), "/hypersearch", b"", "not a JSON list but empty"),
         (("exec", "get", "t-1"), "/execs/t-1", b'{"id": "t-1"', "not a JSON object but not JSON"),
     ],
@@ -61,7 +67,7 @@ def test_the_wrong_shape_is_exit_9(env_server, run, argv, path, body, words):
 def test_a_json_or_piped_list_is_never_printed_from_a_page(env_server, run):
     env_server.page("GET", "/execs")
     for argv in (("exec", "list", "--json"), ("exec", "list", "-o", "yaml"), ("exec", "list")):
-        error_line(run(*argv), PROTOCOL, "a web page", stdout="")
+        error_line(run(*argv), PROTOCOL, "is not a dlpd server", stdout="")
 
 
 @pytest.fixture
@@ -75,7 +81,7 @@ def model(tmp_path):
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (LOGIN_PAGE, "a web page"),
+        (LOGIN_PAGE, "is not a dlpd server: it answered text/html"),
         ({"status": "ok"}, "not the id of what was created but no id in it"),
         (b'""', "no id in it"),
         (b"Task accepted, thank you", "no id in it"),
@@ -99,7 +105,7 @@ def test_exec_start_still_takes_every_create_answer_wmla_gives(env_server, run, 
 def test_login_to_a_web_page_does_not_sign_in(server, run, tmp_path):
     server.page("GET", "/conf")
     result = run("login", "--url", server.root, "--token-stdin", "--store", "file", input=TOKEN + "\n")
-    error_line(result, PROTOCOL, "getDeepLearningConf", "a web page")
+    error_line(result, PROTOCOL, f"{server.root} is not a dlpd server: it answered text/html")
     assert "signed in" not in result.stderr
     assert not (tmp_path / "config").exists()  # no profile, no secret kept
 
@@ -107,14 +113,14 @@ def test_login_to_a_web_page_does_not_sign_in(server, run, tmp_path):
 def test_exec_result_writes_no_file_from_a_page(env_server, run, tmp_path):
     env_server.page("GET", "/execs/t-1/result")
     target = tmp_path / "result.zip"
-    error_line(run("exec", "result", "t-1", "-O", str(target)), PROTOCOL, "a web page")
+    error_line(run("exec", "result", "t-1", "-O", str(target)), PROTOCOL, "is not a dlpd server")
     assert not target.exists()
 
 
 def test_the_first_bytes_are_escaped_and_bounded(env_server, run):
     body = b"\x1b[2J\x1b]0;owned\x07" + b"x" * 500
     env_server.route("GET", "/execs", body=body, headers={"Content-Type": "text/plain"})
-    line = error_line(run("exec", "list"), PROTOCOL, "not JSON")
+    line = error_line(run("exec", "list"), PROTOCOL, "is not a dlpd server: it answered text/plain")
     assert "\x1b" not in line and "\x07" not in line
     assert "'\\x1b[2J\\x1b]0;owned\\x07" in line
     assert line.endswith("x…'")
@@ -141,4 +147,4 @@ def test_status_says_a_web_page_is_not_the_dlpd_api(env_server, run):
     assert result.exit_code == PROTOCOL, result.stderr
     server = json.loads(result.stdout)["server"]
     assert server["reachable"] is True and server["status"] == 200
-    assert server["message"].startswith("not the dlpd API: getDeepLearningConf: the server's answer is not")
+    assert server["message"] == f"not the dlpd API: {env_server.root} is not a dlpd server: it answered text/html"

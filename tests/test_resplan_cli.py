@@ -176,7 +176,7 @@ def test_update_with_nothing_to_change_is_exit_2(env_server, run):
 def test_update_missing_plan_exits_3(env_server, run):
     env_server.route("PUT", "/resplans/resplan", status=404, body={"message": "no such plan"})
     result = run("resplan", "update", "ghost", "--parent", "root")
-    assert error_line(result, 3, "HTTP 404", "no such plan")
+    assert error_line(result, 3, "could not update the resource plan: no such plan")
     assert [(r.method, r.path) for r in env_server.requests] == [("PUT", BASE + "/resplans/resplan")]
 
 
@@ -204,7 +204,9 @@ def test_get_not_found_exits_3(env_server, run):
     env_server.route("GET", "/resplans/resplan/ghost", status=404, body={"message": "not found"})
     result = run("resplan", "get", "ghost")
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: getResplan failed with HTTP 404")
+    assert result.stderr.startswith(
+        "error: resource plan ghost not found\nhint: check the name or id; list them with `dlicli resplan tree`"
+    )
 
 
 # -- delete ------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ def test_delete_in_use_exits_6(env_server, run):
 def test_delete_missing_exits_3(env_server, run):
     env_server.route("DELETE", "/resplans/resplan/ghost", status=404)
     result = run("resplan", "delete", "ghost", "--yes")
-    assert error_line(result, 3, "HTTP 404")
+    assert error_line(result, 3, "resource plan ghost not found")
     assert [(r.method, r.path) for r in env_server.requests] == [("DELETE", BASE + "/resplans/resplan/ghost")]
 
 

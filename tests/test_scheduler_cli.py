@@ -243,7 +243,7 @@ def test_logs_unknown_application_exits_3(env_server, run):
     env_server.route("GET", DRIVER.format("ghost", "stdout"), status=404, body={"message": "app not found"})
     result = run("scheduler", "logs", "ghost")
     assert result.exit_code == 3
-    assert "getDriverLog failed with HTTP 404: app not found" in result.stderr
+    assert result.stderr.startswith("error: application ghost not found\n")
 
 
 # -- logs: download ----------------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_download_not_found_leaves_no_file(env_server, run, tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     env_server.route("GET", DRIVER.format("ghost", "stdout") + "/download", status=404)
     result = run("scheduler", "logs", "ghost", "--download")
-    assert error_line(result, 3, "HTTP 404")
+    assert error_line(result, 3, "application ghost not found")
     assert [r.path for r in env_server.requests] == [BASE + DRIVER.format("ghost", "stdout") + "/download"]
     assert not (tmp_path / "ghost-stdout.log").exists()
 

@@ -38,7 +38,7 @@ class DlicliGroup(typerx.TyperGroup):
         try:
             rv = super().main(argv, prog_name, complete_var, False, windows_expand_args, **kw)
         except BaseException as exc:  # noqa: BLE001 - this is the one place that maps them all
-            code = report(exc, debug=debug)
+            code = report(exc, debug=debug, argv=argv)
             sys.exit(code)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -77,9 +77,9 @@ class DlicliGroup(typerx.TyperGroup):
         return names + typerx.option_completions(self, ctx, incomplete)
 
     @staticmethod
-    def report(exc: BaseException, *, debug: bool = False) -> int:
+    def report(exc: BaseException, *, debug: bool = False, argv: Sequence[str] = ()) -> int:
         """`report` below, for a command that runs others in-process (dlicmd) through the root."""
-        return report(exc, debug=debug)
+        return report(exc, debug=debug, argv=argv)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -109,9 +109,10 @@ class _Interrupted(Exception):
         self.interrupt = interrupt
 
 
-def report(exc: BaseException, *, debug: bool = False) -> int:
-    """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code."""
-    from dlicli.cli.hints import hint_for
+def report(exc: BaseException, *, debug: bool = False, argv: Sequence[str] = ()) -> int:
+    """Print one `error:` line (and a hint) for `exc` to stderr; return the exit code. `argv` (the
+    command line after `dlicli`) lets a usage hint show the user's own line, fixed."""
+    from dlicli.cli.hints import hint_for, usage_hint
     from dlicli.errors import DlicliError, ExitCode, exit_code_for
     from dlicli.output import Output
 
@@ -128,8 +129,9 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
         return ExitCode.USAGE
     if isinstance(exc, click_exc.UsageError):
         out.error(exc.format_message())
-        if exc.ctx is not None:
-            out.hint(f"see `{exc.ctx.command_path} --help`")
+        fix = usage_hint(exc, argv)
+        if fix or exc.ctx is not None:
+            out.hint(fix or f"see `{exc.ctx.command_path} --help`")
         return ExitCode.USAGE
     if isinstance(exc, click_exc.ClickException):
         out.error(exc.format_message())
@@ -148,6 +150,8 @@ def report(exc: BaseException, *, debug: bool = False) -> int:
         sys.stderr.write(redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
     if isinstance(exc, DlicliError):
         out.error(exc.message)
+        if debug and exc.detail:
+            out.debug(exc.detail)
         hint = hint_for(exc)
         if hint:
             out.hint(hint)

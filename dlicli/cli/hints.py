@@ -7,14 +7,19 @@ An error raised by CLI-side code with its own hint keeps that hint.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from dlicli.errors import (
     APIError,
     BlankIdentifier,
     CABundleError,
     CannotConnect,
     DeadlineExceeded,
+    ExitCode,
     FileChanged,
     InvalidURL,
+    NotDlpdServer,
     PlainHTTPServer,
     ProtocolError,
     RequestTimedOut,
@@ -24,7 +29,7 @@ from dlicli.errors import (
 STATUS_HINTS = {
     401: "sign in again with `dlicli login`, or set DLICLI_TOKEN",
     403: "your user may not do this; ask an administrator, or sign in as another user",
-    404: "check the name or id (list them with the matching `list` command)",
+    404: "check the name or id",
     409: "the resource already exists or is in use",
     502: "the server's gateway failed; try again later",
     503: "the server is unavailable; try again later",
@@ -35,6 +40,21 @@ PLAIN_HTTP_HINT = "the server speaks plain HTTP: use an http:// URL, or serve HT
 DLICMD_PLAIN_HTTP_HINT = (
     "the server speaks plain HTTP: add --http (or --rest-protocol http), "
     "or serve HTTPS (the local engine: `dlicli server stop && dlicli server start --tls`)"
+)
+
+# What a not-found thing is listed with: the first word of APIError.kind that names it.
+LISTED_BY = (
+    ("executor", "dlicli scheduler apps"),
+    ("application", "dlicli scheduler apps"),
+    ("notebook", "dlicli notebook list"),
+    ("algorithm", "dlicli hpo algorithm list"),
+    ("search", "dlicli hpo list"),
+    ("resource plan", "dlicli resplan tree"),
+    ("task", "dlicli exec list"),
+)
+NOT_DLPD_HINT = (
+    "the dlpd API lives under /platform/rest/deeplearning/v1: give --url https://HOST:PORT (that path is "
+    "added) or the full base URL https://HOST:PORT/platform/rest/deeplearning/v1; see the profile with `dlicli status`"
 )
 
 TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
@@ -52,6 +72,7 @@ TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (CannotConnect, "check the URL and that the server is running (dlicli status)"),
     (InvalidURL, "give scheme://host[:port], for example https://wmla.example.com:9243"),
     (CABundleError, "give a readable PEM file with --ca-bundle"),
+    (NotDlpdServer, NOT_DLPD_HINT),
     (
         ProtocolError,
         "the URL may lead to a web page, a proxy or another service instead of the dlpd API "
@@ -68,8 +89,67 @@ def hint_for(exc: BaseException) -> str | None:
     if own:
         return own
     if isinstance(exc, APIError):
-        return STATUS_HINTS.get(exc.status)
+        return _listed(exc) or STATUS_HINTS.get(exc.status)
     for kind, text in TYPE_HINTS:
         if isinstance(exc, kind):
             return text
     return None
+
+
+def _listed(exc: APIError) -> str | None:
+    """For a thing not found, the command that lists its kind."""
+    if exc.exit_code != ExitCode.NOT_FOUND:
+        return None
+    for word, command in LISTED_BY:
+        if word in exc.kind:
+            return f"check the name or id; list them with `{command}`"
+    return None
+
+
+# -- usage errors ----------------------------------------------------------------------------
+
+
+def usage_hint(exc: Any, argv: Sequence[str]) -> str | None:
+    """The fix for an unknown option, shown on the user's own command line: a model's option on
+    `exec start` goes after `--`; a global option given to a group goes before the command."""
+    option, ctx = getattr(exc, "option_name", None), getattr(exc, "ctx", None)
+    if not option or ctx is None or not any(a == option or a.startswith(option + "=") for a in argv):
+        return None
+    if any(param.name == "model_args" for param in ctx.command.params):
+        return f"model arguments go after --: {_after_dashes(list(argv), option)}"
+    known = next((p for p in ctx.find_root().command.params if option in (*p.opts, *p.secondary_opts)), None)
+    if known is not None:
+        return f"global options go before the command: {_to_front(list(argv), option, not known.is_flag)}"
+    return None
+
+
+def _where(argv: list[str], option: str) -> int:
+    return next(i for i, arg in enumerate(argv) if arg == option or arg.startswith(option + "="))
+
+
+def _after_dashes(argv: list[str], option: str) -> str:
+    """`argv` with the unknown option and its values moved after `--` (before any already there)."""
+    start = end = _where(argv, option)
+    end += 1
+    while end < len(argv) and not argv[end].startswith("-"):
+        end += 1
+    moved, rest = argv[start:end], argv[:start] + argv[end:]
+    if "--" in rest:
+        dashes = rest.index("--")
+        rest, model = rest[:dashes], rest[dashes + 1 :]
+    else:
+        model = []
+    return _shown([*rest, "--", *moved, *model])
+
+
+def _to_front(argv: list[str], option: str, takes_value: bool) -> str:
+    """`argv` with the option (and its value) moved before the command."""
+    start = _where(argv, option)
+    end = start + (2 if takes_value and "=" not in argv[start] else 1)
+    return _shown(argv[start:end] + argv[:start] + argv[end:])
+
+
+def _shown(argv: list[str]) -> str:
+    import shlex
+
+    return "dlicli " + shlex.join(argv)

@@ -15,7 +15,8 @@ import json as jsonlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from dlicli.errors import ProtocolError
+from dlicli.errors import APIError, NotDlpdServer, ProtocolError
+from dlicli.paths import API_BASE_PATH
 
 if TYPE_CHECKING:  # imported by client/http.py, which keeps httpx's command line out
     import httpx
@@ -87,16 +88,43 @@ EXPECTED: dict[str, Expect] = {
 }
 
 
+# Operations at a fixed path that every dlpd server has and the spec never answers 404 (deleteAllHPO
+# and updateResplanByName may): a 404 there means the URL's base path leads somewhere else.
+FIXED_PATHS = frozenset(
+    {
+        "getDeepLearningConf",
+        "execsGet",
+        "execsPost",
+        "execsDelete",
+        "execsFrameworksGet",
+        "getAllHPO",
+        "startHPO",
+        "getAllHPOAlgorithm",
+        "installHPOAlgorithm",
+        "debugAlgorithm",
+        "runningServices",
+        "createResplan",
+        "getResplanTree",
+        "getApplications",
+        "getApplicationStatistic",
+    }
+)
+NO_SUCH_ENDPOINT = "no such endpoint"  # the local engine's 404 for a path the API does not have
+
+
 def expected(operation: str) -> Expect:
     return EXPECTED.get(operation, Expect.ANY)
 
 
-def checked_answer(response: httpx.Response, expect: Expect, operation: str, method: str, url: str) -> Any:
-    """The decoded body of a 2xx `response`, when it is what `expect` says; else a ProtocolError."""
+def checked_answer(
+    response: httpx.Response, expect: Expect, operation: str, method: str, url: str, *, base: str | None = None
+) -> Any:
+    """The decoded body of a 2xx `response`, when it is what `expect` says; else a ProtocolError
+    (NotDlpdServer when it is a web page or not JSON at all: another service answers at `base`)."""
     if expect is Expect.ANY:
         return decode_body(response)
     if _is_web_page(response):
-        raise wrong_answer(response, expect, operation, method, url, "a web page")
+        raise not_a_dlpd_answer(response, operation, method, url, base)
     if expect is Expect.FILE:
         return None  # a stream: its body is the caller's to read
     if expect in (Expect.TEXT, Expect.NOTHING):
@@ -109,6 +137,8 @@ def checked_answer(response: httpx.Response, expect: Expect, operation: str, met
     if expect is Expect.JSON and not response.content.strip():
         return None  # some servers answer "nothing running" with an empty body
     body = _strict_json(response)
+    if body is _NOT_JSON and _other_text(response):
+        raise not_a_dlpd_answer(response, operation, method, url, base)
     if body is _NOT_JSON:
         raise wrong_answer(response, expect, operation, method, url, "not JSON" if response.content else "empty")
     problem = _shape_problem(body, expect)
@@ -117,12 +147,14 @@ def checked_answer(response: httpx.Response, expect: Expect, operation: str, met
     return body
 
 
-def check_stream(response: httpx.Response, expect: Expect, operation: str, method: str, url: str) -> None:
+def check_stream(
+    response: httpx.Response, expect: Expect, operation: str, method: str, url: str, *, base: str | None = None
+) -> None:
     """A streamed answer is judged by its headers only (its body is not read here)."""
     if expect is not Expect.ANY and _is_web_page(response):
         response.read()
         response.close()
-        raise wrong_answer(response, expect, operation, method, url, "a web page")
+        raise not_a_dlpd_answer(response, operation, method, url, base)
 
 
 def decode_body(response: httpx.Response) -> Any:
@@ -148,7 +180,7 @@ def server_message(response: httpx.Response) -> str:
     except (httpx.ResponseNotRead, UnicodeDecodeError):
         return ""
     text = text.strip()
-    if not text:
+    if not text or _is_web_page(response):  # a page's markup is no message: never shown
         return response.reason_phrase or ""
     try:
         body = jsonlib.loads(text)
@@ -241,15 +273,80 @@ def _read_content(response: httpx.Response) -> bytes | None:
 def wrong_answer(
     response: httpx.Response, expect: Expect, operation: str, method: str, url: str, what: str
 ) -> ProtocolError:
-    """The error for an answer that is not `expect`: what came instead, from where, its first bytes."""
+    """The error for a JSON answer that is not `expect`: what came instead, from where, its first bytes.
+    The operation id is in `detail` (--debug)."""
     ctype = response.headers.get("content-type") or "no content type"
     content = _read_content(response)
     first = preview(content) if content else ""
     quoted = f": {first}" if first else ""
-    return ProtocolError(
-        f"{operation}: the server's answer is not {expect.value} but {what} "
+    error = ProtocolError(
+        f"the server's answer is not {expect.value} but {what} "
         f"({method} {url} answered {response.status_code}, {ctype}){quoted}"
     )
+    error.detail = f"{operation}: {method} {url} answered {response.status_code}"
+    return error
+
+
+def error_answer(
+    response: httpx.Response, operation: str, path: str, base_url: str, *, stream: bool = False
+) -> APIError | NotDlpdServer:
+    """An error status as an APIError with the server's own words (a streamed body is read first),
+    or NotDlpdServer when what answered is not dlpd (see `not_dlpd`)."""
+    if stream:
+        response.read()
+        response.close()
+    method, url = response.request.method, str(response.request.url.copy_with(query=None))
+    message = server_message(response)
+    elsewhere = not_dlpd(response, operation, message)
+    if elsewhere:
+        detail = f"{operation}: {method} {url} answered HTTP {response.status_code}: {message}"
+        return NotDlpdServer(shown_base(base_url), elsewhere, detail, response.status_code)
+    return APIError(response.status_code, operation, message, method=method, url=url, path=path)
+
+
+def not_dlpd(response: httpx.Response, operation: str, message: str) -> str | None:
+    """What a non-dlpd server answered an error status with ("text/html (HTTP 404)"), or None when
+    the answer is dlpd's. A page is not dlpd's unless it says who the user is not (401, 403, 407),
+    to slow down (429) or that the server failed (5xx); a 404 is not dlpd's where every dlpd server
+    has the path, or when the local engine says it has no such endpoint."""
+    status = response.status_code
+    if status in (401, 403, 407, 429) or status >= 500:
+        return None
+    if _is_web_page(response):
+        return f"{_content_type(response)} (HTTP {status})"
+    if status == 404 and (operation in FIXED_PATHS or message.startswith(NO_SUCH_ENDPOINT)):
+        return f"HTTP 404 to {response.request.method} {response.request.url.path}"
+    return None
+
+
+def not_a_dlpd_answer(
+    response: httpx.Response, operation: str, method: str, url: str, base: str | None
+) -> NotDlpdServer:
+    """A 2xx answer that no dlpd operation gives: a web page (never quoted), or text where JSON belongs
+    (its first bytes quoted, escaped and bounded)."""
+    content = _read_content(response)
+    quoted = f": {preview(content)}" if content and not _is_web_page(response) else ""
+    detail = f"{operation}: {method} {url} answered {response.status_code}"
+    return NotDlpdServer(shown_base(base or url), _content_type(response) + quoted, detail)
+
+
+def shown_base(url: str) -> str:
+    """Where the user pointed dlicli, as a message names it: `http://host:8765` for the usual API
+    base (or any URL under it), else the URL as given."""
+    head, found, _ = url.partition(API_BASE_PATH)
+    return head if found else url
+
+
+def _other_text(response: httpx.Response) -> bool:
+    """An answer that neither says nor looks like JSON (broken JSON is dlpd's, shown as such)."""
+    head = response.content.lstrip()[:1]
+    return bool(head) and head not in (b"{", b"[", b'"') and "json" not in _content_type(response)
+
+
+def _content_type(response: httpx.Response) -> str:
+    """The media type an answer says it is ("text/html"), or what it is without one."""
+    ctype = (response.headers.get("content-type") or "").split(";")[0].strip()
+    return ctype or "a body without a content type"
 
 
 def preview(data: bytes, limit: int = PREVIEW_BYTES) -> str:

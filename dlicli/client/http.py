@@ -20,7 +20,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dlicli import __version__
 from dlicli.errors import (
-    APIError,
     BadCredentialValue,
     CABundleError,
     CannotConnect,
@@ -43,9 +42,9 @@ from dlicli.client.answers import (  # noqa: E402
     Expect,
     check_stream,
     checked_answer,
+    error_answer,
     expected,
     retry_after,
-    server_message,
 )
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -277,7 +276,7 @@ class HttpSession:
             if not isinstance(outcome, httpx.Response):
                 raise self._past_deadline(outcome, stop_at, operation, method, url)
             if outcome.status_code >= 400:
-                raise _api_error(outcome, operation, method, url, stream)
+                raise error_answer(outcome, operation, path, self.base_url, stream=stream)
             return outcome
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -315,7 +314,9 @@ class HttpSession:
         """Send and decode: the server's answer when it is what the operation returns (`expect`,
         else answers.EXPECTED by operationId), a ProtocolError when it is not."""
         response = self.send(method, path, operation=operation, **kwargs)
-        return checked_answer(response, expect or expected(operation), operation, method.upper(), _shown(response))
+        return checked_answer(
+            response, expect or expected(operation), operation, method.upper(), _shown(response), base=self.base_url
+        )
 
     @contextlib.contextmanager
     def stream(
@@ -324,7 +325,9 @@ class HttpSession:
         """A streamed response for downloads; closed when the block ends."""
         response = self.send(method, path, operation=operation, stream=True, **kwargs)
         try:
-            check_stream(response, expect or expected(operation), operation, method.upper(), _shown(response))
+            check_stream(
+                response, expect or expected(operation), operation, method.upper(), _shown(response), base=self.base_url
+            )
             yield response
         finally:
             response.close()
@@ -356,14 +359,6 @@ def header_value(authorization: str | None) -> str | None:
 def _fits(stop_at: float | None, delay: float) -> bool:
     """True when waiting `delay` leaves time for another try before the deadline."""
     return stop_at is None or time.monotonic() + delay < stop_at - 0.05
-
-
-def _api_error(response: httpx.Response, operation: str, method: str, url: str, stream: bool) -> APIError:
-    """An error status as an APIError with the server's own message (a streamed body is read first)."""
-    if stream:
-        response.read()
-        response.close()
-    return APIError(response.status_code, operation, server_message(response), method=method, url=url)
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
