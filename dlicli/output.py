@@ -7,6 +7,7 @@ invocation; rich consoles are built lazily so `--help` never imports rich's heav
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -19,6 +20,11 @@ if TYPE_CHECKING:  # rich is imported when a console is first needed, for start-
     from rich.console import Console
 
 FORMATS = ("table", "json", "yaml")
+# The compiled `--query` of the command running now (cli/leafopts.py sets it while parsing the
+# command line); `Output.data` applies it. A query's result has a shape of its own, so a command's
+# table (its columns, a tree, ranked rows) cannot hold it: its table output becomes "text", which
+# takes the command's json/yaml path and renders whatever the query made (as aws --output text).
+QUERY: contextvars.ContextVar[Any] = contextvars.ContextVar("dlicli_query", default=None)
 
 # What a terminal must never receive from a server: C0/C1 controls (ESC starts the sequences that
 # recolour, move the cursor, retitle the window, or write the clipboard), DEL, and the Unicode
@@ -108,7 +114,8 @@ class Output:
             from dlicli.errors import UsageError
 
             raise UsageError(f"unknown output format {fmt!r}", hint="use one of: table, json, yaml")
-        self.format = fmt
+        self.query = QUERY.get()
+        self.format = "text" if self.query is not None and fmt == "table" else fmt
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._console: Console | None = None
@@ -159,7 +166,12 @@ class Output:
         title: str | None = None,
         empty: str | None = None,
     ) -> None:
-        """Print a list of rows or one object in the chosen format."""
+        """Print a list of rows or one object in the chosen format (after the --query, if any)."""
+        if self.query is not None:
+            data = run_query(self.query, data)
+        if self.format == "text":
+            self._text(data, empty)
+            return
         if self.format == "json":
             self.write(to_json(data if data is not None else None) + "\n")
             return
@@ -175,6 +187,22 @@ class Output:
             self.table(data, cols, title=title)
         elif isinstance(data, dict):
             self.record(data, columns=columns)
+        elif data is not None:
+            self.write(format_cell(data) + "\n")
+
+    def _text(self, data: Any, empty: str | None) -> None:
+        """A query's result: a list of objects as a table; one object as key/value lines; a scalar,
+        or each item of a list of them, as a line (a list's items tab-separated); null as nothing."""
+        if isinstance(data, list) and data and all(isinstance(row, dict) for row in data):
+            self.table(data, _columns_for(data))
+        elif isinstance(data, list):
+            if not data and empty:
+                self.info(empty)
+            for item in data:
+                cells = item if isinstance(item, list) else [item]
+                self.write("\t".join(format_cell(cell) for cell in cells) + "\n")
+        elif isinstance(data, dict):
+            self.record(data)
         elif data is not None:
             self.write(format_cell(data) + "\n")
 
@@ -276,3 +304,35 @@ def _columns_for(rows: list[Any]) -> list[Column]:
     if not keys:
         return [Column("VALUE", lambda r: r)]
     return [Column(k.upper(), k) for k in keys]
+
+
+def compile_query(expression: str) -> Any:
+    """A `--query` compiled, so a bad one is a usage error before any request (jmespath, the
+    language aws and az take, is imported only when a query is given)."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as exc:
+        raise _bad_query(expression, exc) from None
+
+
+def run_query(query: Any, data: Any) -> Any:
+    """`data` through a compiled query; a function given the wrong arguments is a usage error."""
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return query.search(data)
+    except JMESPathError as exc:
+        raise _bad_query(query.expression, exc) from None
+
+
+def _bad_query(expression: str, exc: Exception) -> Exception:
+    from dlicli.errors import UsageError
+
+    reason = str(exc).splitlines()[0].removesuffix(", for expression:").rstrip(":")
+    return UsageError(
+        f"--query {expression!r}: {reason}",
+        hint="a JMESPath expression (https://jmespath.org), e.g. --query '[].id' or --query '[?state==`RUNNING`].id'",
+    )

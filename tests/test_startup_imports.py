@@ -21,7 +21,7 @@ from tests.conftest import TOKEN
 # (its httpx._main pulls click, rich and pygments; dlicli.client.http blocks it), and what only
 # some commands need (keyring, yaml, rich for a terminal).
 NEVER = {"pydantic", "click", "pygments", "starlette", "uvicorn", "numpy", "optuna"}
-NOT_FOR_JSON = {"rich", "keyring", "yaml", "platformdirs"}
+NOT_FOR_JSON = {"rich", "keyring", "yaml", "platformdirs", "jmespath"}  # jmespath: only for a --query
 
 
 def imported(args: list[str], env: dict[str, str]) -> set[str]:

@@ -47,6 +47,30 @@ def test_group_without_leaves_then_each_leaf_on_its_own(capsys):
     assert capsys.readouterr().out == "hello bo\n"
 
 
+class OwnLeaf(typerx.TyperCommand):
+    """A leaf class of our own, as cli/leafopts.py passes one."""
+
+
+class NamedLeaf(typerx.TyperCommand):
+    """A class a command names itself (as dlicmd does): kept."""
+
+
+def test_leaves_are_built_as_the_class_given_unless_they_name_their_own():
+    app = two_commands()
+    sub = typer.Typer()
+    sub.command("deep")(lambda: None)
+    sub.command("own", cls=NamedLeaf)(lambda: None)
+    app.add_typer(sub, name="sub")
+    group, infos = typerx.group_without_leaves(app, Recording, OwnLeaf)
+    assert type(typerx.command_from_info(infos[0], cls=OwnLeaf)) is OwnLeaf
+    assert type(typerx.command_from_info(infos[1])) is typerx.TyperCommand  # no class given: typer's
+    built = group.commands["sub"].commands
+    assert type(built["deep"]) is OwnLeaf and type(built["own"]) is NamedLeaf
+    named = typer.Typer()
+    named.command("mine", cls=NamedLeaf)(lambda: None)
+    assert type(typerx.command_from_info(named.registered_commands[0], cls=OwnLeaf)) is NamedLeaf
+
+
 def test_command_name_prefers_the_given_name():
     app = typer.Typer()
 

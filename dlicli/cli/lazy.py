@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import typer
 
-from dlicli.cli import typerx
+from dlicli.cli import leafopts, typerx
 
 HELP_OPTION_NAMES = ["-h", "--help"]
 
@@ -57,7 +57,7 @@ class LazyGroup(typerx.TyperGroup):
     def _convert(self, name: str) -> None:
         info = self.pending.pop(name, None)
         if info is not None:
-            self.commands[name] = as_root_says(typerx.command_from_info(info))
+            self.commands[name] = as_root_says(leafopts.leaf_command(info))
 
 
 def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGroup:
@@ -66,8 +66,9 @@ def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGro
     Sub-groups (`hpo algorithm`) are built at once, as typer builds them; help is plain text
     (the root's rich_markup_mode=None) throughout.
     """
-    group, infos = typerx.group_without_leaves(app, LazyGroup)
+    group, infos = typerx.group_without_leaves(app, LazyGroup, leafopts.LeafCommand)
     assert isinstance(group, LazyGroup)
+    leafopts.with_options_below(group)  # the leaves of its sub-groups, built at once
     for info in infos:
         leaf = typerx.command_name(info)
         group.pending[leaf] = info

@@ -44,11 +44,16 @@ def click_command(typer_app: Any) -> Any:
     return typer.main.get_command(typer_app)
 
 
-def group_without_leaves(typer_app: Any, cls: type[TyperGroup]) -> tuple[TyperGroup, list[Any]]:
+def group_without_leaves(
+    typer_app: Any, cls: type[TyperGroup], leaf_cls: type[TyperCommand] | None = None
+) -> tuple[TyperGroup, list[Any]]:
     """The click group of `typer_app` built as `cls` with none of its leaf commands converted, and
-    typer's CommandInfo of each leaf (from `registered_commands`), for converting them one by one."""
+    typer's CommandInfo of each leaf (from `registered_commands`), for converting them one by one.
+    Sub-groups are built at once, their leaves as `leaf_cls` (unless one names its own class)."""
     import typer.main
 
+    if leaf_cls is not None:
+        _default_leaf_class(typer_app.registered_groups, leaf_cls)
     infos = typer_app.registered_commands
     typer_app.registered_commands, typer_app.info.cls = [], cls
     try:
@@ -58,6 +63,16 @@ def group_without_leaves(typer_app: Any, cls: type[TyperGroup]) -> tuple[TyperGr
     return group, list(infos)
 
 
+def _default_leaf_class(group_infos: list[Any], cls: type[TyperCommand]) -> None:
+    """Every leaf below these sub-groups (typer's TyperInfo) built as `cls` where it names no class."""
+    for group_info in group_infos:
+        sub = group_info.typer_instance
+        for info in sub.registered_commands:
+            if info.cls in (None, TyperCommand):
+                info.cls = cls
+        _default_leaf_class(sub.registered_groups, cls)
+
+
 def command_name(info: Any) -> str:
     """The name a leaf's CommandInfo is called by: its given name, else typer's from the function's."""
     import typer.main
@@ -65,10 +80,14 @@ def command_name(info: Any) -> str:
     return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
-def command_from_info(info: Any) -> Any:
-    """One leaf's click command from its CommandInfo, with dlicli's plain help (no rich markup)."""
+def command_from_info(info: Any, cls: type[TyperCommand] | None = None) -> Any:
+    """One leaf's click command from its CommandInfo, with dlicli's plain help (no rich markup);
+    built as `cls` unless the command names a class of its own (`dlicmd`; typer records the default,
+    TyperCommand, when none is named)."""
     import typer.main
 
+    if cls is not None and info.cls in (None, TyperCommand):
+        info.cls = cls
     return typer.main.get_command_from_info(info, pretty_exceptions_short=False, rich_markup_mode=None)
 
 
