@@ -593,7 +593,7 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     assert [p.suffix for p in tmp_path.iterdir() if p.is_file()] == [".zip"]
     assert run("dlicmd", "--exec-delete", theirs["id"]).exit_code == 0
     gone = same(["--exec-get", theirs["id"]], ["exec", "get", theirs["id"], "--json"])
-    assert error_line(gone, 3, "Cannot find task with given execId.")
+    assert error_line(gone, 3) == f"error: task {theirs['id']} not found"
 
 
 def test_a_token_after_the_double_dash_is_refused_and_nothing_sent(env_server, run, tmp_path):

@@ -192,7 +192,7 @@ def test_wait_timeout_exits_8_naming_the_running_ids(env_server, run):
 def test_wait_not_found_exits_3(env_server, run):
     env_server.route("GET", "/execs/zz", status=400, body={"message": "Cannot find task with given execId."})
     result = run("exec", "wait", "zz", *FAST)
-    assert "Cannot find task with given execId." in error_line(result, 3, "HTTP 400")
+    assert error_line(result, 3) == "error: task zz not found"
     assert [r.path for r in env_server.requests] == [f"{BASE}/execs/zz"]  # not retried, not polled again
 
 

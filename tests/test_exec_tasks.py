@@ -125,8 +125,7 @@ def test_spec_400_cannot_find_exits_3(env_server, run, verb, method, path):
     result = run("exec", verb, "nope")
     assert result.exit_code == 3
     assert result.stdout == ""
-    assert result.stderr.startswith("error: ")
-    assert "Cannot find task with given execId." in result.stderr.splitlines()[0]
+    assert result.stderr.splitlines()[0] == "error: task nope not found"
     assert calls(env_server) == [(method, path, "")]
 
 
@@ -154,7 +153,7 @@ def test_stop_goes_on_past_failures_and_exits_with_the_first(env_server, run):
     err = result.stderr.splitlines()
     assert err[0] == "a" and err[3] == "d"
     assert err[1].startswith("error: b: ") and "not yours" in err[1]
-    assert err[2].startswith("error: c: ") and "Cannot find" in err[2]
+    assert err[2] == "error: c: task c not found"
     assert err[4] == "error: could not stop 2 of 4 tasks: b, c"
 
 
@@ -172,7 +171,10 @@ def test_delete_partial_failure_exit_code_is_the_first_failure(env_server, run):
     result = run("exec", "delete", "x", "y")
     assert result.exit_code == 3
     assert [p for _, p, _ in calls(env_server)] == ["/execs/x", "/execs/y"]
-    assert result.stderr.splitlines()[-1] == "error: could not delete 1 of 2 tasks: x"
+    assert result.stderr.splitlines()[-2:] == [
+        "error: could not delete 1 of 2 tasks: x",
+        "hint: check the name or id; list them with `dlicli exec list`",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,9 @@ def test_a_servers_error_message_cannot_forge_lines_or_drive_the_terminal(env_se
     line = error_line(result, 2, "bad input\\x1b[2J")
     no_raw_controls(result.stderr)
     assert [x for x in result.stderr.splitlines() if x.startswith("hint: run rm")] == []
-    assert "\n  error: everything is fine" in result.stderr and line.startswith("error: execsExecIdGet")
+    assert "\n  error: everything is fine" in result.stderr and line.startswith(
+        "error: could not get task t-1: bad input"
+    )
 
 
 # -- secrets -----------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ def test_a_password_in_the_url_is_not_quoted_in_a_protocol_error(server, run, mo
     server.page("GET", "/execs")
     url = server.root.replace("http://", "http://alice:pw-S3cr3t@")
     result = run("--url", url, "exec", "list")
-    error_line(result, 9, "a web page")
+    error_line(result, 9, "is not a dlpd server")
     assert "pw-S3cr3t" not in result.stderr
 
 

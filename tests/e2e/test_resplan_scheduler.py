@@ -37,7 +37,7 @@ def test_resplan_create_get_update_tree_delete(cli):
     cli.ok("resplan", "create", "team-a", "--parent", "team", "--label", "cpu=1", "--label", "gpu=0")
     error_line(cli("resplan", "create", "team"), 6, "HTTP 409")  # exists: a conflict
     orphan = cli("resplan", "create", "orphan", "--parent", "nope")
-    error_line(orphan, 3, "HTTP 400", "parent resource plan nope does not exist")
+    error_line(orphan, 3, "could not create the resource plan: parent resource plan nope does not exist")
     error_line(cli("resplan", "create", "bad", "--label", "cpu"), 2, "cpu")
 
     plan = cli.json("resplan", "get", "team-a")
@@ -117,7 +117,9 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert cli.ok("scheduler", "logs", app_id, "--executor", "1", "--last", "5").stdout == last5
         assert cli.ok("scheduler", "logs", app_id, "--type", "stderr").stdout.strip() == "a warning"
         one_worker = cli("scheduler", "logs", app_id, "--executor", "2")
-        error_line(one_worker, 3, "HTTP 404", "has no executor 2", "its executors are 1")
+        error_line(
+            one_worker, 3, f"could not read the log of executor 2 of application {app_id}: ", "its executors are 1"
+        )
         saved = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert saved.returncode == 0 and saved.stdout == "" and "saved" in saved.stderr, saved.stderr
         assert (tmp_path / "driver.log").read_text() == LINES
@@ -125,7 +127,7 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         assert (tmp_path / "exec1.log").read_text() == LINES
         exists = cli("scheduler", "logs", app_id, "--download", "-O", "driver.log")
         assert error_line(exists, 2) == "error: driver.log already exists"
-        error_line(cli("scheduler", "logs", "app-nope"), 3, "HTTP 404", "application nope not found")
+        assert error_line(cli("scheduler", "logs", "app-nope"), 3) == "error: application app-nope not found"
     finally:
         release.write_text("go")
     waited = cli("exec", "wait", first, second, "--timeout", "30")

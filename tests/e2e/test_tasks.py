@@ -96,7 +96,7 @@ def test_stop_kills_the_task_and_its_grandchild_then_delete(cli, tmp_path):
     wait_until(lambda: pid_gone(grandchild), 10, 0.1, f"the grandchild {grandchild} to end")
 
     cli.ok("exec", "delete", exec_id)
-    error_line(cli("exec", "get", exec_id), 3, "HTTP 400", "Cannot find task with given execId.")
+    assert error_line(cli("exec", "get", exec_id), 3) == f"error: task {exec_id} not found"
     assert exec_id not in [t["id"] for t in cli.json("exec", "list")]
 
 
@@ -128,9 +128,9 @@ def test_401_without_a_token_and_another_users_task_is_not_found(cli, tmp_path):
     error_line(cli("server", "user", "add", "bob"), 6, "bob")
 
     as_bob = {"DLICLI_URL": url, "DLICLI_TOKEN": bob_token}
-    error_line(cli("exec", "get", exec_id, env=as_bob), 3, "Cannot find task")
-    error_line(cli("exec", "logs", exec_id, env=as_bob), 3, "Cannot find task")
-    error_line(cli("exec", "delete", exec_id, env=as_bob), 3, "Cannot find task")
+    error_line(cli("exec", "get", exec_id, env=as_bob), 3, f"task {exec_id} not found")
+    error_line(cli("exec", "logs", exec_id, env=as_bob), 3, f"task {exec_id} not found")
+    error_line(cli("exec", "delete", exec_id, env=as_bob), 3, f"task {exec_id} not found")
     assert cli.json("exec", "list", env=as_bob) == []
     response = httpx.get(f"{url}/execs/{exec_id}", headers={"Authorization": f"Bearer {bob_token}"})
     assert response.status_code == 400  # as for a missing id
