@@ -6,6 +6,7 @@ detach (exit 130) with a hint saying how to reattach.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -160,7 +161,8 @@ def show_logs(
         warning = None if timed else logstreams.untimed_warning(options, following=False)
         if warning:
             out.warn(warning)
-        logstreams.LogWriter(out, options).write(lines)
+        shown = options if timed else dataclasses.replace(options, timestamps=False)
+        logstreams.LogWriter(out, shown).write(lines)
         return
     batch = _follow(st, out, exec_id, timeout, interval, options, reattach)
     execwatch.raise_for_outcome({exec_id: batch})
@@ -212,14 +214,17 @@ def wait(
     """Wait until every task ends (polls GET /execs/{id}); state changes go to stderr.
 
     Exit 0 when all FINISHED, 10 if any FAILED/ERROR, else 11 if any KILLED, 8 on --timeout.
+    A task that ended FAILED or ERROR shows its last stderr lines (one more request each).
     With --json (or -o yaml) the final Batch objects are printed, as a list.
     """
     from dlicli import execwatch
 
     out = output(output_format, as_json)
-    batches = _wait(state(ctx), out, exec_ids, timeout, interval)
+    st = state(ctx)
+    batches = _wait(st, out, exec_ids, timeout, interval)
     if out.format != "table":
         out.data(list(batches.values()))
+    _failure_tails(st, out, batches)
     execwatch.raise_for_outcome(batches)
 
 
