@@ -159,7 +159,9 @@ def test_wait_exit_code_follows_the_final_state(env_server, run, final, code):
     assert result.exit_code == code, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines()[:3] == ["t1: SUBMITTED", "t1: RUNNING", f"t1: {final}"]
-    assert len(env_server.requests) == 4
+    polls = [r for r in env_server.requests if not r.path.endswith("/log")]
+    assert len(polls) == 4
+    assert len(env_server.requests) == 4 + (final in ("FAILED", "ERROR"))  # + its last stderr lines
 
 
 def test_wait_several_ids_worst_outcome_and_json(env_server, run):
