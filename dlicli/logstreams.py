@@ -16,6 +16,7 @@ Typer-free: the commands (`exec logs`, `exec start --follow`, `hpo logs`) share 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import time
@@ -111,9 +112,11 @@ def fetch(
 
 
 def merge(groups: list[list[LogLine]], timed: bool) -> list[LogLine]:
-    """The streams' lines in the order they were written when known, else one stream after the other."""
-    lines = [line for group in groups for line in group]
-    return sorted(lines, key=lambda line: line.time or 0.0) if timed else lines
+    """The streams' lines in the order they were written when known, else one stream after the other.
+    Each stream keeps its own order (a multi-worker log is worker after worker, with headings)."""
+    if not timed:
+        return [line for group in groups for line in group]
+    return list(heapq.merge(*groups, key=lambda line: line.time or 0.0))
 
 
 def cut(lines: list[LogLine], tail: int | None, cutoff: float | None = None) -> list[LogLine]:
