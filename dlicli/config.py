@@ -63,7 +63,7 @@ class Profile:
         """What `profile list/show --json` prints (no secret)."""
         return {
             "name": self.name,
-            "url": self.url,
+            "url": self.url or None,  # the local profile's, while its engine is not running
             "user": self.username,
             "auth": self.auth,
             "insecure": self.insecure,
@@ -135,6 +135,14 @@ class Config:
         if self.current_profile in self.profiles:
             return self.current_profile
         return None
+
+    def current_name(self, flag: str | None = None, url: str | None = None) -> str | None:
+        """The profile this invocation uses: the active one, else the built-in `local` one when no
+        URL names another server (--url, DLICLI_URL), as resolve_connection decides."""
+        name = self.active_name(flag)
+        if name is None and not (url or os.environ.get(ENV_URL)):
+            return LOCAL_PROFILE
+        return name
 
     def remove(self, name: str) -> Profile:
         profile = self.get(name)

@@ -189,7 +189,7 @@ def test_root_url_and_profile_options_name_the_login_target(server, run, tmp_pat
     )
     assert result.exit_code == 0, result.stderr
     assert "(profile work, secret in file)" in result.stderr
-    assert json.loads(run("profile", "list", "--json").stdout)[0]["name"] == "work"
+    assert [p["name"] for p in json.loads(run("profile", "list", "--json").stdout)] == ["local", "work"]
 
 
 # -- logout --------------------------------------------------------------------------------
