@@ -174,11 +174,14 @@ class Connection:
     local: bool = False
 
     def describe(self) -> dict[str, Any]:
-        """What `status` may show: no secret."""
+        """What `status` may show: no secret. The user: the one signed in as, else the one the token
+        names (a JWT), else null ("unknown": the dlpd API has no operation that names the caller)."""
+        user = self.username or token_user(self.authorization)
         return {
             "profile": self.profile,
             "url": self.url,
-            "user": self.username,
+            "user": user,
+            "userSource": "credentials" if self.username else ("token" if user else "unknown"),
             "secretSource": self.secret_source,
             "insecure": self.insecure,
             "caBundle": self.ca_bundle,
@@ -294,6 +297,29 @@ def profile_authorization(prof: Profile, secret: str) -> str | None:
     if prof.auth == "basic":
         return authorization_header(username=prof.username or "", password=secret)
     return authorization_header(token=secret)
+
+
+JWT_USER_CLAIMS = ("username", "preferred_username", "upn", "sub")  # where a JWT names its user, in order
+
+
+def token_user(authorization: str | None) -> str | None:
+    """The user a Bearer token names, when it is a JWT (as the tokens of WMLA on Cloud Pak are):
+    read from its payload for display only, never trusted. None for an opaque token."""
+    import base64
+    import binascii
+    import json
+
+    scheme, _, token = (authorization or "").partition(" ")
+    parts = token.split(".")
+    if scheme != "Bearer" or len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return next((v for k in JWT_USER_CLAIMS if isinstance(v := claims.get(k), str) and v), None)
 
 
 DEFAULT_DEADLINE = 60.0

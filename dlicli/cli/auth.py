@@ -202,7 +202,7 @@ def login(
     from dlicli.client.http import normalize_base_url, tls_verify
     from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
     from dlicli.credentials import requested_store, save_secret
-    from dlicli.errors import UsageError
+    from dlicli.errors import CredentialsError, UsageError
     from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
     st = state(ctx)
@@ -234,13 +234,31 @@ def login(
     verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target, pinned=engine_cert(target))
     secret = _verify(st, out, target, kind, secret, authorization, verify)
 
-    used = save_secret(name, secret, store, previous=old.store if old else None)
+    try:
+        used = save_secret(name, secret, store, previous=old.store if old else None)
+    except CredentialsError as exc:  # valid credentials, nowhere to keep them: say where they can go
+        raise _nowhere_to_keep(target, exc) from None
     cfg = Config.load()
     cfg.profiles[name] = Profile(name, target, user, kind, keep_insecure, keep_ca, used)
     cfg.current_profile = name
     cfg.save()
     who = f"as {user}" if user else "with a token"
     out.success(f"signed in to {target} {who} (profile {name}, secret in {used})")
+
+
+def _nowhere_to_keep(url: str, exc: Exception) -> Exception:
+    """The credentials were accepted but no keyring can keep the secret: a usage error (exit 2)
+    naming the ways to keep it, not "not authenticated" (exit 4)."""
+    from dlicli.errors import UsageError
+    from dlicli.paths import ENV_CREDENTIALS_STORE, ENV_TOKEN
+
+    reason = str(exc).removeprefix("cannot keep the secret: ")
+    return UsageError(
+        f"the server at {url} accepted the credentials, but there is no usable keyring to keep the secret "
+        f"({reason}); nothing was saved",
+        hint=f"log in again with `--store file` (a private 0600 credentials.yaml; or {ENV_CREDENTIALS_STORE}=file), "
+        f"set {ENV_TOKEN} in the environment instead, or install a keyring backend",
+    )
 
 
 def _logoff(st: AppState, prof: Any) -> None:
@@ -329,7 +347,7 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
         columns=[
             Column("PROFILE", "profile"),
             Column("URL", "url"),
-            Column("USER", "user"),
+            Column("USER", lambda r: r["user"] or "unknown"),
             Column("SECRET", "secretSource"),
             Column("INSECURE", "insecure"),
             Column("CA BUNDLE", "caBundle"),
