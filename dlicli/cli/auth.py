@@ -201,7 +201,7 @@ def login(
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
     from dlicli.client.http import normalize_base_url, tls_verify
     from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
-    from dlicli.credentials import requested_store, save_secret
+    from dlicli.credentials import nowhere_to_keep, requested_store, save_secret
     from dlicli.errors import CredentialsError, UsageError
     from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
@@ -237,28 +237,13 @@ def login(
     try:
         used = save_secret(name, secret, store, previous=old.store if old else None)
     except CredentialsError as exc:  # valid credentials, nowhere to keep them: say where they can go
-        raise _nowhere_to_keep(target, exc) from None
+        raise nowhere_to_keep(target, exc) from None
     cfg = Config.load()
     cfg.profiles[name] = Profile(name, target, user, kind, keep_insecure, keep_ca, used)
     cfg.current_profile = name
     cfg.save()
     who = f"as {user}" if user else "with a token"
     out.success(f"signed in to {target} {who} (profile {name}, secret in {used})")
-
-
-def _nowhere_to_keep(url: str, exc: Exception) -> Exception:
-    """The credentials were accepted but no keyring can keep the secret: a usage error (exit 2)
-    naming the ways to keep it, not "not authenticated" (exit 4)."""
-    from dlicli.errors import UsageError
-    from dlicli.paths import ENV_CREDENTIALS_STORE, ENV_TOKEN
-
-    reason = str(exc).removeprefix("cannot keep the secret: ")
-    return UsageError(
-        f"the server at {url} accepted the credentials, but there is no usable keyring to keep the secret "
-        f"({reason}); nothing was saved",
-        hint=f"log in again with `--store file` (a private 0600 credentials.yaml; or {ENV_CREDENTIALS_STORE}=file), "
-        f"set {ENV_TOKEN} in the environment instead, or install a keyring backend",
-    )
 
 
 def _logoff(st: AppState, prof: Any) -> None:
