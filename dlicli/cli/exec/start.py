@@ -113,14 +113,6 @@ def start(
     model's args follow `--` and are sent after a `--` in `args`, so the server hands them
     to the model as they are, even words spelled like WMLA options. With --follow the task's
     stdout goes to stdout, its stderr and the id to stderr (see `dlicli exec logs`).
-
-    Examples:
-
-      dlicli exec start --framework PyTorch --model-dir ./mnist --model-main train.py -- --lr 0.1
-
-      dlicli exec start --framework tensorflow --model-main tf_mnist.py --wait
-
-      dlicli exec start --framework tensorflow --model-file tf-model.modelDir.tar --model-main main.py --wmla-args '--workerMemory 4g'
     """
     import json
 
