@@ -188,8 +188,10 @@ class ChangeLog:
             state = state_of(exp)
             if self.seen.get(exp.get("id")) == state:
                 continue
+            first = exp.get("id") not in self.seen
             self.seen[exp.get("id")] = state
-            out.append(f"{self.name}: experiment {exp.get('id')} {state or 'no state'}{_detail(exp, state, label)}")
+            detail = _detail(exp, state, label, first)
+            out.append(f"{self.name}: experiment {exp.get('id')} {state or 'no state'}{detail}")
         return out
 
 
@@ -204,9 +206,9 @@ def _event_order(exp: dict[str, Any]) -> tuple[float, float, int]:
     return (late if end is None else end, late if start is None else start, ident if isinstance(ident, int) else 0)
 
 
-def _detail(exp: dict[str, Any], state: str, label: str) -> str:
+def _detail(exp: dict[str, Any], state: str, label: str, first: bool) -> str:
     """What a change line adds: the metric of a finished experiment, the reason of one that failed,
-    the exec id of one that started (for `dlicli exec logs`)."""
+    the exec id of one first seen submitted or running (for `dlicli exec logs`)."""
     value = metric(exp)
     if state == "FINISHED":
         return f" {label}={value:.6g}" if value is not None else ""
@@ -214,4 +216,4 @@ def _detail(exp: dict[str, Any], state: str, label: str) -> str:
     if state in BAD:
         return f": {why}" if why else ""
     ident = exp.get("execId") or exp.get("appId")
-    return f" exec={ident}" if ident and state in wmla.EXPERIMENT_ACTIVE_STATES else ""
+    return f" exec={ident}" if first and ident and state in wmla.EXPERIMENT_ACTIVE_STATES else ""
