@@ -6,6 +6,7 @@ redraws in place (nothing scrolls off as a duplicate); at the end it shows the f
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -145,7 +146,7 @@ def test_live_view_fits_a_25_row_terminal_and_redraws_in_place(engine, pane):
     assert rows[0].startswith("*") and rows[0].split()[1] == "10", midrun  # x=1.0: the best, first
     running = [row for row in rows if " RUNNING " in row]
     assert 1 <= len(running) <= PARALLEL, midrun
-    assert any(line.startswith("… ") and "finished" in line for line in midrun), midrun
+    assert any(re.fullmatch(r"… \d+ more \((\d+ (finished|failed)(, )?)+\)", line) for line in midrun), midrun
     shown_ids = {row.lstrip("* ").split()[0] for row in rows}
     assert len(shown_ids) == len(rows)  # each experiment once
 
