@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlicli.cli.hpo import algorithm, start, tasks
+from dlicli.cli.hpo import algorithm, logs, start, tasks
 
 app = typer.Typer(
     help="Hyperparameter search: start, watch and manage HPO tasks; algorithms and plugins.", no_args_is_help=True
@@ -15,6 +15,7 @@ app.command("list")(tasks.list_tasks)
 app.command("get")(tasks.get)
 app.command("best")(tasks.best)
 app.command("wait")(tasks.wait)
+app.command("logs")(logs.logs)
 app.command("stop")(tasks.stop)
 app.command("restart")(tasks.restart)
 app.command("delete")(tasks.delete)
