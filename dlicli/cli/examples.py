@@ -91,7 +91,9 @@ EXAMPLES: dict[str, list[Example]] = {
         ("Their names and states, as JSON", "dlicli hpo list --json"),
     ],
     "hpo get": [
-        ("A search and each experiment's hyper-parameters and metric", "dlicli hpo get digits-tpe"),
+        ("Each experiment's exec id, metric, reason and hyper-parameters", "dlicli hpo get digits-tpe"),
+        ("Live, until the search ends", "dlicli hpo get digits-tpe --follow"),
+        ("Piped: tab-separated with a header line naming the columns", "dlicli hpo get digits-tpe | cut -f2,5"),
     ],
     "hpo logs": [
         ("One experiment's log, both streams", "dlicli hpo logs digits-tpe 3"),

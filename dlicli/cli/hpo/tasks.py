@@ -149,14 +149,6 @@ def get(
     best first (marked *): ID, EXEC (for `dlicli exec logs`), STATE, the metric, DURATION, REASON
     (why it failed), one column per hyper-parameter; failed ones last. Piped, a header line comes
     first (the columns depend on the search). With --follow, live until the task ends.
-
-    Examples:
-
-      dlicli hpo get lr-sweep
-
-      dlicli hpo get lr-sweep --follow
-
-      dlicli hpo get lr-sweep | cut -f2,5
     """
     out = output(output_format, as_json)
     watch.objective({}, direction)
