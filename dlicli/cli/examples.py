@@ -59,8 +59,12 @@ EXAMPLES: dict[str, list[Example]] = {
         ("Their names only", "dlicli exec frameworks --json | jq -r '.[].name'"),
     ],
     "exec logs": [
-        ("Print a task's output until it ends", "dlicli exec logs wmla-123 --follow"),
-        ("The last lines of its error log", "dlicli exec logs wmla-123 --stderr | tail -n 50"),
+        (
+            "Both streams until the task ends (stderr on stderr, red on a terminal)",
+            "dlicli exec logs wmla-123 --follow",
+        ),
+        ("The last 50 lines of its error log", "dlicli exec logs wmla-123 --stderr --tail 50"),
+        ("The last ten minutes, each line with its time", "dlicli exec logs wmla-123 --since 10m --timestamps"),
     ],
     "exec wait": [
         (
@@ -87,7 +91,13 @@ EXAMPLES: dict[str, list[Example]] = {
         ("Their names and states, as JSON", "dlicli hpo list --json"),
     ],
     "hpo get": [
-        ("A search and each experiment's hyper-parameters and metric", "dlicli hpo get digits-tpe"),
+        ("Each experiment's exec id, metric, reason and hyper-parameters", "dlicli hpo get digits-tpe"),
+        ("Live, until the search ends", "dlicli hpo get digits-tpe --follow"),
+        ("Piped: tab-separated with a header line naming the columns", "dlicli hpo get digits-tpe | cut -f2,5"),
+    ],
+    "hpo logs": [
+        ("One experiment's log, both streams", "dlicli hpo logs digits-tpe 3"),
+        ("Follow a running experiment from its last 20 lines", "dlicli hpo logs digits-tpe 3 --follow --tail 20"),
     ],
     "hpo best": [
         ("The best experiment's hyper-parameters, ready for a config file", "dlicli hpo best digits-tpe > best.json"),
@@ -143,7 +153,7 @@ EXAMPLES: dict[str, list[Example]] = {
     ],
     "scheduler stats": [("Slots and jobs per user", "dlicli scheduler stats")],
     "scheduler logs": [
-        ("The driver's stderr, the last 50 lines", "dlicli scheduler logs app-0001 --type stderr --last 50"),
+        ("The driver's stderr, the last 50 lines", "dlicli scheduler logs app-0001 --type stderr --tail 50"),
         ("Save an executor's stdout to a file", "dlicli scheduler logs app-0001 --executor 1 --download -O out.log"),
     ],
     "login": [
