@@ -92,6 +92,7 @@ def test_debug_after_the_verb_logs_the_requests(env_server, run):
 def test_a_leaf_lists_the_global_options_in_their_own_section(run):
     text = run("exec", "list", "--help").stdout
     options, _, globals_ = text.partition("Global options:")
+    globals_ = globals_.partition("Examples:")[0]
     assert "--query JMESPATH" in options and "--state" in options
     for flag in ("--url URL", "-P, --profile NAME", "-k, --insecure", "--ca-bundle FILE", "--debug"):
         assert flag in globals_ and flag not in options
@@ -101,6 +102,7 @@ def test_a_leaf_with_its_own_url_keeps_it(run):
     """`login --url` is the URL to sign in to: its own option, listed with its options."""
     text = run("login", "--help").stdout
     options, _, globals_ = text.partition("Global options:")
+    globals_ = globals_.partition("Examples:")[0]
     assert "--url URL" in options and "--url" not in globals_
     assert "--debug" in globals_
 
