@@ -160,10 +160,10 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     ours = dlicmd("--exec-trainresult", mine["id"], cwd=tmp_path / "a")
     native = cli("exec", "result", mine["id"], cwd=tmp_path / "b")
     assert ours.returncode == native.returncode == 0 and ours.stdout == native.stdout
-    saved = [sorted(p.name for p in (tmp_path / d).iterdir()) for d in ("a", "b")]
-    assert saved[0] == saved[1] and len(saved[0]) == 1 and saved[0][0].endswith(".zip")
+    saved = [sorted(p.name for p in (tmp_path / d / "dlicli-results").iterdir()) for d in ("a", "b")]
+    assert saved[0] == saved[1] == [f"{mine['id']}.zip"]
     for d in ("a", "b"):
-        with zipfile.ZipFile(tmp_path / d / saved[0][0]) as zf:
+        with zipfile.ZipFile(tmp_path / d / "dlicli-results" / saved[0][0]) as zf:
             assert zf.read("model.txt") == b"weights"
 
     deploy = ["--name", "mnist-model", "--kernel", "kernel.py", "--weight", "model.txt", "--runtime", "python"]
