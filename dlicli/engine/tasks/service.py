@@ -303,11 +303,10 @@ class ExecService:
                 resolved[key] = str(found[0])
         uid = str(desc["name"]).strip()
         with self.store.tx() as db:
-            owner = db.execute("SELECT owner FROM deployments WHERE uid = ?", (uid,)).fetchone()
-            if owner is not None and owner[0] != user.name and not user.admin:
-                raise EngineError(409, f"deployment {uid} belongs to another user")
+            if db.execute("SELECT 1 FROM deployments WHERE uid = ?", (uid,)).fetchone() is not None:
+                raise EngineError(409, f"a deployment named {uid} exists")  # a second deploy never replaces it
             db.execute(
-                "INSERT OR REPLACE INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
                 (uid, task["id"], user.name, json.dumps({**desc, "resolved": resolved}), time.time()),
             )
         self.store.event(task["id"], "DEPLOYED", f"as {uid}")
