@@ -167,13 +167,12 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
             assert zf.read("model.txt") == b"weights"
 
     deploy = ["--name", "mnist-model", "--kernel", "kernel.py", "--weight", "model.txt", "--runtime", "python"]
-    answer = same(
-        dlicmd,
-        cli,
-        ["--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1"],
-        ["exec", "deploy", mine["id"], *deploy, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json"],
-    )
-    assert answer["uid"] == "mnist-model"
+    ours = dlicmd("--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1")
+    other = ["--name", "mnist-model-2", *deploy[2:]]  # a deployment's name is unique: the native one differs
+    native = cli("exec", "deploy", mine["id"], *other, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json")
+    assert ours.returncode == native.returncode == 0, ours.stderr + native.stderr
+    assert json.loads(ours.stdout)["uid"] == "mnist-model" and json.loads(native.stdout)["uid"] == "mnist-model-2"
+    same(dlicmd, cli, ["--exec-deploy", mine["id"], *deploy], ["exec", "deploy", mine["id"], *deploy, "--json"], code=6)
     same(
         dlicmd,
         cli,
