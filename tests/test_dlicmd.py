@@ -183,7 +183,8 @@ def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path / str(i))
 
     same_as_native(api, run, ["--exec-trainresult", "dl-1"], ["exec", "result", "dl-1"], before=fresh_cwd)
-    assert (tmp_path / "0" / "dl-1.zip").read_bytes() == (tmp_path / "1" / "dl-1.zip").read_bytes() == b"PK-zip"
+    saved = [tmp_path / str(i) / "dlicli-results" / "dl-1.zip" for i in (0, 1)]
+    assert saved[0].read_bytes() == saved[1].read_bytes() == b"PK-zip"
 
 
 @pytest.mark.parametrize(
@@ -590,7 +591,7 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     same(["--dl-frameworks"], ["exec", "frameworks", "--json"])
     monkeypatch.chdir(tmp_path)
     assert run("dlicmd", "--exec-trainresult", mine["id"]).exit_code == 0
-    assert [p.suffix for p in tmp_path.iterdir() if p.is_file()] == [".zip"]
+    assert [p.name for p in (tmp_path / "dlicli-results").iterdir()] == [f"{mine['id']}.zip"]
     assert run("dlicmd", "--exec-delete", theirs["id"]).exit_code == 0
     gone = same(["--exec-get", theirs["id"]], ["exec", "get", theirs["id"], "--json"])
     assert error_line(gone, 3, "Cannot find task with given execId.")

@@ -67,6 +67,16 @@ def list_tasks(
     out.data(tasks, columns=_task_columns(out), empty="no tasks")
 
 
+def _field(key: str, tty: bool) -> Column:
+    """A Batch field as `exec get` shows it: its times (createTime, startTime, endTime …) local on
+    a terminal and ISO-8601 UTC when piped, like every time the CLI shows (dlicli.timefmt)."""
+    if not key.endswith("Time"):
+        return Column(key, key)
+    from dlicli.timefmt import time_text
+
+    return Column(key, lambda row: time_text(row.get(key), tty=tty))
+
+
 def get(
     ctx: typer.Context,
     exec_id: Annotated[
@@ -80,7 +90,7 @@ def get(
     batch = state(ctx).client().execs_exec_id_get(exec_id)
     if out.format == "table" and isinstance(batch, dict):
         keys = [k for k in BATCH_FIELDS if k in batch] + [k for k in batch if k not in BATCH_FIELDS]
-        out.record(batch, columns=[Column(k, k) for k in keys])
+        out.record(batch, columns=[_field(k, out.stdout_is_tty) for k in keys])
         return
     out.data(batch)
 
@@ -186,7 +196,7 @@ def deploy(
         body["attributes"] = attributes
     if environments:
         body["environments"] = environments
-    response = state(ctx).client().execs_exec_id_deploy_post(exec_id, body)
+    response = _deploy(state(ctx).client(), exec_id, body)
     if out.format != "table":
         out.data(response)
         return
@@ -195,6 +205,18 @@ def deploy(
         out.write(uid + "\n")
     else:
         out.info(f"deployed {exec_id} as {name}")
+
+
+def _deploy(client: Any, exec_id: str, body: dict[str, Any]) -> Any:
+    """POST /execs/{id}/deploy; a name already deployed (409) says what to do."""
+    from dlicli.errors import APIError
+
+    try:
+        return client.execs_exec_id_deploy_post(exec_id, body)
+    except APIError as exc:
+        if exc.status == 409:
+            exc.hint = "pick another --name: a deployment's name is unique on the server"
+        raise
 
 
 def frameworks(
