@@ -42,7 +42,7 @@ def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> Non
 
 
 def _created(out: Output, key: str) -> Column:
-    from dlicli.schedlogs import time_column
+    from dlicli.listing import time_column
 
     return time_column("CREATED", key, tty=out.stdout_is_tty)
 
