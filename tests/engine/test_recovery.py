@@ -102,3 +102,18 @@ def test_two_engines_cannot_share_a_data_dir(make_engine):
     with pytest.raises(EngineError) as info:
         make_engine()
     assert info.value.status == 500
+
+
+def test_a_wrapper_started_but_never_recorded_is_killed_at_the_restart(make_engine, tmp_path):
+    """The engine was killed between spawning a task's wrapper and recording its pid: the next
+    engine cannot reach that process group by pid, so it kills what runs in the task's dir."""
+    first = make_engine()
+    batch, result = start_waiting_task(first, tmp_path)
+    worker = int((result / "pid").read_text())
+    wrapper = first.store.task(batch["id"])["pid"]
+    first.store.update_task(batch["id"], state="LAUNCHING", pid=None, pid_start=None)
+    first.shutdown()
+    second = make_engine()
+    done = second.execs.get_task(ADMIN, batch["id"])
+    assert done["state"] == "ERROR", done
+    wait_for(lambda: pid_gone(worker) and pid_gone(wrapper), timeout=5)

@@ -11,8 +11,10 @@ usage counts its descendants' tasks, and a task must fit in its plan and every a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -150,6 +152,10 @@ class Scheduler:
             return
         task = current
         runner.kill_remnants(task["pid"], task["pid_start"])
+        if not task["pid"]:  # an engine killed between spawning the wrapper and recording it
+            for pid in runner.working_in(Path(task["task_dir"])):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
         outcome = runner.read_exit(Path(task["task_dir"]))
         code = outcome["exitCode"] if outcome else None
         if task["stop_requested"] and not (outcome and code == 0 and not outcome.get("terminated")):
