@@ -181,6 +181,7 @@ class Listing:
     rows: list[Row]
     columns: list[Column]
     note: str = ""
+    newest_last: bool = True  # in the default order: a screen too short keeps the last rows
 
 
 def watch(
@@ -234,11 +235,28 @@ def _frame(out: Output, listing: Listing, every: float) -> RenderableType:
     when = timefmt.local(time.time())
     head = f"every {timefmt.duration(every)}, {when}" + (f"  ({listing.note})" if listing.note else "")
     parts: list[RenderableType] = [Text(head, style="dim" if out.color else "", no_wrap=True, overflow="ellipsis")]
-    if listing.rows:
-        parts.append(out.rich_table(listing.rows, listing.columns))
+    rows, more = _on_screen(listing, out.console().height)
+    if rows:
+        parts.append(out.rich_table(rows, listing.columns))
     else:
         parts.append(Text("nothing to list"))
+    if more:
+        parts.append(Text(more, style="dim" if out.color else ""))
     return Group(*parts)
+
+
+def _on_screen(listing: Listing, height: int) -> tuple[list[Row], str]:
+    """The rows a screen of `height` lines has room for (besides the line above the table, its
+    header and this note, and the line the cursor waits on), and a note of how many did not fit:
+    the newest rows stay in the default order, the first ones in a chosen order."""
+    room = max(1, height - 4)
+    rows = listing.rows
+    if len(rows) <= room + 1:
+        return rows, ""
+    left = len(rows) - room
+    if listing.newest_last:
+        return rows[-room:], f"… {left} more above (--limit or a taller terminal shows them)"
+    return rows[:room], f"… {left} more below (--limit or a taller terminal shows them)"
 
 
 def time_column(header: str, key: str, *, tty: bool) -> Column:

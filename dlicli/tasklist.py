@@ -174,4 +174,5 @@ def listing_for(out: Output, client: DlpdClient, ask: Ask) -> listing.Listing:
         sent = {str(t.get("id")): t for t in tasks if isinstance(t, dict)}
         rows = [sent.get(str(r.get("id")), r) for r in rows]
     note = f"{hidden} HPO experiment{'s' if hidden != 1 else ''} hidden; --all shows them" if hidden else ""
-    return listing.Listing(rows, listing.columns_for(out, fits(out.stdout_is_tty), rows), note)
+    columns = listing.columns_for(out, fits(out.stdout_is_tty), rows)
+    return listing.Listing(rows, columns, note, newest_last=ask.sort is None)

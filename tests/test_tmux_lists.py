@@ -108,3 +108,21 @@ def test_exec_list_watch_redraws_in_place_fits_25_rows_and_ctrl_c_exits_130(engi
     tmux("send-keys", "-t", "t", "C-c")
     shown = wait_until(tmux.screen, 60, 0.1, "dlicli to exit", until=lambda s: "exit=" in s)
     assert "error: interrupted" in shown and "exit=130" in shown, shown
+
+
+def test_a_list_longer_than_the_screen_keeps_the_newest_rows_and_says_how_many_more(server, tmux):
+    from tests.conftest import TOKEN
+    from tests.test_exec_list import task
+
+    server.route("GET", "/execs", body=[task(f"t-{i:02d}", "FINISHED", 4000 - i * 60, 5) for i in range(40)])
+    watch = shlex.join([sys.executable, "-m", "dlicli", "exec", "list", "--watch", "--interval", "0.3"])
+    env = {"DLICLI_URL": server.root, "DLICLI_TOKEN": TOKEN, "NO_COLOR": "1", "TERM": "tmux-256color"}
+    tmux.start(["bash", "-c", f"trap : INT; {watch}; echo exit=$?; sleep 600"], env)
+    screen = wait_until(tmux.screen, 30, 0.1, "the watched table", until=lambda s: "more above" in s)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert len(lines) <= HEIGHT and lines[-2].startswith("t-39"), screen  # the newest, just above the note
+    shown = sum(line.startswith("t-") for line in lines)
+    assert shown >= 15 and lines[-1].startswith(f"… {40 - shown} more above"), screen
+    assert sum(line.split()[:2] == ["ID", "STATE"] for line in tmux.everything().splitlines()) == 1
+    tmux("send-keys", "-t", "t", "C-c")
+    assert "exit=130" in wait_until(tmux.screen, 60, 0.1, "dlicli to exit", until=lambda s: "exit=" in s)

@@ -91,7 +91,8 @@ def apps(
         rows = [r for r in client.get_applications(**filters) if isinstance(r, dict)]
         rows = listing.sort_rows(rows, ordered, {ordered[0]: lambda r: r.get(ordered[0])} if ordered else {})
         rows = listing.limit_rows(rows, limit, sorted_by_user=ordered is not None, created=_submitted)
-        return listing.Listing(rows, listing.columns_for(out, _app_fits(out.stdout_is_tty), rows))
+        columns = listing.columns_for(out, _app_fits(out.stdout_is_tty), rows)
+        return listing.Listing(rows, columns, newest_last=ordered is None)
 
     if watch:
         listing.watch(out, poll, every, ident=lambda r: r.get("applicationid"), volatile=("DURATION",))

@@ -61,7 +61,8 @@ def list_tasks(
         rows = listing.in_states(client.get_all_hpo(), wanted)
         rows = listing.sort_rows(rows, order, SORT_FIELDS)
         rows = listing.limit_rows(rows, limit, sorted_by_user=order is not None, created=_created)
-        return listing.Listing(rows, listing.columns_for(out, _fits(out.stdout_is_tty), rows))
+        columns = listing.columns_for(out, _fits(out.stdout_is_tty), rows)
+        return listing.Listing(rows, columns, newest_last=order is None)
 
     if watch:
         listing.watch(out, poll, every, ident=_name, volatile=("DURATION",))
