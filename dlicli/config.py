@@ -63,7 +63,7 @@ class Profile:
         """What `profile list/show --json` prints (no secret)."""
         return {
             "name": self.name,
-            "url": self.url,
+            "url": self.url or None,  # the local profile's, while its engine is not running
             "user": self.username,
             "auth": self.auth,
             "insecure": self.insecure,
@@ -136,6 +136,14 @@ class Config:
             return self.current_profile
         return None
 
+    def current_name(self, flag: str | None = None, url: str | None = None) -> str | None:
+        """The profile this invocation uses: the active one, else the built-in `local` one when no
+        URL names another server (--url, DLICLI_URL), as resolve_connection decides."""
+        name = self.active_name(flag)
+        if name is None and not (url or os.environ.get(ENV_URL)):
+            return LOCAL_PROFILE
+        return name
+
     def remove(self, name: str) -> Profile:
         profile = self.get(name)
         self.profiles.pop(name, None)
@@ -166,11 +174,14 @@ class Connection:
     local: bool = False
 
     def describe(self) -> dict[str, Any]:
-        """What `status` may show: no secret."""
+        """What `status` may show: no secret. The user: the one signed in as, else the one the token
+        names (a JWT), else null ("unknown": the dlpd API has no operation that names the caller)."""
+        user = self.username or token_user(self.authorization)
         return {
             "profile": self.profile,
             "url": self.url,
-            "user": self.username,
+            "user": user,
+            "userSource": "credentials" if self.username else ("token" if user else "unknown"),
             "secretSource": self.secret_source,
             "insecure": self.insecure,
             "caBundle": self.ca_bundle,
@@ -286,6 +297,29 @@ def profile_authorization(prof: Profile, secret: str) -> str | None:
     if prof.auth == "basic":
         return authorization_header(username=prof.username or "", password=secret)
     return authorization_header(token=secret)
+
+
+JWT_USER_CLAIMS = ("username", "preferred_username", "upn", "sub")  # where a JWT names its user, in order
+
+
+def token_user(authorization: str | None) -> str | None:
+    """The user a Bearer token names, when it is a JWT (as the tokens of WMLA on Cloud Pak are):
+    read from its payload for display only, never trusted. None for an opaque token."""
+    import base64
+    import binascii
+    import json
+
+    scheme, _, token = (authorization or "").partition(" ")
+    parts = token.split(".")
+    if scheme != "Bearer" or len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    return next((v for k in JWT_USER_CLAIMS if isinstance(v := claims.get(k), str) and v), None)
 
 
 DEFAULT_DEADLINE = 60.0

@@ -168,6 +168,18 @@ def save_secret(profile: str, secret: str, store: str, previous: str | None = No
     return used
 
 
+def nowhere_to_keep(url: str, exc: CredentialsError) -> UsageError:
+    """Login's error when the server accepted the credentials but no keyring can keep the secret:
+    a usage error (exit 2) naming the ways to keep it, not "not authenticated" (exit 4)."""
+    reason = exc.message.removeprefix("cannot keep the secret: ")
+    return UsageError(
+        f"the server at {url} accepted the credentials, but there is no usable keyring to keep the secret "
+        f"({reason}); nothing was saved",
+        hint=f"log in again with `--store file` (a private 0600 credentials.yaml; or {ENV_CREDENTIALS_STORE}=file), "
+        f"set {ENV_TOKEN} in the environment instead, or install a keyring backend",
+    )
+
+
 def delete_secret(profile: str, store: str | None) -> bool:
     """Remove the profile's secret; False when the keyring could not be reached (best effort)."""
     file_delete(profile)

@@ -265,7 +265,7 @@ def _steps(p: _Parsed) -> list[list[str]]:
         "--exec-stop": ["exec", "stop", one],
         "--exec-delete": ["exec", "delete", one],
         "--exec-delete-all": ["exec", "delete", "--all", "--yes"],
-        "--exec-trainoutlogs": ["exec", "logs", one],
+        "--exec-trainoutlogs": ["exec", "logs", one, "--stdout"],
         "--exec-trainerrlogs": ["exec", "logs", one, "--stderr"],
         "--exec-trainresult": ["exec", "result", one],
         "--hpo-start": [

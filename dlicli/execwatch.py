@@ -17,6 +17,7 @@ from dlicli.wmla import EXEC_FINAL_STATES, FAILED_STATES, STOPPED_STATES
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
+    from dlicli.logstreams import LogLine, LogOptions
 
 DEFAULT_INTERVAL = 2.0
 ENV_INTERVAL = "DLICLI_POLL_INTERVAL"
@@ -146,41 +147,29 @@ def wait_for(
 def follow_log(
     client: DlpdClient,
     exec_id: str,
-    write: Callable[[str], None],
+    write: Callable[[list[LogLine]], None],
     *,
-    log_type: str = "outlog",
+    options: LogOptions | None = None,
     timeout: float | None = None,
     interval: float = DEFAULT_INTERVAL,
     notice: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Print a task's log as it grows until the task is final; return its last Batch.
+    """Print a task's logs (both streams unless `options` picks one) as they grow until the task is
+    final; return its last Batch.
 
-    Each poll fetches the log and writes only the text beyond what was already written;
-    a log that no longer starts with it (truncated, restarted) is written whole after a
-    notice. After a final state one more fetch catches the log's last lines.
+    Each poll fetches the logs and writes only the lines beyond those already written
+    (logstreams.LogFollow); after a final state one more fetch catches the last lines.
     """
+    from dlicli.logstreams import LogFollow, LogOptions
+
     check_timeout(timeout)
     clock = _Clock(timeout, interval)
-    printed = ""
-
-    def fetch() -> None:
-        nonlocal printed
-        text = client.execs_exec_id_log_get(exec_id, log_type)
-        if text.startswith(printed):
-            new = text[len(printed) :]
-        else:
-            if notice is not None:
-                notice(f"the log of {exec_id} was truncated or restarted; printing it from the start")
-            new = text
-        if new:
-            write(new)
-        printed = text
-
+    follow = LogFollow(client, exec_id, options or LogOptions(), notice or (lambda text: None))
     while True:
-        fetch()
+        write(follow.poll())
         batch = client.execs_exec_id_get(exec_id)
         if is_final(state_of(batch)):
-            fetch()
+            write(follow.poll(final=True))
             return batch
         if clock.expired():
             raise WaitTimeout(

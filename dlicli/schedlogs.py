@@ -8,7 +8,7 @@ log, never an offset, so following has to guess what is new; see `new_lines`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -132,8 +132,8 @@ def is_final(state: str | None) -> bool:
 
 def follow(
     client: DlpdClient,
-    source: LogSource,
-    write: Callable[[str], None],
+    sources: Sequence[LogSource],
+    write: Callable[[LogSource, str], None],
     *,
     interval: float,
     last: int | None = None,
@@ -141,47 +141,79 @@ def follow(
     notice: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
-    """Print a log as it grows until its application ends; return the final state (None: the
-    scheduler stopped listing the application).
+    """Print logs (one application's: its stdout and stderr, say) as they grow until the application
+    ends; return the final state (None: the scheduler stopped listing the application).
 
-    Each poll reads the state first, then the last `window` lines, and prints the lines past the
-    overlap with the previous poll (`new_lines`). The first poll prints the last `last` lines
-    (all of the window without it); a 404 before the application ends counts as an empty log
+    Each poll reads the state first, then the last `window` lines of each log, and prints the lines
+    past the overlap with the previous poll (`new_lines`). The first poll prints the last `last`
+    lines (all of the window without it); a 404 before the application ends counts as an empty log
     (it may not have started writing). A line without its newline yet is held back until it is
     complete or the application has ended, so it is never printed twice.
     """
     window = max(window, last or 0)
-    printed: list[str] | None = None
+    printed: dict[LogSource, list[str] | None] = dict.fromkeys(sources)
     while True:
-        state = application_state(client, source.appid)
+        state = application_state(client, sources[0].appid)
         done = state is None or is_final(state)
-        lines = _poll_lines(client, source, window, done).splitlines(keepends=True)
-        if lines and not done and not lines[-1].endswith(("\n", "\r")):
-            lines.pop()
-        if printed is None:
-            fresh = lines[-last:] if last else lines
-        else:
-            fresh, found = new_lines(printed, lines)
-            if not found and notice is not None:
-                notice(
-                    f"the log of {source.appid} moved on by more than {window} lines or restarted; "
-                    "some lines may be missing"
-                )
-        if fresh:
-            write("".join(fresh))
-        printed = lines
+        for source, text in zip(sources, read_all(client, sources, window, done)):
+            lines = text.splitlines(keepends=True)
+            if lines and not done and not lines[-1].endswith(("\n", "\r")):
+                lines.pop()
+            fresh = _fresh(source, printed[source], lines, last, window, notice)
+            if fresh:
+                write(source, "".join(fresh))
+            printed[source] = lines
         if done:
             return state
         sleep(interval)
 
 
-def _poll_lines(client: DlpdClient, source: LogSource, window: int, done: bool) -> str:
-    """The window's text; a 404 while the application still runs means no log yet."""
+def _fresh(
+    source: LogSource,
+    previous: list[str] | None,
+    lines: list[str],
+    last: int | None,
+    window: int,
+    notice: Callable[[str], None] | None,
+) -> list[str]:
+    """This poll's lines not printed yet (the first poll: the last `last` of them)."""
+    if previous is None:
+        return lines[-last:] if last else lines
+    fresh, found = new_lines(previous, lines)
+    if not found and notice is not None:
+        notice(
+            f"the {source.log_type} log of {source.appid} moved on by more than {window} lines or restarted; "
+            "some lines may be missing"
+        )
+    return fresh
+
+
+def pick_types(log_type: str | None, stdout: bool, stderr: bool) -> tuple[str, ...]:
+    """The logs to read: --type's, --stdout's or --stderr's, else stdout and stderr both."""
+    if log_type is not None and (stdout or stderr):
+        raise UsageError("--type and --stdout/--stderr each pick the log to read", hint="use one of them")
+    if stdout and stderr:
+        raise UsageError("--stdout and --stderr each pick one log", hint="leave both out to see both")
+    if log_type is not None:
+        return (check_log_type(log_type),)
+    return ("stdout",) if stdout else ("stderr",) if stderr else ("stdout", "stderr")
+
+
+def read_all(client: DlpdClient, sources: Sequence[LogSource], lastlines: int | None, done: bool = True) -> list[str]:
+    """Each log's last lines. A 404 while the application still runs is an empty log (it may not
+    have started writing); of several logs, one that answers 404 is empty unless all do."""
     from dlicli.errors import APIError
 
-    try:
-        return source.lines(client, window)
-    except APIError as exc:
-        if exc.status == 404 and not done:
-            return ""
-        raise
+    texts: list[str] = []
+    missing: list[APIError] = []
+    for source in sources:
+        try:
+            texts.append(source.lines(client, lastlines))
+        except APIError as exc:
+            if exc.status != 404:
+                raise
+            missing.append(exc)
+            texts.append("")
+    if missing and done and len(missing) == len(sources):
+        raise missing[0]
+    return texts

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate every file built from the command tree: man/*.1, docs/commands.md and completions/.
+"""Regenerate every file built from the command tree: man/*.1, docs/commands.md, completions/ and the
+generated `dlicli help` topics (dlicli/help/exit-codes.txt, environment.txt).
 
     python scripts/gen_docs.py            # rewrite man/, docs/commands.md, completions/ in place
     python scripts/gen_docs.py --check    # exit 1 and name the stale files (what CI's test does)
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from docs_render import render_man, render_markdown  # noqa: E402
+from docs_render import render_man, render_markdown, render_topics  # noqa: E402
+
+from dlicli.cli import examples  # noqa: E402
 
 # The spec's 40 operations: operationId, method, path, the command that calls it (path words, then any
 # option it needs). tests/test_generated_docs.py checks this against the spec text and the tree.
@@ -139,73 +142,23 @@ EXIT_MEANINGS: dict[str, str] = {
     "INTERRUPTED": "interrupted: a follow or wait detaches, the task runs on",
 }
 
-# Examples of the main commands: command path → [(what it does, command line)]. Examples written in a
-# command's own help ("Examples:" paragraph) are added after these.
-EXAMPLES: dict[str, list[tuple[str, str]]] = {
-    "exec start": [
-        (
-            "Submit a model directory, pass arguments to the model after --, and follow its log; the exit "
-            "code is the task's outcome:",
-            "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --follow -- --epochs 2",
-        ),
-        (
-            "Two workers with one GPU each, reading a data source:",
-            "dlicli exec start --framework PyTorch --model-dir ./mnist --model-main main.py --num-worker 2 "
-            '--worker-device-num 1 --data-source \'{"type": "fs", "location": {"paths": "/data/mnist"}}\'',
-        ),
-        (
-            "Submit and wait for the end, printing the task as JSON:",
-            "dlicli exec start --framework tensorflow --model-main train.py --wait --json",
-        ),
-    ],
-    "exec logs": [
-        ("Print a task's output until it ends:", "dlicli exec logs ID --follow"),
-        ("The last lines of its error log:", "dlicli exec logs ID --stderr | tail -n 50"),
-    ],
-    "exec wait": [
-        (
-            "Wait at most an hour for two tasks; exit 0 if both finished, 10 if one failed, 8 on timeout:",
-            "dlicli exec wait ID1 ID2 --timeout 3600",
-        ),
-    ],
-    "exec result": [
-        ("Save a task's result zip:", "dlicli exec result ID -O result.zip"),
-        ("List what it holds, through stdout:", "dlicli exec result ID -O - | python -m zipfile -l /dev/stdin"),
-    ],
-    "login": [
-        (
-            "Sign in with a token read from the environment, never from argv:",
-            "printf '%s' \"$WMLA_TOKEN\" | dlicli login --url https://wmla.example.com:9243 --token-stdin",
-        ),
-        (
-            "Trade a user name and password (prompted) for a WMLA console token, in profile prod:",
-            "dlicli login --profile-name prod --url https://wmla.example.com:9243 --username alice --console-logon",
-        ),
-    ],
-    "conf get": [
-        ("The whole dlpd configuration as JSON:", "dlicli conf get --json"),
-        ("One value, for a script:", "dlicli conf get DLI_SHARED_FS"),
-    ],
-    "api": [
-        ("List your tasks, raw, with the active profile's credentials:", "dlicli api GET /execs"),
-        (
-            "Fields of a GET become query parameters (-F sends 10 as a number):",
-            "dlicli api GET /scheduler/applications -f state=RUNNING -F length=10",
-        ),
-        ("Fields of a PUT or POST form a JSON body:", "dlicli api PUT /notebooks/alice -f resourcePlan=sample-project"),
-        (
-            "A multipart upload: a field read from a file, and a file part:",
-            "dlicli api POST /hypersearch --form -F 'data=<spec.json' -F file=@model.py",
-        ),
-        ("The body from a file:", "dlicli api POST /resplans/resplan --input plan.json"),
-    ],
-    "hpo start": [
-        (
-            "Start a search from a spec file with a model directory and follow it:",
-            "dlicli hpo start spec.yaml --model-dir ./mnist --follow",
-        ),
-    ],
-}
+# The examples of every command: dlicli/cli/examples.py, the table `--help` shows too.
+EXAMPLES = examples.EXAMPLES
+
+# What the local engine and a task's processes read, for `dlicli help environment` (not the CLI's own).
+ENGINE_ENVIRONMENT: list[tuple[str, str]] = [
+    ("DLICLI_SANDBOX", "off, in the engine's environment: run tasks without bubblewrap, as where it is missing."),
+    ("RESULT_DIR", "In a task: the directory whose files become its result zip (`exec result`)."),
+    ("LOG_DIR", "In a task: a directory for its own log files."),
+    ("DATA_DIR", "In a task: where its data sources are."),
+    ("DLI_EXECID", "In a task: its id."),
+    (
+        "MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK",
+        "In each worker of a distributed PyTorch task (--num-worker N).",
+    ),
+    ("TF_CONFIG", "In each worker of a distributed TensorFlow task."),
+    ("CUDA_VISIBLE_DEVICES", "In each worker: the GPUs it was given (--worker-device-num)."),
+]
 
 
 @dataclass
@@ -308,6 +261,7 @@ def build(out: Path) -> list[Path]:
         "env": ENVIRONMENT,
         "exit_codes": exit_codes(),
         "examples": EXAMPLES,
+        "engine_env": ENGINE_ENVIRONMENT,
         "operations": OPERATIONS,
         "commands": commands,
     }
@@ -323,6 +277,11 @@ def build(out: Path) -> list[Path]:
     docs.write_text(render_markdown(tree, ctx), encoding="utf-8")
     written.append(docs)
     written += generate_completions(out / "completions")
+    for name, text in render_topics(ctx).items():  # the generated `dlicli help` topics (package data)
+        path = out / "dlicli" / "help" / f"{name}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return written
 
 

@@ -68,7 +68,17 @@ ENGINE_QUERY = {
         ("limit", "integer", "At most this many tasks (>= 1)."),
         ("start", "integer", "Skip this many first (>= 0)."),
     ],
-    ("get", "/execs/{execId}/log"): [("logType", "string", "Which log: stdout or stderr (default both).")],
+    ("get", "/execs/{execId}/log"): [
+        ("logType", "string", "Which log: outlog, errlog or outerrlog (default both)."),
+        # the Kubernetes log API's parameters (engine/tasks/logtimes.py); WMLA ignores them
+        (
+            "timestamps",
+            "boolean",
+            "Begin each line with its RFC 3339 UTC time and a space (answers X-Dlicli-Log-Timestamps: 1).",
+        ),
+        ("sinceSeconds", "integer", "Only the lines written in the last N seconds (>= 1)."),
+        ("tailLines", "integer", "Only the last N lines (>= 0)."),
+    ],
 }
 PARAM_TYPES = {"lastlines": "integer", "start": "integer", "length": "integer"}
 

@@ -189,7 +189,7 @@ def test_root_url_and_profile_options_name_the_login_target(server, run, tmp_pat
     )
     assert result.exit_code == 0, result.stderr
     assert "(profile work, secret in file)" in result.stderr
-    assert json.loads(run("profile", "list", "--json").stdout)[0]["name"] == "work"
+    assert [p["name"] for p in json.loads(run("profile", "list", "--json").stdout)] == ["local", "work"]
 
 
 # -- logout --------------------------------------------------------------------------------
@@ -250,6 +250,7 @@ def test_status_json_shape_and_exit_0(env_server, run):
         "profile": None,
         "url": env_server.url,
         "user": None,
+        "userSource": "unknown",
         "secretSource": "env:DLICLI_TOKEN",
         "insecure": False,
         "caBundle": None,
@@ -257,6 +258,66 @@ def test_status_json_shape_and_exit_0(env_server, run):
     }
     assert TOKEN not in result.stdout + result.stderr
     assert env_server.last.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def jwt(claims: dict) -> str:
+    """An unsigned JWT carrying `claims` (dlicli only reads the payload, for display)."""
+
+    def part(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_status_shows_unknown_for_an_opaque_token_login(server, run):
+    server.route("GET", "/conf", body={})
+    assert login_with_token(run, server.root, TOKEN).exit_code == 0
+    result = run("status")
+    assert result.exit_code == 0, result.stderr
+    assert "USER\tunknown\n" in result.stdout
+    shown = json.loads(run("status", "--json").stdout)
+    assert (shown["user"], shown["userSource"]) == (None, "unknown")
+
+
+def test_status_shows_the_user_a_jwt_names(server, run):
+    server.route("GET", "/conf", body={})
+    token = jwt({"sub": "uid-1001", "username": "alice", "exp": 4102444800})
+    assert login_with_token(run, server.root, token).exit_code == 0
+    result = run("status", "--json")
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert (shown["user"], shown["userSource"]) == ("alice", "token")
+    assert token not in result.stdout + result.stderr
+    assert "USER\talice\n" in run("status").stdout
+
+
+def test_status_shows_the_user_of_a_password_login(server, run):
+    server.route("GET", "/conf", body={})
+    result = run("login", "--url", server.root, "-u", "bob", "--password-stdin", "--store", "file", input="pw-55\n")
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(run("status", "--json").stdout)
+    assert (shown["user"], shown["userSource"]) == ("bob", "credentials")
+
+
+def test_login_without_a_keyring_verifies_then_says_how_to_keep_the_secret(server, run, tmp_path):
+    """The tests' keyring is keyring's null backend: no usable keyring, as on a headless machine."""
+    server.route("GET", "/conf", body={})
+    result = login_with_token(run, server.root, TOKEN, "--store", "keyring")
+    line = error_line(result, 2, server.url, "accepted the credentials", "no usable keyring", "nothing was saved")
+    assert line.startswith("error: the server at ")
+    assert "hint: log in again with `--store file`" in result.stderr
+    assert "DLICLI_TOKEN" in result.stderr and "install a keyring backend" in result.stderr
+    assert len(server.requests) == 1 and server.last.headers["authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in result.stderr + config_files(tmp_path)
+    assert not (tmp_path / "config" / "config.yaml").exists()
+    again = login_with_token(run, server.root, TOKEN, "--store", "file")
+    assert again.exit_code == 0, again.stderr
+
+
+def test_login_without_a_keyring_and_bad_credentials_is_still_exit_4(server, run):
+    server.route("GET", "/conf", status=401, body={"message": "bad token"})
+    result = login_with_token(run, server.root, TOKEN, "--store", "keyring")
+    assert error_line(result, 4, "rejected the credentials")
 
 
 def test_status_reports_401_and_exits_4(env_server, run):

@@ -217,12 +217,12 @@ def bad_keyring(request, monkeypatch):
     keyring.set_keyring(NullKeyring())
 
 
-def test_no_keyring_and_no_opt_in_exits_4_naming_the_way_out(server, run, bad_keyring, tmp_path):
+def test_no_keyring_and_no_opt_in_exits_2_naming_the_way_out(server, run, bad_keyring, tmp_path):
     server.route("GET", "/conf", body={})
     started = time.monotonic()
     result = login_with_token(run, server.root, TOKEN, "--store", "auto")
     assert time.monotonic() - started < 3
-    assert result.exit_code == 4
+    assert result.exit_code == 2  # the credentials were good: only where to keep them is missing
     assert "DLICLI_TOKEN" in result.stderr and "--store file" in result.stderr
     assert not (tmp_path / "config" / "config.yaml").exists()
     assert not (tmp_path / "config" / "credentials.yaml").exists()

@@ -90,7 +90,7 @@ SIMPLE = [
     (["--exec-stop", "dl-1"], ["exec", "stop", "dl-1"]),
     (["--exec-delete", "dl-1"], ["exec", "delete", "dl-1"]),
     (["--exec-delete-all"], ["exec", "delete", "--all", "--yes"]),
-    (["--exec-trainoutlogs", "dl-1"], ["exec", "logs", "dl-1"]),
+    (["--exec-trainoutlogs", "dl-1"], ["exec", "logs", "dl-1", "--stdout"]),
     (["--exec-trainerrlogs=dl-1"], ["exec", "logs", "dl-1", "--stderr"]),
     (["--exec-trainlogs", "dl-1"], ["api", "GET", "/execs/dl-1/log", "-f", "logType=outerrlog"]),
     (
@@ -590,7 +590,7 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     got = same(["--exec-get", mine["id"]], ["exec", "get", mine["id"], "--json"])
     assert json.loads(got.stdout)["state"] == "FINISHED"
     assert json.loads(got.stdout)["args"] == json.loads(run("exec", "get", theirs["id"], "--json").stdout)["args"]
-    logs = same(["--exec-trainoutlogs", mine["id"]], ["exec", "logs", mine["id"]])
+    logs = same(["--exec-trainoutlogs", mine["id"]], ["exec", "logs", mine["id"], "--stdout"])
     assert "args ['--lr', '0.1']" in logs.stdout
     assert logs.stdout == run("exec", "logs", theirs["id"]).stdout
     assert "oops" in same(["--exec-trainerrlogs", mine["id"]], ["exec", "logs", mine["id"], "--stderr"]).stdout

@@ -49,6 +49,20 @@ def growing(*chunks: str, as_json: bool = True):
     return body
 
 
+def by_type(**bodies):
+    """A route body answering the log the request's logType asks for (outlog=…, errlog=…: text or a
+    body function); "" for a stream not given."""
+
+    def body(rec):
+        answer = bodies.get(rec.query.get("logType", [""])[0], "")
+        return answer(rec) if callable(answer) else answer
+
+    return body
+
+
+Q_OUT, Q_ERR = "logType=outlog&timestamps=true", "logType=errlog&timestamps=true"
+
+
 def paths(server):
     return [(r.method, r.raw_path.removeprefix(BASE), r.raw_query) for r in server.requests]
 
@@ -57,11 +71,12 @@ def paths(server):
 
 
 def test_logs_prints_the_log_raw(env_server, run):
-    env_server.route("GET", "/execs/t1/log", body="epoch 1\nepoch 2 ✓\n")
+    env_server.route("GET", "/execs/t1/log", body=by_type(outlog="epoch 1\nepoch 2 ✓\n", errlog="warned\n"))
     result = run("exec", "logs", "t1")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "epoch 1\nepoch 2 ✓\n"
-    assert paths(env_server) == [("GET", "/execs/t1/log", "logType=outlog")]
+    assert result.stderr == "warned\n"  # the task's stderr on ours
+    assert paths(env_server) == [("GET", "/execs/t1/log", Q_OUT), ("GET", "/execs/t1/log", Q_ERR)]
 
 
 def test_logs_stderr_and_quoted_id(env_server, run):
@@ -69,7 +84,7 @@ def test_logs_stderr_and_quoted_id(env_server, run):
     result = run("exec", "logs", "a b/c", "--stderr")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "boom\n"
-    assert paths(env_server) == [("GET", "/execs/a%20b%2Fc/log", "logType=errlog")]
+    assert paths(env_server) == [("GET", "/execs/a%20b%2Fc/log", Q_ERR)]
 
 
 def test_logs_not_found_exits_3(env_server, run):
@@ -85,7 +100,7 @@ def test_follow_prints_each_byte_once_and_exits_10_on_failed(env_server, run, as
     env_server.route(
         "GET",
         "/execs/t1/log",
-        body=growing(*chunks, as_json=as_json),
+        body=by_type(outlog=growing(*chunks, as_json=as_json)),
         headers={} if as_json else {"Content-Type": "text/plain"},
     )
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING", "RUNNING", "RUNNING", "FAILED"))
@@ -93,7 +108,7 @@ def test_follow_prints_each_byte_once_and_exits_10_on_failed(env_server, run, as
     assert result.exit_code == 10, result.stderr
     assert result.stdout == "".join(chunks)
     log_calls = [q for m, p, q in paths(env_server) if p == "/execs/t1/log"]
-    assert log_calls == ["logType=outlog"] * 5  # four polls, one last fetch after FAILED
+    assert log_calls == [Q_OUT, Q_ERR] * 5  # four polls, one last fetch after FAILED
     assert "FAILED" in result.stderr
     assert "dlicli exec logs t1 --stderr" in result.stderr
 
@@ -105,7 +120,7 @@ def test_follow_finished_exits_0_and_follows_errlog(env_server, run, monkeypatch
     result = run("exec", "logs", "t1", "-f", "--stderr")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "abc"
-    assert {q for m, p, q in paths(env_server) if p.endswith("/log")} == {"logType=errlog"}
+    assert {q for m, p, q in paths(env_server) if p.endswith("/log")} == {Q_ERR}
 
 
 def test_follow_killed_exits_11(env_server, run):
@@ -118,12 +133,12 @@ def test_follow_killed_exits_11(env_server, run):
 
 def test_follow_reprints_a_log_that_shrank_with_a_notice(env_server, run):
     texts = iter(["first run\n", "first run\nmore\n", "restart\n", "restart\ndone\n"])
-    env_server.route("GET", "/execs/t1/log", body=lambda rec: next(texts))
+    env_server.route("GET", "/execs/t1/log", body=by_type(outlog=lambda rec: next(texts)))
     env_server.route("GET", "/execs/t1", body=states("t1", "RUNNING", "RUNNING", "FINISHED"))
     result = run("exec", "logs", "t1", "--follow", *FAST)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "first run\nmore\nrestart\ndone\n"
-    assert "warning: the log of t1 was truncated or restarted" in result.stderr
+    assert "warning: the stdout log of t1 was truncated or restarted" in result.stderr
 
 
 def test_follow_timeout_exits_8(env_server, run):
@@ -144,7 +159,9 @@ def test_wait_exit_code_follows_the_final_state(env_server, run, final, code):
     assert result.exit_code == code, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines()[:3] == ["t1: SUBMITTED", "t1: RUNNING", f"t1: {final}"]
-    assert len(env_server.requests) == 4
+    polls = [r for r in env_server.requests if not r.path.endswith("/log")]
+    assert len(polls) == 4
+    assert len(env_server.requests) == 4 + (final in ("FAILED", "ERROR"))  # + its last stderr lines
 
 
 def test_wait_several_ids_worst_outcome_and_json(env_server, run):

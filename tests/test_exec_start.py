@@ -265,7 +265,7 @@ def test_wait_exits_with_the_task_outcome(env_server, run, model, monkeypatch, f
     )
     assert result.exit_code == code, result.stderr
     assert result.stdout == "exec-42\n"
-    polls = [r for r in env_server.requests if r.method == "GET"]
+    polls = [r for r in env_server.requests if r.method == "GET" and not r.path.endswith("/log")]
     assert len(polls) >= 2 and all(r.path.endswith("/execs/exec-42") for r in polls)
 
 

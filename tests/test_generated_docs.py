@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -225,22 +224,23 @@ def test_exit_codes_come_from_the_enum():
     assert [code for code, _ in gen.exit_codes()] == [int(code) for code in ExitCode]
 
 
-def test_examples_use_real_commands_and_options(tree):
-    for path, examples in gen.EXAMPLES.items():
-        node = tree.get("dlicli " + path)
-        for _, cmd in examples:
-            words = shlex.split(next(part for part in cmd.split("|") if part.strip().startswith("dlicli")))
-            assert words[: len(path.split()) + 1] == ["dlicli", *path.split()], cmd
-            if node is None:
-                continue  # a command not written yet (hpo start)
-            spellings = {o for p in node.params for o in p.opts + p.secondary}
-            flags = []
-            for word in words[len(path.split()) + 1 :]:
-                if word == "--":
-                    break
-                if word.startswith("-") and word != "-":
-                    flags.append(word)
-            assert set(flags) <= spellings, f"{cmd}: unknown {set(flags) - spellings}"
+def test_examples_are_the_help_table():
+    # the examples --help shows (tests/test_help_examples.py parses each against its command)
+    from dlicli.cli.examples import EXAMPLES
+
+    assert gen.EXAMPLES is EXAMPLES
+
+
+def test_help_topics_are_generated_and_in_the_help_page(built):
+    from dlicli.help import TOPICS
+
+    assert (built / "dlicli" / "help" / "exit-codes.txt").read_text().count("\n  130  interrupted") == 1
+    env = (built / "dlicli" / "help" / "environment.txt").read_text()
+    assert all(name in env for name, _ in gen.ENVIRONMENT)
+    page = (built / "man" / "dlicli-help.1").read_text()
+    assert [f".SS {name.replace('-', chr(92) + '-')}" in page for name in TOPICS] == [True] * len(TOPICS)
+    text = (built / "docs" / "commands.md").read_text()
+    assert all(f"#### dlicli help {name}" in text for name in TOPICS)
 
 
 def test_hidden_options_and_commands_are_left_out_and_text_is_escaped(tmp_path):

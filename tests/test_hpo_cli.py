@@ -266,13 +266,14 @@ def test_get_ranks_best_first_marks_it_and_puts_failed_last(env_server, run):
     result = run("hpo", "get", "search-1")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [  # maximize, inferred from the server's best
-        "*\t3\tFINISHED\t0.93\t0.05\tsgd",
-        "\t1\tFINISHED\t0.81\t0.01\tadam",
-        "\t4\tRUNNING\t\t0.2\tadam",
-        "\t2\tFAILED\t\t0.3\tsgd",
+        "BEST\tID\tEXEC\tSTATE\tMETRIC\tDURATION\tREASON\tlr\topt",
+        "*\t3\tapp-3\tFINISHED\t0.93\t\t\t0.05\tsgd",
+        "\t1\tapp-1\tFINISHED\t0.81\t\t\t0.01\tadam",
+        "\t4\tapp-4\tRUNNING\t\t\t\t0.2\tadam",
+        "\t2\tapp-2\tFAILED\t\t\t\t0.3\tsgd",
     ]
     assert result.stderr.splitlines() == [
-        "search-1  RUNNING  progress 4/6  running 1  complete 2  failed 1  duration 3m",
+        "search-1  RUNNING  progress 4/6  running 1  complete 2  failed 1  duration 3m00s",
         "best: experiment 3  metric=0.93  (maximize)  lr=0.05, opt=sgd",
     ]
 
@@ -281,10 +282,10 @@ def test_get_objective_from_the_task_or_the_option(env_server, run):
     task = dict(TASK, best=None, objective="Minimize", objectiveMetric="loss")
     env_server.route("GET", "/hypersearch/search-1", body=task)
     result = run("hpo", "get", "search-1")
-    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["1", "3", "4", "2"]
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["ID", "1", "3", "4", "2"]
     assert "best: experiment 1  loss=0.81  (minimize)" in result.stderr
     result = run("hpo", "get", "search-1", "--objective", "maximize")
-    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["3", "1", "4", "2"]
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == ["ID", "3", "1", "4", "2"]
     result = run("hpo", "get", "search-1", "--objective", "up")
     assert result.exit_code == 2 and len(env_server.requests) == 2
 

@@ -54,11 +54,12 @@ def test_get_renders_a_wmla_answer_with_experiment_0_best(env_server, run):
     result = run("hpo", "get", NAME)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "*\t0\tFINISHED\t0.0652\t0.076829",
-        "\t1\tFINISHED\t0.0896\t0.0443343",
+        "BEST\tID\tEXEC\tSTATE\tLOSS\tDURATION\tREASON\tlearning_rate",
+        "*\t0\tliqbj-605\tFINISHED\t0.0652\t1m10s\t\t0.076829",
+        "\t1\tliqbj-606\tFINISHED\t0.0896\t1m10s\t\t0.0443343",
     ]
     assert result.stderr.splitlines() == [
-        f"{NAME}  FINISHED  progress 2/2  running 0  complete 2  failed 0  duration 00:01:00",
+        f"{NAME}  FINISHED  progress 2/2  running 0  complete 2  failed 0  duration 1m00s",
         "best: experiment 0  loss=0.0652  (minimize)  learning_rate=0.076829",
     ]
 
@@ -74,8 +75,8 @@ def test_list_best_and_wait_take_a_wmla_answer(env_server, run):
     waited = run("hpo", "wait", NAME, "--follow")
     assert waited.exit_code == 0, waited.stderr
     assert waited.stderr.splitlines() == [
-        f"{NAME}: FINISHED (2/2)",
         f"{NAME}: experiment 0 FINISHED loss=0.0652",
         f"{NAME}: experiment 1 FINISHED loss=0.0896",
+        f"{NAME}: FINISHED (2/2)",
         f"hint: the best parameters: dlicli hpo best {NAME}",
     ]

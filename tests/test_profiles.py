@@ -42,6 +42,7 @@ def test_list_json_and_table(two, run):
     result = run("profile", "list", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [
+        LOCAL_ROW,
         {
             "name": "a",
             "url": server.url,
@@ -64,14 +65,62 @@ def test_list_json_and_table(two, run):
         },
     ]
     result = run("profile", "list")
-    assert result.stdout == f"a\t{server.url}\t\ttoken\t\nb\t{second.url}\tbob\tbasic\t*\n"
+    assert result.stdout == (
+        f"local\t(started on demand)\tadmin\ttoken\t\na\t{server.url}\t\ttoken\t\nb\t{second.url}\tbob\tbasic\t*\n"
+    )
     assert TOKEN not in result.stdout and "bob-pass-77" not in result.stdout
 
 
-def test_list_without_profiles_is_an_empty_json_list(run):
+LOCAL_ROW = {
+    "name": "local",
+    "url": None,  # its engine is not running: the CLI starts it on demand
+    "user": "admin",
+    "auth": "token",
+    "insecure": False,
+    "caBundle": None,
+    "store": "engine",
+    "current": False,
+}
+
+
+def test_without_profiles_the_list_is_the_current_local_profile(run):
     result = run("profile", "list", "--json")
-    assert result.exit_code == 0
-    assert result.stdout == "[]\n"
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [{**LOCAL_ROW, "current": True}]
+    assert run("profile", "list").stdout == "local\t(started on demand)\tadmin\ttoken\t*\n"
+
+
+def test_local_is_not_current_when_a_url_names_another_server(run, monkeypatch):
+    monkeypatch.setenv("DLICLI_URL", "http://127.0.0.1:9")
+    assert json.loads(run("profile", "list", "--json").stdout) == [LOCAL_ROW]
+    assert json.loads(run("--url", "http://127.0.0.1:9", "profile", "show", "local", "--json").stdout) == LOCAL_ROW
+
+
+def test_show_local_says_current_when_it_is_active(run):
+    result = run("profile", "show", "local", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {**LOCAL_ROW, "current": True}
+    assert json.loads(run("profile", "show", "--json").stdout)["name"] == "local"
+
+
+def test_use_local_makes_it_current_again_and_login_still_works(two, run, tmp_path):
+    server, _second = two
+    result = run("profile", "use", "local")
+    assert result.exit_code == 0, result.stderr
+    assert "now using profile local (the local engine, started on demand)" in result.stderr
+    rows = json.loads(run("profile", "list", "--json").stdout)
+    assert [r["name"] for r in rows if r["current"]] == ["local"]
+    assert json.loads(run("status", "--json").stdout)["profile"] == "local"
+    assert "current_profile: null" in (tmp_path / "config" / "config.yaml").read_text()
+    assert login_with_token(run, server.root, TOKEN, "--profile-name", "c").exit_code == 0
+
+
+def test_delete_local_is_refused(run, tmp_path):
+    result = run("profile", "delete", "local", "--yes")
+    assert error_line(result, 2) == "error: the local profile is built in and cannot be deleted"
+    assert "dlicli server stop" in result.stderr
+    assert json.loads(run("profile", "list", "--json").stdout)[0]["name"] == "local"
+    assert not (tmp_path / "config" / "config.yaml").exists()
 
 
 def test_show_defaults_to_the_active_profile_and_never_the_secret(two, run):
@@ -112,7 +161,7 @@ def test_delete_removes_the_profile_and_its_secret(two, run, tmp_path):
     assert "bob-pass-77" not in config_files(tmp_path)
     assert TOKEN in config_files(tmp_path)
     names = [p["name"] for p in json.loads(run("profile", "list", "--json").stdout)]
-    assert names == ["a"]
+    assert names == ["local", "a"]
     assert "current_profile: null" in (tmp_path / "config" / "config.yaml").read_text()
 
 
@@ -127,4 +176,4 @@ def test_delete_without_yes_refuses_to_ask_without_a_tty(two, run):
     result = run("profile", "delete", "a", input="y\n")
     assert result.exit_code == 2
     assert "--yes" in result.stderr
-    assert len(json.loads(run("profile", "list", "--json").stdout)) == 2
+    assert len(json.loads(run("profile", "list", "--json").stdout)) == 3

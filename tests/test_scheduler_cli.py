@@ -197,12 +197,14 @@ def test_stats_unauthorized_exits_4(env_server, run):
 # -- logs: lines -------------------------------------------------------------------------
 
 
-def test_logs_driver_lines_default_type_no_lastlines(env_server, run):
+def test_logs_driver_lines_default_both_types_no_lastlines(env_server, run):
     env_server.route("GET", DRIVER.format(ODD, "stdout"), body=b"one\ntwo\n", headers=TEXT)
+    env_server.route("GET", DRIVER.format(ODD, "stderr"), body=b"uh-oh\n", headers=TEXT)
     result = run("scheduler", "logs", ODD)
     assert result.exit_code == 0, result.stderr
-    assert calls(env_server) == [("GET", DRIVER.format(ODD_RAW, "stdout"), "")]
+    assert calls(env_server) == [("GET", DRIVER.format(ODD_RAW, t), "") for t in ("stdout", "stderr")]
     assert result.stdout == "one\ntwo\n"
+    assert result.stderr == "uh-oh\n"  # the application's stderr on ours
 
 
 def test_logs_executor_lines_with_last(env_server, run):
@@ -226,7 +228,12 @@ def test_logs_launcherlog_json_string_body_is_printed_as_text(env_server, run):
     "args,message",
     [
         (["--type", "syslog"], "unknown log type 'syslog'"),
-        (["--last", "0"], "--last must be a positive number"),
+        (["--last", "0"], "--tail must be a positive number"),
+        (["--tail", "-3"], "--tail must be a positive number"),
+        (["--stdout", "--type", "stderr"], "--type and --stdout/--stderr each pick"),
+        (["--stdout", "--stderr"], "--stdout and --stderr each pick one log"),
+        (["--since", "soon"], "--since takes a duration"),
+        (["--download", "--timestamps"], "--download saves the whole file"),
         (["--download", "--follow"], "--download saves the whole file"),
         (["--download", "--last", "3"], "--download saves the whole file"),
         (["-O", "x.log"], "-O/--output-file and --force go with --download"),
@@ -335,7 +342,7 @@ def test_follow_prints_only_new_lines_until_the_application_ends(env_server, run
     assert "app-1: FINISHED" in result.stderr
     apps = [r for r in env_server.requests if r.path.endswith("/applications")]
     logs = [r for r in env_server.requests if "/logs/" in r.path]
-    assert len(apps) == len(logs) == 4
+    assert len(apps) == 4 and len(logs) == 8  # stdout and stderr (a 404: no stderr log) each poll
     assert all(r.query == {"applicationid": ["app-1"]} for r in apps)
     assert all(r.query == {"lastlines": [str(schedlogs.FOLLOW_WINDOW)]} for r in logs)
     assert "warning" not in result.stderr

@@ -66,14 +66,6 @@ def api(
     For GET, DELETE, HEAD and OPTIONS, -f/-F fields become query parameters; for POST, PUT and
     PATCH they form a JSON object body (K[]=V builds an array). A PATH starting with // goes to
     the server root instead of the API base.
-
-    \b
-    Examples:
-      dlicli api GET /execs
-      dlicli api GET /scheduler/applications -f state=RUNNING -F length=10
-      dlicli api PUT /notebooks/alice -f resourcePlan=sample-project
-      dlicli api POST /hypersearch --form -F 'data=<spec.json' -F file=@model.py
-      dlicli api POST /resplans/resplan --input plan.json
     """
     from dlicli.cli.apifields import build_request
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli import __version__
-from dlicli.cli import completion, lazy, typerx
+from dlicli.cli import completion, examples, lazy, typerx
 from dlicli.cli.state import AppState
 
 
@@ -98,7 +98,7 @@ def _built(name: str) -> Any:
     if entry.group:
         command = lazy.build_group(module.app, name, hidden=entry.hidden)
     else:
-        command = lazy.build_group(module.commands, name).get_command(None, name)
+        command = examples.attach(lazy.build_group(module.commands, name).get_command(None, name), name)
     command.short_help = entry.summary
     return command
 
@@ -237,6 +237,7 @@ COMMANDS: dict[str, lazy.Entry] = {
     "api": lazy.Entry("dlicli.cli.api", "Call any API operation and print the answer.", group=False),
     "completion": lazy.Entry("dlicli.cli.completion", "Print a shell completion script (bash, zsh or fish)."),
     "dlicmd": lazy.Entry("dlicli.cli.dlicmd", "Run a dlicmd.py command line as dlicli.", group=False),
+    "help": lazy.Entry("dlicli.cli.help", "Guides: exit codes, environment, the HPO spec file, output.", group=False),
 }
 
 

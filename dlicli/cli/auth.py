@@ -201,8 +201,8 @@ def login(
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
     from dlicli.client.http import normalize_base_url, tls_verify
     from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
-    from dlicli.credentials import requested_store, save_secret
-    from dlicli.errors import UsageError
+    from dlicli.credentials import nowhere_to_keep, requested_store, save_secret
+    from dlicli.errors import CredentialsError, UsageError
     from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
     st = state(ctx)
@@ -234,7 +234,10 @@ def login(
     verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target, pinned=engine_cert(target))
     secret = _verify(st, out, target, kind, secret, authorization, verify)
 
-    used = save_secret(name, secret, store, previous=old.store if old else None)
+    try:
+        used = save_secret(name, secret, store, previous=old.store if old else None)
+    except CredentialsError as exc:  # valid credentials, nowhere to keep them: say where they can go
+        raise nowhere_to_keep(target, exc) from None
     cfg = Config.load()
     cfg.profiles[name] = Profile(name, target, user, kind, keep_insecure, keep_ca, used)
     cfg.current_profile = name
@@ -329,7 +332,7 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
         columns=[
             Column("PROFILE", "profile"),
             Column("URL", "url"),
-            Column("USER", "user"),
+            Column("USER", lambda r: r["user"] or "unknown"),
             Column("SECRET", "secretSource"),
             Column("INSECURE", "insecure"),
             Column("CA BUNDLE", "caBundle"),

@@ -51,12 +51,6 @@ def dlicmd(
     output and exit codes. JSON is printed by default, as dlicmd did (-o table|yaml for
     dlicli's tables); --rest-host/--rest-port give https://HOST:PORT (--http for plain HTTP).
     --debug shows the dlicli command it runs. The full table: docs/migrating-from-dlicmd.md.
-
-    \b
-    Examples:
-      dlicli dlicmd --exec-get-all --rest-host wmla.example.com --rest-port 9243
-      dlicli dlicmd --exec-start PyTorch --model-dir ./mnist --model-main main.py -- --lr 0.1
-      dlicli dlicmd --exec-trainoutlogs wmla-123
     """
     from dlicli import dlicmdargs
 

@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 
 import typer
 
-from dlicli.cli import typerx
+from dlicli.cli import examples, typerx
 
 HELP_OPTION_NAMES = ["-h", "--help"]
+typerx.wrap_help_at_spaces()  # no option or path cut at a hyphen in any --help
 
 
 class Entry(NamedTuple):
@@ -57,7 +58,7 @@ class LazyGroup(typerx.TyperGroup):
     def _convert(self, name: str) -> None:
         info = self.pending.pop(name, None)
         if info is not None:
-            self.commands[name] = as_root_says(typerx.command_from_info(info))
+            self.commands[name] = examples.attach(as_root_says(typerx.command_from_info(info)), f"{self.name} {name}")
 
 
 def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGroup:
@@ -73,7 +74,7 @@ def build_group(app: typer.Typer, name: str, *, hidden: bool = False) -> LazyGro
         group.pending[leaf] = info
         group.order.append(leaf)
     group.name, group.hidden = name, hidden
-    return as_root_says(group)
+    return examples.attach(as_root_says(group), name)
 
 
 def as_root_says(command: Any) -> Any:

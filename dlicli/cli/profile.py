@@ -20,20 +20,24 @@ app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=completion.profile_names)]
 
 
+ON_DEMAND = "(started on demand)"  # the local profile's URL while its engine is not running
+
+
 @app.command("list")
-def list_profiles(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
-    """List profiles; the current one is marked with *."""
-    from dlicli.config import Config
+def list_profiles(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
+    """List profiles, the built-in `local` one first; the current one is marked with *."""
+    from dlicli.config import LOCAL_PROFILE, Config
 
     out = output(output_format, as_json)
     cfg = Config.load()
-    rows = [p.to_json(current=name == cfg.current_profile) for name, p in sorted(cfg.profiles.items())]
+    st = state(ctx)
+    current = cfg.current_name(st.profile, st.url)
+    names = [LOCAL_PROFILE, *sorted(n for n in cfg.profiles if n != LOCAL_PROFILE)]
     out.data(
-        rows,
-        empty="no profiles yet: run `dlicli login --url URL`",
+        [_profile(cfg, name).to_json(current=name == current) for name in names],
         columns=[
             Column("NAME", "name"),
-            Column("URL", "url"),
+            Column("URL", lambda r: r["url"] or ON_DEMAND),
             Column("USER", "user"),
             Column("AUTH", "auth"),
             Column("CURRENT", lambda r: "*" if r["current"] else ""),
@@ -53,51 +57,60 @@ def show(
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one profile's settings (never its secret)."""
+    """Show one profile's settings (never its secret); `local` is the built-in local engine's."""
     from dlicli.config import Config
     from dlicli.errors import ConfigError
 
     out = output(output_format, as_json)
     cfg = Config.load()
-    name = name or cfg.active_name(state(ctx).profile)
+    st = state(ctx)
+    current = cfg.current_name(st.profile, st.url)
+    name = name or current
     if not name:
         raise ConfigError("no active profile", hint="name one, or pick one with `dlicli profile use NAME`")
-    out.data(_profile(cfg, name).to_json(current=name == cfg.current_profile))
+    out.data(_profile(cfg, name).to_json(current=name == current))
 
 
 def _profile(cfg: Config, name: str) -> Profile:
-    """The named profile; the built-in `local` one with the URL its engine runs at now."""
+    """The named profile; the built-in `local` one with the URL its engine runs at now (None when
+    it is not running: the CLI starts it on demand) and the user its admin token signs in as."""
     from dlicli.config import LOCAL_PROFILE
 
     prof = cfg.get(name)
     if name == LOCAL_PROFILE and name not in cfg.profiles:
         from dlicli import localengine, paths
 
-        prof.url = localengine.peek(paths.data_dir())[0]
+        url, _token, problem = localengine.peek(paths.data_dir())
+        prof.url, prof.username, prof.store = ("" if problem else url), "admin", "engine"
     return prof
 
 
 @app.command("use")
 def use(name: NameArg) -> None:
-    """Make NAME the current profile."""
-    from dlicli.config import Config
+    """Make NAME the current profile (`local`: the local engine again)."""
+    from dlicli.config import LOCAL_PROFILE, Config
 
     cfg = Config.load()
     prof = _profile(cfg, name)
-    cfg.current_profile = name
+    cfg.current_profile = None if name == LOCAL_PROFILE else name  # no current profile means local
     cfg.save()
-    Output().info(f"now using profile {name} ({prof.url})")
+    Output().info(f"now using profile {name} ({prof.url or 'the local engine, ' + ON_DEMAND[1:-1]})")
 
 
 @app.command("delete")
 def delete(name: NameArg, yes: YesOpt = False) -> None:
     """Delete profile NAME and its stored secret."""
-    from dlicli.config import Config
+    from dlicli.config import LOCAL_PROFILE, Config
     from dlicli.credentials import delete_secret
     from dlicli.errors import UsageError
 
     out = Output()
     cfg = Config.load()
+    if name == LOCAL_PROFILE and name not in cfg.profiles:
+        raise UsageError(
+            "the local profile is built in and cannot be deleted",
+            hint="to stop its engine: `dlicli server stop`; to use another: `dlicli profile use NAME`",
+        )
     prof = cfg.get(name)
     if not yes:
         if not sys.stdin.isatty():

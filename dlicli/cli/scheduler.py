@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dlicli.cli.exec.follow import IntervalOpt
+from dlicli.cli.exec.follow import IntervalOpt, SinceOpt, StderrOpt, StdoutOpt, TimestampsOpt
 from dlicli.cli.options import (
     HeadersOpt,
     JsonOpt,
@@ -181,14 +181,25 @@ def logs(
     appid: Annotated[str, typer.Argument(metavar="APPID", callback=nonblank, help="The application's ID.")],
     executor: Annotated[str | None, _opt("--executor", "An executor's log instead of the driver's.", "EID")] = None,
     log_type: Annotated[
-        str, typer.Option("--type", help="Which log: stdout, stderr or launcherlog.", metavar="TYPE")
-    ] = "stdout",
+        str | None,
+        typer.Option(
+            "--type", help="One log: stdout, stderr or launcherlog (default: stdout and stderr).", metavar="TYPE"
+        ),
+    ] = None,
+    stdout: StdoutOpt = False,
+    stderr: StderrOpt = False,
     last: Annotated[
         int | None,
         typer.Option(
-            "--last", help="Only the last N lines (the server's default is 10).", metavar="N", show_default=False
+            "--tail",
+            "--last",
+            help="Only the last N lines (the server's default is 10).",
+            metavar="N",
+            show_default=False,
         ),
     ] = None,
+    since: SinceOpt = None,
+    timestamps: TimestampsOpt = False,
     download: Annotated[bool, typer.Option("--download", help="Save the whole log file instead.")] = False,
     out_file: OutFileOpt = None,
     force: Annotated[bool, typer.Option("--force", help="With --download: overwrite an existing file.")] = False,
@@ -197,48 +208,72 @@ def logs(
     ] = False,
     interval: IntervalOpt = None,
 ) -> None:
-    """Print an application's driver or executor log; or --download the whole file.
+    """Print an application's driver or executor logs; or --download one whole file.
+
+    Its stdout and stderr by default (its stderr on our stderr, red on a terminal); --stdout,
+    --stderr or --type picks one, printed on stdout. The scheduler's logs carry no times: --since
+    and --timestamps say so (following, the times shown are when a line arrived here).
 
     --download saves to -O FILE (a directory: the server's name inside it; - for stdout), else the
     server's file name, else APPID[-EID]-TYPE.log; the file appears only when complete.
 
-    --follow polls the last 10000 lines (or --last N, if more) and prints only the lines past the
+    --follow polls the last 10000 lines (or --tail N, if more) and prints only the lines past the
     overlap with the previous poll, until the application's state is final. If more lines than
     that arrive between two polls some are skipped (a warning says so); a log whose last lines
     repeat can hide a repeated line. Exit: 0 FINISHED, 10 FAILED/ERROR, 11 KILLED/STOPPED.
     """
-    from dlicli import execwatch, schedlogs
+    from dlicli import execwatch, logstreams, schedlogs
     from dlicli.errors import UsageError
 
     out = Output()
-    source = schedlogs.LogSource(appid, schedlogs.check_log_type(log_type), executor)
     if last is not None and last <= 0:
-        raise UsageError(f"--last must be a positive number of lines, not {last}", hint="for example --last 100")
-    if download and (follow or last is not None):
-        raise UsageError("--download saves the whole file: it takes neither --follow nor --last")
+        raise UsageError(f"--tail must be a positive number of lines, not {last}", hint="for example --tail 100")
+    types = schedlogs.pick_types(log_type, stdout, stderr)
+    if download and len(types) > 1:
+        types = ("stdout",)  # one file: stdout's unless --type, --stdout or --stderr says
+    options = logstreams.log_options(tail=last, since=since, timestamps=timestamps)
+    options = logstreams.LogOptions(types, options.tail, options.since, timestamps)
+    if download and (follow or last is not None or since or timestamps):
+        raise UsageError("--download saves the whole file: it takes neither --follow, --tail, --since nor --timestamps")
     if not download and (out_file is not None or force):
         raise UsageError(
             "-O/--output-file and --force go with --download", hint=f"dlicli scheduler logs {appid} --download -O FILE"
         )
+    sources = [schedlogs.LogSource(appid, t, executor) for t in types]
     if download:
-        _download(ctx, out, source, out_file, force)
+        _download(ctx, out, sources[0], out_file, force)
         return
+    every = execwatch.poll_interval(interval) if follow else 0.0
+    warning = logstreams.untimed_warning(options, following=follow)
+    if warning:
+        out.warn(warning)
+    writer = logstreams.LogWriter(out, options)
     if not follow:
-        out.write(source.lines(state(ctx).client(), last))
+        for source, text in zip(sources, schedlogs.read_all(state(ctx).client(), sources, last)):
+            writer.write(logstreams.parse(text, source.log_type, False))
         return
-    every = execwatch.poll_interval(interval)
-    _follow(ctx, out, source, last, every)
+    _follow(ctx, out, sources, writer, last, every)
 
 
-def _follow(ctx: typer.Context, out: Output, source: Any, last: int | None, every: float) -> None:
-    from dlicli import execwatch, schedlogs
+def _follow(ctx: typer.Context, out: Output, sources: list, writer: Any, last: int | None, every: float) -> None:
+    from dlicli import execwatch, logstreams, schedlogs
     from dlicli.cli.exec.follow import _detachable
     from dlicli.errors import TaskOutcome
 
-    flags = (f" --executor {source.executor}" if source.executor else "") + f" --type {source.log_type}"
+    source = sources[0]
+    flags = (f" --executor {source.executor}" if source.executor else "") + (
+        f" --type {source.log_type}" if len(sources) == 1 else ""
+    )
     final = _detachable(
         f"the application runs on; reattach with: dlicli scheduler logs {source.appid}{flags} --follow",
-        lambda: schedlogs.follow(state(ctx).client(), source, out.write, interval=every, last=last, notice=out.warn),
+        lambda: schedlogs.follow(
+            state(ctx).client(),
+            sources,
+            lambda src, text: writer.write(logstreams.parse(text, src.log_type, False)),
+            interval=every,
+            last=last,
+            notice=out.warn,
+        ),
     )
     if final is None:
         out.warn(f"the scheduler no longer lists application {source.appid}; stopped following")

@@ -53,11 +53,6 @@ def user_add(
     The token does not expire; `rotate-token` replaces it. With --password-stdin the user also
     signs in with a password, as on WMLA (`dlicli login --console-logon`, dlicmd.py --logon); for
     an existing user it sets a new password and prints nothing (their token is unchanged).
-
-    \b
-    Examples:
-      dlicli server user add alice
-      printf '%s\\n' "$PASSWORD" | dlicli server user add alice --password-stdin
     """
     from dlicli import localusers
 
@@ -119,10 +114,6 @@ def user_passwd(
     """Set a user's password (Basic auth, /auth/v1/logon); their tokens keep working.
 
     The password is read from stdin with --password-stdin, else asked for twice on the terminal.
-
-    \b
-    Examples:
-      printf '%s\\n' "$PASSWORD" | dlicli server user passwd alice --password-stdin
     """
     from dlicli import localusers
 

@@ -34,7 +34,17 @@ __all__ = [
     "group_without_leaves",
     "option_completions",
     "short_help",
+    "wrap_help_at_spaces",
 ]
+
+
+def wrap_help_at_spaces() -> None:
+    """Help text wraps only at spaces: click's wrapper (a textwrap.TextWrapper) also breaks after a
+    hyphen, cutting an option or a path in two (`--console-` / `logon`). A property on the class
+    wins over the attribute textwrap's __init__ sets."""
+    from typer._click._textwrap import TextWrapper
+
+    TextWrapper.break_on_hyphens = property(lambda self: False, lambda self, value: None)  # type: ignore[assignment]
 
 
 def click_command(typer_app: Any) -> Any:

@@ -151,7 +151,7 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     missing = same(dlicmd, cli, ["--exec-get", "nope"], ["exec", "get", "nope", "--json"], code=3)
     assert missing == ""
 
-    log = same(dlicmd, cli, ["--exec-trainoutlogs", mine["id"]], ["exec", "logs", mine["id"]])
+    log = same(dlicmd, cli, ["--exec-trainoutlogs", mine["id"]], ["exec", "logs", mine["id"], "--stdout"])
     assert log == "args ['--lr', '0.1']\ndata mnist\n" == cli.ok("exec", "logs", theirs["id"]).stdout
     assert same(dlicmd, cli, ["--exec-trainerrlogs", mine["id"]], ["exec", "logs", mine["id"], "--stderr"]) == "oops\n"
 

@@ -42,7 +42,7 @@ def test_an_int_range_of_10_to_the_30_is_sampled_not_materialised(admin, algorit
     began = time.monotonic()
     answer = post_hpo(admin, hpo_body(name, algorithm=algorithm, jobs=2, parallel=2, hyper=HUGE_INT))
     assert answer.status_code == 200, answer.text
-    assert time.monotonic() - began < 2.0
+    assert time.monotonic() - began < 10.0  # materialised, it took minutes and 12 GB; 10 s spares a loaded CI
     responsive(admin)
     view = wait_until(
         lambda: admin.get(f"hypersearch/{name}").json(),

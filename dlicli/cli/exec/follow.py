@@ -6,9 +6,10 @@ detach (exit 130) with a hint saying how to reattach.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,6 +17,10 @@ from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, TimeoutOpt, nonblank
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Output
+from dlicli.wmla import FAILED_STATES, STOPPED_STATES
+
+if TYPE_CHECKING:
+    from dlicli.logstreams import LogOptions
 
 T = TypeVar("T")
 
@@ -52,47 +57,114 @@ def _wait(st: AppState, out: Output, exec_ids: list[str], timeout: float | None,
     )
 
 
+StdoutOpt = Annotated[bool, typer.Option("--stdout", help="Only the task's output (stdout).")]
+StderrOpt = Annotated[bool, typer.Option("--stderr", help="Only the task's error log (stderr), on stdout.")]
+TailOpt = Annotated[
+    int | None,
+    typer.Option("--tail", help="Only the last N lines (following: start from them).", metavar="N", show_default=False),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Only lines written in the last DURATION (30s, 5m, 2h).", metavar="DURATION", show_default=False
+    ),
+]
+TimestampsOpt = Annotated[bool, typer.Option("--timestamps", help="Begin each line with the time it was written.")]
+FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new output until the task ends.")]
+
+
 def _follow(
     st: AppState,
     out: Output,
     exec_id: str,
     timeout: float | None,
     interval: float | None = None,
-    log_type: str = "outlog",
+    options: LogOptions | None = None,
+    reattach: str | None = None,
 ) -> dict[str, Any]:
-    from dlicli import execwatch
+    """Follow the task's logs; after its final state line, a failed task's last stderr lines when
+    stderr was not on screen."""
+    from dlicli import execwatch, logstreams
 
+    options = options or logstreams.LogOptions()
     every = execwatch.poll_interval(interval)
     execwatch.check_timeout(timeout)
-    flag = " --stderr" if log_type == "errlog" else ""
+    writer = logstreams.LogWriter(out, options)
     batch = _detachable(
-        f"the task runs on; reattach with: dlicli exec logs {exec_id} --follow{flag}",
+        f"the task runs on; reattach with: {reattach or f'dlicli exec logs {exec_id}'} --follow{_picked(options)}",
         lambda: execwatch.follow_log(
             st.client(),
             exec_id,
-            out.write,
-            log_type=log_type,
+            writer.write,
+            options=options,
             timeout=timeout,
             interval=every,
             notice=out.warn,
         ),
     )
-    out.info(f"{exec_id}: {execwatch.state_of(batch)}")
+    final = execwatch.state_of(batch)
+    out.info(f"{exec_id}: {final}")
+    if "stderr" not in options.streams and final in FAILED_STATES + STOPPED_STATES:
+        writer.failure_tail(logstreams.stderr_tail(st.client(), exec_id))
     return batch
+
+
+def _picked(options: LogOptions) -> str:
+    """The option that picked one stream (for a hint), or ""."""
+    return f" --{options.streams[0]}" if len(options.streams) == 1 else ""
 
 
 def wait_and_exit(st: AppState, out: Output, exec_ids: list[str], timeout: float | None) -> None:
     """Wait until every task is final; return if all FINISHED, else raise TaskOutcome/WaitTimeout."""
     from dlicli import execwatch
 
-    execwatch.raise_for_outcome(_wait(st, out, exec_ids, timeout, None))
+    batches = _wait(st, out, exec_ids, timeout, None)
+    _failure_tails(st, out, batches)
+    execwatch.raise_for_outcome(batches)
+
+
+def _failure_tails(st: AppState, out: Output, batches: dict[str, dict]) -> None:
+    """The last stderr lines of each task that ended FAILED or ERROR (one GET each)."""
+    from dlicli import execwatch, logstreams
+
+    writer = logstreams.LogWriter(out, logstreams.LogOptions())
+    for exec_id, batch in batches.items():
+        if execwatch.state_of(batch) in FAILED_STATES:
+            text = logstreams.stderr_tail(st.client(), exec_id)
+            writer.failure_tail(f"{exec_id}:\n{text}" if len(batches) > 1 and text.strip() else text)
 
 
 def follow_and_exit(st: AppState, out: Output, exec_id: str, timeout: float | None = None) -> None:
-    """Print the task's log as it grows until it is final; return if it FINISHED, else raise."""
+    """Print the task's logs as they grow until it is final; return if it FINISHED, else raise."""
     from dlicli import execwatch
 
     batch = _follow(st, out, exec_id, timeout)
+    execwatch.raise_for_outcome({exec_id: batch})
+
+
+def show_logs(
+    st: AppState,
+    exec_id: str,
+    options: LogOptions,
+    *,
+    follow: bool,
+    interval: float | None,
+    timeout: float | None,
+    reattach: str | None = None,
+) -> None:
+    """`exec logs` and `hpo logs`: the log now, or followed until the task ends (exit: its outcome)."""
+    from dlicli import execwatch, logstreams
+
+    out = Output()
+    if not follow:
+        lines, timed = logstreams.snapshot(st.client(), exec_id, options)
+        warning = None if timed else logstreams.untimed_warning(options, following=False)
+        if warning:
+            out.warn(warning)
+        shown = options if timed else dataclasses.replace(options, timestamps=False)
+        logstreams.LogWriter(out, shown).write(lines)
+        return
+    batch = _follow(st, out, exec_id, timeout, interval, options, reattach)
     execwatch.raise_for_outcome({exec_id: batch})
 
 
@@ -101,27 +173,29 @@ def logs(
     exec_id: Annotated[
         str, typer.Argument(metavar="ID", callback=nonblank, help="The task's id.", autocompletion=completion.task_ids)
     ],
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new output until the task ends.")
-    ] = False,
-    stderr: Annotated[bool, typer.Option("--stderr", help="The task's error log instead of its output.")] = False,
+    follow: FollowOpt = False,
+    stdout: StdoutOpt = False,
+    stderr: StderrOpt = False,
+    tail: TailOpt = None,
+    since: SinceOpt = None,
+    timestamps: TimestampsOpt = False,
     interval: IntervalOpt = None,
     timeout: TimeoutOpt = None,
 ) -> None:
-    """Print a task's log (GET /execs/{id}/log); with --follow, until the task ends.
+    """Print a task's output and error logs (GET /execs/{id}/log); with --follow, until the task ends.
 
-    With --follow the exit code is the task's outcome: 0 FINISHED, 10 FAILED/ERROR, 11 KILLED.
+    Both streams by default, as `docker logs` shows them: the task's stdout on stdout, its stderr
+    on stderr (red on a terminal), so `2>/dev/null` keeps only the output. --stdout or --stderr
+    prints one stream, on stdout. --tail, --since and --timestamps work as in kubectl; --since and
+    --timestamps need a server that records when lines were written (the local engine does).
+
+    With --follow the exit code is the task's outcome: 0 FINISHED, 10 FAILED/ERROR, 11 KILLED; a
+    task that did not finish shows its last stderr lines when stderr was not followed.
     """
-    from dlicli import execwatch
+    from dlicli import logstreams
 
-    out = Output()
-    log_type = "errlog" if stderr else "outlog"
-    st = state(ctx)
-    if not follow:
-        out.write(st.client().execs_exec_id_log_get(exec_id, log_type))
-        return
-    batch = _follow(st, out, exec_id, timeout, interval, log_type)
-    execwatch.raise_for_outcome({exec_id: batch})
+    options = logstreams.log_options(stdout, stderr, tail, since, timestamps)
+    show_logs(state(ctx), exec_id, options, follow=follow, interval=interval, timeout=timeout)
 
 
 def wait(
@@ -140,14 +214,17 @@ def wait(
     """Wait until every task ends (polls GET /execs/{id}); state changes go to stderr.
 
     Exit 0 when all FINISHED, 10 if any FAILED/ERROR, else 11 if any KILLED, 8 on --timeout.
+    A task that ended FAILED or ERROR shows its last stderr lines (one more request each).
     With --json (or -o yaml) the final Batch objects are printed, as a list.
     """
     from dlicli import execwatch
 
     out = output(output_format, as_json)
-    batches = _wait(state(ctx), out, exec_ids, timeout, interval)
+    st = state(ctx)
+    batches = _wait(st, out, exec_ids, timeout, interval)
     if out.format != "table":
         out.data(list(batches.values()))
+    _failure_tails(st, out, batches)
     execwatch.raise_for_outcome(batches)
 
 

@@ -93,7 +93,7 @@ def start(
         ),
     ] = None,
     follow: Annotated[
-        bool, typer.Option("--follow", help="Print the task's log until it ends; exit with its outcome.")
+        bool, typer.Option("--follow", help="Print the task's output and errors until it ends; exit with its outcome.")
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the task ends; exit with its outcome.")] = False,
     timeout: TimeoutOpt = None,
@@ -111,16 +111,8 @@ def start(
     The model directory is uploaded as a tar (symlinks leaving it are skipped); --model-main
     is a path inside it. A ready *.modelDir.tar goes up unchanged with --model-file. The
     model's args follow `--` and are sent after a `--` in `args`, so the server hands them
-    to the model as they are, even words spelled like WMLA options. With --follow the log
-    goes to stdout and the id to stderr.
-
-    Examples:
-
-      dlicli exec start --framework PyTorch --model-dir ./mnist --model-main train.py -- --lr 0.1
-
-      dlicli exec start --framework tensorflow --model-main tf_mnist.py --wait
-
-      dlicli exec start --framework tensorflow --model-file tf-model.modelDir.tar --model-main main.py --wmla-args '--workerMemory 4g'
+    to the model as they are, even words spelled like WMLA options. With --follow the task's
+    stdout goes to stdout, its stderr and the id to stderr (see `dlicli exec logs`).
     """
     import json
 

@@ -66,12 +66,6 @@ def start(
     sent. The model is --model-dir or --model-file, else what modelSpec.args names
     (--model-dir, found here or next to the spec). --wait/--follow exit 0 FINISHED,
     10 FAILED, 11 STOPPED, 8 on --timeout.
-
-    Examples:
-
-      dlicli hpo start examples/hpo/digits-tpe.yaml --model-dir examples/digits-mlp --follow
-
-      dlicli hpo start search.json --framework PyTorch --model-dir ./mnist --model-main train.py --name lr-sweep
     """
     from dlicli import hpospec
     from dlicli.errors import UsageError

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.hpo import watch
+from dlicli.cli.hpo import view, watch
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt, nonblank
 from dlicli.cli.state import AppState, output, state
-from dlicli.output import Column, Output, format_cell
+from dlicli.output import Output, escape_controls
 
 NameArg = Annotated[
     str,
@@ -41,58 +41,38 @@ IntervalOpt = Annotated[
 ]
 
 
-def experiment_columns(task: dict[str, Any], direction: str) -> list[Column]:
-    """Best mark, id, state, the metric, then one column per hyper-parameter."""
-    top = watch.best(task, direction)
-    best_id = top.get("id") if top else None
-    cols = [
-        Column("BEST", lambda r: "*" if best_id is not None and r.get("id") == best_id else ""),
-        Column("ID", "id", style="bold"),
-        Column("STATE", "state"),
-        Column((watch.objective_metric(task) or "metric").upper(), "metricVal"),
-    ]
-    for name in watch.param_names(task):
-        cols.append(Column(name, _param_cell(name)))
-    return cols
-
-
-def _param_cell(name: str) -> Callable[[dict[str, Any]], Any]:
-    """How a column reads hyper-parameter `name` from an experiment row."""
-    return lambda row: watch.params(row).get(name)
-
-
-def header_lines(task: dict[str, Any], direction: str) -> list[str]:
-    """The task in a line or two: state and counts, then its best experiment."""
-    counts = "  ".join(
-        f"{k} {format_cell(task.get(k))}"
-        for k in ("progress", "running", "complete", "failed", "duration")
-        if task.get(k) is not None
-    )
-    lines = [f"{task.get('hpoName') or ''}  {watch.state_of(task) or 'no state'}  {counts}".rstrip()]
-    top = watch.best(task, direction)
-    if top is not None:
-        shown = ", ".join(f"{k}={format_cell(v)}" for k, v in watch.params(top).items())
-        label = watch.objective_metric(task) or "metric"
-        lines.append(
-            f"best: experiment {top.get('id')}  {label}={format_cell(top.get('metricVal'))}  "
-            f"({direction})  {shown}".rstrip()
-        )
-    return lines
-
-
-def _render(task: dict[str, Any], direction: str):
-    """The live view of --follow on a terminal: header, then the ranked experiments."""
+def _live_view(task: dict[str, Any], direction: str, width: int, height: int):
+    """The live view of --follow on a terminal: the header lines, then the ranked experiments, never
+    taller than `height` (the best and running rows stay; the rest fold into "… N more") nor wider
+    than `width` (REASON gives way first; a row is one line)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    cols = experiment_columns(task, direction)
+    heads = view.header_lines(task, direction)
+    rows, fold = view.on_screen(task, direction, room=height - len(heads) - 2)  # table header, cursor line
+    cols = view.columns(task, direction, view.reason_width(task, direction, rows, width))
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in cols:
-        table.add_column(col.header, overflow="fold")
-    for exp in watch.ranked(task, direction):
-        table.add_row(*(c.cell(exp) for c in cols))
-    return Group(*(Text(line) for line in header_lines(task, direction)), table)
+        table.add_column(col.header, no_wrap=True, overflow="ellipsis")
+    for exp in rows:
+        table.add_row(*(Text(c.cell(exp)) for c in cols))
+    lines = [Text(line, no_wrap=True, overflow="ellipsis") for line in heads]
+    return Group(*lines, table, *([Text(fold, no_wrap=True, overflow="ellipsis")] if fold else []))
+
+
+def _follow_live(out: Output, run: Callable[[Callable[[dict[str, Any]], None]], dict[str, Any]], direction):
+    """Redraw the live view in place on every poll; returns the final task."""
+    from rich.live import Live
+
+    console = out.console()
+
+    def draw(live: Live, task: dict[str, Any]) -> None:
+        size = console.size
+        live.update(_live_view(task, watch.objective(task, direction), size.width, size.height), refresh=True)
+
+    with Live(console=console, auto_refresh=False, vertical_overflow="crop") as live:
+        return run(lambda task: draw(live, task))
 
 
 def wait_for(
@@ -122,10 +102,7 @@ def wait_for(
         return _detachable(hint, lambda: watch.wait(client, name, timeout=timeout, interval=every, on_poll=on_poll))
 
     if follow and live and out.stdout_is_tty:
-        from rich.live import Live
-
-        with Live(console=out.console(), auto_refresh=False) as table:
-            return run(lambda task: table.update(_render(task, watch.objective(task, direction)), refresh=True))
+        return _follow_live(out, run, direction)
     log = watch.ChangeLog(name, with_experiments=follow)
 
     def report_changes(task: dict[str, Any]) -> None:
@@ -145,22 +122,51 @@ def get(
     ctx: typer.Context,
     name: NameArg,
     direction: ObjectiveOpt = None,
+    follow: FollowOpt = False,
+    interval: IntervalOpt = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show an HPO task (GET /hypersearch/{name}): its state on stderr, then its experiments
-    best first (marked *), one column per hyper-parameter; failed ones last."""
+    best first (marked *): ID, EXEC (for `dlicli exec logs`), STATE, the metric, DURATION, REASON
+    (why it failed), one column per hyper-parameter; failed ones last. Piped, a header line comes
+    first (the columns depend on the search). With --follow, live until the task ends.
+
+    Examples:
+
+      dlicli hpo get lr-sweep
+
+      dlicli hpo get lr-sweep --follow
+
+      dlicli hpo get lr-sweep | cut -f2,5
+    """
     out = output(output_format, as_json)
     watch.objective({}, direction)
-    task = state(ctx).client().get_one_hpo(name)
+    if follow:
+        task = wait_for(
+            state(ctx), out, name, None, follow=True, live=out.format == "table", direction=direction, interval=interval
+        )
+        if out.format != "table" or not out.stdout_is_tty:
+            show_task(out, task, direction)
+        finish(out, name, task)
+        return
+    show_task(out, state(ctx).client().get_one_hpo(name), direction)
+
+
+def show_task(out: Output, task: Any, direction: str | None) -> None:
+    """The task's lines on stderr and its experiment table on stdout (or the task as JSON/YAML)."""
     if out.format != "table" or not isinstance(task, dict):
         out.data(task)
         return
     how = watch.objective(task, direction)
-    for line in header_lines(task, how):
+    for line in view.header_lines(task, how):
         out.info(line)
     rows = watch.ranked(task, how)
-    out.data(rows, columns=experiment_columns(task, how), empty="no experiments yet")
+    width = out.console().size.width if out.stdout_is_tty else None
+    cols = view.columns(task, how, view.reason_width(task, how, rows, width) if width else None)
+    if rows and not out.stdout_is_tty:  # the columns are the search's own: say which is which
+        out.write("\t".join(escape_controls(c.header) for c in cols) + "\n")
+    out.data(rows, columns=cols, empty="no experiments yet")
 
 
 def best(

@@ -162,7 +162,10 @@ def wait(
 
 
 class ChangeLog:
-    """Turns successive polls into lines worth printing: task state/progress and experiment states."""
+    """Turns successive polls into lines worth printing, in the order things happened: each
+    experiment that changed state (started with its exec id, finished with its metric, failed with
+    its reason), then the task's state and progress, which those changes made (so the final
+    "FINISHED (24/24)" comes after the last experiment's line)."""
 
     def __init__(self, name: str, with_experiments: bool):
         self.name, self.with_experiments = name, with_experiments
@@ -170,21 +173,47 @@ class ChangeLog:
         self.seen: dict[Any, str] = {}
 
     def lines(self, task: dict[str, Any]) -> list[str]:
-        out = []
+        out = self._experiment_lines(task) if self.with_experiments else []
         now = (state_of(task), task.get("progress"))
         if now != self.task:
             self.task = now
             progress = f" ({now[1]})" if now[1] else ""
             out.append(f"{self.name}: {now[0] or 'no state'}{progress}")
-        if not self.with_experiments:
-            return out
+        return out
+
+    def _experiment_lines(self, task: dict[str, Any]) -> list[str]:
         label = objective_metric(task) or "metric"
-        for exp in experiments(task):
+        out = []
+        for exp in sorted(experiments(task), key=_event_order):
             state = state_of(exp)
             if self.seen.get(exp.get("id")) == state:
                 continue
+            first = exp.get("id") not in self.seen
             self.seen[exp.get("id")] = state
-            value = metric(exp)
-            shown = f" {label}={value:.6g}" if value is not None and state == "FINISHED" else ""
-            out.append(f"{self.name}: experiment {exp.get('id')} {state or 'no state'}{shown}")
+            detail = _detail(exp, state, label, first)
+            out.append(f"{self.name}: experiment {exp.get('id')} {state or 'no state'}{detail}")
         return out
+
+
+def _event_order(exp: dict[str, Any]) -> tuple[float, float, int]:
+    """When an experiment's latest change happened: by its end (or start) time, then its id; the
+    ones still running after those that ended."""
+    from dlicli.timefmt import parse_time
+
+    ident = exp.get("id")
+    late = float("inf")
+    end, start = parse_time(exp.get("endTime")), parse_time(exp.get("startTime"))
+    return (late if end is None else end, late if start is None else start, ident if isinstance(ident, int) else 0)
+
+
+def _detail(exp: dict[str, Any], state: str, label: str, first: bool) -> str:
+    """What a change line adds: the metric of a finished experiment, the reason of one that failed,
+    the exec id of one first seen submitted or running (for `dlicli exec logs`)."""
+    value = metric(exp)
+    if state == "FINISHED":
+        return f" {label}={value:.6g}" if value is not None else ""
+    why = " ".join(str(exp.get("reason") or "").split())
+    if state in BAD:
+        return f": {why}" if why else ""
+    ident = exp.get("execId") or exp.get("appId")
+    return f" exec={ident}" if first and ident and state in wmla.EXPERIMENT_ACTIVE_STATES else ""

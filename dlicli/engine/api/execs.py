@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from dlicli.engine import User
 from dlicli.engine.api.routing import Op, attachment
 from dlicli.engine.core import Engine
-from dlicli.engine.tasks import execargs
+from dlicli.engine.tasks import execargs, logtimes
 from dlicli.engine.tasks.upload import read_exec_form
 
 
@@ -64,8 +64,11 @@ def stop_task(engine: Engine, request: Request, user: User) -> None:
 
 
 def read_log(engine: Engine, request: Request, user: User) -> Response:
-    text = engine.execs.read_log(user, _exec_id(request), request.query_params.get("logType") or None)
-    return JSONResponse(text)  # a JSON-encoded string, as WMLA answers
+    """The log as a JSON-encoded string, as WMLA answers; the Kubernetes log API's timestamps,
+    sinceSeconds and tailLines are an engine extension (tasks/logtimes.py)."""
+    query = logtimes.parse_query(request.query_params)
+    text = engine.execs.read_log(user, _exec_id(request), request.query_params.get("logType") or None, query)
+    return JSONResponse(text, headers={logtimes.HEADER: "1"} if query.timestamps else None)
 
 
 def result(engine: Engine, request: Request, user: User) -> Response:

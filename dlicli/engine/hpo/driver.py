@@ -29,7 +29,7 @@ from dlicli.engine import User
 from dlicli.engine.hpo import failures
 from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.experiments import experiment_task
-from dlicli.engine.hpo.metrics import exp_result, read_values, summarize
+from dlicli.engine.hpo.metrics import exp_result, failure_reason, read_values, summarize
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED
 from dlicli.engine.tasks.service import ExecService
@@ -182,7 +182,7 @@ class Driver:
             return {"state": "RUNNING", "start_time": task["start_time"] or time.time()}
         entries = read_values(Path(task["task_dir"]) / "result")
         metric_val, metrics, iterations = summarize(entries, hpo.objective_metric, hpo.maximize, hpo.additional_metrics)
-        state, reason = task["state"], task["reason"] or ""
+        state, reason = task["state"], failure_reason(task)
         if state == "FINISHED" and metric_val is None:
             state, reason = "FAILED", f"it reported no value of {hpo.objective_metric} in val_dict_list.json"
         elif state == "KILLED":

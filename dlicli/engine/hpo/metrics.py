@@ -22,10 +22,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dlicli.engine.tasks.runner import log_file
 from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, metric_strategy
 
 VAL_FILE = "val_dict_list.json"
 STEP_KEYS = ("steps", "step")
+STDERR_TAIL_BYTES = 4096  # where the last line of a failed script's stderr is looked for
+REASON_LINE_MAX = 300
 
 
 def read_values(result_dir: Path) -> list[dict] | None:
@@ -82,6 +85,29 @@ def summarize(
     metric_val = (max(objective) if maximize else min(objective)) if objective else None
     iterations = int(max(steps)) if steps else (len(entries) if entries else None)
     return metric_val, metrics, iterations
+
+
+def failure_reason(task: dict) -> str:
+    """A failed experiment's reason: its engine task's ("exit code 1") and the last line its
+    script wrote to stderr (the exception, most often), so `hpo get` says why without the log."""
+    reason = task["reason"] or ""
+    if task["state"] not in EXPERIMENT_FAILED_STATES or not task["task_dir"]:
+        return reason
+    last = last_line(log_file(Path(task["task_dir"]), 0, "stderr"))
+    return f"{reason}: {last}" if reason and last else reason or last
+
+
+def last_line(path: Path) -> str:
+    """The last non-blank line of a log (read from its end only), or "" without one."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, 2)
+            log.seek(max(0, log.tell() - STDERR_TAIL_BYTES))
+            tail = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[-1][:REASON_LINE_MAX] if lines else ""
 
 
 def rank(experiments: list[dict], maximize: bool) -> list[dict]:

@@ -13,7 +13,6 @@ it Stopped. CPU is the average number of cores used since each process started; 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import importlib
 import json
@@ -97,19 +96,13 @@ class NotebookManager:
         self._kill_strays()
 
     def _kill_strays(self) -> None:
-        """SIGKILL processes running in a user's notebook dir that no live record owns: a server
-        whose engine was killed between starting it and recording it (or mid-stop) is unreachable
-        otherwise. Runs once, before the engine serves."""
-        if not self.root.is_dir():
-            return
-        for base in self.root.iterdir():
+        """Kill what runs in a notebook dir no live record owns (an engine killed mid-start or
+        mid-stop left it unreachable). Runs once, before the engine serves."""
+        for base in self.root.iterdir() if self.root.is_dir() else ():
             row = self.store.one("SELECT * FROM notebooks WHERE user = ?", base.name)
-            if row is not None and row["status"] != STOPPED and runner.alive(row["pid"], row["pid_start"]):
-                continue
-            for pid in runner.working_in(base):
-                log.warning("killing process %d left in %s by an earlier engine", pid, base)
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+            if row is None or row["status"] == STOPPED or not runner.alive(row["pid"], row["pid_start"]):
+                for pid in runner.kill_working_in(base):
+                    log.warning("killed process %d left in %s by an earlier engine", pid, base)
 
     # paths -----------------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:

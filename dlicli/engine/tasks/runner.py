@@ -62,6 +62,19 @@ def group_members(pgid: int, not_before: int | None = None) -> list[int]:
     return members
 
 
+def kill_working_in(root: Path) -> list[int]:
+    """SIGKILL every process working in `root`: what an engine killed mid-start left behind,
+    which no recorded pid reaches. → the pids killed."""
+    killed = []
+    for pid in working_in(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed
+
+
 def working_in(root: Path) -> list[int]:
     """Live processes whose working directory is `root` or inside it (a sandboxed process's cwd
     reads as the host path it was bound from)."""

@@ -11,10 +11,8 @@ usage counts its descendants' tasks, and a task must fit in its plan and every a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import signal
 import subprocess
 import threading
@@ -22,7 +20,7 @@ import time
 from pathlib import Path
 
 from dlicli.engine.store import Store
-from dlicli.engine.tasks import devices, frameworks, runner
+from dlicli.engine.tasks import devices, frameworks, logtimes, runner
 
 log = logging.getLogger("dlicli.engine")
 
@@ -89,6 +87,7 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.log_times = logtimes.Sampler()  # when log lines were written: sampled each tick
 
     # lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -138,6 +137,7 @@ class Scheduler:
             if proc is not None:
                 proc.poll()  # reap our own child so it does not linger as a zombie
             if runner.alive(task["pid"], task["pid_start"]):
+                self.log_times.sample(_logs(task), now)
                 if task["stop_requested"] and not task["kill_sent"] and now - task["stop_requested"] >= self.grace:
                     runner.signal_group(task["pid"], signal.SIGKILL)
                     self.store.update_task(task["id"], kill_sent=1)
@@ -153,9 +153,7 @@ class Scheduler:
         task = current
         runner.kill_remnants(task["pid"], task["pid_start"])
         if not task["pid"]:  # an engine killed between spawning the wrapper and recording it
-            for pid in runner.working_in(Path(task["task_dir"])):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+            runner.kill_working_in(Path(task["task_dir"]))
         outcome = runner.read_exit(Path(task["task_dir"]))
         code = outcome["exitCode"] if outcome else None
         if task["stop_requested"] and not (outcome and code == 0 and not outcome.get("terminated")):
@@ -180,6 +178,7 @@ class Scheduler:
         proc = self.children.pop(task["id"], None)
         if proc is not None:
             proc.poll()
+        self.log_times.forget(_logs(task))
         for listener in self.listeners:
             listener(task["id"], state)
 
@@ -315,3 +314,8 @@ def _fits_plans(task: dict, names: list[str], plans: dict, usage: dict) -> bool:
             if limit is not None and task[key] > 0 and usage.get(name, {}).get(key, 0.0) + task[key] > limit:
                 return False
     return True
+
+
+def _logs(task: dict) -> list[Path]:
+    """A task's stdout and stderr files, every worker's: what the log-times sampler watches."""
+    return logtimes.log_paths(Path(task["task_dir"]), task["num_workers"], ("stdout", "stderr"))

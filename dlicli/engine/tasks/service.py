@@ -24,8 +24,9 @@ from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, strictjson
 from dlicli.engine.conf import Settings
 from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.store import Store
-from dlicli.engine.tasks import frameworks, runner, unpack, views
+from dlicli.engine.tasks import frameworks, logtimes, runner, unpack, views
 from dlicli.engine.tasks.execargs import ExecArgs, parse_args
+from dlicli.engine.tasks.logtimes import LogQuery
 from dlicli.engine.tasks.query import select
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler
 
@@ -263,18 +264,18 @@ class ExecService:
         for task in self.store.tasks("creator = ?", user.name):
             self.delete_task(user, task["id"])
 
-    def read_log(self, user: User, exec_id: str, log_type: str | None) -> str:
+    def read_log(self, user: User, exec_id: str, log_type: str | None, query: LogQuery | None = None) -> str:
+        """The task's log files of `log_type`, worker 0's first; `query` the Kubernetes-style
+        options of logtimes.py (times, since, tail)."""
         task = self.task(user, exec_id)
         if log_type not in LOG_TYPES:
             raise EngineError(400, f"logType must be outlog, errlog or outerrlog, not {log_type!r}")
         parts = []
         for stream in LOG_TYPES[log_type]:
             for rank in range(task["num_workers"]):
-                text = runner.read_text(runner.log_file(Path(task["task_dir"]), rank, stream))
-                if rank and text:
-                    text = f"--- worker {rank} {stream} ---\n{text}"
-                parts.append(text)
-        return "".join(parts)
+                path = runner.log_file(Path(task["task_dir"]), rank, stream)
+                parts.append((f"--- worker {rank} {stream} ---\n" if rank else "", logtimes.read_lines(path)))
+        return logtimes.render(parts, query or LogQuery())
 
     def result_zip(self, user: User, exec_id: str) -> tuple[Path, str]:
         task = self.task(user, exec_id)
