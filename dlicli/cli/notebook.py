@@ -43,9 +43,9 @@ def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> Non
 
 def _time(header: str, key: str, out: Output) -> Column:
     """A time column: local time on a terminal, ISO-8601 UTC when piped (dlicli.timefmt)."""
-    from dlicli.timefmt import time_text
+    from dlicli.listing import time_column
 
-    return Column(header, lambda row: time_text(row.get(key), tty=out.stdout_is_tty))
+    return time_column(header, key, tty=out.stdout_is_tty)
 
 
 def _created(out: Output, key: str) -> Column:

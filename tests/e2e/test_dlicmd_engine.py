@@ -146,7 +146,7 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     assert got["state"] == "FINISHED" and stable(got) == stable(cli.json("exec", "get", theirs["id"]))
     for batch in (got, cli.json("exec", "get", theirs["id"])):  # both data sources reached the engine
         assert "data source of type 's3' ignored" in batch["events"]
-    listed = same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--json"])
+    listed = same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--all", "--json"])
     assert {mine["id"], theirs["id"]} <= {t["id"] for t in listed}
     missing = same(dlicmd, cli, ["--exec-get", "nope"], ["exec", "get", "nope", "--json"], code=3)
     assert missing == ""
@@ -212,7 +212,7 @@ def test_stop_then_delete_all(cli, dlicmd, model):
     assert cli.json("exec", "list") == []
     cli.ok(*start[:-3])  # one more task, for the native command to delete
     assert cli("exec", "delete", "--all", "--yes").returncode == 0
-    assert same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--json"]) == []
+    assert same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--all", "--json"]) == []
     assert same(dlicmd, cli, ["--exec-delete-all"], ["exec", "delete", "--all", "--yes"]) == ""
 
 

@@ -219,8 +219,9 @@ class ExecService:
             notes.append(("Warning", f"data path {path} does not exist"))
         return path
 
-    def _batch(self, task: dict) -> dict:
-        return views.batch(task, self.store.events(task["id"]))
+    def _batch(self, task: dict, searches: dict[str, str] | None = None) -> dict:
+        found = views.searches(self.store, task["id"]) if searches is None else searches
+        return views.batch(task, self.store.events(task["id"]), found.get(task["id"]))
 
     def task(self, user: User, exec_id: str, missing: int = 400) -> dict:
         """The task `user` may see; another user's answers exactly as a missing id (the spec's 400
@@ -236,7 +237,8 @@ class ExecService:
     def list_tasks(self, user: User, query: Mapping[str, str] | None = None) -> list[dict]:
         """The caller's tasks as Batch objects, filtered, sorted and paged by GET /execs's query
         args (tasks/query.py)."""
-        return select([self._batch(task) for task in self.visible(user)], query or {})
+        found = views.searches(self.store)
+        return select([self._batch(task, found) for task in self.visible(user)], query or {})
 
     def get_task(self, user: User, exec_id: str) -> dict:
         return self._batch(self.task(user, exec_id))
