@@ -1,4 +1,5 @@
-"""Values for dynamic shell completion: task ids, HPO names, plans, algorithms, profiles. Typer-free.
+"""Values for shell completion: task ids, HPO names, plans, algorithms, profiles from the server;
+frameworks, states, log types and sort fields from fixed tables (`option_values`). Typer-free.
 
 A TAB must never hang the shell, print anything or start the local engine. So a server lookup is
 ONE GET with retries off, bounded at TIMEOUT seconds in all (resolving the connection included);
@@ -138,6 +139,58 @@ def server_values(
         return _matching(extract(data), incomplete) if data is not None else []
     except Exception:  # noqa: BLE001 - completion is silent on every failure
         return []
+
+
+# -- option values: fixed tables, no request ---------------------------------------------------
+
+
+def _sort_values(*fields: str) -> tuple[Candidate, ...]:
+    """Each field ascending, then `-field` descending (what --sort takes)."""
+    return tuple((f, "ascending") for f in fields) + tuple((f"-{f}", "descending") for f in fields)
+
+
+def _states(states: tuple[str, ...], final: tuple[str, ...]) -> tuple[Candidate, ...]:
+    return tuple((s, "final" if s in final else "active") for s in states)
+
+
+def _option_values() -> dict[tuple[str, str], tuple[Candidate, ...]]:
+    """(command path below dlicli, option) → its values. Sort fields as the lists sort them (kept
+    here until the lists share one table); states and frameworks from dlicli.wmla."""
+    from dlicli import wmla
+
+    frameworks = tuple((name, "WMLA framework") for name in wmla.FRAMEWORKS)
+    exec_states = _states(wmla.EXEC_ACTIVE_STATES + wmla.EXEC_FINAL_STATES, wmla.EXEC_FINAL_STATES)
+    hpo_states = _states(wmla.HPO_STATES, wmla.HPO_FINAL_STATES)
+    app_states = _states(wmla.EXEC_ACTIVE_STATES + wmla.APP_FINAL_STATES, wmla.APP_FINAL_STATES)
+    return {
+        ("exec start", "--framework"): frameworks,
+        ("hpo start", "--framework"): frameworks,
+        ("exec list", "--state"): exec_states,
+        ("hpo list", "--state"): hpo_states,
+        ("scheduler apps", "--state"): app_states,
+        ("exec list", "--sort"): _sort_values("created", "state", "duration", "id", "name", "search", "framework"),
+        ("hpo list", "--sort"): _sort_values("created", "name", "state", "duration", "best"),
+        ("scheduler apps", "--sort"): _sort_values(
+            "submittedtime", "applicationid", "applicationname", "state", "username", "apprunduration"
+        ),
+        ("hpo algorithm list", "--type"): (("BUILD_IN", "built-in algorithms"), ("USER_PLUGIN", "installed plugins")),
+        ("scheduler logs", "--type"): (
+            ("stdout", "the output log"),
+            ("stderr", "the error log"),
+            ("launcherlog", "the launcher's log"),
+        ),
+    }
+
+
+VALUE_OPTIONS = ("--framework", "--state", "--type", "--sort")
+"""The options whose values complete from _option_values, wherever they are declared."""
+
+
+def option_values(command: str, option: str, incomplete: str) -> list[Candidate]:
+    """The values of `option` of `command` ("exec list") starting with `incomplete` in any case
+    (states and frameworks are matched in any case); [] for an option without a table."""
+    wanted = incomplete.lower()
+    return [(v, h) for v, h in _option_values().get((command, option), ()) if v.lower().startswith(wanted)]
 
 
 def profile_names(incomplete: str) -> list[Candidate]:

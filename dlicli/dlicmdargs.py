@@ -261,7 +261,7 @@ def _steps(p: _Parsed) -> list[list[str]]:
     simple: dict[str, list[str]] = {
         "--dl-frameworks": ["exec", "frameworks"],
         "--exec-get": ["exec", "get", one],
-        "--exec-get-all": ["exec", "list"],
+        "--exec-get-all": ["exec", "list", "--all"],  # dlicmd.py lists every task, experiments too
         "--exec-stop": ["exec", "stop", one],
         "--exec-delete": ["exec", "delete", one],
         "--exec-delete-all": ["exec", "delete", "--all", "--yes"],

@@ -6,13 +6,15 @@ callers pass the client and small callbacks for output; this module only decides
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from dlicli.errors import ConnectError, ExitCode, TaskOutcome, UsageError, WaitTimeout
+from dlicli.errors import ConnectError, ExitCode, NotFoundError, TaskOutcome, UsageError, WaitTimeout
+from dlicli.timefmt import duration
 from dlicli.wmla import EXEC_FINAL_STATES, FAILED_STATES, STOPPED_STATES
 
 if TYPE_CHECKING:
@@ -138,7 +140,7 @@ def wait_for(
             return {i: latest[i] for i in ids}
         if clock.expired():
             raise WaitTimeout(
-                f"still running after {timeout:g}s: {', '.join(running)}",
+                f"still running after {duration(timeout)}: {', '.join(running)}",
                 hint="wait again with: dlicli exec wait " + " ".join(running),
             )
         clock.sleep()
@@ -173,7 +175,7 @@ def follow_log(
             return batch
         if clock.expired():
             raise WaitTimeout(
-                f"task {exec_id} still running after {timeout:g}s ({state_of(batch) or 'no state'})",
+                f"task {exec_id} still running after {duration(timeout)} ({state_of(batch) or 'no state'})",
                 hint=f"follow it again with: dlicli exec logs {exec_id} --follow",
             )
         clock.sleep()
@@ -206,6 +208,60 @@ def disposition_filename(header: str | None) -> str | None:
     except (ValueError, LookupError):
         return None
     return safe_filename(name)
+
+
+RESULTS_DIR = "dlicli-results"
+"""Where `exec result ID` saves `<ID>.zip` by default: one predictable folder (`.gitignore` covers it)."""
+EMPTY_ZIP_SIGNATURE = b"PK\x05\x06"
+"""A zip's end-of-central-directory record: at offset 0 the archive has no entries (22 bytes)."""
+
+
+def read_head(chunks: Iterable[bytes], size: int = 4) -> tuple[bytes, Iterator[bytes]]:
+    """The first `size` bytes of a download (fewer if it ends sooner), and the whole download
+    again; a download that breaks off here is a ConnectError, as in save_stream."""
+    import httpx
+
+    stream = iter(chunks)
+    head = b""
+    seen: list[bytes] = []
+    try:
+        for chunk in stream:
+            seen.append(chunk)
+            head += chunk
+            if len(head) >= size:
+                break
+    except httpx.HTTPError as exc:
+        raise ConnectError(f"the download broke off after {len(head)} bytes: {exc or type(exc).__name__}") from exc
+    return head[:size], itertools.chain(seen, stream)
+
+
+def is_empty_archive(head: bytes) -> bool:
+    """True for a body that holds no file: nothing at all, or a zip with no entries."""
+    return not head or head.startswith(EMPTY_ZIP_SIGNATURE)
+
+
+def no_result(exec_id: str, state: str) -> NotFoundError:
+    """The error for a task without a result, saying why from its state (exit 3)."""
+    if state and not is_final(state):
+        return NotFoundError(
+            f"task {exec_id} has no result yet (it is {state})", hint=f"wait for it: dlicli exec wait {exec_id}"
+        )
+    why = f"it ended {state}" if state else "the server sent an empty archive"
+    if state == "FINISHED":
+        why = "it FINISHED without writing any file to its result directory"
+    return NotFoundError(
+        f"task {exec_id} has no result ({why})", hint=f"see what it printed: dlicli exec logs {exec_id}"
+    )
+
+
+def result_path(exec_id: str, out_file: str | None) -> str:
+    """Where `exec result` saves: -O FILE, -O DIR/<ID>.zip, else ./dlicli-results/<ID>.zip."""
+    name = default_result_name(exec_id)
+    if not out_file:
+        return os.path.join(RESULTS_DIR, name)
+    if os.path.isdir(out_file):
+        return os.path.join(out_file, name)
+    return out_file
 
 
 def default_result_name(exec_id: str) -> str:

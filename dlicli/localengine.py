@@ -31,8 +31,11 @@ from dlicli import paths
 from dlicli.enginetls import remembered_tls, trust
 from dlicli.errors import ConfigError, DlicliError, ExitCode
 from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
+from dlicli.timefmt import duration
 
 START_LOCK = "engine.start.lock"
+PROBE_PATH = "/openapi.json"
+"""What the CLI's probe asks for (HEAD): public, so the probe sends no token and earns no 401."""
 
 SERVE_MODULE = "dlicli.engine.serve"
 START_TIMEOUT = 15.0
@@ -91,8 +94,9 @@ def client_url(url: str) -> str:
 
 
 def answers(url: str, timeout: float = 2.0, cert: str | None = None) -> bool:
-    """True when the engine answers GET <url>/conf at all (401 counts: it is up); over https,
-    only with the certificate `cert`."""
+    """True when the engine answers at all (any status counts: it is up); over https, only with
+    the certificate `cert`. The probe is `HEAD <url>/openapi.json`, the one path that needs no
+    token, so every command's probe leaves a 200 in the engine's log, never a 401."""
     import http.client
     import ssl
 
@@ -109,7 +113,7 @@ def answers(url: str, timeout: float = 2.0, cert: str | None = None) -> bool:
     else:
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
-        conn.request("GET", parts.path.rstrip("/") + "/conf")
+        conn.request("HEAD", parts.path.rstrip("/") + PROBE_PATH)
         conn.getresponse().read()
         return True
     except (OSError, http.client.HTTPException):
@@ -288,7 +292,7 @@ def _wait_started(ddir: Path, proc: subprocess.Popen, timeout: float) -> dict[st
         if record and record["pid"] == proc.pid and _answers(record, timeout=1.0):
             return record
         time.sleep(0.05)
-    raise DlicliError(f"the local engine did not start within {timeout:g} s", hint=f"see {log_path(ddir)}")
+    raise DlicliError(f"the local engine did not start within {duration(timeout)}", hint=f"see {log_path(ddir)}")
 
 
 def ensure_running(ddir: Path, note: Note | None = None) -> tuple[str, str | None]:

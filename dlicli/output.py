@@ -1,7 +1,7 @@
 """The one place that renders: data to stdout (table, json, yaml), everything else to stderr.
 
-Tables are rich on a terminal and plain tab-separated (untruncated, no colour, no header)
-when piped, so `cut -f1` works. JSON is the server's objects exactly. One `Output` per
+Tables are rich on a terminal and plain tab-separated (untruncated, no colour, no header unless
+`Output.headers` asks for one) when piped, so `cut -f1` works. JSON is the server's objects exactly. One `Output` per
 invocation; rich consoles are built lazily so `--help` never imports rich's heavy parts.
 """
 
@@ -69,6 +69,8 @@ class Column:
     header: str
     key: str | Callable[[dict[str, Any]], Any]
     style: str | None = None
+    wrap: bool = True  # False: a cell too long for the terminal ends in "…" instead of folding
+    max_width: int | None = None
 
     def cell(self, row: dict[str, Any]) -> str:
         value = self.key(row) if callable(self.key) else _dig(row, self.key)
@@ -120,6 +122,7 @@ class Output:
         self.stderr = stderr or sys.stderr
         self._console: Console | None = None
         self._err_console: Console | None = None
+        self.headers: bool | None = None  # a table's header line: None = on a terminal only
 
     # -- terminals -------------------------------------------------------------------------
 
@@ -208,21 +211,31 @@ class Output:
 
     def table(self, rows: list[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> None:
         if not self.stdout_is_tty:
+            if self.headers:
+                self.write("\t".join(escape_controls(c.header) for c in columns) + "\n")
             for row in rows:
                 self.write("\t".join(c.cell(row) if isinstance(row, dict) else format_cell(row) for c in columns))
                 self.write("\n")
             return
+        self.console().print(self.rich_table(rows, columns, title=title))
+
+    def rich_table(self, rows: list[dict[str, Any]], columns: Sequence[Column], *, title: str | None = None) -> Any:
+        """The rich Table a terminal shows for `rows` (also what a live view redraws)."""
         from rich.table import Table
         from rich.text import Text  # a cell is text, never rich markup: `[red]` in a name stays `[red]`
 
-        table = Table(title=title, header_style="bold", box=None, pad_edge=False)
+        table = Table(title=title, header_style="bold", box=None, pad_edge=False, show_header=self.headers is not False)
         for col in columns:
             table.add_column(
-                Text(escape_controls(col.header)), style=col.style if self.color else None, overflow="fold"
+                Text(escape_controls(col.header)),
+                style=col.style if self.color else None,
+                overflow="fold" if col.wrap else "ellipsis",
+                no_wrap=not col.wrap,
+                max_width=col.max_width,
             )
         for row in rows:
             table.add_row(*(Text(c.cell(row) if isinstance(row, dict) else format_cell(row)) for c in columns))
-        self.console().print(table)
+        return table
 
     def record(self, obj: dict[str, Any], *, columns: Sequence[Column] | None = None) -> None:
         """One object as `key<TAB>value` lines (piped) or an aligned two-column table."""

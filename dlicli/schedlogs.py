@@ -217,34 +217,3 @@ def read_all(client: DlpdClient, sources: Sequence[LogSource], lastlines: int | 
     if missing and done and len(missing) == len(sources):
         raise missing[0]
     return texts
-
-
-# -- timestamps -----------------------------------------------------------------------------
-
-
-def local_time(value: Any) -> str:
-    """An epoch timestamp as local `YYYY-MM-DD HH:MM:SS`; values above 1e11 are taken as
-    milliseconds (the API's Long times), smaller ones as seconds. Anything else as given."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return "" if value is None else str(value)
-    try:
-        number = float(value)
-    except ValueError:
-        return str(value)
-    if number <= 0:
-        return str(value)
-    seconds = number / 1000 if number > 1e11 else number
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
-    except (OverflowError, OSError, ValueError):
-        return str(value)
-
-
-def time_column(header: str, key: str, *, tty: bool):
-    """A table column of epoch times: local time on a terminal, the raw number when piped
-    (scripts get what the server sent)."""
-    from dlicli.output import Column
-
-    if not tty:
-        return Column(header, key)
-    return Column(header, lambda row: local_time(row.get(key)))

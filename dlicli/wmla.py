@@ -142,6 +142,12 @@ def builtin_algorithm(name: Any) -> str | None:
     return next((a for a in BUILTIN_ALGORITHMS if a.lower() == lower(name)), None)
 
 
+# -- frameworks ------------------------------------------------------------------------------------
+
+FRAMEWORKS = ("PyTorch", "tensorflow", "distPyTorch", "disttensorflow", "edtPyTorch", "XGboost", "python", "caffe")
+"""`--exec-start` / `--framework` names in WMLA's spelling (matched in any case): what GET
+/execs/frameworks lists on WMLA and on the local engine (which refuses caffe)."""
+
 # -- states ----------------------------------------------------------------------------------------
 
 EXEC_ACTIVE_STATES = (

@@ -83,10 +83,10 @@ SIMPLE = [
     (["--exec-get", "dl-1"], ["exec", "get", "dl-1", "--json"]),
     (["--exec-get", "a b"], ["exec", "get", "a b", "--json"]),  # dlicmd did not encode the id
     (["--exec-get", "nope"], ["exec", "get", "nope", "--json"]),  # 404 → exit 3, both
-    (["--exec-get-all"], ["exec", "list", "--json"]),
-    (["--exec-get-all", "-o", "json"], ["exec", "list", "--json"]),
-    (["--exec-get-all", "--output=table"], ["exec", "list"]),
-    (["-o", "yaml", "--exec-get-all"], ["exec", "list", "-o", "yaml"]),
+    (["--exec-get-all"], ["exec", "list", "--all", "--json"]),  # dlicmd lists experiments too
+    (["--exec-get-all", "-o", "json"], ["exec", "list", "--all", "--json"]),
+    (["--exec-get-all", "--output=table"], ["exec", "list", "--all"]),
+    (["-o", "yaml", "--exec-get-all"], ["exec", "list", "--all", "-o", "yaml"]),
     (["--exec-stop", "dl-1"], ["exec", "stop", "dl-1"]),
     (["--exec-delete", "dl-1"], ["exec", "delete", "dl-1"]),
     (["--exec-delete-all"], ["exec", "delete", "--all", "--yes"]),
@@ -162,6 +162,16 @@ def test_same_request_output_and_exit_as_native(api, run, dlicmd_args, native_ar
     assert all(auth == f"Bearer {TOKEN}" for *_, auth in sent)
 
 
+def test_exec_get_all_lists_hpo_experiments_as_dlicmd_did(env_server, run):
+    """dlicmd.py --exec-get-all lists every task; `exec list` hides experiments unless --all."""
+    tasks = [{"id": "t-1", "state": "FINISHED", "hpoName": None}, {"id": "e-1", "state": "RUNNING", "hpoName": "s1"}]
+    env_server.route("GET", "/execs", body=tasks)
+    assert json.loads(run("dlicmd", "--exec-get-all").stdout) == tasks
+    table = run("dlicmd", "--exec-get-all", "-o", "table").stdout
+    assert table.split() == ["t-1", "FINISHED", "e-1", "RUNNING", "s1"]
+    assert json.loads(run("exec", "list", "--json").stdout) == tasks[:1]
+
+
 def test_wire_details_dlicmd_got_wrong(api, run):
     """Ids and query values are URL-encoded; the default output is the server's JSON, clean."""
     result = run("dlicmd", "--exec-get", "a b")
@@ -183,7 +193,8 @@ def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path / str(i))
 
     same_as_native(api, run, ["--exec-trainresult", "dl-1"], ["exec", "result", "dl-1"], before=fresh_cwd)
-    assert (tmp_path / "0" / "dl-1.zip").read_bytes() == (tmp_path / "1" / "dl-1.zip").read_bytes() == b"PK-zip"
+    saved = [tmp_path / str(i) / "dlicli-results" / "dl-1.zip" for i in (0, 1)]
+    assert saved[0].read_bytes() == saved[1].read_bytes() == b"PK-zip"
 
 
 @pytest.mark.parametrize(
@@ -409,7 +420,7 @@ def test_jwt_token_reaches_the_header_and_nothing_else(server, run):
     assert server.last.headers["authorization"] == f"Bearer {secret}"
     assert secret not in result.stdout and secret not in result.stderr
     assert "warning: --jwt-token" in result.stderr and "DLICLI_TOKEN" in result.stderr
-    assert f"dlicli --url http://127.0.0.1:{port} --debug exec list --json" in result.stderr
+    assert f"dlicli --url http://127.0.0.1:{port} --debug exec list --all --json" in result.stderr
     assert "DLICLI_TOKEN" not in os.environ  # handed over in-process, then taken back
 
 
@@ -586,11 +597,11 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     assert "oops" in same(["--exec-trainerrlogs", mine["id"]], ["exec", "logs", mine["id"], "--stderr"]).stdout
     both = same(["--exec-trainlogs", mine["id"]], ["api", "GET", f"/execs/{mine['id']}/log", "-f", "logType=outerrlog"])
     assert "args" in both.stdout and "oops" in both.stdout
-    assert mine["id"] in same(["--exec-get-all"], ["exec", "list", "--json"]).stdout
+    assert mine["id"] in same(["--exec-get-all"], ["exec", "list", "--all", "--json"]).stdout
     same(["--dl-frameworks"], ["exec", "frameworks", "--json"])
     monkeypatch.chdir(tmp_path)
     assert run("dlicmd", "--exec-trainresult", mine["id"]).exit_code == 0
-    assert [p.suffix for p in tmp_path.iterdir() if p.is_file()] == [".zip"]
+    assert [p.name for p in (tmp_path / "dlicli-results").iterdir()] == [f"{mine['id']}.zip"]
     assert run("dlicmd", "--exec-delete", theirs["id"]).exit_code == 0
     gone = same(["--exec-get", theirs["id"]], ["exec", "get", theirs["id"], "--json"])
     assert error_line(gone, 3) == f"error: task {theirs['id']} not found"

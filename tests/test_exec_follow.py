@@ -1,18 +1,15 @@
-"""`dlicli exec logs|wait|result`, and the wait/follow helpers, against the recording server."""
+"""`dlicli exec logs|wait`, and the wait/follow helpers, against the recording server."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 
-from dlicli import execwatch
 from dlicli.cli.exec.follow import follow_and_exit, wait_and_exit
 from dlicli.cli.state import AppState
 from dlicli.errors import ExitCode, TaskOutcome, WaitTimeout
@@ -277,171 +274,3 @@ def test_ctrl_c_detaches_with_exit_130_and_a_hint(env_server, args, hint):
     assert done.stderr.splitlines()[-2:] == ["error: interrupted", hint]
     assert "Traceback" not in done.stderr
     assert done.stdout in ("", "still going\n")
-
-
-# -- result ------------------------------------------------------------------------------
-
-ZIP = bytes(range(256)) * 300  # binary, with NULs and every byte value
-
-
-def test_result_uses_content_disposition_and_writes_the_exact_bytes(env_server, run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    env_server.route(
-        "GET",
-        "/execs/t1/result",
-        body=ZIP,
-        headers={"Content-Type": "application/zip", "Content-Disposition": 'attachment; filename="t1-model.zip"'},
-    )
-    result = run("exec", "result", "t1")
-    assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "t1-model.zip").read_bytes() == ZIP
-    assert sorted(os.listdir(tmp_path)) == ["t1-model.zip"]
-    assert result.stdout == ""
-    assert "t1-model.zip" in result.stderr
-    assert paths(env_server) == [("GET", "/execs/t1/result", "")]
-
-
-@pytest.mark.parametrize(
-    "disposition,expected",
-    [
-        ('attachment; filename="../../etc/evil.zip"', "evil.zip"),
-        ("attachment; filename*=UTF-8''r%C3%A9sultat.zip", "résultat.zip"),
-        ('attachment; filename=".."', "a b_c.zip"),
-        (None, "a b_c.zip"),
-    ],
-)
-def test_result_file_name_is_sanitised(env_server, run, tmp_path, monkeypatch, disposition, expected):
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    headers = {"Content-Disposition": disposition} if disposition else {}
-    env_server.route("GET", "/execs/a b/c/result", body=b"PK\x03\x04", headers=headers)
-    result = run("exec", "result", "a b/c")
-    assert result.exit_code == 0, result.stderr
-    assert os.listdir(work) == [expected]
-    assert set(os.listdir(tmp_path)) - {"config", "data"} == {"work"}
-    assert env_server.last.raw_path.endswith("/execs/a%20b%2Fc/result")
-
-
-def test_result_to_a_named_file_and_into_a_directory(env_server, run, tmp_path):
-    env_server.route("GET", "/execs/t1/result", body=ZIP, headers={"Content-Disposition": "attachment; filename=m.zip"})
-    target = tmp_path / "out.zip"
-    result = run("exec", "result", "t1", "-O", str(target))
-    assert result.exit_code == 0, result.stderr
-    assert target.read_bytes() == ZIP
-    folder = tmp_path / "dir"
-    folder.mkdir()
-    result = run("exec", "result", "t1", "--output-file", str(folder))
-    assert result.exit_code == 0, result.stderr
-    assert os.listdir(folder) == ["m.zip"]
-
-
-def test_result_to_stdout(env_server, run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    env_server.route("GET", "/execs/t1/result", body=ZIP)
-    result = run("exec", "result", "t1", "-O", "-")
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout_bytes == ZIP
-    assert os.listdir(tmp_path) == []
-
-
-def test_result_refuses_to_overwrite_before_any_request(env_server, run, tmp_path):
-    target = tmp_path / "keep.zip"
-    target.write_bytes(b"precious")
-    env_server.route("GET", "/execs/t1/result", body=ZIP)
-    result = run("exec", "result", "t1", "-O", str(target))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {target} already exists")
-    assert env_server.requests == []
-    assert target.read_bytes() == b"precious"
-    result = run("exec", "result", "t1", "-O", str(target), "--force")
-    assert result.exit_code == 0, result.stderr
-    assert target.read_bytes() == ZIP
-    assert os.listdir(tmp_path) == ["keep.zip"]
-
-
-def test_result_into_a_missing_directory_is_a_usage_error(env_server, run, tmp_path):
-    env_server.route("GET", "/execs/t1/result", body=ZIP)
-    result = run("exec", "result", "t1", "-O", str(tmp_path / "nope" / "r.zip"))
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: no such directory")
-    assert env_server.requests == []
-
-
-def test_result_refuses_to_overwrite_the_server_named_file(env_server, run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "m.zip").write_bytes(b"precious")
-    env_server.route("GET", "/execs/t1/result", body=ZIP, headers={"Content-Disposition": "attachment; filename=m.zip"})
-    result = run("exec", "result", "t1")
-    assert error_line(result, 2) == "error: m.zip already exists"
-    assert "hint: pass --force to overwrite it" in result.stderr
-    assert (tmp_path / "m.zip").read_bytes() == b"precious"
-    assert os.listdir(tmp_path) == ["m.zip"]
-
-
-def test_result_server_error_leaves_nothing(env_server, run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    env_server.route("GET", "/execs/t1/result", status=500, body={"message": "zip failed"})
-    result = run("exec", "result", "t1")
-    assert result.exit_code == 1
-    assert "zip failed" in result.stderr
-    assert os.listdir(tmp_path) == []
-
-
-def _truncating_server(declared: int, sent: bytes):
-    """A server that promises `declared` bytes, sends `sent`, and hangs up."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(5)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\n"
-                    b'Content-Disposition: attachment; filename="cut.zip"\r\n'
-                    + f"Content-Length: {declared}\r\n\r\n".encode()
-                    + sent
-                )
-
-    threading.Thread(target=serve, daemon=True).start()
-    return sock
-
-
-def test_result_broken_off_midway_leaves_no_partial_file(run, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    sock = _truncating_server(len(ZIP), ZIP[:1000])
-    try:
-        host, port = sock.getsockname()
-        monkeypatch.setenv("DLICLI_URL", f"http://{host}:{port}")
-        monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
-        result = run("exec", "result", "t1")
-        assert result.exit_code == 7, result.stderr
-        assert result.stderr.startswith("error: the download broke off after")
-        assert os.listdir(tmp_path) == []
-        result = run("exec", "result", "t1", "-O", str(tmp_path / "named.zip"))
-        assert result.exit_code == 7
-        assert os.listdir(tmp_path) == []
-    finally:
-        sock.close()
-
-
-# -- pure pieces -------------------------------------------------------------------------
-
-
-def test_state_rules():
-    assert all(execwatch.is_final(s) for s in ("FINISHED", "KILLED", "ERROR", "FAILED", "failed"))
-    assert not any(execwatch.is_final(s) for s in ("RUNNING", "WAITING", "UNKNOWN", "", "WHATEVER"))
-    assert execwatch.exit_code_for_states(["FINISHED", "KILLED", "ERROR"]) == ExitCode.TASK_FAILED
-    assert execwatch.exit_code_for_states(["FINISHED", "KILLED"]) == ExitCode.TASK_KILLED
-    assert execwatch.exit_code_for_states(["FINISHED"]) == ExitCode.OK

@@ -44,12 +44,14 @@ def test_list_piped_is_untruncated_tsv(env_server, run):
     env_server.route("GET", "/execs", body=TASKS)
     result = run("exec", "list")
     assert result.exit_code == 0, result.stderr
+    # ID STATE CREATED DURATION SEARCH FRAMEWORK NAME ARGS (WMLA's Batch has no times: empty)
     assert result.stdout.splitlines() == [
-        "dl-1\tRUNNING\t" + TASKS[0]["args"] + "\tapp-1\talice",
-        "dl-2\tFINISHED\t--exec-start tensorflow --model-main t.py\t\tbob",
-        "dl-3\tfailed\t\tapp-3\talice",
+        "dl-1\tRUNNING\t\t\t\tPyTorch\t\t" + TASKS[0]["args"],
+        "dl-2\tFINISHED\t\t\t\ttensorflow\t\t--exec-start tensorflow --model-main t.py",
+        "dl-3\tfailed\t\t\t\t\t\t",
     ]
-    assert calls(env_server) == [("GET", "/execs", "")]
+    # a Batch without hpoName: GET /hypersearch says which tasks are experiments (here: 404, none)
+    assert calls(env_server) == [("GET", "/execs", ""), ("GET", "/hypersearch", "")]
     assert env_server.last.headers["authorization"] == f"Bearer {TOKEN}"
 
 
@@ -81,6 +83,7 @@ def test_list_state_filter_is_case_insensitive_and_repeatable(env_server, run):
     result = run("exec", "list", "--state", "FAILED", "--state", "finished", "--json")
     assert result.exit_code == 0, result.stderr
     assert [t["id"] for t in json.loads(result.stdout)] == ["dl-2", "dl-3"]
+    assert env_server.requests[0].query == {"state": ["FAILED,FINISHED"]}  # the server filters too
     result = run("exec", "list", "--state", "running,failed")
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["dl-1", "dl-3"]
 

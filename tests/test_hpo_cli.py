@@ -6,6 +6,8 @@ import io
 import json
 import tarfile
 import textwrap
+import time
+from datetime import datetime
 
 import pytest
 import yaml
@@ -244,9 +246,10 @@ def test_list_piped_and_json(env_server, run):
     env_server.route("GET", "/hypersearch", body=[TASK, {"hpoName": "b", "state": "FINISHED"}])
     result = run("hpo", "list")
     assert result.exit_code == 0, result.stderr
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(datetime(2024, 1, 1).timestamp()))  # server-local
     assert result.stdout.splitlines() == [
-        "search-1\tRUNNING\t4/6\t0.93\t1\t2\t1\t3m\talice",
-        "b\tFINISHED\t\t\t\t\t\t\t",
+        f"search-1\tRUNNING\t4/6\t0.93\t1\t2\t1\t3m00s\talice\t{created}",
+        "b\tFINISHED\t\t\t\t\t\t\t\t",
     ]
     result = run("hpo", "list", "--json")
     assert result.stdout == json.dumps([TASK, {"hpoName": "b", "state": "FINISHED"}], indent=2) + "\n"

@@ -5,6 +5,8 @@ duration "00:01:00", no metrics) as well as the local engine's richer answer."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 
 import pytest
 
@@ -66,7 +68,8 @@ def test_list_best_and_wait_take_a_wmla_answer(env_server, run):
     env_server.route("GET", "/hypersearch", body=[WMLA_TASK])
     env_server.route("GET", f"/hypersearch/{NAME}", body=WMLA_TASK)
     listed = run("hpo", "list")
-    assert listed.stdout.splitlines() == [f"{NAME}\tFINISHED\t2/2\t0.0652\t0\t2\t0\t00:01:00\tadmin"]
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(datetime(2020, 11, 17, 19, 59, 46).timestamp()))
+    assert listed.stdout.splitlines() == [f"{NAME}\tFINISHED\t2/2\t0.0652\t0\t2\t0\t1m00s\tadmin\t{created}"]
     best = run("hpo", "best", NAME)
     assert json.loads(best.stdout) == {"learning_rate": 0.07682903454845375}
     waited = run("hpo", "wait", NAME, "--follow")

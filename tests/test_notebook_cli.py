@@ -50,13 +50,13 @@ def calls(server):
 # -- list --------------------------------------------------------------------------------
 
 
-def test_list_piped_is_tsv_with_raw_times(env_server, run):
+def test_list_piped_is_tsv_with_iso_times(env_server, run):
     env_server.route("GET", "/notebooks/runningservices", body=[ALICE, BOB])
     result = run("notebook", "list")
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("GET", "/notebooks/runningservices", "")]
     assert result.stdout == (
-        "alice\tnb-alice-0\tRunning\tsample-project\t2\t1\t0\t512.5\t1700000000000\n"
+        "alice\tnb-alice-0\tRunning\tsample-project\t2\t1\t0\t512.5\t2023-11-14T22:13:20Z\n"
         "bob\tnb-bob-0\tPending\tgpu\t0\t\t\t\t\n"
     )
 
@@ -136,7 +136,7 @@ def test_kernels_piped_tsv(env_server, run):
     result = run("notebook", "kernels", ODD)
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("GET", f"/notebooks/{ODD_RAW}/runningkernels", "")]
-    assert result.stdout == "python3\tbusy\tjob-1\t0.5\t1\t256\t1700000010000\nr\tidle\t\t\t\t\t\n"
+    assert result.stdout == "python3\tbusy\tjob-1\t0.5\t1\t256\t2023-11-14T22:13:30Z\nr\tidle\t\t\t\t\t\n"
 
 
 def test_kernels_single_object_and_json(env_server, run):

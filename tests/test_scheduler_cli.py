@@ -109,7 +109,7 @@ def test_apps_without_filters_sends_no_query(env_server, run):
     result = run("scheduler", "apps")
     assert calls(env_server) == [("GET", "/scheduler/applications", "")]
     assert result.stdout == (
-        "app-1\tmnist\tRUNNING\talice\t2\t2\t1024.5\t1700000000000\t12.5\tPyTorch\napp-2\t\tFINISHED\tbob\t\t\t\t\t\t\n"
+        "app-1\tmnist\tRUNNING\talice\t2\t2\t1024.5\t2023-11-14T22:13:20Z\t12s\tPyTorch\napp-2\t\tFINISHED\tbob\t\t\t\t\t\t\n"
     )
 
 
@@ -487,20 +487,3 @@ def test_new_lines(prev, cur, new, found):
 def test_overlap_is_the_longest():
     assert schedlogs.overlap(["a", "b", "a", "b"], ["a", "b", "a", "b", "c"]) == 4
     assert schedlogs.overlap(["q", "a", "b"], ["a", "b", "a"]) == 2
-
-
-def test_local_time(monkeypatch):
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    try:
-        assert schedlogs.local_time(1700000000000) == "2023-11-14 22:13:20"
-        assert schedlogs.local_time(1700000000) == "2023-11-14 22:13:20"
-        assert schedlogs.local_time("1700000000000") == "2023-11-14 22:13:20"
-        assert schedlogs.local_time(None) == ""
-        assert schedlogs.local_time("soon") == "soon"
-        assert schedlogs.local_time(0) == "0"
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()

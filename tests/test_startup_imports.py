@@ -39,7 +39,7 @@ def top_levels(modules: set[str]) -> set[str]:
 
 @pytest.fixture
 def env(env_server):
-    env_server.route("GET", "/execs", body=[{"id": "exec-1", "state": "RUNNING"}])
+    env_server.route("GET", "/execs", body=[{"id": "exec-1", "state": "RUNNING", "hpoName": None}])
     env_server.route("GET", "/execs/exec-1", body={"id": "exec-1", "state": "RUNNING"})
     return dict(os.environ, DLICLI_URL=env_server.root, DLICLI_TOKEN=TOKEN)
 

@@ -16,13 +16,20 @@ from tests.outcome import error_line
 from tests.test_resplan_cli import run_on_tty
 
 EVIL = "run.py --app-name \x1b]0;owned\x07\x1b[2J\x1b[31mred[bold]x[/]\u202eevil"
-TASK = {"id": "t-1", "state": "RUNNING", "args": EVIL, "appId": "app\nfake-row\tcell", "creator": "[bold]bob[/]"}
+TASK = {
+    "id": "t-1",
+    "state": "RUNNING",
+    "args": EVIL,
+    "appName": "app\nfake-row\tcell",
+    "framework": "[bold]bob[/]",
+    "hpoName": None,
+}
 SHOWN = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred[bold]x[/]\\u202eevil"
 
 
 def in_terminal(*argv: str) -> tuple[str, str, int]:
     """Run dlicli with stdout on a pseudo-terminal (TERM=dumb: rich adds no escapes of its own)."""
-    done = run_on_tty(*argv, TERM="dumb", COLUMNS="250")
+    done = run_on_tty(*argv, TERM="dumb", COLUMNS="250", LINES="50")  # rich: dumb is 80 wide without both
     return done.stdout, done.stderr, done.returncode
 
 
@@ -38,7 +45,16 @@ def test_a_piped_table_escapes_controls_and_keeps_one_row_per_task(env_server, r
     no_raw_controls(result.stdout)
     assert result.stdout.count("\n") == 1  # the newline in appId did not make a second row
     row = result.stdout.rstrip("\n").split("\t")
-    assert row == ["t-1", "RUNNING", EVIL.replace(EVIL[18:], SHOWN), "app\\nfake-row\\tcell", "[bold]bob[/]"]
+    assert row == [
+        "t-1",
+        "RUNNING",
+        "",
+        "",
+        "",
+        "[bold]bob[/]",
+        "app\\nfake-row\\tcell",
+        EVIL.replace(EVIL[18:], SHOWN),
+    ]
 
 
 def test_a_terminal_table_shows_the_escapes_and_no_rich_markup(env_server):

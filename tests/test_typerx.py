@@ -165,3 +165,16 @@ def test_completion_item_and_option_completions():
     ctx = typerx.click_context(command, "greet")
     assert [i.value for i in typerx.option_completions(command, ctx, "--na")] == ["--name"]
     assert typerx.option_completions(command, ctx, "x") == []
+
+
+def test_set_value_completion_is_what_click_asks_for_an_options_values():
+    app = two_commands()
+    _group, infos = typerx.group_without_leaves(app, Recording)
+    greet = typerx.command_from_info(next(i for i in infos if typerx.command_name(i) == "greet"))
+    name = next(p for p in greet.params if "--name" in p.opts)
+    assert not typerx.has_value_completion(name)
+    typerx.set_value_completion(name, lambda ctx, param, incomplete: [typerx.completion_item(incomplete + "x", "h")])
+    assert typerx.has_value_completion(name)
+    ctx = typerx.click_context(greet, "greet")
+    offered = name.shell_complete(ctx, "bo")
+    assert [(item.value, item.help) for item in offered] == [("box", "h")]

@@ -79,6 +79,32 @@ plan_names = _from_server("plans")
 algorithm_names = _from_server("algorithms")
 
 
+def attach_value_completion(command: object) -> None:
+    """Complete --framework, --state, --type and --sort from dlicli.completion's tables on any
+    command that declares them (no request; the options themselves stay as their modules wrote
+    them). cli/lazy.py calls this on every command it builds."""
+    from dlicli.completion import VALUE_OPTIONS
+
+    for param in getattr(command, "params", ()):
+        flags = [flag for flag in getattr(param, "opts", ()) if flag in VALUE_OPTIONS]
+        if flags:
+            from dlicli.cli import typerx
+
+            if not typerx.has_value_completion(param):
+                typerx.set_value_completion(param, _table_values(flags[0]))
+
+
+def _table_values(option: str) -> Callable[[object, object, str], list]:
+    def complete(ctx: typer.Context, param: object, incomplete: str) -> list:
+        from dlicli.cli import typerx
+        from dlicli.completion import option_values
+
+        command = " ".join(ctx.command_path.split()[1:])
+        return [typerx.completion_item(v, h) for v, h in option_values(command, option, incomplete)]
+
+    return complete  # type: ignore[return-value]
+
+
 def profile_names(incomplete: str) -> Candidates:
     from dlicli.completion import profile_names as names
 

@@ -36,7 +36,10 @@ EXAMPLES: dict[str, list[Example]] = {
         ),
     ],
     "exec list": [
-        ("Your tasks, newest first", "dlicli exec list"),
+        ("Your tasks, newest last (HPO experiments hidden)", "dlicli exec list"),
+        ("The ten most recent, kept up to date until Ctrl-C", "dlicli exec list --limit 10 --watch"),
+        ("One search's experiments, the longest first", "dlicli exec list --hpo digits-tpe --sort -duration"),
+        ("The ids of the failed ones, for a script", "dlicli exec list --state failed -q"),
         ("Only the running ones, as JSON", "dlicli exec list --state RUNNING --json"),
     ],
     "exec get": [
@@ -89,6 +92,7 @@ EXAMPLES: dict[str, list[Example]] = {
     "hpo list": [
         ("Every search you can see", "dlicli hpo list"),
         ("Their names and states, as JSON", "dlicli hpo list --json"),
+        ("The names of the running ones, newest first", "dlicli hpo list --state running --sort -created -q"),
     ],
     "hpo get": [
         ("Each experiment's exec id, metric, reason and hyper-parameters", "dlicli hpo get digits-tpe"),
@@ -149,7 +153,7 @@ EXAMPLES: dict[str, list[Example]] = {
     "resplan tree": [("The plans as a tree", "dlicli resplan tree")],
     "scheduler apps": [
         ("The running applications", "dlicli scheduler apps --state RUNNING"),
-        ("The ten most recent, as JSON", "dlicli scheduler apps --length 10 --json"),
+        ("The ten most recently submitted, as JSON", "dlicli scheduler apps --limit 10 --json"),
     ],
     "scheduler stats": [("Slots and jobs per user", "dlicli scheduler stats")],
     "scheduler logs": [

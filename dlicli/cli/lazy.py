@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import typer
 
-from dlicli.cli import examples, leafopts, typerx
+from dlicli.cli import completion, examples, leafopts, typerx
 
 HELP_OPTION_NAMES = ["-h", "--help"]
 typerx.wrap_help_at_spaces()  # no option or path cut at a hyphen in any --help
@@ -84,6 +84,7 @@ def as_root_says(command: Any) -> Any:
     context: click keeps the first help option it makes, and built commands are reused."""
     command.rich_markup_mode = None
     command.context_settings.setdefault("help_option_names", HELP_OPTION_NAMES)
+    completion.attach_value_completion(command)  # --framework/--state/--type/--sort values
     for sub in getattr(command, "commands", {}).values():
         as_root_says(sub)
     return command

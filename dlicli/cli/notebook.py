@@ -41,10 +41,15 @@ def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> Non
     out.data(rows, columns=columns, empty=empty)
 
 
-def _created(out: Output, key: str) -> Column:
-    from dlicli.schedlogs import time_column
+def _time(header: str, key: str, out: Output) -> Column:
+    """A time column: local time on a terminal, ISO-8601 UTC when piped (dlicli.timefmt)."""
+    from dlicli.listing import time_column
 
-    return time_column("CREATED", key, tty=out.stdout_is_tty)
+    return time_column(header, key, tty=out.stdout_is_tty)
+
+
+def _created(out: Output, key: str) -> Column:
+    return _time("CREATED", key, out)
 
 
 def _service_columns(out: Output) -> list[Column]:
@@ -65,7 +70,7 @@ def _show_service(out: Output, service: Any) -> None:
     """One service as a record (the spec's fields first), or a list of them as a table."""
     if out.format == "table" and isinstance(service, dict):
         keys = [k for k in SERVICE_FIELDS if k in service] + [k for k in service if k not in SERVICE_FIELDS]
-        out.record(service, columns=[Column(k, k) for k in keys])
+        out.record(service, columns=[_time(k, k, out) if k.endswith("Time") else Column(k, k) for k in keys])
     elif out.format == "table" and isinstance(service, list):
         out.data(service, columns=_service_columns(out), empty="no notebook service")
     else:

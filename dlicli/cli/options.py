@@ -37,3 +37,33 @@ def nonblank(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
         if item is not None:
             require_identifier(item, f"{param.metavar or param.name} argument")
     return value
+
+
+# -- lists (exec list, hpo list, scheduler apps): the typer-free logic is dlicli/listing.py --------
+
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        help="At most N rows: the first N in --sort order, else the N most recent.",
+        metavar="N",
+        show_default=False,
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids, one per line.")]
+HeadersOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--headers/--no-headers",
+        help="Print the header line (default: on a terminal, not when piped).",
+        show_default=False,
+    ),
+]
+WatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--watch",
+        "-w",
+        help="Keep the list up to date until Ctrl-C: redrawn on a terminal; piped, each changed row with its time.",
+    ),
+]

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli.exec.follow import IntervalOpt, SinceOpt, StderrOpt, StdoutOpt, TimestampsOpt
-from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, nonblank
+from dlicli.cli.options import (
+    HeadersOpt,
+    JsonOpt,
+    LimitOpt,
+    OutFileOpt,
+    OutputOpt,
+    QuietOpt,
+    WatchOpt,
+    nonblank,
+)
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -42,41 +51,82 @@ def apps(
     start: StartOpt = None,
     length: LengthOpt = None,
     app_state: StateOpt = None,
+    limit: LimitOpt = None,
+    quiet: QuietOpt = False,
+    headers: HeadersOpt = None,
+    watch: WatchOpt = False,
+    interval: IntervalOpt = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List deep-learning applications (GET /scheduler/applications)."""
-    from dlicli.schedlogs import time_column
+    """List deep-learning applications (GET /scheduler/applications).
+
+    The filters, --sort/--order and --start/--length paging go to the server; --sort and --limit
+    (the N most recently submitted, or the first N in --sort order) are applied here too.
+    SUBMITTED is local time on a terminal, ISO-8601 when piped; DURATION reads `1m05s`.
+    """
+    from dlicli import execwatch, listing
 
     out = output(output_format, as_json)
-    found = (
-        state(ctx)
-        .client()
-        .get_applications(
-            applicationid=app_id,
-            applicationname=name,
-            driverid=driver_id,
-            search=search,
-            sort=sort,
-            order=order,
-            start=start,
-            length=length,
-            state=app_state,
-        )
-    )
-    columns = [
-        Column("ID", "applicationid", style="bold"),
-        Column("NAME", "applicationname"),
-        Column("STATE", "state"),
-        Column("USER", "username"),
-        Column("SLOTS", "slots"),
-        Column("CORES", "coresused"),
-        Column("MEM MB", "memused"),
-        time_column("SUBMITTED", "submittedtime", tty=out.stdout_is_tty),
-        Column("DURATION", "apprunduration"),
-        Column("FRAMEWORK", "dltype"),
+    listing.check_limit(limit)
+    listing.check_modes(out, quiet=quiet, watch=watch)
+    out.headers = headers
+    every = execwatch.poll_interval(interval) if watch else 0.0
+    server_length = length if length is not None or not (limit and sort) else limit
+    filters: dict[str, Any] = {
+        "applicationid": app_id,
+        "applicationname": name,
+        "driverid": driver_id,
+        "search": search,
+        "sort": sort,
+        "order": order,
+        "start": start,
+        "length": server_length,
+        "state": app_state,
+    }
+    ordered = _client_sort(sort, order)
+    client = state(ctx).client()
+
+    def poll() -> Any:
+        rows = [r for r in client.get_applications(**filters) if isinstance(r, dict)]
+        rows = listing.sort_rows(rows, ordered, {ordered[0]: lambda r: r.get(ordered[0])} if ordered else {})
+        rows = listing.limit_rows(rows, limit, sorted_by_user=ordered is not None, created=_submitted)
+        columns = listing.columns_for(out, _app_fits(out.stdout_is_tty), rows)
+        return listing.Listing(rows, columns, newest_last=ordered is None)
+
+    if watch:
+        listing.watch(out, poll, every, ident=lambda r: r.get("applicationid"), volatile=("DURATION",))
+        return
+    listing.show(out, poll(), quiet=quiet, ident=lambda r: r.get("applicationid"), empty="no applications")
+
+
+def _client_sort(sort: str | None, order: str | None) -> tuple[str, bool] | None:
+    """The server's --sort FIELD (-FIELD or --order desc: descending), to apply here as well."""
+    if not sort or not sort.strip().lstrip("-+"):
+        return None
+    descending = sort.strip().startswith("-") or (order or "").strip().lower() == "desc"
+    return sort.strip().lstrip("-+"), descending
+
+
+def _submitted(row: dict[str, Any]) -> Any:
+    return row.get("submittedtime")
+
+
+def _app_fits(tty: bool) -> list[Any]:
+    from dlicli import listing, timefmt
+
+    return [
+        listing.Fit(Column("ID", "applicationid", style="bold")),
+        listing.Fit(Column("NAME", "applicationname"), give=2, shrink_to=12),
+        listing.Fit(Column("STATE", "state")),
+        listing.Fit(Column("USER", "username"), give=3),
+        listing.Fit(Column("SLOTS", "slots"), give=4),
+        listing.Fit(Column("CORES", "coresused"), give=4),
+        listing.Fit(Column("MEM MB", "memused"), give=4),
+        listing.Fit(listing.time_column("SUBMITTED", "submittedtime", tty=tty), give=5),
+        listing.Fit(Column("DURATION", lambda r: timefmt.duration_text(r.get("apprunduration"))), give=6),
+        listing.Fit(Column("FRAMEWORK", "dltype"), give=1),
     ]
-    out.data(found, columns=columns, empty="no applications")
 
 
 def _ratio(used: str, requested: str):

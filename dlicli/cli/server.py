@@ -245,6 +245,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """Whether the local engine runs, and where: url, pid, version, data dir; and how it isolates users:
     bwrap (each user's processes in a bubblewrap sandbox), none (shared trust), none (single user)."""
     from dlicli import localengine
+    from dlicli.timefmt import time_text
 
     out = output(output_format, as_json)
     info = localengine.status(paths.data_dir())
@@ -255,6 +256,7 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
             Column("URL", "url"),
             Column("PID", "pid"),
             Column("VERSION", "version"),
+            Column("STARTED", lambda r: time_text(r["startedAt"], tty=out.stdout_is_tty) if r["running"] else ""),
             Column("DATA DIR", "dataDir"),
             Column("CERT", "cert"),
             Column("ISOLATION", "isolation"),

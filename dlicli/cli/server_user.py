@@ -70,13 +70,15 @@ def user_add(
 def user_list(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """List the engine's users: name, admin, created, password set, tokens that work (never a token)."""
     from dlicli import localusers
+    from dlicli.timefmt import time_text
 
-    output(output_format, as_json).data(
+    out = output(output_format, as_json)
+    out.data(
         localusers.list_users(paths.data_dir()),
         columns=[
             Column("NAME", "name"),
             Column("ADMIN", lambda r: "yes" if r["admin"] else "no"),
-            Column("CREATED", "created"),
+            Column("CREATED", lambda r: time_text(r.get("created"), tty=out.stdout_is_tty)),
             Column("PASSWORD", lambda r: "yes" if r["hasPassword"] else "no"),
             Column("TOKENS", "tokens"),
         ],

@@ -143,6 +143,17 @@ def completion_item(value: str, help_text: str | None = None) -> Any:
     return CompletionItem(value, help=help_text)
 
 
+def set_value_completion(param: Any, complete: Any) -> None:
+    """Give a click parameter built by typer the completion `complete(ctx, param, incomplete)`, as
+    typer's `autocompletion=` would (click keeps it in the private `_custom_shell_complete`)."""
+    param._custom_shell_complete = complete
+
+
+def has_value_completion(param: Any) -> bool:
+    """True when the parameter already completes its values (typer's `autocompletion=`)."""
+    return getattr(param, "_custom_shell_complete", None) is not None
+
+
 def option_completions(command: Any, ctx: Any, incomplete: str) -> list[Any]:
     """The candidates click offers for `command`'s own options (a group's sub-commands aside)."""
     from typer._click.core import Command

@@ -50,9 +50,9 @@ class DlpdClient:
 
     # -- Execute ----------------------------------------------------------------------------
 
-    def execs_get(self) -> list[dict[str, Any]]:
-        """GET /execs"""
-        return self.http.call("GET", "/execs", operation="execsGet") or []
+    def execs_get(self, query: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """GET /execs[?state=&sort_by=&limit=] (the query args dlicmd.py's --query-args documents)"""
+        return self.http.call("GET", "/execs", operation="execsGet", params=query or None) or []
 
     def execs_post(
         self,

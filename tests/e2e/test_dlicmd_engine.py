@@ -146,7 +146,7 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     assert got["state"] == "FINISHED" and stable(got) == stable(cli.json("exec", "get", theirs["id"]))
     for batch in (got, cli.json("exec", "get", theirs["id"])):  # both data sources reached the engine
         assert "data source of type 's3' ignored" in batch["events"]
-    listed = same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--json"])
+    listed = same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--all", "--json"])
     assert {mine["id"], theirs["id"]} <= {t["id"] for t in listed}
     missing = same(dlicmd, cli, ["--exec-get", "nope"], ["exec", "get", "nope", "--json"], code=3)
     assert missing == ""
@@ -160,20 +160,19 @@ def test_frameworks_and_a_task_from_start_to_delete(cli, dlicmd, model, tmp_path
     ours = dlicmd("--exec-trainresult", mine["id"], cwd=tmp_path / "a")
     native = cli("exec", "result", mine["id"], cwd=tmp_path / "b")
     assert ours.returncode == native.returncode == 0 and ours.stdout == native.stdout
-    saved = [sorted(p.name for p in (tmp_path / d).iterdir()) for d in ("a", "b")]
-    assert saved[0] == saved[1] and len(saved[0]) == 1 and saved[0][0].endswith(".zip")
+    saved = [sorted(p.name for p in (tmp_path / d / "dlicli-results").iterdir()) for d in ("a", "b")]
+    assert saved[0] == saved[1] == [f"{mine['id']}.zip"]
     for d in ("a", "b"):
-        with zipfile.ZipFile(tmp_path / d / saved[0][0]) as zf:
+        with zipfile.ZipFile(tmp_path / d / "dlicli-results" / saved[0][0]) as zf:
             assert zf.read("model.txt") == b"weights"
 
     deploy = ["--name", "mnist-model", "--kernel", "kernel.py", "--weight", "model.txt", "--runtime", "python"]
-    answer = same(
-        dlicmd,
-        cli,
-        ["--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1"],
-        ["exec", "deploy", mine["id"], *deploy, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json"],
-    )
-    assert answer["uid"] == "mnist-model"
+    ours = dlicmd("--exec-deploy", mine["id"], *deploy, "--attributes", "a=1,b=2", "--envs", "E=1")
+    other = ["--name", "mnist-model-2", *deploy[2:]]  # a deployment's name is unique: the native one differs
+    native = cli("exec", "deploy", mine["id"], *other, "--attr", "a=1", "--attr", "b=2", "--env", "E=1", "--json")
+    assert ours.returncode == native.returncode == 0, ours.stderr + native.stderr
+    assert json.loads(ours.stdout)["uid"] == "mnist-model" and json.loads(native.stdout)["uid"] == "mnist-model-2"
+    same(dlicmd, cli, ["--exec-deploy", mine["id"], *deploy], ["exec", "deploy", mine["id"], *deploy, "--json"], code=6)
     same(
         dlicmd,
         cli,
@@ -213,7 +212,7 @@ def test_stop_then_delete_all(cli, dlicmd, model):
     assert cli.json("exec", "list") == []
     cli.ok(*start[:-3])  # one more task, for the native command to delete
     assert cli("exec", "delete", "--all", "--yes").returncode == 0
-    assert same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--json"]) == []
+    assert same(dlicmd, cli, ["--exec-get-all"], ["exec", "list", "--all", "--json"]) == []
     assert same(dlicmd, cli, ["--exec-delete-all"], ["exec", "delete", "--all", "--yes"]) == ""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlicli.cli.exec import follow, start, tasks
+from dlicli.cli.exec import follow, result, start, tasks
 
 app = typer.Typer(help="Submit, follow and manage training tasks.", no_args_is_help=True)
 
@@ -17,4 +17,4 @@ app.command("deploy")(tasks.deploy)
 app.command("frameworks")(tasks.frameworks)
 app.command("logs")(follow.logs)
 app.command("wait")(follow.wait)
-app.command("result")(follow.result)
+app.command("result")(result.result)

@@ -1,4 +1,4 @@
-"""`dlicli exec logs|wait|result`, and the wait/follow helpers `exec start` reuses.
+"""`dlicli exec logs|wait`, and the wait/follow helpers `exec start` reuses.
 
 The loops live in `dlicli.execwatch`; here: options, output, and Ctrl-C turned into a
 detach (exit 130) with a hint saying how to reattach.
@@ -7,14 +7,13 @@ detach (exit 130) with a hint saying how to reattach.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from dlicli.cli import completion
-from dlicli.cli.options import JsonOpt, OutFileOpt, OutputOpt, TimeoutOpt, nonblank
+from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, nonblank
 from dlicli.cli.state import AppState, output, state
 from dlicli.output import Output
 from dlicli.wmla import FAILED_STATES, STOPPED_STATES
@@ -226,33 +225,3 @@ def wait(
         out.data(list(batches.values()))
     _failure_tails(st, out, batches)
     execwatch.raise_for_outcome(batches)
-
-
-def result(
-    ctx: typer.Context,
-    exec_id: Annotated[
-        str, typer.Argument(metavar="ID", callback=nonblank, help="The task's id.", autocompletion=completion.task_ids)
-    ],
-    out_file: OutFileOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Download a task's result zip (GET /execs/{id}/result).
-
-    The file is -O FILE (a directory: the server's name inside it), else the server's
-    Content-Disposition name, else ID.zip. `-O -` writes to stdout. It appears only when
-    complete; an existing file is kept unless --force.
-    """
-    from dlicli import execwatch
-
-    out = Output()
-    if out_file and out_file != "-" and not os.path.isdir(out_file):
-        execwatch.check_destination(out_file, force)
-    client = state(ctx).client()
-    with client.execs_exec_id_result_get(exec_id) as response:
-        chunks = response.iter_bytes()
-        if out_file == "-":
-            execwatch.copy_stream(chunks, out.stdout.buffer)
-            return
-        path = execwatch.result_target(exec_id, out_file, response.headers.get("content-disposition"))
-        size = execwatch.save_stream(chunks, path, force=force)
-    out.info(f"saved {path} ({size} bytes)")

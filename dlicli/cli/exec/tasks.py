@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from dlicli.cli import completion
 from dlicli.cli.bulk import each as _each
-from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt, nonblank
+from dlicli.cli.exec.follow import IntervalOpt
+from dlicli.cli.options import (
+    HeadersOpt,
+    JsonOpt,
+    LimitOpt,
+    OutputOpt,
+    QuietOpt,
+    WatchOpt,
+    YesOpt,
+    nonblank,
+)
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -26,25 +35,15 @@ BATCH_FIELDS = (
     "events",
 )
 ARGS_WIDTH = 60
-
-
-def _short_args(row: dict[str, Any]) -> str:
-    """The args for a terminal: without the leading `--exec-start`, cut to ARGS_WIDTH."""
-    text = " ".join(str(row.get("args") or "").split())
-    if text.startswith("--exec-start "):
-        text = text[len("--exec-start ") :]
-    return text if len(text) <= ARGS_WIDTH else text[: ARGS_WIDTH - 1] + "…"
-
-
-def _task_columns(out: Output) -> list[Column]:
-    args: str | Callable[[dict[str, Any]], Any] = _short_args if out.stdout_is_tty else "args"
-    return [
-        Column("ID", "id", style="bold"),
-        Column("STATE", "state"),
-        Column("FRAMEWORK/ARGS", args),
-        Column("APP ID", "appId"),
-        Column("CREATOR", "creator"),
-    ]
+SortOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sort",
+        help="Sort by created, state, duration, id, name, search or framework; -FIELD for descending.",
+        metavar="FIELD",
+        show_default=False,
+    ),
+]
 
 
 def list_tasks(
@@ -52,19 +51,63 @@ def list_tasks(
     states: Annotated[
         list[str] | None,
         typer.Option(
-            "--state", help="Only tasks in this state (repeat or comma-separate for several).", metavar="STATE"
+            "--state",
+            help="Only tasks in this state (repeat or comma-separate for several; any case).",
+            metavar="STATE",
         ),
     ] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Include HPO experiments (hidden by default).")] = False,
+    hpo: Annotated[
+        str | None,
+        typer.Option("--hpo", help="Only the experiments of this HPO search.", metavar="NAME", show_default=False),
+    ] = None,
+    limit: LimitOpt = None,
+    sort: SortOpt = None,
+    quiet: QuietOpt = False,
+    headers: HeadersOpt = None,
+    watch: WatchOpt = False,
+    interval: IntervalOpt = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List your tasks (GET /execs)."""
+    """List your tasks (GET /execs), oldest first: CREATED is an age on a terminal and ISO-8601
+    when piped, DURATION runs to now while a task runs, SEARCH names the HPO search a task is an
+    experiment of. Experiments are hidden unless --all or --hpo NAME; columns that do not fit the
+    terminal give way (ARGS first) so no row wraps. Piped output has no header line (--headers
+    adds one)."""
+    from dlicli import execwatch, listing, tasklist
+
     out = output(output_format, as_json)
-    wanted = {s.strip().upper() for value in states or [] for s in value.split(",") if s.strip()}
-    tasks = state(ctx).client().execs_get()
-    if wanted:
-        tasks = [t for t in tasks if isinstance(t, dict) and str(t.get("state") or "").upper() in wanted]
-    out.data(tasks, columns=_task_columns(out), empty="no tasks")
+    ask = tasklist.Ask(
+        states=listing.check_states(states, tasklist.STATES, "task"),
+        sort=listing.parse_sort(sort, tasklist.SORT_FIELDS),
+        limit=limit,
+        hpo=hpo,
+        everything=all_tasks,
+    )
+    listing.check_limit(limit)
+    listing.check_modes(out, quiet=quiet, watch=watch)
+    out.headers = headers
+    every = execwatch.poll_interval(interval) if watch else 0.0
+    client = state(ctx).client()
+
+    def poll() -> listing.Listing:
+        return tasklist.listing_for(out, client, ask)
+
+    if watch:
+        listing.watch(out, poll, every, ident=lambda r: r.get("id"), volatile=tasklist.VOLATILE)
+        return
+    listing.show(out, poll(), quiet=quiet, ident=lambda r: r.get("id"), empty="no tasks")
+
+
+def _field(key: str, tty: bool) -> Column:
+    """A Batch field as `exec get` shows it: its times (createTime, startTime, endTime …) local on
+    a terminal and ISO-8601 UTC when piped, like every time the CLI shows (dlicli.timefmt)."""
+    if not key.endswith("Time"):
+        return Column(key, key)
+    from dlicli.timefmt import time_text
+
+    return Column(key, lambda row: time_text(row.get(key), tty=tty))
 
 
 def get(
@@ -80,7 +123,7 @@ def get(
     batch = state(ctx).client().execs_exec_id_get(exec_id)
     if out.format == "table" and isinstance(batch, dict):
         keys = [k for k in BATCH_FIELDS if k in batch] + [k for k in batch if k not in BATCH_FIELDS]
-        out.record(batch, columns=[Column(k, k) for k in keys])
+        out.record(batch, columns=[_field(k, out.stdout_is_tty) for k in keys])
         return
     out.data(batch)
 
@@ -186,7 +229,7 @@ def deploy(
         body["attributes"] = attributes
     if environments:
         body["environments"] = environments
-    response = state(ctx).client().execs_exec_id_deploy_post(exec_id, body)
+    response = _deploy(state(ctx).client(), exec_id, body)
     if out.format != "table":
         out.data(response)
         return
@@ -195,6 +238,18 @@ def deploy(
         out.write(uid + "\n")
     else:
         out.info(f"deployed {exec_id} as {name}")
+
+
+def _deploy(client: Any, exec_id: str, body: dict[str, Any]) -> Any:
+    """POST /execs/{id}/deploy; a name already deployed (409) says what to do."""
+    from dlicli.errors import APIError
+
+    try:
+        return client.execs_exec_id_deploy_post(exec_id, body)
+    except APIError as exc:
+        if exc.status == 409:
+            exc.hint = "pick another --name: a deployment's name is unique on the server"
+        raise
 
 
 def frameworks(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from dlicli.cli.hpo import algorithm, logs, start, tasks
+from dlicli.cli.hpo.list import list_tasks
 
 app = typer.Typer(
     help="Hyperparameter search: start, watch and manage HPO tasks; algorithms and plugins.", no_args_is_help=True
 )
 
 app.command("start")(start.start)
-app.command("list")(tasks.list_tasks)
+app.command("list")(list_tasks)
 app.command("get")(tasks.get)
 app.command("best")(tasks.best)
 app.command("wait")(tasks.wait)

@@ -106,13 +106,22 @@ def _open_model(out, plan):
 def _submit(client, out, body: dict[str, Any], upload):
     """POST /hypersearch: `data` = the spec JSON, `file` = the model, a progress bar on a terminal."""
     from dlicli.cli.submit import with_upload_progress
+    from dlicli.errors import APIError
 
-    return with_upload_progress(
-        out,
-        upload.file_name,
-        upload.size,
-        lambda progress: client.start_hpo(body, upload.file_name, upload.stream, size=upload.size, progress=progress),
-    )
+    try:
+        return with_upload_progress(
+            out,
+            upload.file_name,
+            upload.size,
+            lambda progress: client.start_hpo(
+                body, upload.file_name, upload.stream, size=upload.size, progress=progress
+            ),
+        )
+    except APIError as exc:
+        if exc.status == 409:  # the name is taken: say the two ways on
+            name = body.get("hpoName")
+            exc.hint = f"a search named {name} exists: pick another --name, or `dlicli hpo delete {name}`"
+        raise
 
 
 def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direction) -> None:

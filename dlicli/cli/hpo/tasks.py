@@ -1,4 +1,4 @@
-"""`dlicli hpo list|get|best|wait|stop|restart|delete`: HPO tasks (HyperSearch tag), and the
+"""`dlicli hpo get|best|wait|stop|restart|delete`: HPO tasks (HyperSearch tag), and the
 wait/follow loop `hpo start` reuses. Ranking and states live in `watch` (typer-free)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dlicli.cli import completion
 from dlicli.cli.hpo import view, watch
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt, nonblank
 from dlicli.cli.state import AppState, output, state
-from dlicli.output import Column, Output, escape_controls
+from dlicli.output import Output, escape_controls
 
 NameArg = Annotated[
     str,
@@ -38,18 +38,6 @@ FollowOpt = Annotated[
 IntervalOpt = Annotated[
     float | None,
     typer.Option("--interval", help="Seconds between polls (default 2; env DLICLI_POLL_INTERVAL).", metavar="SECONDS"),
-]
-
-LIST_COLUMNS = [
-    Column("NAME", "hpoName", style="bold"),
-    Column("STATE", "state"),
-    Column("PROGRESS", "progress"),
-    Column("BEST METRIC", "best.metricVal"),
-    Column("RUNNING", "running"),
-    Column("COMPLETE", "complete"),
-    Column("FAILED", "failed"),
-    Column("DURATION", "duration"),
-    Column("CREATOR", "creator"),
 ]
 
 
@@ -128,12 +116,6 @@ def finish(out: Output, name: str, task: dict[str, Any]) -> None:
     """Exit with the task's outcome; on success point at `hpo best`."""
     watch.raise_for_outcome(name, task)
     out.hint(f"the best parameters: dlicli hpo best {name}")
-
-
-def list_tasks(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
-    """List the HPO tasks you can see (GET /hypersearch)."""
-    out = output(output_format, as_json)
-    out.data(state(ctx).client().get_all_hpo(), columns=LIST_COLUMNS, empty="no hpo tasks")
 
 
 def get(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlicli import wmla
 from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
+from dlicli.timefmt import duration
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
@@ -155,7 +156,7 @@ def wait(
             return task
         if clock.expired():
             raise WaitTimeout(
-                f"hpo task {name} still {state_of(task) or 'running'} after {timeout:g}s",
+                f"hpo task {name} still {state_of(task) or 'running'} after {duration(timeout)}",
                 hint=f"wait again with: dlicli hpo wait {name}",
             )
         clock.sleep()

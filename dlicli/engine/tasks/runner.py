@@ -188,6 +188,14 @@ def read_text(path: Path, lastlines: int | None = None) -> str:
     return text
 
 
+def has_files(source: Path) -> bool:
+    """True when `source` holds a regular file somewhere below it (what zip_dir would archive)."""
+    for root, _dirs, files in os.walk(source):
+        if any((Path(root) / name).is_file() and not (Path(root) / name).is_symlink() for name in files):
+            return True
+    return False
+
+
 def zip_dir(source: Path, target: Path) -> Path:
     """Zip every regular file under `source` (symlinks are not followed) into `target`, atomically."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{id(source)}.tmp")

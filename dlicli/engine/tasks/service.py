@@ -219,8 +219,9 @@ class ExecService:
             notes.append(("Warning", f"data path {path} does not exist"))
         return path
 
-    def _batch(self, task: dict) -> dict:
-        return views.batch(task, self.store.events(task["id"]))
+    def _batch(self, task: dict, searches: dict[str, str] | None = None) -> dict:
+        found = views.searches(self.store, task["id"]) if searches is None else searches
+        return views.batch(task, self.store.events(task["id"]), found.get(task["id"]))
 
     def task(self, user: User, exec_id: str, missing: int = 400) -> dict:
         """The task `user` may see; another user's answers exactly as a missing id (the spec's 400
@@ -236,7 +237,8 @@ class ExecService:
     def list_tasks(self, user: User, query: Mapping[str, str] | None = None) -> list[dict]:
         """The caller's tasks as Batch objects, filtered, sorted and paged by GET /execs's query
         args (tasks/query.py)."""
-        return select([self._batch(task) for task in self.visible(user)], query or {})
+        found = views.searches(self.store)
+        return select([self._batch(task, found) for task in self.visible(user)], query or {})
 
     def get_task(self, user: User, exec_id: str) -> dict:
         return self._batch(self.task(user, exec_id))
@@ -276,9 +278,13 @@ class ExecService:
         return logtimes.render(parts, query or LogQuery())
 
     def result_zip(self, user: User, exec_id: str) -> tuple[Path, str]:
+        """The task's result/ zipped; a task that wrote no file there answers 404 saying why (never
+        an empty zip: a script would take it for a result)."""
         task = self.task(user, exec_id)
         name = f"{task['id']}-result.zip"
         task_dir = Path(task["task_dir"])
+        if task_dir.is_dir() and not runner.has_files(task_dir / "result"):
+            raise EngineError(404, no_result_message(task))
         try:
             return runner.zip_dir(task_dir / "result", task_dir / name), name
         except FileNotFoundError:  # the spec's one error for this operation is 400
@@ -300,15 +306,24 @@ class ExecService:
                 resolved[key] = str(found[0])
         uid = str(desc["name"]).strip()
         with self.store.tx() as db:
-            owner = db.execute("SELECT owner FROM deployments WHERE uid = ?", (uid,)).fetchone()
-            if owner is not None and owner[0] != user.name and not user.admin:
-                raise EngineError(409, f"deployment {uid} belongs to another user")
+            if db.execute("SELECT 1 FROM deployments WHERE uid = ?", (uid,)).fetchone() is not None:
+                raise EngineError(409, f"a deployment named {uid} exists")  # a second deploy never replaces it
             db.execute(
-                "INSERT OR REPLACE INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO deployments (uid, task_id, owner, body, created) VALUES (?, ?, ?, ?, ?)",
                 (uid, task["id"], user.name, json.dumps({**desc, "resolved": resolved}), time.time()),
             )
         self.store.event(task["id"], "DEPLOYED", f"as {uid}")
         return {"uid": uid, "href": f"/execs/{task['id']}/deploy/{uid}"}
+
+
+def no_result_message(task: dict) -> str:
+    """Why a task has no result, from its state."""
+    state = task["state"]
+    if state in ACTIVE + QUEUED:
+        return f"task {task['id']} has no result yet: it is {state}"
+    if state == "FINISHED":
+        return f"task {task['id']} has no result: it FINISHED without writing a file to its result directory"
+    return f"task {task['id']} has no result: it ended {state}"
 
 
 def task_python(parsed: ExecArgs, notes: list[tuple[str, str]]) -> str:

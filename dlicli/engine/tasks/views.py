@@ -1,11 +1,16 @@
 """Task rows rendered as the spec's Batch, the time formats every view shares, and `inside`
 (a relative path kept inside a root). The scheduler's and resource plans' views live beside
-their services (schedapps.py, resplans.py)."""
+their services (schedapps.py, resplans.py).
+
+A Batch carries `hpoName`, the HPO search an experiment task runs for (null for any other task):
+the experiments table is what links them (an env var or app name could be set by anyone), and
+`exec list` shows it and hides experiments by it."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 
 def iso(stamp: float | None) -> str | None:
@@ -24,8 +29,16 @@ def events_text(events: list[dict]) -> str:
     )
 
 
-def batch(task: dict, events: list[dict]) -> dict:
-    """The spec's Batch plus engine extras (framework, times in ISO-8601 UTC, exitCode, reason)."""
+def searches(store: Any, task_id: str | None = None) -> dict[str, str]:
+    """Task id → the HPO search it is an experiment of: every task's, or one task's (one query)."""
+    sql = "SELECT task_id, hpo_name FROM experiments WHERE task_id IS NOT NULL"
+    rows = store.all(sql) if task_id is None else store.all(sql + " AND task_id = ?", task_id)
+    return {row["task_id"]: row["hpo_name"] for row in rows}
+
+
+def batch(task: dict, events: list[dict], hpo_name: str | None = None) -> dict:
+    """The spec's Batch plus engine extras (framework, times in ISO-8601 UTC, exitCode, reason,
+    hpoName)."""
     return {
         "id": task["id"],
         "creator": task["creator"],
@@ -45,6 +58,7 @@ def batch(task: dict, events: list[dict]) -> dict:
         "endTime": iso(task["end_time"]),
         "exitCode": task["exit_code"],
         "reason": task["reason"] or "",
+        "hpoName": hpo_name,
     }
 
 

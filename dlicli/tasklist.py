@@ -1,0 +1,178 @@
+"""`exec list`'s rows and columns, typer-free: which tasks to show, and how.
+
+A task is an HPO experiment when its search is known: the local engine says so in each Batch
+(`hpoName`); a server that does not (WMLA's Batch has no such field) is asked once, GET
+/hypersearch, whose experiments name their exec task (`appId`, as IBM's WMLA notebooks read it:
+GET /execs/{appId}). Experiments are hidden unless --all or --hpo NAME.
+
+What goes to the server: `state` and, for the spec's own Batch fields, `sort_by` (the query args
+IBM's dlicmd.py documents for --exec-get-all); `limit` only when nothing is filtered out here
+afterwards and the server sorts. All of it is applied here again, so a server that ignores a
+query arg still gives the right list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from dlicli import listing, timefmt
+from dlicli.output import Column, Output
+from dlicli.wmla import EXEC_ACTIVE_STATES, EXEC_FINAL_STATES
+
+if TYPE_CHECKING:
+    from dlicli.client.operations import DlpdClient
+
+Row = dict[str, Any]
+STATES = EXEC_ACTIVE_STATES + EXEC_FINAL_STATES
+ARGS_WIDTH = 60
+VOLATILE = ("CREATED", "DURATION")
+SERVER_SORT = {"id": "id", "state": "state", "name": "appName"}
+"""Sort fields the spec's Batch has, so any dlpd server may sort by them."""
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the user asked `exec list` for."""
+
+    states: set[str]
+    sort: tuple[str, bool] | None
+    limit: int | None
+    hpo: str | None
+    everything: bool
+
+    @property
+    def hides(self) -> bool:
+        """Whether some rows the server sends are not shown (experiments, or other searches')."""
+        return bool(self.hpo) or not self.everything
+
+    def query(self) -> dict[str, str]:
+        """GET /execs's query args for this ask (the server's share of the work)."""
+        query: dict[str, str] = {}
+        if self.states:
+            query["state"] = ",".join(sorted(self.states))
+        if self.sort and self.sort[0] in SERVER_SORT:
+            query["sort_by"] = f"{SERVER_SORT[self.sort[0]]}:{'desc' if self.sort[1] else 'asc'}"
+            if self.limit and not self.hides:
+                query["limit"] = str(self.limit)
+        return query
+
+
+def short_args(row: Row) -> str:
+    """The args for a terminal: without the leading `--exec-start FRAMEWORK`, cut to ARGS_WIDTH."""
+    words = str(row.get("args") or "").split()
+    if words[:1] == ["--exec-start"]:
+        words = words[2:]
+    text = " ".join(words)
+    return text if len(text) <= ARGS_WIDTH else text[: ARGS_WIDTH - 1] + "…"
+
+
+def framework(row: Row) -> str:
+    """The engine's `framework`, else the word after `--exec-start` in args."""
+    if row.get("framework"):
+        return str(row["framework"])
+    words = str(row.get("args") or "").split()
+    return words[1] if len(words) > 1 and words[0] == "--exec-start" else ""
+
+
+def created(row: Row) -> Any:
+    return row.get("createTime")
+
+
+def seconds(row: Row) -> float | None:
+    """How long the task ran: start to end, or to now while it runs; None before it starts (or
+    when a task that ended has no end time)."""
+    if not row.get("endTime") and str(row.get("state") or "").upper() in EXEC_FINAL_STATES:
+        return None
+    return timefmt.elapsed(row.get("startTime"), row.get("endTime"))
+
+
+def search(row: Row) -> str:
+    return str(row.get("hpoName") or "")
+
+
+SORT_FIELDS: dict[str, listing.SortKey] = {
+    "created": lambda r: timefmt.parse_time(created(r)),
+    "state": lambda r: r.get("state"),
+    "duration": seconds,
+    "id": lambda r: r.get("id"),
+    "name": lambda r: r.get("appName"),
+    "search": search,
+    "framework": framework,
+}
+
+
+def fits(tty: bool) -> list[listing.Fit]:
+    """exec list's columns, and the order they give way in on a narrow terminal."""
+    when = (
+        (lambda r: timefmt.age(timefmt.parse_time(created(r))))
+        if tty
+        else (lambda r: timefmt.iso(timefmt.parse_time(created(r))))
+    )
+    return [
+        listing.Fit(Column("ID", "id", style="bold")),
+        listing.Fit(Column("STATE", "state")),
+        listing.Fit(Column("CREATED", when), give=4),
+        listing.Fit(Column("DURATION", lambda r: timefmt.duration(seconds(r))), give=5),
+        listing.Fit(Column("SEARCH", search), give=6, shrink_to=12),
+        listing.Fit(Column("FRAMEWORK", framework), give=3),
+        listing.Fit(Column("NAME", "appName"), give=2, shrink_to=12),
+        listing.Fit(Column("ARGS", short_args if tty else "args"), give=1, shrink_to=20),
+    ]
+
+
+def with_searches(client: DlpdClient, tasks: list[Row]) -> list[Row]:
+    """The tasks, each with `hpoName` (the search it is an experiment of, or None): as the server
+    sent it, else from one GET /hypersearch (an answer that is an error means no searches)."""
+    rows = [t for t in tasks if isinstance(t, dict)]
+    if all("hpoName" in t for t in rows):
+        return rows
+    found = experiment_searches(client)
+    return [{**t, "hpoName": t.get("hpoName") or found.get(str(t.get("id")))} for t in rows]
+
+
+def experiment_searches(client: DlpdClient) -> dict[str, str]:
+    """Exec id → HPO search name, from the experiments GET /hypersearch lists (their `appId`)."""
+    from dlicli.errors import APIError
+
+    try:
+        searches = client.get_all_hpo()
+    except APIError:  # a server without HPO (404), or a user who may not list it
+        return {}
+    found: dict[str, str] = {}
+    for task in searches if isinstance(searches, list) else []:
+        if not isinstance(task, dict):
+            continue
+        for exp in task.get("experiments") or []:
+            if isinstance(exp, dict):
+                for key in ("appId", "execId"):
+                    if exp.get(key):
+                        found[str(exp[key])] = str(task.get("hpoName") or "")
+    return found
+
+
+def select(rows: list[Row], ask: Ask) -> tuple[list[Row], int]:
+    """The rows to show and how many experiments were hidden."""
+    rows = listing.in_states(rows, ask.states)
+    if ask.hpo:
+        return [r for r in rows if search(r) == ask.hpo], 0
+    if ask.everything:
+        return rows, 0
+    shown = [r for r in rows if not search(r)]
+    return shown, len(rows) - len(shown)
+
+
+def listing_for(out: Output, client: DlpdClient, ask: Ask) -> listing.Listing:
+    """One GET /execs (and, for a server that does not name searches, one GET /hypersearch) made
+    into the rows and columns to show. JSON and YAML get the server's objects exactly."""
+    tasks = client.execs_get(ask.query())
+    rows = with_searches(client, tasks) if tasks and (ask.hides or out.format == "table") else tasks
+    rows, hidden = select(rows, ask)
+    rows = listing.sort_rows(rows, ask.sort, SORT_FIELDS)
+    rows = listing.limit_rows(rows, ask.limit, sorted_by_user=ask.sort is not None, created=created)
+    if out.format != "table":
+        sent = {str(t.get("id")): t for t in tasks if isinstance(t, dict)}
+        rows = [sent.get(str(r.get("id")), r) for r in rows]
+    note = f"{hidden} HPO experiment{'s' if hidden != 1 else ''} hidden; --all shows them" if hidden else ""
+    columns = listing.columns_for(out, fits(out.stdout_is_tty), rows)
+    return listing.Listing(rows, columns, note, newest_last=ask.sort is None)
