@@ -177,16 +177,25 @@ class APIError(DlicliError):
 
 
 class NotDlpdServer(ProtocolError):
-    """What answered at the URL is not a dlpd server: a web page, another service's text, or a 404
-    where every dlpd server has an endpoint (the base path is wrong). A 2xx answer is a protocol
-    error (exit 9); an error status keeps its documented code (a 404 page: 3)."""
+    """A 2xx answer no dlpd operation gives (a web page, another service's text): what answers at
+    the URL is not a dlpd server. Exit 9."""
 
-    def __init__(self, where: str, answered: str, detail: str = "", status: int = 200):
+    def __init__(self, where: str, answered: str, detail: str = ""):
         super().__init__(f"{where} is not a dlpd server: it answered {answered}")
         self.where = where
         self.detail = detail
-        if status >= 400:
-            self.exit_code = exit_code_for_status(status)
+
+
+class NotDlpdStatus(APIError):
+    """An error status from what is not a dlpd server: an error page, or a 404 where every dlpd
+    server has the path (the base path is wrong). Still an APIError with its status and documented
+    exit code (a 404 page: 3), said as NotDlpdServer says it."""
+
+    def __init__(self, status: int, operation: str, server_message: str, *, where: str, answered: str, **kw: str):
+        super().__init__(status, operation, server_message, **kw)
+        self.message = f"{where} is not a dlpd server: it answered {answered}"
+        self.args = (self.message,)
+        self.where = where
 
 
 _NOT_FOUND_WORDS = ("cannot find", "can not find", "not found", "does not exist", "not exist", "no such")

@@ -182,7 +182,7 @@ def test_a_404_for_an_unknown_task_is_that_error(env_server, run, tmp_path, monk
     env_server.route("GET", "/execs/t1/result", status=404, body={"message": "no such page"})
     env_server.route("GET", "/execs/t1", status=400, body={"message": "Cannot find task with given execId."})
     result = run("exec", "result", "t1")
-    assert "no result" not in error_line(result, 3, "Cannot find task")
+    assert error_line(result, 3) == "error: task t1 not found"
     assert os.listdir(tmp_path) == []
 
 

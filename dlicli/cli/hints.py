@@ -20,6 +20,7 @@ from dlicli.errors import (
     FileChanged,
     InvalidURL,
     NotDlpdServer,
+    NotDlpdStatus,
     PlainHTTPServer,
     ProtocolError,
     RequestTimedOut,
@@ -72,7 +73,6 @@ TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (CannotConnect, "check the URL and that the server is running (dlicli status)"),
     (InvalidURL, "give scheme://host[:port], for example https://wmla.example.com:9243"),
     (CABundleError, "give a readable PEM file with --ca-bundle"),
-    (NotDlpdServer, NOT_DLPD_HINT),
     (
         ProtocolError,
         "the URL may lead to a web page, a proxy or another service instead of the dlpd API "
@@ -88,6 +88,8 @@ def hint_for(exc: BaseException) -> str | None:
     own = getattr(exc, "hint", None)
     if own:
         return own
+    if isinstance(exc, (NotDlpdServer, NotDlpdStatus)):
+        return NOT_DLPD_HINT
     if isinstance(exc, APIError):
         return _listed(exc) or STATUS_HINTS.get(exc.status)
     for kind, text in TYPE_HINTS:

@@ -15,7 +15,7 @@ import json as jsonlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from dlicli.errors import APIError, NotDlpdServer, ProtocolError
+from dlicli.errors import APIError, NotDlpdServer, NotDlpdStatus, ProtocolError
 from dlicli.paths import API_BASE_PATH
 
 if TYPE_CHECKING:  # imported by client/http.py, which keeps httpx's command line out
@@ -88,27 +88,10 @@ EXPECTED: dict[str, Expect] = {
 }
 
 
-# Operations at a fixed path that every dlpd server has and the spec never answers 404 (deleteAllHPO
-# and updateResplanByName may): a 404 there means the URL's base path leads somewhere else.
-FIXED_PATHS = frozenset(
-    {
-        "getDeepLearningConf",
-        "execsGet",
-        "execsPost",
-        "execsDelete",
-        "execsFrameworksGet",
-        "getAllHPO",
-        "startHPO",
-        "getAllHPOAlgorithm",
-        "installHPOAlgorithm",
-        "debugAlgorithm",
-        "runningServices",
-        "createResplan",
-        "getResplanTree",
-        "getApplications",
-        "getApplicationStatistic",
-    }
-)
+# The Configuration and Execute operations at a fixed path: every dlpd server has them (a WMLA may
+# lack HyperSearch, notebooks or resource plans, and answer those 404), so a 404 there means the
+# URL's base path leads somewhere else.
+FIXED_PATHS = frozenset({"getDeepLearningConf", "execsGet", "execsPost", "execsDelete", "execsFrameworksGet"})
 NO_SUCH_ENDPOINT = "no such endpoint"  # the local engine's 404 for a path the API does not have
 
 
@@ -289,19 +272,20 @@ def wrong_answer(
 
 def error_answer(
     response: httpx.Response, operation: str, path: str, base_url: str, *, stream: bool = False
-) -> APIError | NotDlpdServer:
-    """An error status as an APIError with the server's own words (a streamed body is read first),
-    or NotDlpdServer when what answered is not dlpd (see `not_dlpd`)."""
+) -> APIError:
+    """An error status as an APIError with the server's own words (a streamed body is read first);
+    NotDlpdStatus when what answered is not dlpd (see `not_dlpd`)."""
     if stream:
         response.read()
         response.close()
     method, url = response.request.method, str(response.request.url.copy_with(query=None))
     message = server_message(response)
+    request = {"method": method, "url": url, "path": path}
     elsewhere = not_dlpd(response, operation, message)
     if elsewhere:
-        detail = f"{operation}: {method} {url} answered HTTP {response.status_code}: {message}"
-        return NotDlpdServer(shown_base(base_url), elsewhere, detail, response.status_code)
-    return APIError(response.status_code, operation, message, method=method, url=url, path=path)
+        where = shown_base(base_url)
+        return NotDlpdStatus(response.status_code, operation, message, where=where, answered=elsewhere, **request)
+    return APIError(response.status_code, operation, message, **request)
 
 
 def not_dlpd(response: httpx.Response, operation: str, message: str) -> str | None:
