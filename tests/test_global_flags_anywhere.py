@@ -119,3 +119,24 @@ def test_a_group_says_where_global_options_go(env_server, run):
 def test_dlicmd_passes_its_own_options_on(run):
     """dlicmd takes IBM's options as they come: none of ours is added to it."""
     assert "Global options" not in run("dlicmd", "--help").stdout
+
+
+def test_global_options_after_the_verb_complete_with_their_values(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.yaml").write_text(
+        "profiles:\n  lab:\n    url: http://x\n  prod:\n    url: http://y\n"
+    )
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_DLICLI_COMPLETE": "complete_bash", "COMP_WORDS": words}
+        env["COMP_CWORD"] = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+        proc = subprocess.run([sys.executable, "-m", "dlicli"], env=env, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert complete("dlicli exec list --pro") == ["--profile"]
+    assert complete("dlicli exec list --profile ") == ["lab", "prod"]
