@@ -155,8 +155,8 @@ def test_stop_goes_on_past_failures_and_exits_with_the_first(env_server, run):
     assert [p for _, p, _ in calls(env_server)] == ["/execs/a/stop", "/execs/b/stop", "/execs/c/stop", "/execs/d/stop"]
     err = result.stderr.splitlines()
     assert err[0] == "a" and err[3] == "d"
-    assert err[1].startswith("error: b: ") and "not yours" in err[1]
-    assert err[2] == "error: c: task c not found"
+    assert err[1].startswith("error: could not stop task b: ") and "not yours" in err[1]
+    assert err[2] == "error: task c not found"
     assert err[4] == "error: could not stop 2 of 4 tasks: b, c"
 
 

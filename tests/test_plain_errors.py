@@ -112,7 +112,7 @@ def test_each_of_several_ids_is_said_plainly(env_server, run):
     env_server.route("DELETE", "/execs/b", status=400, body=CANNOT_FIND)
     result = run("exec", "delete", "a", "b", "--yes")
     assert result.exit_code == 3
-    assert "error: b: task b not found" in lines(result)
+    assert "error: task b not found" in lines(result)  # the id once
 
 
 # -- other statuses ---------------------------------------------------------------------------

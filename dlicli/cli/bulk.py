@@ -27,7 +27,7 @@ def each(ids: list[str], verb: str, call: Callable[[str], Any], out: Output, nou
         except APIError as exc:
             if len(ids) == 1:
                 raise
-            out.error(f"{item}: {exc.message}")
+            out.error(exc.message if item in exc.names.values() else f"{item}: {exc.message}")  # named once
             failures.append((item, exc))
             continue
         out.info(item)
