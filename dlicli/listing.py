@@ -285,6 +285,37 @@ def check_modes(out: Output, *, quiet: bool, watch: bool) -> None:
         raise UsageError(f"{flag}: it takes no -o/--json", hint="drop -o/--json")
 
 
+@dataclass(frozen=True)
+class Mode:
+    """How a list is shown this time: ids only, once, or watched every `every` seconds."""
+
+    quiet: bool
+    watch: bool
+    every: float
+
+
+def list_mode(
+    out: Output, *, limit: int | None, quiet: bool, watch: bool, headers: bool | None, interval: float | None
+) -> Mode:
+    """The options every list takes, checked before any request (a usage error otherwise)."""
+    from dlicli.execwatch import poll_interval
+
+    check_limit(limit)
+    check_modes(out, quiet=quiet, watch=watch)
+    out.headers = headers
+    return Mode(quiet, watch, poll_interval(interval) if watch else 0.0)
+
+
+def present(
+    out: Output, poll: Callable[[], Listing], mode: Mode, *, ident: SortKey, empty: str, volatile: Sequence[str] = ()
+) -> None:
+    """Watch the list until Ctrl-C, or show it once."""
+    if mode.watch:
+        watch(out, poll, mode.every, ident=ident, volatile=volatile)
+    else:
+        show(out, poll(), quiet=mode.quiet, ident=ident, empty=empty)
+
+
 def show(out: Output, listing: Listing, *, quiet: bool, ident: SortKey, empty: str) -> None:
     """The list once: ids only (-q), or the table/JSON/YAML, then on a terminal the note of what
     was hidden (stderr; never when piped, where it would only be noise)."""

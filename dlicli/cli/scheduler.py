@@ -65,13 +65,10 @@ def apps(
     (the N most recently submitted, or the first N in --sort order) are applied here too.
     SUBMITTED is local time on a terminal, ISO-8601 when piped; DURATION reads `1m05s`.
     """
-    from dlicli import execwatch, listing
+    from dlicli import listing
 
     out = output(output_format, as_json)
-    listing.check_limit(limit)
-    listing.check_modes(out, quiet=quiet, watch=watch)
-    out.headers = headers
-    every = execwatch.poll_interval(interval) if watch else 0.0
+    mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     server_length = length if length is not None or not (limit and sort) else limit
     filters: dict[str, Any] = {
         "applicationid": app_id,
@@ -94,10 +91,8 @@ def apps(
         columns = listing.columns_for(out, _app_fits(out.stdout_is_tty), rows)
         return listing.Listing(rows, columns, newest_last=ordered is None)
 
-    if watch:
-        listing.watch(out, poll, every, ident=lambda r: r.get("applicationid"), volatile=("DURATION",))
-        return
-    listing.show(out, poll(), quiet=quiet, ident=lambda r: r.get("applicationid"), empty="no applications")
+    ident = lambda r: r.get("applicationid")  # noqa: E731
+    listing.present(out, poll, mode, ident=ident, empty="no applications", volatile=("DURATION",))
 
 
 def _client_sort(sort: str | None, order: str | None) -> tuple[str, bool] | None:

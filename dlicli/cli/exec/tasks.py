@@ -75,7 +75,7 @@ def list_tasks(
     experiment of. Experiments are hidden unless --all or --hpo NAME; columns that do not fit the
     terminal give way (ARGS first) so no row wraps. Piped output has no header line (--headers
     adds one)."""
-    from dlicli import execwatch, listing, tasklist
+    from dlicli import listing, tasklist
 
     out = output(output_format, as_json)
     ask = tasklist.Ask(
@@ -85,19 +85,13 @@ def list_tasks(
         hpo=hpo,
         everything=all_tasks,
     )
-    listing.check_limit(limit)
-    listing.check_modes(out, quiet=quiet, watch=watch)
-    out.headers = headers
-    every = execwatch.poll_interval(interval) if watch else 0.0
+    mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     client = state(ctx).client()
 
     def poll() -> listing.Listing:
         return tasklist.listing_for(out, client, ask)
 
-    if watch:
-        listing.watch(out, poll, every, ident=lambda r: r.get("id"), volatile=tasklist.VOLATILE)
-        return
-    listing.show(out, poll(), quiet=quiet, ident=lambda r: r.get("id"), empty="no tasks")
+    listing.present(out, poll, mode, ident=lambda r: r.get("id"), empty="no tasks", volatile=tasklist.VOLATILE)
 
 
 def _field(key: str, tty: bool) -> Column:

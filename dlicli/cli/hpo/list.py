@@ -45,16 +45,13 @@ def list_tasks(
 ) -> None:
     """List the HPO tasks you can see (GET /hypersearch). DURATION reads `1m05s`; CREATED is the
     server's time, local on a terminal and ISO-8601 when piped. -q prints the names only."""
-    from dlicli import execwatch, listing
+    from dlicli import listing
     from dlicli.wmla import HPO_STATES
 
     out = output(output_format, as_json)
     wanted = listing.check_states(states, HPO_STATES, "HPO task")
     order = listing.parse_sort(sort, SORT_FIELDS)
-    listing.check_limit(limit)
-    listing.check_modes(out, quiet=quiet, watch=watch)
-    out.headers = headers
-    every = execwatch.poll_interval(interval) if watch else 0.0
+    mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     client = state(ctx).client()
 
     def poll() -> listing.Listing:
@@ -64,10 +61,7 @@ def list_tasks(
         columns = listing.columns_for(out, _fits(out.stdout_is_tty), rows)
         return listing.Listing(rows, columns, newest_last=order is None)
 
-    if watch:
-        listing.watch(out, poll, every, ident=_name, volatile=("DURATION",))
-        return
-    listing.show(out, poll(), quiet=quiet, ident=_name, empty="no hpo tasks")
+    listing.present(out, poll, mode, ident=_name, empty="no hpo tasks", volatile=("DURATION",))
 
 
 def _name(row: dict[str, Any]) -> Any:
