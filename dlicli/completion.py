@@ -154,8 +154,9 @@ def _states(states: tuple[str, ...], final: tuple[str, ...]) -> tuple[Candidate,
 
 
 def _option_values() -> dict[tuple[str, str], tuple[Candidate, ...]]:
-    """(command path below dlicli, option) → its values. Sort fields as the lists sort them (kept
-    here until the lists share one table); states and frameworks from dlicli.wmla."""
+    """(command path below dlicli, option) → its values. Sort fields are the keys of each list's
+    SORT_FIELDS (not imported: completion stays light; tests/test_completion_values.py keeps them
+    equal); states and frameworks from dlicli.wmla."""
     from dlicli import wmla
 
     frameworks = tuple((name, "WMLA framework") for name in wmla.FRAMEWORKS)
