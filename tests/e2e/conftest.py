@@ -118,17 +118,9 @@ class Cli:
             pass
         if record:
             kill_group(record["pid"])
-        db = self.data / "engine.db"
-        if db.exists():
-            from dlicli.engine.store import Store
-            from dlicli.engine.tasks import runner
+        from tests.engine_http.conftest import kill_left_tasks
 
-            store = Store(db)
-            try:
-                for task in store.tasks("state IN ('LAUNCHING', 'RUNNING')"):
-                    runner.kill_remnants(task["pid"], task["pid_start"])
-            finally:
-                store.close()
+        kill_left_tasks(self.data)
 
 
 def kill_group(pid: int) -> None:

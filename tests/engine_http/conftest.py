@@ -95,7 +95,8 @@ class EngineProc:
 
 
 def kill_left_tasks(data_dir: Path) -> None:
-    """Kill the process groups of tasks a stopped engine left running (by recorded pid + start time)."""
+    """Kill what a stopped engine left running: its tasks' process groups (by recorded pid + start
+    time), then anything still working in its data dir (notebook servers outlive their engine)."""
     from dlicli.engine.store import Store
     from dlicli.engine.tasks import runner
 
@@ -107,6 +108,7 @@ def kill_left_tasks(data_dir: Path) -> None:
             runner.kill_remnants(task["pid"], task["pid_start"])
     finally:
         store.close()
+    runner.kill_working_in(data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,13 @@
 
 Kernels come from a tiny kernelspec put on the engine's JUPYTER_PATH (a process that lives while
 its parent, the Jupyter server, does), so the tests need jupyter_server but not ipykernel.
-At the end every engine is stopped and the Jupyter servers they recorded are killed.
+At the end every engine is stopped and what runs in its data dir (Jupyter servers) is killed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -46,20 +44,9 @@ def without_jupyter(root: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(shim.parent)}
 
 
-def kill_notebooks(data_dir: Path) -> None:
-    """Kill the Jupyter servers an engine recorded (by pid + start time: never a reused pid)."""
-    from dlicli.engine.tasks import runner
-
-    if (data_dir / "engine.db").exists():
-        with contextlib.closing(sqlite3.connect(data_dir / "engine.db")) as db:
-            for pid, started in db.execute("SELECT pid, pid_start FROM notebooks"):
-                runner.kill_remnants(pid, started)
-
-
 @pytest.fixture(scope="session")
 def nb_start(start_engine, tmp_path_factory):
     """start(data_dir, env=None, *args) → a running EngineProc whose environment adds `env`."""
-    data_dirs: list[Path] = []
     jupyter_path = kernelspec_path(tmp_path_factory.mktemp("jupyter-path"))
 
     def start(data_dir: Path, env: dict[str, str] | None = None, *args: str):
@@ -67,7 +54,6 @@ def nb_start(start_engine, tmp_path_factory):
         saved = {key: os.environ.get(key) for key in extra}
         os.environ.update(extra)
         try:
-            data_dirs.append(data_dir)
             return start_engine(data_dir, "--port", "0", "--grace-seconds", "5", *args)
         finally:
             for key, value in saved.items():
@@ -76,9 +62,7 @@ def nb_start(start_engine, tmp_path_factory):
                 else:
                     os.environ[key] = value
 
-    yield start
-    for data_dir in data_dirs:
-        kill_notebooks(data_dir)
+    yield start  # start_engine's teardown kills the Jupyter servers left in each data dir
 
 
 @pytest.fixture(scope="session")
