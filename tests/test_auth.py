@@ -431,3 +431,32 @@ def test_debug_output_never_shows_a_secret(server, run):
         assert "debug: > GET" in result.stderr or "signed out" in result.stderr
         for secret in secrets:
             assert secret not in result.stdout and secret not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def engine(procs, tmp_path_factory):
+    from tests.engine_http.conftest import EngineProc
+
+    proc = EngineProc(tmp_path_factory.mktemp("whoami") / "data", ("--port", "0"))
+    procs.append(proc)
+    return proc
+
+
+@pytest.mark.slow
+def test_status_asks_the_local_engine_who_an_opaque_token_is(engine, tmp_path):
+    """An engine user's token names nobody; the engine says who it is (X-Dlicli-User on every
+    authenticated answer), and `status` shows it as coming from the server."""
+    import os
+    import subprocess
+    import sys
+
+    token = engine.add_user("carol")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+    env.update(DLICLI_URL=engine.url, DLICLI_TOKEN=token, DLICLI_CONFIG_DIR=str(tmp_path / "cfg"))
+    done = subprocess.run(
+        [sys.executable, "-m", "dlicli", "status", "--json"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert (shown["user"], shown["userSource"]) == ("carol", "server")
+    assert token not in done.stdout + done.stderr

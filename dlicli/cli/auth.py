@@ -327,6 +327,8 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
             hint="run `dlicli login`, or set DLICLI_TOKEN (or DLICLI_USERNAME and DLICLI_PASSWORD)",
         )
     info = {**conn.describe(), "server": server}
+    if not info.get("user") and server.get("user"):
+        info.update(user=server["user"], userSource="server")
     out.data(
         info,
         columns=[
@@ -357,7 +359,8 @@ def _probe(st: AppState, conn: Any) -> tuple[dict[str, Any], Exception | None]:
             response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
             status = response.status_code
             checked_answer(response, expected("getDeepLearningConf"), "getDeepLearningConf", "GET", conn.url)
-        return {"reachable": True, "status": status, "message": "ok"}, None
+        user = response.headers.get("x-dlicli-user")  # the local engine says who the token is
+        return {"reachable": True, "status": status, "message": "ok", **({"user": user} if user else {})}, None
     except ProtocolError as exc:  # a web page or another service answers there, not dlpd
         return {"reachable": True, "status": status, "message": f"not the dlpd API: {exc}"}, exc
     except APIError as exc:

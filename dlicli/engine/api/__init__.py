@@ -27,6 +27,7 @@ from dlicli.engine.core import Engine
 
 __all__ = ["BASE", "create_app"]
 
+USER_HEADER = "X-Dlicli-User"
 TAGS = (conf, execs, scheduler, resplans, hypersearch, notebooks)
 
 
@@ -35,20 +36,24 @@ def endpoint(engine: Engine, op: Op) -> Callable:
     is_async = inspect.iscoroutinefunction(op.handler)
 
     async def answer(request: Request) -> Response:
+        user = None
         try:
             args: list[Any] = [engine, request]
             if op.auth:
-                args.append(await auth.authorize(engine, request))
+                user = await auth.authorize(engine, request)
+                args.append(user)
             if op.body:
                 args.append(await json_body(request))
             result = await op.handler(*args) if is_async else await run_in_threadpool(op.handler, *args)
         except Exception as exc:  # noqa: BLE001 - every failure is answered (errors.failure)
             return failure(request, exc)
         if isinstance(result, Response):
-            return result
-        if result is None:
-            return Response(status_code=204)
-        return JSONAnswer(result)
+            response = result
+        else:
+            response = Response(status_code=204) if result is None else JSONAnswer(result)
+        if user is not None:  # who the caller is (`dlicli status`): the dlpd API has no operation that says it
+            response.headers[USER_HEADER] = user.name
+        return response
 
     return answer
 
