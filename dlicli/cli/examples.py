@@ -106,6 +106,17 @@ EXAMPLES: dict[str, list[Example]] = {
     "hpo best": [
         ("The best experiment's hyper-parameters, ready for a config file", "dlicli hpo best digits-tpe > best.json"),
     ],
+    "hpo report": [
+        ("Plots in the terminal: the objective, each parameter, the importances", "dlicli hpo report digits-tpe"),
+        (
+            "One self-contained page that works offline, opened in a browser",
+            "dlicli hpo report digits-tpe --html report.html --open",
+        ),
+        (
+            "Compare two algorithms that searched the same space",
+            "dlicli hpo report digits-tpe digits-random --html compare.html",
+        ),
+    ],
     "hpo wait": [
         ("Follow a search until it ends, as a live table", "dlicli hpo wait digits-tpe --follow"),
         ("Wait at most two hours", "dlicli hpo wait digits-tpe --timeout 7200"),

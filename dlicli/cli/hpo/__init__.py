@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlicli.cli.hpo import algorithm, logs, start, tasks
+from dlicli.cli.hpo import algorithm, logs, report, start, tasks
 from dlicli.cli.hpo.list import list_tasks
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app.command("start")(start.start)
 app.command("list")(list_tasks)
 app.command("get")(tasks.get)
 app.command("best")(tasks.best)
+app.command("report")(report.report)
 app.command("wait")(tasks.wait)
 app.command("logs")(logs.logs)
 app.command("stop")(tasks.stop)

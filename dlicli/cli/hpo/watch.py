@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from dlicli import wmla
 from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
+from dlicli.hporeport.shapes import dig as _dig
+from dlicli.hporeport.shapes import (  # moved there for `hpo report`; re-exported for view, logs, tasks
+    experiments as experiments,
+)
+from dlicli.hporeport.shapes import metric as metric
+from dlicli.hporeport.shapes import objective_metric as objective_metric
+from dlicli.hporeport.shapes import params as params
+from dlicli.hporeport.shapes import state_of as state_of
 from dlicli.timefmt import duration
 
 if TYPE_CHECKING:
@@ -22,38 +30,8 @@ OUTCOMES = {"FINISHED": ExitCode.OK, "FAILED": ExitCode.TASK_FAILED, "STOPPED": 
 BAD = frozenset(wmla.FAILED_STATES + wmla.STOPPED_STATES)
 
 
-def state_of(obj: Any) -> str:
-    return str(obj.get("state") or "").strip().upper() if isinstance(obj, dict) else ""
-
-
 def is_final(task: Any) -> bool:
     return state_of(task) in wmla.HPO_FINAL_STATES
-
-
-def experiments(task: Any) -> list[dict[str, Any]]:
-    rows = task.get("experiments") if isinstance(task, dict) else None
-    return [e for e in rows or [] if isinstance(e, dict)]
-
-
-def metric(exp: dict[str, Any]) -> float | None:
-    value = exp.get("metricVal")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
-    return float(value)
-
-
-def _dig(obj: Any, *path: str) -> Any:
-    for key in path:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
-
-def objective_metric(task: Any) -> str | None:
-    for path in ((), ("algoDef",), ("input", "algoDef")):
-        name = _dig(task, *path, "objectiveMetric")
-        if isinstance(name, str) and name:
-            return name
-    return None
 
 
 def objective(task: Any, override: str | None = None) -> str:
@@ -97,24 +75,6 @@ def best(task: Any, direction: str) -> dict[str, Any] | None:
         if state_of(exp) == "FINISHED" and metric(exp) is not None:
             return exp
     return None
-
-
-def params(exp: dict[str, Any]) -> dict[str, Any]:
-    """An experiment's hyper-parameters as {name: value}, typed by each one's dataType."""
-    from dlicli.hpospec.checker import as_float, as_int
-
-    given = exp.get("hyperParams")
-    if isinstance(given, dict):
-        return dict(given)
-    values: dict[str, Any] = {}
-    for hp in given or []:
-        if not isinstance(hp, dict) or not hp.get("name"):
-            continue
-        raw = hp.get("fixedVal")
-        dtype = str(hp.get("dataType") or "").lower()
-        typed = as_int(raw) if dtype == "int" else as_float(raw) if dtype == "double" else None
-        values[str(hp["name"])] = raw if typed is None or isinstance(raw, bool) else typed
-    return values
 
 
 def param_names(task: Any) -> list[str]:

@@ -1,0 +1,56 @@
+"""getOneHPO's answer read the same way whatever the server: WMLA's HpoTaskState (experiments from
+id 0, `hyperParams` a list of {name, dataType, fixedVal}, no objective field) or the local engine's
+(the same, plus `objective`, `objectiveMetric` and the `input` body). Standard library only: `hpo
+get|best|wait` and `hpo report` share it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def state_of(obj: Any) -> str:
+    return str(obj.get("state") or "").strip().upper() if isinstance(obj, dict) else ""
+
+
+def experiments(task: Any) -> list[dict[str, Any]]:
+    rows = task.get("experiments") if isinstance(task, dict) else None
+    return [e for e in rows or [] if isinstance(e, dict)]
+
+
+def metric(exp: dict[str, Any]) -> float | None:
+    value = exp.get("metricVal")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def dig(obj: Any, *path: str) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def objective_metric(task: Any) -> str | None:
+    for path in ((), ("algoDef",), ("input", "algoDef")):
+        name = dig(task, *path, "objectiveMetric")
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def params(exp: dict[str, Any]) -> dict[str, Any]:
+    """An experiment's hyper-parameters as {name: value}, typed by each one's dataType."""
+    from dlicli.hpospec.checker import as_float, as_int
+
+    given = exp.get("hyperParams")
+    if isinstance(given, dict):
+        return dict(given)
+    values: dict[str, Any] = {}
+    for hp in given or []:
+        if not isinstance(hp, dict) or not hp.get("name"):
+            continue
+        raw = hp.get("fixedVal")
+        dtype = str(hp.get("dataType") or "").lower()
+        typed = as_int(raw) if dtype == "int" else as_float(raw) if dtype == "double" else None
+        values[str(hp["name"])] = raw if typed is None or isinstance(raw, bool) else typed
+    return values
