@@ -16,10 +16,27 @@ from dlicli.hporeport.space import Param
 
 
 def optuna() -> Any:
+    _import_without_sklearn()
     module = need("optuna")
     module.logging.set_verbosity(module.logging.WARNING)
     warnings.filterwarnings("ignore", category=module.exceptions.ExperimentalWarning)
     return module
+
+
+def _import_without_sklearn() -> None:
+    """Import optuna.importance and optuna.visualization with scikit-learn hidden: they import it
+    (seconds) for fANOVA, which the report does not use. A None in sys.modules makes that import
+    fail as when it is not installed, which Optuna expects; sklearn imports normally afterwards."""
+    import sys
+
+    if "optuna.visualization" in sys.modules or "sklearn" in sys.modules:
+        return
+    sys.modules["sklearn"] = None  # type: ignore[assignment]  # None: "not installed", for the import system
+    try:
+        need("optuna.importance")
+        need("optuna.visualization")
+    finally:
+        del sys.modules["sklearn"]
 
 
 def distribution(param: Param, values: list[Any]) -> Any:
@@ -81,7 +98,7 @@ def studies(searches: list[Search]) -> list[Any]:
 
 
 def evaluator(study: Any) -> Any:
-    done = len([t for t in study.trials if t.value is not None])
+    done = len([t for t in study.get_trials(deepcopy=False) if t.value is not None])
     quantile = max(0.1, min(0.5, 3 / max(done, 1)))
     return optuna().importance.PedAnovaImportanceEvaluator(target_quantile=quantile)
 
@@ -93,14 +110,14 @@ def pooled(searches: list[Search], all_studies: list[Any]) -> Any:
         return all_studies[0]
     opt = optuna()
     study = opt.create_study(direction=searches[0].direction, study_name=" + ".join(s.name for s in searches))
-    study.add_trials([t for s in all_studies for t in s.trials])
+    study.add_trials([t for s in all_studies for t in s.get_trials(deepcopy=False)])
     return study
 
 
 def importances(study: Any) -> dict[str, float]:
     """{parameter: share of the objective's variation}, largest first; {} when fewer than two
     parameters or finished experiments."""
-    done = [t for t in study.trials if t.value is not None]
+    done = [t for t in study.get_trials(deepcopy=False) if t.value is not None]
     names = {n for t in done for n in t.params}
     if len(names) < 2 or len(done) < 2:
         return {}
