@@ -161,11 +161,12 @@ def plot(rows: list[dict], width: int, height: int, *, color: bool = False) -> s
     step = step_key(rows) or "row"
     for place, (name, (xs, ys)) in enumerate(points.items(), 1):
         chart = figure.subplot(place, 1)
+        chart.theme("simple")  # no background: readable on dark and light terminals
         signal = figure.signal(xs, ys)
         signal.lines()
         chart.draw(signal)
-        chart.title(name)
-        chart.label(step)
+        chart.title(escape_controls(name))  # the task chose the names: no control characters
+        chart.label(escape_controls(step))
     return str(figure.build().string(colorless=not color))
 
 

@@ -26,6 +26,7 @@ PlotOpt = Annotated[
     typer.Option("--plot", help="Draw each metric against the step in the terminal (needs the [plots] extra)."),
 ]
 CELL = 12  # a followed table's column width on a terminal
+CLEAR_SCREEN = "\x1b[H\x1b[2J"  # --follow --plot on a terminal: each redraw from the top
 
 
 def metrics(
@@ -111,7 +112,7 @@ def _show(out: Output, exec_id: str, rows: list[dict], plot: bool) -> None:
     from dlicli.output import Column
 
     if plot:
-        out.write(_chart(out, rows) + "\n")
+        _draw(out, _chart(out, rows))
         return
     if out.format != "table":
         out.data(rows)
@@ -131,6 +132,12 @@ def _chart(out: Output, rows: list[dict]) -> str:
 
     size = shutil.get_terminal_size()
     return taskmetrics.plot(rows, size.columns, size.lines - 2, color=out.stdout_is_tty and out.color)
+
+
+def _draw(out: Output, chart: str) -> None:
+    """A chart as plotext made it: its colour codes kept (the names in it were escaped)."""
+    out.stdout.write(chart + "\n")
+    out.stdout.flush()
 
 
 def _follow(client: DlpdClient, view: _Follow, exec_id: str, every: float, timeout: float | None) -> dict:
@@ -185,7 +192,7 @@ class _Follow:
         self.rows += fresh
         if self.plot:
             if self.out.stdout_is_tty:
-                self.out.write("\x1b[H\x1b[2J" + _chart(self.out, self.rows) + "\n")
+                _draw(self.out, CLEAR_SCREEN + _chart(self.out, self.rows))
         elif self.out.format == "table":
             self._table_lines(taskmetrics.table_rows(self.rows)[start:])
 
@@ -211,4 +218,4 @@ class _Follow:
         if self.out.format != "table":
             self.out.data(self.rows)
         elif self.plot and not self.out.stdout_is_tty:
-            self.out.write(_chart(self.out, self.rows) + "\n")
+            _draw(self.out, _chart(self.out, self.rows))
