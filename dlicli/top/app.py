@@ -111,7 +111,11 @@ class TopApp(App[None]):
     #status { color: $text-muted; }
     DataTable { border: round $primary-darken-2; height: 1fr; }
     DataTable:focus { border: round $accent; }
-    #tasks { height: 2fr; }
+    #tasks { height: 3fr; }
+    #searches { height: 2fr; }
+    #bottom { height: 2fr; }
+    #apps { width: 3fr; }
+    #plans { width: 2fr; }
     #filter { display: none; }
     #confirm { width: 50; height: auto; border: thick $error; padding: 1 2; background: $surface; }
     ConfirmStop { align: center middle; }
@@ -141,7 +145,7 @@ class TopApp(App[None]):
         yield Static(Text(f"dlicli top · {self.server}"), id="title")
         yield DataTable(id="tasks")
         yield DataTable(id="searches")
-        with Horizontal():
+        with Horizontal(id="bottom"):
             yield DataTable(id="apps")
             yield DataTable(id="plans")
         yield Input(placeholder="filter rows (Enter: keep, Esc: clear)", id="filter")
