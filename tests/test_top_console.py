@@ -71,6 +71,8 @@ def test_the_panes_show_tasks_with_their_last_line_the_search_and_the_plans(engi
             )
             assert search[0][1] == "RUNNING" and search[0][2].endswith("/4") and "░" in search[0][2]
             assert any("experiment" in r[0] for r in app.shown_rows("searches"))  # its running experiments
+            experiment_tasks = {r[4] for r in app.shown_rows("searches") if "experiment" in r[0]}
+            assert not experiment_tasks & set(ids(app)), "experiments show under their search, not as tasks"
             assert app.shown_rows("apps")  # the engine's scheduler applications
             assert "Searches" in str(app.query_one("#searches", DataTable).border_title)
 

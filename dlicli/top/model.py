@@ -102,8 +102,9 @@ def last_log_line(client: DlpdClient, exec_id: str) -> str:
 
 
 def chosen_tasks(tasks: list[Record]) -> list[Record]:
-    """Active tasks first (oldest first), then the RECENT newest that ended."""
-    tasks = [t for t in tasks if isinstance(t, dict)]
+    """Active tasks first (oldest first), then the RECENT newest that ended; an HPO experiment
+    (the server names its search: `hpoName`) shows under its search instead."""
+    tasks = [t for t in tasks if isinstance(t, dict) and not t.get("hpoName")]
 
     def created(task: Record) -> float:
         return timefmt.parse_time(tasklist.created(task)) or 0.0
