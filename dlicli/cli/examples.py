@@ -229,6 +229,11 @@ EXAMPLES: dict[str, list[Example]] = {
     "server notebook start": [("Start Alice's Jupyter server", "dlicli server notebook start alice")],
     "server notebook stop": [("Stop it", "dlicli server notebook stop alice")],
     "server notebook list": [("The running notebook servers", "dlicli server notebook list")],
+    "top": [
+        ("The live console of the current server (q quits)", "dlicli top"),
+        ("One snapshot of the panes as text, for a log or a script", "dlicli top --once"),
+        ("Poll a WMLA profile every 5 seconds", "dlicli top --profile prod --interval 5"),
+    ],
     "api": [
         ("List your tasks, raw, with the active profile's credentials", "dlicli api GET /execs"),
         (
