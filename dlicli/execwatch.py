@@ -155,6 +155,7 @@ def follow_log(
     timeout: float | None = None,
     interval: float = DEFAULT_INTERVAL,
     notice: Callable[[str], None] | None = None,
+    on_batch: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Print a task's logs (both streams unless `options` picks one) as they grow until the task is
     final; return its last Batch.
@@ -170,6 +171,8 @@ def follow_log(
     while True:
         write(follow.poll())
         batch = client.execs_exec_id_get(exec_id)
+        if on_batch is not None:  # each Batch polled (exec start --follow --metrics)
+            on_batch(batch)
         if is_final(state_of(batch)):
             write(follow.poll(final=True))
             return batch

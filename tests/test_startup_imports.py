@@ -20,7 +20,8 @@ from tests.conftest import TOKEN
 # Never on these paths: the engine's stack, pydantic (typer 0.29 would bring it), httpx's own CLI
 # (its httpx._main pulls click, rich and pygments; dlicli.client.http blocks it), and what only
 # some commands need (keyring, yaml, rich for a terminal).
-NEVER = {"pydantic", "click", "pygments", "starlette", "uvicorn", "numpy", "optuna", "textual", "plotext", "plotly"}
+NEVER = {"pydantic", "click", "pygments", "starlette", "uvicorn", "numpy", "optuna"}
+NEVER |= {"textual", "plotext", "plotly"}  # the tui and plots extras: only their own commands load them
 NOT_FOR_JSON = {"rich", "keyring", "yaml", "platformdirs", "jmespath"}  # jmespath: only for a --query
 
 

@@ -238,6 +238,7 @@ COMMANDS: dict[str, lazy.Entry] = {
     "token": lazy.Entry("dlicli.cli.auth", "Print the active token, for piping into other tools.", group=False),
     "profile": lazy.Entry("dlicli.cli.profile", "Named connection profiles."),
     "server": lazy.Entry("dlicli.cli.server", "Run the local engine: a dlpd-compatible server on this machine."),
+    "top": lazy.Entry("dlicli.cli.top", "A live console of the server: tasks, searches, apps, plans.", group=False),
     "api": lazy.Entry("dlicli.cli.api", "Call any API operation and print the answer.", group=False),
     "completion": lazy.Entry("dlicli.cli.completion", "Print a shell completion script (bash, zsh or fish)."),
     "dlicmd": lazy.Entry("dlicli.cli.dlicmd", "Run a dlicmd.py command line as dlicli.", group=False),

@@ -79,6 +79,11 @@ EXAMPLES: dict[str, list[Example]] = {
         ("Save a task's result zip", "dlicli exec result wmla-123 -O result.zip"),
         ("List what it holds, through stdout", "dlicli exec result wmla-123 -O - | python -m zipfile -l /dev/stdin"),
     ],
+    "exec metrics": [
+        ("A task's values so far, one row per epoch", "dlicli exec metrics wmla-123"),
+        ("Watch the loss and accuracy curves grow until the task ends", "dlicli exec metrics wmla-123 --follow --plot"),
+        ("The last epoch's accuracy, for a script", "dlicli exec metrics wmla-123 --json | jq '.[-1].accuracy'"),
+    ],
     "hpo start": [
         (
             "Start a search from a spec file with a model directory and follow it",
@@ -235,6 +240,11 @@ EXAMPLES: dict[str, list[Example]] = {
     "server notebook start": [("Start Alice's Jupyter server", "dlicli server notebook start alice")],
     "server notebook stop": [("Stop it", "dlicli server notebook stop alice")],
     "server notebook list": [("The running notebook servers", "dlicli server notebook list")],
+    "top": [
+        ("The live console of the current server (q quits)", "dlicli top"),
+        ("One snapshot of the panes as text, for a log or a script", "dlicli top --once"),
+        ("Poll a WMLA profile every 5 seconds", "dlicli top --profile prod --interval 5"),
+    ],
     "api": [
         ("List your tasks, raw, with the active profile's credentials", "dlicli api GET /execs"),
         (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dlicli.cli.exec import follow, result, start, tasks
+from dlicli.cli.exec import follow, metrics, result, start, tasks
 
 app = typer.Typer(help="Submit, follow and manage training tasks.", no_args_is_help=True)
 
@@ -18,3 +18,4 @@ app.command("frameworks")(tasks.frameworks)
 app.command("logs")(follow.logs)
 app.command("wait")(follow.wait)
 app.command("result")(result.result)
+app.command("metrics")(metrics.metrics)

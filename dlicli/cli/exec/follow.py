@@ -20,6 +20,7 @@ from dlicli.wmla import FAILED_STATES, STOPPED_STATES
 
 if TYPE_CHECKING:
     from dlicli.logstreams import LogOptions
+    from dlicli.metrics import MetricsLine
 
 T = TypeVar("T")
 
@@ -80,27 +81,32 @@ def _follow(
     interval: float | None = None,
     options: LogOptions | None = None,
     reattach: str | None = None,
+    metrics: MetricsLine | None = None,
 ) -> dict[str, Any]:
-    """Follow the task's logs; after its final state line, a failed task's last stderr lines when
-    stderr was not on screen."""
+    """Follow the task's logs (with `metrics`, its latest values below them); after its final state
+    line, a failed task's last stderr lines when stderr was not on screen."""
     from dlicli import execwatch, logstreams
 
     options = options or logstreams.LogOptions()
     every = execwatch.poll_interval(interval)
     execwatch.check_timeout(timeout)
     writer = logstreams.LogWriter(out, options)
+    write = metrics.around(writer.write) if metrics else writer.write
     batch = _detachable(
         f"the task runs on; reattach with: {reattach or f'dlicli exec logs {exec_id}'} --follow{_picked(options)}",
         lambda: execwatch.follow_log(
             st.client(),
             exec_id,
-            writer.write,
+            write,
             options=options,
             timeout=timeout,
             interval=every,
             notice=out.warn,
+            on_batch=metrics.update if metrics else None,
         ),
     )
+    if metrics:
+        metrics.close()
     final = execwatch.state_of(batch)
     out.info(f"{exec_id}: {final}")
     if "stderr" not in options.streams and final in FAILED_STATES + STOPPED_STATES:
@@ -133,11 +139,15 @@ def _failure_tails(st: AppState, out: Output, batches: dict[str, dict]) -> None:
             writer.failure_tail(f"{exec_id}:\n{text}" if len(batches) > 1 and text.strip() else text)
 
 
-def follow_and_exit(st: AppState, out: Output, exec_id: str, timeout: float | None = None) -> None:
-    """Print the task's logs as they grow until it is final; return if it FINISHED, else raise."""
+def follow_and_exit(
+    st: AppState, out: Output, exec_id: str, timeout: float | None = None, metrics: bool = False
+) -> None:
+    """Print the task's logs as they grow until it is final (with `metrics`, its latest values
+    below them); return if it FINISHED, else raise."""
     from dlicli import execwatch
+    from dlicli.metrics import MetricsLine
 
-    batch = _follow(st, out, exec_id, timeout)
+    batch = _follow(st, out, exec_id, timeout, metrics=MetricsLine(out, exec_id) if metrics else None)
     execwatch.raise_for_outcome({exec_id: batch})
 
 

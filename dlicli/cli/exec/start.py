@@ -96,6 +96,9 @@ def start(
         bool, typer.Option("--follow", help="Print the task's output and errors until it ends; exit with its outcome.")
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the task ends; exit with its outcome.")] = False,
+    metrics: Annotated[
+        bool, typer.Option("--metrics", help="With --follow: the task's latest metrics below its log (stderr).")
+    ] = False,
     timeout: TimeoutOpt = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
@@ -120,6 +123,10 @@ def start(
 
     out = output(output_format, as_json)
     _check_flags(wait, follow, timeout, cs_datastore_meta)
+    if metrics and not follow:
+        from dlicli.errors import UsageError
+
+        raise UsageError("--metrics needs --follow")
     wmla_tokens, wmla = wmla_option_tokens(wmla_args or [])
     sources = merge_data_sources(data_source or [])
     st = state(ctx)
@@ -136,7 +143,7 @@ def start(
     finally:
         for _, _, fh in extras:
             fh.close()
-    _report(st, out, body, wait=wait, follow=follow, timeout=timeout)
+    _report(st, out, body, wait=wait, follow=follow, timeout=timeout, metrics=metrics)
 
 
 def _check_flags(wait: bool, follow: bool, timeout: float | None, cs_datastore_meta: str | None) -> None:
@@ -219,7 +226,7 @@ def _submit(client, out, args: str, upload, data: str | None, extras):
     )
 
 
-def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None) -> None:
+def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None, metrics: bool = False) -> None:
     """Print the created task (its id, or the server's object), then wait or follow it."""
     from dlicli.cli.submit import report_created
 
@@ -234,6 +241,6 @@ def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None) -
     from dlicli.cli.exec.follow import follow_and_exit, wait_and_exit
 
     if follow:
-        follow_and_exit(st, out, exec_id, timeout)
+        follow_and_exit(st, out, exec_id, timeout, metrics)
     else:
         wait_and_exit(st, out, [exec_id], timeout)

@@ -1,7 +1,7 @@
 """HPO results: an experiment's `$RESULT_DIR/val_dict_list.json` → metricVal, metrics, maxiteration,
 and the spec's views of experiments and tasks (HpoExperiment, HpoTaskState).
 
-val_dict_list.json is a list of dicts, one per evaluation, in the order the script wrote them:
+val_dict_list.json (read by tasks/valdict.py, bounded) is a list of dicts, one per evaluation, in the order the script wrote them:
 `{"steps": n, "<metric>": value, …}` (`step` accepted too; a lone dict counts as a list of one).
 Per metric name: min, max and latest (the last one written); `metricVal` is the best value of
 `objectiveMetric` by `objective`. A metric named in `additionalMetrics` gets `strategy` and the
@@ -23,25 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from dlicli.engine.tasks.runner import log_file
+from dlicli.engine.tasks.valdict import read_values as read_values  # the shared reader, for driver and service
 from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, metric_strategy
 
-VAL_FILE = "val_dict_list.json"
 STEP_KEYS = ("steps", "step")
 STDERR_TAIL_BYTES = 4096  # where the last line of a failed script's stderr is looked for
 REASON_LINE_MAX = 300
-
-
-def read_values(result_dir: Path) -> list[dict] | None:
-    """The script's evaluations, or None when the file is absent or (still) not valid JSON."""
-    try:
-        data = json.loads((Path(result_dir) / VAL_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        return None
-    return [entry for entry in data if isinstance(entry, dict)]
 
 
 def _number(value: Any) -> float | None:

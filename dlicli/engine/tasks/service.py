@@ -24,7 +24,7 @@ from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, strictjson
 from dlicli.engine.conf import Settings
 from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.store import Store
-from dlicli.engine.tasks import frameworks, logtimes, runner, unpack, views
+from dlicli.engine.tasks import frameworks, logtimes, runner, unpack, valdict, views
 from dlicli.engine.tasks.execargs import ExecArgs, parse_args
 from dlicli.engine.tasks.logtimes import LogQuery
 from dlicli.engine.tasks.query import select
@@ -241,7 +241,11 @@ class ExecService:
         return select([self._batch(task, found) for task in self.visible(user)], query or {})
 
     def get_task(self, user: User, exec_id: str) -> dict:
-        return self._batch(self.task(user, exec_id))
+        """The task's Batch plus `metrics` (an engine extension: its val_dict_list.json, read now;
+        only here, not in the list, where it would read every task's file)."""
+        task = self.task(user, exec_id)
+        entries = valdict.read_values(Path(task["task_dir"]) / "result")
+        return {**self._batch(task), "metrics": valdict.metric_rows(entries)}
 
     def stop_task(self, user: User, exec_id: str) -> None:
         self.scheduler.stop(self.task(user, exec_id))

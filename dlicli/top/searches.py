@@ -1,0 +1,134 @@
+"""An HPO search (HpoTaskState) read for `dlicli top`'s searches pane: progress, best so far, the
+experiments still running. Typer-free and Textual-free.
+
+Read tolerantly, as WMLA and the local engine send it: `progress` may be "3/8" (the engine) or
+missing, so the count is also taken from `complete` and the input's `maxJobNum`; the best is the
+server's `best` when it has a metric, else the best FINISHED experiment by the objective (the
+engine sends `objective`; WMLA's HpoTaskState has none, so minimize, as `hpo best` assumes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dlicli import timefmt, wmla
+
+Record = dict[str, Any]
+BAR_WIDTH = 10
+EXPERIMENTS = 5
+_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+def state(task: Record) -> str:
+    return str(task.get("state") or "").upper()
+
+
+def is_active(task: Record) -> bool:
+    return state(task) in wmla.HPO_ACTIVE_STATES
+
+
+def chosen(found: Any, recent: int = 5) -> list[Record]:
+    """The active searches, then the `recent` last that ended (the server's order kept)."""
+    tasks = [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+    ended = [t for t in tasks if not is_active(t)]
+    return [t for t in tasks if is_active(t)] + ended[-recent:]
+
+
+def experiments(task: Record) -> list[Record]:
+    return [e for e in task.get("experiments") or [] if isinstance(e, dict)]
+
+
+def running(task: Record, limit: int | None = EXPERIMENTS) -> list[Record]:
+    """The experiments not yet ended (at most `limit` of them)."""
+    active = [e for e in experiments(task) if str(e.get("state") or "").upper() in wmla.EXPERIMENT_ACTIVE_STATES]
+    return active if limit is None else active[:limit]
+
+
+def _dig(task: Record, *path: str) -> Any:
+    value: Any = task
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def progress(task: Record) -> tuple[int, int | None]:
+    """(experiments complete, experiments planned or None when unbounded/unknown)."""
+    match = _FRACTION.match(str(task.get("progress") or ""))
+    if match:
+        return int(match.group(1)), int(match.group(2)) or None
+    done = task.get("complete")
+    done = done if isinstance(done, int) and not isinstance(done, bool) else 0
+    limit = _dig(task, "input", "algoDef", "maxJobNum") or _dig(task, "algoDef", "maxJobNum")
+    return done, limit if isinstance(limit, int) and limit > 0 else None
+
+
+def bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
+    """`████░░░░░░ 4/10`; without a known total only the count."""
+    if not total:
+        return f"{done}/-"
+    filled = min(width, round(width * done / total))
+    return "█" * filled + "░" * (width - filled) + f" {done}/{total}"
+
+
+def progress_text(task: Record) -> str:
+    return bar(*progress(task))
+
+
+def objective(task: Record) -> str:
+    for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
+        given = wmla.objective(_dig(task, *path))
+        if given is not None:
+            return given
+    return "minimize"
+
+
+def objective_metric(task: Record) -> str:
+    for path in (("objectiveMetric",), ("algoDef", "objectiveMetric"), ("input", "algoDef", "objectiveMetric")):
+        name = _dig(task, *path)
+        if isinstance(name, str) and name:
+            return name
+    return "metric"
+
+
+def metric(exp: Record) -> float | None:
+    value = exp.get("metricVal")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def best(task: Record) -> Record | None:
+    """The best experiment so far: the server's, else the best FINISHED one by the objective."""
+    given = task.get("best")
+    if isinstance(given, dict) and metric(given) is not None:
+        return given
+    done = [e for e in experiments(task) if str(e.get("state") or "").upper() == "FINISHED" and metric(e) is not None]
+    if not done:
+        return None
+    pick = max if objective(task) == "maximize" else min
+    return pick(done, key=lambda e: metric(e) or 0.0)
+
+
+def metric_text(task: Record, exp: Record) -> str:
+    value = metric(exp)
+    return "" if value is None else f"{objective_metric(task)}={value:.6g}"
+
+
+def best_text(task: Record) -> str:
+    """`loss=0.0123 (#4)`, or nothing before an experiment has finished."""
+    top = best(task)
+    return "" if top is None else f"{metric_text(task, top)} (#{top.get('id')})"
+
+
+def exec_id(exp: Record) -> str:
+    """An experiment's exec task: the engine's execId, WMLA's appId."""
+    return str(exp.get("execId") or exp.get("appId") or "")
+
+
+def duration(task: Record) -> str:
+    """The search's duration as `1m05s` (the server's own, else from its times)."""
+    if task.get("duration") not in (None, ""):
+        return timefmt.duration_text(task.get("duration"))
+    end = None if is_active(task) else task.get("endTime")
+    return timefmt.duration(timefmt.elapsed(task.get("startTime") or task.get("createtime"), end))
