@@ -24,6 +24,11 @@ def metric(exp: dict[str, Any]) -> float | None:
     return float(value)
 
 
+def exec_id(exp: dict[str, Any]) -> str:
+    """An experiment's exec task (`dlicli exec logs ID`): the engine's execId, WMLA's appId."""
+    return str(exp.get("execId") or exp.get("appId") or "")
+
+
 def dig(obj: Any, *path: str) -> Any:
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlicli import logstreams, resplantree, tasklist, timefmt
 from dlicli.errors import DlicliError
+from dlicli.hporeport import shapes
 from dlicli.top import searches
 from dlicli.wmla import EXEC_FINAL_STATES
 
@@ -144,7 +145,7 @@ def search_pane(client: DlpdClient, errors: list[str]) -> Pane:
         name = str(task.get("hpoName") or "")
         cells = (
             name,
-            searches.state(task),
+            shapes.state_of(task),
             searches.progress_text(task),
             searches.best_text(task),
             str(len(searches.running(task, limit=None))),
@@ -152,7 +153,7 @@ def search_pane(client: DlpdClient, errors: list[str]) -> Pane:
         )
         rows.append(Row("search:" + name, cells, Target("search", name)))
         for exp in searches.running(task):
-            exec_id = searches.exec_id(exp)
+            exec_id = shapes.exec_id(exp)
             label = f"  └ experiment {exp.get('id')}"
             exp_cells = (label, str(exp.get("state") or ""), "", searches.metric_text(task, exp), exec_id, "")
             rows.append(Row(f"exp:{name}:{exp.get('id')}", exp_cells, Target("exec", exec_id) if exec_id else None))

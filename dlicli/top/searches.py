@@ -13,15 +13,14 @@ import re
 from typing import Any
 
 from dlicli import timefmt, wmla
+from dlicli.hporeport import shapes
+from dlicli.hporeport.shapes import dig, experiments, metric
+from dlicli.hporeport.shapes import state_of as state
 
 Record = dict[str, Any]
 BAR_WIDTH = 10
 EXPERIMENTS = 5
 _FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-
-def state(task: Record) -> str:
-    return str(task.get("state") or "").upper()
 
 
 def is_active(task: Record) -> bool:
@@ -35,21 +34,10 @@ def chosen(found: Any, recent: int = 5) -> list[Record]:
     return [t for t in tasks if is_active(t)] + ended[-recent:]
 
 
-def experiments(task: Record) -> list[Record]:
-    return [e for e in task.get("experiments") or [] if isinstance(e, dict)]
-
-
 def running(task: Record, limit: int | None = EXPERIMENTS) -> list[Record]:
     """The experiments not yet ended (at most `limit` of them)."""
     active = [e for e in experiments(task) if str(e.get("state") or "").upper() in wmla.EXPERIMENT_ACTIVE_STATES]
     return active if limit is None else active[:limit]
-
-
-def _dig(task: Record, *path: str) -> Any:
-    value: Any = task
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def progress(task: Record) -> tuple[int, int | None]:
@@ -59,7 +47,7 @@ def progress(task: Record) -> tuple[int, int | None]:
         return int(match.group(1)), int(match.group(2)) or None
     done = task.get("complete")
     done = done if isinstance(done, int) and not isinstance(done, bool) else 0
-    limit = _dig(task, "input", "algoDef", "maxJobNum") or _dig(task, "algoDef", "maxJobNum")
+    limit = dig(task, "input", "algoDef", "maxJobNum") or dig(task, "algoDef", "maxJobNum")
     return done, limit if isinstance(limit, int) and limit > 0 else None
 
 
@@ -77,25 +65,14 @@ def progress_text(task: Record) -> str:
 
 def objective(task: Record) -> str:
     for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        given = wmla.objective(_dig(task, *path))
+        given = wmla.objective(dig(task, *path))
         if given is not None:
             return given
     return "minimize"
 
 
 def objective_metric(task: Record) -> str:
-    for path in (("objectiveMetric",), ("algoDef", "objectiveMetric"), ("input", "algoDef", "objectiveMetric")):
-        name = _dig(task, *path)
-        if isinstance(name, str) and name:
-            return name
-    return "metric"
-
-
-def metric(exp: Record) -> float | None:
-    value = exp.get("metricVal")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        return None
-    return float(value)
+    return shapes.objective_metric(task) or "metric"
 
 
 def best(task: Record) -> Record | None:
@@ -119,11 +96,6 @@ def best_text(task: Record) -> str:
     """`loss=0.0123 (#4)`, or nothing before an experiment has finished."""
     top = best(task)
     return "" if top is None else f"{metric_text(task, top)} (#{top.get('id')})"
-
-
-def exec_id(exp: Record) -> str:
-    """An experiment's exec task: the engine's execId, WMLA's appId."""
-    return str(exp.get("execId") or exp.get("appId") or "")
 
 
 def duration(task: Record) -> str:

@@ -22,6 +22,7 @@ from dlicli.cli.exec.follow import (
 )
 from dlicli.cli.options import TimeoutOpt, nonblank
 from dlicli.cli.state import state
+from dlicli.hporeport.shapes import exec_id
 
 SHOWN_IDS = 20  # at most this many experiment ids in the "no such experiment" hint
 
@@ -35,7 +36,7 @@ def experiment_task(search: Any, name: str, experiment: str) -> str:
     rows = experiments(search)
     wanted = experiment.strip()
     for exp in rows:
-        task = str(exp.get("appId") or exp.get("execId") or "")
+        task = exec_id(exp)
         if wanted in (str(exp.get("id")), task) and wanted:
             if not task:
                 raise NotFoundError(

@@ -13,16 +13,12 @@ from typing import Any
 
 from dlicli import timefmt, wmla
 from dlicli.cli.hpo import watch
+from dlicli.hporeport.shapes import exec_id
 from dlicli.output import Column, format_cell
 
 GAP = 2  # the space rich puts between two columns of a box-less table
 REASON_MIN = 12  # below this a reason says nothing; other columns are cut instead
 ACTIVE = frozenset(wmla.EXPERIMENT_ACTIVE_STATES)
-
-
-def exec_id(exp: dict[str, Any]) -> str:
-    """The experiment's exec id (`dlicli exec logs ID`): WMLA's appId, the engine's execId."""
-    return str(exp.get("execId") or exp.get("appId") or "")
 
 
 def duration(exp: dict[str, Any]) -> str:

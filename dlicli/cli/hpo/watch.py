@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dlicli import wmla
 from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
 from dlicli.hporeport.shapes import dig as _dig
+from dlicli.hporeport.shapes import exec_id
 from dlicli.hporeport.shapes import (  # moved there for `hpo report`; re-exported for view, logs, tasks
     experiments as experiments,
 )
@@ -176,5 +177,5 @@ def _detail(exp: dict[str, Any], state: str, label: str, first: bool) -> str:
     why = " ".join(str(exp.get("reason") or "").split())
     if state in BAD:
         return f": {why}" if why else ""
-    ident = exp.get("execId") or exp.get("appId")
+    ident = exec_id(exp)
     return f" exec={ident}" if first and ident and state in wmla.EXPERIMENT_ACTIVE_STATES else ""
