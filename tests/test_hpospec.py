@@ -92,7 +92,7 @@ CASES = [
     (
         spec(**{"algoDef.algorithm": None}),
         [
-            "algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed "
+            "algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ASHA, ExperimentGridSearch or an installed "
             "plugin's name"
         ],
     ),
