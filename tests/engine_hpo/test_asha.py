@@ -74,12 +74,32 @@ def test_promotion_does_not_wait_for_the_rung():
     """Three results are enough to promote one while the other slots still run."""
     opt = asha()
     got = opt.search(6, [])
-    done = [result(i, p, objective(p)) for i, p in enumerate(got[:3])]
-    up = opt.search(1, done)
+    two = opt.search(1, [result(i, p, objective(p)) for i, p in enumerate(got[:2])])
+    assert two[0]["epochs"] == 1  # floor(2/3) = 0: nothing to promote yet
+    up = opt.search(1, [result(2, got[2], objective(got[2]))])
     assert key(up[0]) == key(min(got[:3], key=objective)) and up[0]["epochs"] == 3
 
 
+def test_the_highest_rung_promotes_first():
+    opt = asha()
+    c = opt.search(9, [])
+    losses = [0.1, 0.2, 1, 1, 1, 1, 0.15, 1, 1]
+    up = opt.search(2, [result(i, c[i], losses[i]) for i in range(6)])
+    assert [(key(p), p["epochs"]) for p in up] == [(key(c[0]), 3), (key(c[1]), 3)]
+    more = opt.search(4, [result(i, c[i], losses[i]) for i in range(6, 9)])  # c6 is in the top 3 of 9 now
+    assert (key(more[0]), more[0]["epochs"]) == (key(c[6]), 3) and [p["epochs"] for p in more[1:]] == [1, 1, 1]
+    feed = [result(20, up[0], 0.5), result(21, up[1], 0.6), result(22, more[0], 0.2)]
+    feed += [result(23 + i, p, v) for i, (p, v) in enumerate(zip(more[1:], [0.05, 2, 2]))]
+    both = opt.search(2, feed)  # rung 3 can promote c6 to 9 and rung 1 the new best to 3: 9 first
+    assert [(key(p), p["epochs"]) for p in both] == [(key(c[6]), 9), (key(more[1]), 3)]
+
+
 def test_failed_runs_rank_last_and_are_never_promoted_and_maximize_is_respected():
+    opt = asha()
+    got = opt.search(9, [])
+    ranked = sorted(got, key=objective)
+    feed = [result(i, p, None if p in ranked[:2] else objective(p)) for i, p in enumerate(got)]
+    assert [key(p) for p in opt.search(3, feed)] == [key(p) for p in ranked[2:5]]
     opt = asha(objective="maximize")
     got = opt.search(9, [])
     by_x = sorted(got, key=lambda p: -p["x"])  # maximise x; the two best by x fail
