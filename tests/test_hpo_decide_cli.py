@@ -221,3 +221,26 @@ def test_tops_searches_pane_shows_no_best_when_the_objective_is_unknown(env_serv
     assert shown.exit_code == 0, shown.stderr
     (row,) = [line for line in shown.stdout.splitlines() if line.startswith(NAME)]
     assert row.split("\t")[3] == ""
+
+
+# -- hpo report -----------------------------------------------------------------------------------
+
+
+def test_report_picks_the_best_hpo_best_prints_and_leaves_the_sentinel_out(env_server, run):
+    serve(env_server, cpd_task("maximize", wmla_exp(4, "FINISHED", "0.7", 9999.99)))
+    result = run("hpo", "report", NAME, "--json")
+    assert result.exit_code == 0, result.stderr
+    (search,) = json.loads(result.stdout)["searches"]
+    assert search["best"]["id"] == 2 and search["best"]["hyperParams"] == {"learning_rate": 0.02}
+    assert [(s["id"], s["best"]) for s in search["bestSoFar"]] == [(0, 0.81), (2, 0.93)]
+    assert json.loads(run("hpo", "best", NAME).stdout) == search["best"]["hyperParams"]
+
+
+def test_report_objective_override_and_unknown_objective_as_hpo_best(env_server, run):
+    serve(env_server, task(best=None))
+    unknown = run("hpo", "report", NAME, "--json")
+    assert unknown.exit_code == 2
+    assert "--objective minimize|maximize" in unknown.stderr
+    (search,) = json.loads(run("hpo", "report", NAME, "--json", "--objective", "minimize").stdout)["searches"]
+    assert search["best"]["id"] == 0
+    assert json.loads(run("hpo", "best", NAME, "--objective", "minimize").stdout) == {"learning_rate": 0.01}
