@@ -130,8 +130,10 @@ def get(
 ) -> None:
     """Show an HPO task (GET /hypersearch/{name}): its state on stderr, then its experiments
     best first (marked *): ID, EXEC (for `dlicli exec logs`), STATE, the metric, DURATION, REASON
-    (why it failed), one column per hyper-parameter; failed ones last. Piped, a header line comes
-    first (the columns depend on the search). With --follow, live until the task ends.
+    (why it failed), one column per hyper-parameter; failed ones last. Ranked by --objective, else
+    the search's own objective; a search that does not say (WMLA 1.2.x) is shown in id order with
+    the server's best marked. Piped, a header line comes first (the columns depend on the search).
+    With --follow, live until the task ends.
     """
     out = output(output_format, as_json)
     watch.objective({}, direction)
