@@ -179,3 +179,19 @@ def test_start_prints_the_exec_id_wmla_answers(wmla, run, tmp_path):
     ((method, path, query),) = wmla.calls()
     assert (method, path) == ("POST", "/execs")
     assert query["args"] == ["--exec-start tensorflow --model-main main.py --model-dir tf-keras"]
+
+
+def test_logs_follow_of_an_ended_task_prints_both_logs_and_its_end(wmla, run):
+    ident = wmla.path_id("exec-log", -2)
+    result = run("exec", "logs", ident, "--follow")
+    ok(result)
+    assert result.stdout == wmla.fixtures["exec-log"].get("text", wmla.fixtures["exec-log"].get("body"))
+    assert result.stderr.splitlines()[-1] == f"{ident}: FINISHED"
+
+
+def test_logs_tail_is_cut_by_dlicli_as_wmla_ignores_tail_lines(wmla, run):
+    ident = wmla.path_id("exec-log", -2)
+    result = run("exec", "logs", ident, "--stdout", "--tail", "2")
+    ok(result)
+    assert result.stdout == "Test loss: 0.8421\nTest accuracy: 0.7113\n"
+    assert {q["tailLines"][0] for _, p, q in wmla.calls() if p.endswith("/log")} == {"2"}
