@@ -131,10 +131,14 @@ def metric_strategy(value: Any) -> str:
 # -- algorithms ------------------------------------------------------------------------------------
 
 GRID = "ExperimentGridSearch"
-BUILTIN_ALGORITHMS = ("Random", "Tpe", "Bayesian", "Hyperband", GRID)
-"""WMLA's built-in search algorithms, spelled as WMLA does; requests may use any case."""
+ASHA = "ASHA"
+BUILTIN_ALGORITHMS = ("Random", "Tpe", "Bayesian", "Hyperband", ASHA, GRID)
+"""WMLA's built-in search algorithms, spelled as WMLA does (ASHA is this engine's addition, asynchronous
+successive halving as Katib and Ray Tune offer it); requests may use any case."""
 ETA_PARAMS = ("eta", "hyperbandEta")
-"""Hyperband's eta: an algoDef field or an algoParams entry under either name."""
+"""Hyperband's (and ASHA's) eta: an algoDef field or an algoParams entry under either name."""
+MIN_RESOURCE_PARAM = "MinResourceValue"
+"""ASHA's lowest rung's resource, named after WMLA's ResourceValue (AWS SageMaker says MinResource)."""
 
 
 def builtin_algorithm(name: Any) -> str | None:

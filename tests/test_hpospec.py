@@ -92,7 +92,7 @@ CASES = [
     (
         spec(**{"algoDef.algorithm": None}),
         [
-            "algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed "
+            "algoDef.algorithm: required: Random, Bayesian, Tpe, Hyperband, ASHA, ExperimentGridSearch or an installed "
             "plugin's name"
         ],
     ),
@@ -182,6 +182,27 @@ CASES = [
         ["modelSpec.dataSource: must be a list of data source objects ({type, location, …})"],
     ),
     (spec(algoDef=None), ["algoDef: required: algorithm, objectiveMetric, objective …"]),
+    (
+        spec(**{"algoDef.algorithm": "asha", "algoDef.maxJobNum": -1}),
+        [
+            "algoDef.algoParams: ASHA needs ResourceName (the config.json key it sets, e.g. epochs)",
+            "algoDef.algoParams: ASHA needs ResourceValue (the largest resource, an integer > 0)",
+            "algoDef: ASHA runs until maxJobNum or maxRunTime ends it: set one of them",
+        ],
+    ),
+    (
+        spec(
+            **{
+                "algoDef.algorithm": "ASHA",
+                "algoDef.algoParams": [
+                    {"name": "ResourceName", "value": "epochs"},
+                    {"name": "ResourceValue", "value": "27"},
+                    {"name": "MinResourceValue", "value": "0"},
+                ],
+            }
+        ),
+        ["algoDef.algoParams[2].value: MinResourceValue must be an integer greater than 0, not '0'"],
+    ),
     (spec(hpoName=""), ["hpoName: must be a non-empty string, not ''"]),
 ]
 

@@ -9,6 +9,7 @@ from dlicli.hpospec.checker import ALGO_PARAMS, Checker, as_float, as_number, sh
 from dlicli.wmla import (
     ALGO_DEF_ALIASES,
     ALGO_DEF_KEYS,
+    ASHA,
     ETA_PARAMS,
     METRIC_STRATEGIES,
     MODEL_SPEC_KEYS,
@@ -67,7 +68,7 @@ def algo_def(c: Checker, body: dict) -> str | None:
         algo,
         "algorithm",
         p,
-        "required: Random, Bayesian, Tpe, Hyperband, ExperimentGridSearch or an installed plugin's name",
+        "required: Random, Bayesian, Tpe, Hyperband, ASHA, ExperimentGridSearch or an installed plugin's name",
     )
     canonical = builtin_algorithm(name) if name else None  # WMLA takes any case (IBM's bodies say TPE)
     c.count(algo, "maxRunTime", p, 1, True)
@@ -152,20 +153,29 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
         if not ok(value):
             c.error(path + ".value", f"{canonical} must be {want}, not {show(value)}")
         given[canonical] = value
-    if algorithm == "Hyperband":
-        _hyperband_params(c, given, seen, names)
+    if algorithm in ("Hyperband", ASHA):
+        _resource_params(c, algorithm, given, seen, names)
+    if algorithm == ASHA and not _has_end(algo):
+        c.error("algoDef", "ASHA runs until maxJobNum or maxRunTime ends it: set one of them")
 
 
-def _hyperband_params(c: Checker, given: dict[str, Any], seen: dict[str, int], names: set[str]) -> None:
-    """Hyperband's required algoParams, and its resource not also searched."""
+def _resource_params(c: Checker, algorithm: str, given: dict[str, Any], seen: dict[str, int], names: set[str]) -> None:
+    """Hyperband's and ASHA's required algoParams, and their resource not also searched."""
     for required, what in (
         ("ResourceName", "the config.json key it sets, e.g. epochs"),
         ("ResourceValue", "the largest resource, an integer > 0"),
     ):
         if required not in given and required.lower() not in seen:
-            c.error("algoDef.algoParams", f"Hyperband needs {required} ({what})")
+            c.error("algoDef.algoParams", f"{algorithm} needs {required} ({what})")
     if given.get("ResourceName") in names:
         c.warn(
             "algoDef.algoParams",
-            f"ResourceName {given['ResourceName']!r} is also in hyperParams; Hyperband sets it itself",
+            f"ResourceName {given['ResourceName']!r} is also in hyperParams; {algorithm} sets it itself",
         )
+
+
+def _has_end(algo: Any) -> bool:
+    """Whether algoDef sets maxJobNum or maxRunTime (a number > 0)."""
+    if not isinstance(algo, dict):
+        return False
+    return any((as_float(algo.get(key)) or -1) > 0 for key in ("maxJobNum", "maxRunTime"))

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from dlicli.wmla import ETA_PARAMS, GRID
+from dlicli.wmla import ASHA, ETA_PARAMS, GRID, MIN_RESOURCE_PARAM
 
 # -- values ---------------------------------------------------------------------------------------
 
@@ -75,6 +75,13 @@ ALGO_PARAMS: dict[str, dict[str, tuple]] = {
         **dict.fromkeys(ETA_PARAMS, _ETA),
         "ResourceName": _NAME,
         "ResourceValue": _int_above(0),
+    },
+    ASHA: {
+        "RandomSeed": _INT0,
+        **dict.fromkeys(ETA_PARAMS, _ETA),
+        "ResourceName": _NAME,
+        "ResourceValue": _int_above(0),
+        MIN_RESOURCE_PARAM: _int_above(0),
     },
     "Tpe": {
         "RandomSeed": _INT0,

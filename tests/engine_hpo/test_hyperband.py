@@ -133,3 +133,43 @@ def test_eta_spellings_and_required_params():
         make_optimizer("Hyperband", "hb", SPACE, ResourceName="epochs")
     with pytest.raises(OptimizerError, match="eta: must be greater than 1"):
         hyperband(eta="1")
+
+
+def run_pass(opt, table=CLASSIC):
+    """One whole pass, every rung fed back at once; returns every suggestion and the last results."""
+    seen, feed = [], []
+    for bracket in table:
+        for _ in bracket:
+            got = opt.search(100, feed)
+            feed = [result(len(seen) + i, p, p["x"] + 1.0 / p["epochs"]) for i, p in enumerate(got)]
+            seen += got
+    return seen, feed
+
+
+def test_max_job_num_makes_hyperband_start_a_second_pass_and_end_on_it():
+    opt = hyperband(maxJobNum="80")
+    first, feed = run_pass(opt)
+    assert len(first) == 69 and not opt.is_done()
+    second = opt.search(100, feed)  # the first bracket again with fresh configs, cut at maxJobNum
+    assert len(second) == 11 and {p["epochs"] for p in second} == {1}
+    assert not {(p["x"], p["opt"]) for p in second} & {(p["x"], p["opt"]) for p in first}
+    assert opt.is_done() and opt.search(100, []) == []
+    assert opt.get_state()["algo"]["passes"] == 2
+
+
+def test_max_run_time_keeps_hyperband_going_and_state_survives_the_pass_boundary():
+    opt = hyperband(maxRunTime="5")
+    _, feed = run_pass(opt)
+    state = pickle.loads(pickle.dumps(opt.get_state()))
+    expect = opt.search(100, feed)
+    assert len(expect) == 27 and not opt.is_done()
+    fresh = hyperband(maxRunTime="5")
+    fresh.set_state(state)
+    assert fresh.search(100, feed) == expect
+
+
+def test_without_max_job_num_or_max_run_time_one_pass_ends_it():
+    for kw in ({}, {"maxJobNum": "-1", "maxRunTime": "-1"}):
+        opt = hyperband(**kw)
+        _, feed = run_pass(opt)
+        assert opt.search(100, feed) == [] and opt.is_done()

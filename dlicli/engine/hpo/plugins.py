@@ -162,7 +162,8 @@ class Algorithms:
         if hpo.builtin:
             from dlicli.engine.hpo.algorithms.base import make_optimizer
 
-            return make_optimizer(hpo.algorithm, hpo.name, hpo.hyper_parameters, **hpo.kwargs())
+            kwargs = {**hpo.kwargs(), "maxRunTime": str(hpo.max_run_time)}  # Hyperband/ASHA: will it end?
+            return make_optimizer(hpo.algorithm, hpo.name, hpo.hyper_parameters, **kwargs)
         from dlicli.engine.hpo.algorithms.base import OptimizerError
         from dlicli.engine.hpo.pluginhost import PluginHost
 

@@ -1,4 +1,4 @@
-"""HPO algorithms: the search space, Random, Tpe, Bayesian, Hyperband, ExperimentGridSearch
+"""HPO algorithms: the search space, Random, Tpe, Bayesian, Hyperband, ASHA, ExperimentGridSearch
 (one module each; base.py holds the contract and the registry), and, in ../pluginhost.py, the WMLA
 plugin host. Pure Python + numpy/scipy/optuna; no HTTP, no store. Nothing is imported here, so a
 plugin process importing the shim stays light.
@@ -18,9 +18,11 @@ The contract (WMLA's plugin interface; built-ins and plugins alike)::
   grid, and `power ** x` for a Range with power (the bounds are exponents). Plugins receive them
   canonical: type Range/Discrete, dataType DOUBLE/INT/STR, step/power as strings.
 - kwargs: the algoParams by name, as strings (RandomSeed, WarmUp, EICandidate, GoodRatio, GoodMax,
-  InitPoints, CubeSize, Noiseless, ResourceName, ResourceValue, eta/hyperbandEta), plus
-  "objective" (minimize|maximize), "objectiveMetric", "maxJobNum" ("-1" = unlimited) and, for
-  ExperimentGridSearch, "experiments" (the spec's list, or its JSON text).
+  InitPoints, CubeSize, Noiseless, ResourceName, ResourceValue, MinResourceValue, eta/hyperbandEta),
+  plus "objective" (minimize|maximize), "objectiveMetric", "maxJobNum" ("-1" = unlimited), for
+  built-ins "maxRunTime" (minutes, "-1" = unlimited: Hyperband and ASHA keep going only when
+  maxJobNum or maxRunTime will end them) and, for ExperimentGridSearch, "experiments" (the spec's
+  list, or its JSON text).
 - last_exp_results: the experiments that finished since the previous call, each::
 
       {"id": 7,                                   # the experiment id

@@ -195,6 +195,7 @@ BUILTINS = {
     "tpe": "dlicli.engine.hpo.algorithms.tpe:TpeSearch",
     "bayesian": "dlicli.engine.hpo.algorithms.bayesian:BayesianSearch",
     "hyperband": "dlicli.engine.hpo.algorithms.hyperband:HyperbandSearch",
+    "asha": "dlicli.engine.hpo.algorithms.asha:AshaSearch",
     "experimentgridsearch": "dlicli.engine.hpo.algorithms.grid:ExperimentGridSearch",
 }
 

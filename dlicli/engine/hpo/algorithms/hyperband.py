@@ -4,7 +4,12 @@ R = ResourceValue, eta = `eta`/`hyperbandEta` (default 3), s_max = floor(log_eta
 s = s_max..0 starts n = ceil((s_max+1)/(s+1)·eta^s) random configs at r = R·eta^-s; rung i runs
 n_i configs at r_i = R·eta^(i-s) and the best floor(n_i/eta) go on to rung i+1 (failed ones rank
 last). Each suggestion carries the rung's resource under ResourceName (an int), so config.json
-has it. While a rung is still running search() returns [] but is_done() stays False.
+has it. While a rung is still running search() returns [] but is_done() stays False (the rung is
+synchronous: ASHA is the algorithm that keeps every slot busy).
+
+Passes: after the last bracket it starts again at the first, with fresh random configs, until
+maxJobNum ends it (or the driver ends the task at maxRunTime). With neither maxJobNum nor
+maxRunTime set it stops after one pass (sum of the table's configs, 69 at R=27, eta=3).
 """
 
 from __future__ import annotations
@@ -44,27 +49,54 @@ def bracket_table(R: int, eta: float) -> list[list[tuple[int, int]]]:
     return table
 
 
+def resource_name(kwargs: dict[str, Any], algorithm: str) -> str:
+    """algoParams ResourceName (the config.json key a multi-fidelity algorithm sets); required."""
+    name = str(kwarg(kwargs, "ResourceName", ""))
+    if not name:
+        raise OptimizerError(f"algoParams ResourceName: required for {algorithm}")
+    return name
+
+
+def max_resource(opt: BuiltinOptimizer, algorithm: str) -> int:
+    """algoParams ResourceValue (R, the largest resource); required."""
+    if kwarg(opt.kwargs, "ResourceValue") is None:
+        raise OptimizerError(f"algoParams ResourceValue: required for {algorithm}")
+    return opt.int_param("ResourceValue", 0, minimum=1)
+
+
+def eta_of(kwargs: dict[str, Any]) -> float:
+    """eta or hyperbandEta (default 3): a number greater than 1."""
+    eta = next((v for v in (kwarg(kwargs, n) for n in ETA_PARAMS) if v is not None), 3)
+    try:
+        value = float(eta)
+    except (TypeError, ValueError):
+        raise OptimizerError(f"algoParams eta: not a number: {eta!r}") from None
+    if not value > 1 or not math.isfinite(value):
+        raise OptimizerError("algoParams eta: must be greater than 1")
+    return value
+
+
+def has_end(opt: BuiltinOptimizer) -> bool:
+    """Whether maxJobNum or maxRunTime (minutes, -1 = none) will end the search."""
+    try:
+        run_time = float(kwarg(opt.kwargs, "maxRunTime", -1))
+    except (TypeError, ValueError):
+        run_time = -1
+    return opt.max_jobs is not None or run_time > 0
+
+
 class HyperbandSearch(BuiltinOptimizer):
     def __init__(self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):
-        self.resource_name = str(kwarg(kwargs, "ResourceName", ""))
-        if not self.resource_name:
-            raise OptimizerError("algoParams ResourceName: required for Hyperband")
+        self.resource_name = resource_name(kwargs, "Hyperband")
         self.exclude = (self.resource_name,)
         super().__init__(name, hyper_parameters, **kwargs)
-        if kwarg(kwargs, "ResourceValue") is None:
-            raise OptimizerError("algoParams ResourceValue: required for Hyperband")
-        self.R = self.int_param("ResourceValue", 0, minimum=1)
-        eta = next((v for v in (kwarg(kwargs, n) for n in ETA_PARAMS) if v is not None), 3)
-        try:
-            self.eta = float(eta)
-        except (TypeError, ValueError):
-            raise OptimizerError(f"algoParams eta: not a number: {eta!r}") from None
-        if self.eta <= 1:
-            raise OptimizerError("algoParams eta: must be greater than 1")
+        self.R = max_resource(self, "Hyperband")
+        self.eta = eta_of(kwargs)
         self._check_size()
         self.table = bracket_table(self.R, self.eta)
         self.rng = np.random.default_rng(self.seed)
-        self.bracket, self.rung = 0, 0
+        self.keep_going = has_end(self)  # passes until maxJobNum/maxRunTime; else one pass
+        self.bracket, self.rung, self.passes = 0, 0, 1
         self.members: list[dict[str, Any]] = []  # current rung: values, status, loss
         self._start_rung([self.space.sample(self.rng) for _ in range(self.table[0][0][0])])
 
@@ -118,6 +150,8 @@ class HyperbandSearch(BuiltinOptimizer):
                 self._start_rung([self.members[i]["values"] for i in ranked[:keep]])
             else:
                 self.bracket, self.rung = self.bracket + 1, 0
+                if self.bracket == len(self.table) and self.keep_going:
+                    self.bracket, self.passes = 0, self.passes + 1
                 if self.bracket < len(self.table):
                     n = self.table[self.bracket][0][0]
                     self._start_rung([self.space.sample(self.rng) for _ in range(n)])
@@ -137,6 +171,7 @@ class HyperbandSearch(BuiltinOptimizer):
             "rng": self.rng.bit_generator.state,
             "bracket": self.bracket,
             "rung": self.rung,
+            "passes": self.passes,
             "members": [dict(m) for m in self.members],
         }
 
@@ -144,4 +179,5 @@ class HyperbandSearch(BuiltinOptimizer):
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = state["rng"]
         self.bracket, self.rung = state["bracket"], state["rung"]
+        self.passes = state.get("passes", 1)  # a state saved before passes existed
         self.members = [dict(m) for m in state["members"]]
