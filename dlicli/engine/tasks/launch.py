@@ -2,8 +2,9 @@
 
 The engine starts it in a new session (its own process group). It reads `<task>/launch.json`,
 starts every worker in the SAME group (so one killpg stops the task and all it spawned), waits for
-all of them and writes `<task>/exit.json` atomically — the engine learns the outcome from that
-file even when it was restarted meanwhile. When one worker fails, the others are terminated
+all of them and writes `<task>/exit.json` atomically (exit code, workers, and `endTime`: when the
+last worker ended, epoch seconds) — the engine learns the outcome and the end time from that file,
+even when it was restarted meanwhile or noticed the exit late. When one worker fails, the others are terminated
 (a distributed job cannot finish without it). Standard library only: it starts fast.
 """
 
@@ -123,13 +124,13 @@ def run(task_dir: str) -> int:
         _say(f"worker {rank} exited with {code}")
         if code != 0 and first_failure is None:
             first_failure = code
+    ended = time.time()  # the last worker is gone: the task's end, whenever the engine notices it
     workers = [
         {"rank": rank, "pid": pids.get(rank), "exitCode": codes.get(rank)} for rank in range(len(spec["workers"]))
     ]
     exit_code = first_failure if first_failure is not None else (143 if terminated and not procs else 0)
-    write_json_atomic(
-        os.path.join(task_dir, EXIT_FILE), {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated)}
-    )
+    outcome = {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated), "endTime": ended}
+    write_json_atomic(os.path.join(task_dir, EXIT_FILE), outcome)
     return exit_code
 
 
