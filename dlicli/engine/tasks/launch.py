@@ -26,12 +26,15 @@ def _say(message: str) -> None:
     print(f"{stamp}Z launcher: {message}", flush=True)
 
 
-def write_json_atomic(path: str, data: dict) -> None:
+def write_json_atomic(path: str, data: dict, *, durable: bool = True) -> None:
+    """Replace `path` whole; `durable` syncs it to disk first (exit.json must survive a crash;
+    launch.json is read at once by the wrapper, and a crash loses its task anyway)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
         handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -148,5 +151,13 @@ def main(argv: list[str]) -> int:
     return 0 if run(argv[1]) == 0 else 1
 
 
+def _exit_now(code: int) -> None:
+    """Exit without the interpreter's teardown: exit.json is written and nothing else is open, and
+    the engine learns of the end when this process is gone — tens of ms sooner on a busy machine."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    _exit_now(main(sys.argv))
