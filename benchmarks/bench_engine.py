@@ -4,10 +4,13 @@
 
 Starts a private engine on a temporary data dir (dlicli.localengine, as `dlicli server start` does),
 talks to it over HTTP with httpx like any client, prints the figures, and stops it. Figures:
-- the engine's idle RSS right after start (VmRSS of /proc/<pid>/status);
+- the engine's idle RSS right after start (VmRSS of /proc/<pid>/status), and its idle CPU: ms of
+  CPU time (user + system, /proc/<pid>/stat) it used per second while nothing ran (no busy loops);
 - submit→RUNNING latency, median over --tasks trivial tasks submitted one at a time (the time from
-  sending POST /execs until GET /execs/{id} first shows RUNNING or later), next to a baseline measured
-  in the same run: a bare `python -c pass` subprocess spawn — the ratio is what the engine adds;
+  sending POST /execs until GET /execs/{id} first shows RUNNING or later; `submit_request` is the
+  POST alone), alternated one for one with a baseline: a bare `python -c pass` subprocess spawn.
+  `spawn_ratio` = median latency / median spawn (aim ≤ 2: the engine adds at most one spawn's worth),
+  `spawn_ratio_paired` the median of each latency over the spawn measured just before it;
 - --submissions tasks submitted from --threads client threads at once: none lost (every id is in
   GET /execs), submissions per second, and the time until all of them ended.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,13 +49,28 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu_ms_per_s(pid: int, seconds: float = 5.0) -> float:
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return round((cpu_seconds(pid) - before) * 1000 / seconds, 2)
+
+
+def spawn_once() -> float:
+    """Seconds for one bare `python -c pass` spawn, start to exit: the baseline of every ratio."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - t0
+
+
 def spawn_baseline(runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(spawn_once() for _ in range(runs))
 
 
 def submit(client: httpx.Client, code: bytes) -> str:
@@ -64,16 +83,32 @@ def submit(client: httpx.Client, code: bytes) -> str:
     return response.json()["id"]
 
 
-def submit_to_running(client: httpx.Client, tasks: int) -> list[float]:
-    """Latency of each task, submitted one at a time, from POST until RUNNING is first seen."""
-    latencies = []
+def submit_to_running(client: httpx.Client, tasks: int) -> dict[str, list[float]]:
+    """Alternated: a bare spawn, then one task submitted and polled until RUNNING is first seen;
+    → seconds per round: `spawn`, `latency` (POST → RUNNING) and `request` (the POST alone)."""
+    rounds: dict[str, list[float]] = {"spawn": [], "latency": [], "request": []}
     for _ in range(tasks):
+        rounds["spawn"].append(spawn_once())
         t0 = time.perf_counter()
         exec_id = submit(client, SLEEPY)
+        rounds["request"].append(time.perf_counter() - t0)
         while client.get(f"/execs/{exec_id}").json()["state"] not in STARTED:
-            time.sleep(0.005)
-        latencies.append(time.perf_counter() - t0)
-    return latencies
+            time.sleep(0.002)
+        rounds["latency"].append(time.perf_counter() - t0)
+    return rounds
+
+
+def latency_figures(rounds: dict[str, list[float]]) -> dict[str, float]:
+    """Medians in ms and the spawn ratios of submit_to_running's rounds."""
+    spawn, latency = statistics.median(rounds["spawn"]), statistics.median(rounds["latency"])
+    return {
+        "baseline_python_spawn_ms": round(spawn * 1000, 1),
+        "submit_request_median_ms": round(statistics.median(rounds["request"]) * 1000, 1),
+        "submit_to_running_median_ms": round(latency * 1000, 1),
+        "submit_to_running_p90_ms": round(sorted(rounds["latency"])[int(0.9 * (len(rounds["latency"]) - 1))] * 1000, 1),
+        "spawn_ratio": round(latency / spawn, 2),
+        "spawn_ratio_paired": round(statistics.median(a / b for a, b in zip(rounds["latency"], rounds["spawn"])), 2),
+    }
 
 
 def concurrent_submissions(url: str, token: str, total: int, threads: int) -> tuple[list[str], float, int]:
@@ -130,14 +165,9 @@ def main() -> int:
         pid, url, token = record["pid"], record["url"], localengine.admin_token(ddir)
         time.sleep(1.0)  # let it settle before reading its memory
         figures["idle_rss_mib"] = round(rss_kib(pid) / 1024, 1)
-        figures["baseline_python_spawn_ms"] = round(spawn_baseline(args.tasks) * 1000, 1)
+        figures["idle_cpu_ms_per_s"] = idle_cpu_ms_per_s(pid)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
-            latencies = submit_to_running(client, args.tasks)
-            figures["submit_to_running_median_ms"] = round(statistics.median(latencies) * 1000, 1)
-            figures["submit_to_running_p90_ms"] = round(sorted(latencies)[int(0.9 * (len(latencies) - 1))] * 1000, 1)
-            figures["latency_vs_spawn_ratio"] = round(
-                figures["submit_to_running_median_ms"] / figures["baseline_python_spawn_ms"], 2
-            )
+            figures.update(latency_figures(submit_to_running(client, args.tasks)))
             wait_all_final(client, {t["id"] for t in client.get("/execs").json()}, timeout=120)
 
             ids, seconds, errors = concurrent_submissions(url, token, args.submissions, args.threads)

@@ -23,7 +23,7 @@ class Settings:
     gpu_capacity: float
     grace_seconds: float
     max_upload_bytes: int
-    tick: float
+    tick: float  # seconds: the scheduler's safety tick; submits, stops and exits wake it at once
     hpo_max_failures: int = 5  # an hpo task ends FAILED after this many failed experiments in a row (hpo/failures.py)
     limits: Limits = field(
         default_factory=Limits
@@ -60,7 +60,7 @@ class Settings:
         max_upload_bytes: int = 8 << 30,
         cpu_capacity: float | None = None,
         gpu_capacity: float = 0,
-        tick: float = 0.2,
+        tick: float = 1.0,
         hpo_max_failures: int = 5,
         limits: Limits | None = None,
     ) -> Settings:

@@ -9,8 +9,8 @@ experiments are re-adopted by the task machinery, the optimizer is rebuilt and s
 results not yet marked reported are fed again. The search ends when the optimizer is done (`[]`
 with is_done(), or `[]` with nothing left running) and no experiment is active: FINISHED, or
 FAILED when no experiment finished; or FAILED early after a run of failed experiments (failures.py).
-Experiments are numbered from 0, as WMLA numbers them; a plugin's values are snapped (snapped()). The scheduler wakes the loop when a task ends, so the gap
-between one experiment's end and the next start is about one scheduler tick.
+Experiments are numbered from 0, as WMLA numbers them; a plugin's values are snapped (snapped()). The scheduler wakes the loop the moment a task ends (its
+listeners), and a submit wakes the scheduler: no tick lies between one experiment's end and the next start.
 """
 
 from __future__ import annotations
@@ -80,12 +80,12 @@ class Driver:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the pass: a task end during it starts the next pass at once
             try:
                 self.step_all()
             except Exception:  # the loop must survive one bad pass
                 log.exception("hpo driver pass failed")
             self._wake.wait(self.tick)
-            self._wake.clear()
 
     def step_all(self) -> None:
         states = ", ".join(f"'{s}'" for s in HPO_ACTIVE_STATES)

@@ -2,8 +2,9 @@
 
 The engine starts it in a new session (its own process group). It reads `<task>/launch.json`,
 starts every worker in the SAME group (so one killpg stops the task and all it spawned), waits for
-all of them and writes `<task>/exit.json` atomically — the engine learns the outcome from that
-file even when it was restarted meanwhile. When one worker fails, the others are terminated
+all of them and writes `<task>/exit.json` atomically (exit code, workers, and `endTime`: when the
+last worker ended, epoch seconds) — the engine learns the outcome and the end time from that file,
+even when it was restarted meanwhile or noticed the exit late. When one worker fails, the others are terminated
 (a distributed job cannot finish without it). Standard library only: it starts fast.
 """
 
@@ -25,12 +26,15 @@ def _say(message: str) -> None:
     print(f"{stamp}Z launcher: {message}", flush=True)
 
 
-def write_json_atomic(path: str, data: dict) -> None:
+def write_json_atomic(path: str, data: dict, *, durable: bool = True) -> None:
+    """Replace `path` whole; `durable` syncs it to disk first (exit.json must survive a crash;
+    launch.json is read at once by the wrapper, and a crash loses its task anyway)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
         handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -123,13 +127,13 @@ def run(task_dir: str) -> int:
         _say(f"worker {rank} exited with {code}")
         if code != 0 and first_failure is None:
             first_failure = code
+    ended = time.time()  # the last worker is gone: the task's end, whenever the engine notices it
     workers = [
         {"rank": rank, "pid": pids.get(rank), "exitCode": codes.get(rank)} for rank in range(len(spec["workers"]))
     ]
     exit_code = first_failure if first_failure is not None else (143 if terminated and not procs else 0)
-    write_json_atomic(
-        os.path.join(task_dir, EXIT_FILE), {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated)}
-    )
+    outcome = {"exitCode": exit_code, "workers": workers, "terminated": bool(terminated), "endTime": ended}
+    write_json_atomic(os.path.join(task_dir, EXIT_FILE), outcome)
     return exit_code
 
 
@@ -147,5 +151,13 @@ def main(argv: list[str]) -> int:
     return 0 if run(argv[1]) == 0 else 1
 
 
+def _exit_now(code: int) -> None:
+    """Exit without the interpreter's teardown: exit.json is written and nothing else is open, and
+    the engine learns of the end when this process is gone — tens of ms sooner on a busy machine."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    _exit_now(main(sys.argv))

@@ -101,7 +101,7 @@ def signal_group(pgid: int, signum: int) -> bool:
 
 def kill_remnants(pgid: int | None, not_before: int | None) -> None:
     """SIGKILL what is left of a finished task's group (workers orphaned by a dead wrapper)."""
-    if not pgid:
+    if not pgid or not _group_exists(pgid):  # the usual end: nothing left, no /proc scan
         return
     for pid in group_members(pgid, not_before):
         try:
@@ -110,8 +110,18 @@ def kill_remnants(pgid: int | None, not_before: int | None) -> None:
             pass
 
 
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal (a sandbox's): it exists
+        return True
+    return True
+
+
 def write_spec(task_dir: Path, workers: list[dict], grace: float) -> None:
-    launch.write_json_atomic(str(task_dir / launch.SPEC_FILE), {"workers": workers, "grace": grace})
+    launch.write_json_atomic(str(task_dir / launch.SPEC_FILE), {"workers": workers, "grace": grace}, durable=False)
 
 
 def spawn(

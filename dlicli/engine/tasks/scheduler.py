@@ -1,8 +1,10 @@
 """FIFO scheduling with slots and resource-plan quotas, task monitoring, stop, and recovery.
 
-One background thread ticks: it finalises tasks whose wrapper is gone (outcome from exit.json),
-escalates a stop to SIGKILL after the grace period, then launches queued tasks in submission
-order. The global pool is strict FIFO (the head of the queue blocks those behind it); a task whose
+One background thread ticks: it finalises tasks whose wrapper is gone (outcome and end time
+from exit.json), escalates a stop to SIGKILL after the grace period, then launches queued tasks in
+submission order. It ticks when something happens, not on a clock: a submit, a stop or a resource
+plan change wakes it (wake()), a wrapper's exit wakes it through exitwatch.py, and a stop's grace
+period sets its next wake-up; `tick` is only the slow safety tick for anything missed. The global pool is strict FIFO (the head of the queue blocks those behind it); a task whose
 resource plan is full waits without blocking tasks of other plans.
 
 Quotas are resource-plan labels: `cpu=N` (worker processes, one CPU each) and `gpu=N`; a plan's
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import signal
 import subprocess
 import threading
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 
 from dlicli.engine.store import Store
-from dlicli.engine.tasks import devices, frameworks, logtimes, runner
+from dlicli.engine.tasks import devices, exitwatch, frameworks, logtimes, runner
 
 log = logging.getLogger("dlicli.engine")
 
@@ -87,10 +90,12 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._exits: exitwatch.ExitWatch | None = None  # wakes the loop when a wrapper ends
         self.log_times = logtimes.Sampler()  # when log lines were written: sampled each tick
 
     # lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        self._exits = exitwatch.ExitWatch(lambda _task_id: self.wake())
         self.recover()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="dlicli-engine-scheduler", daemon=True)
@@ -102,23 +107,35 @@ class Scheduler:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self._exits is not None:
+            self._exits.close()
+            self._exits = None
 
     def wake(self) -> None:
         self._wake.set()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the tick: a wake-up during it makes the next one start at once
+            due = None
             try:
-                self.tick()
+                due = self.tick()
             except Exception:  # the thread must survive one bad tick
                 log.exception("scheduler tick failed")
-            self._wake.wait(self.tick_seconds)
-            self._wake.clear()
+            wait = self.tick_seconds if due is None else min(self.tick_seconds, max(0.0, due - time.time()))
+            self._wake.wait(wait)
 
-    def tick(self) -> None:
+    def tick(self) -> float | None:
+        """One pass; → when the next stop's grace period ends (epoch), if one is pending."""
         with self.lock:
-            self._monitor()
+            due = self._monitor()
             self._schedule()
+        return due
+
+    def _watch(self, task_id: str, pid: int, started: int | None) -> None:
+        """Have the wrapper's exit wake the loop; a wrapper already gone (or a reused pid) wakes it now."""
+        if self._exits is None or not self._exits.watch(task_id, pid) or not runner.alive(pid, started):
+            self.wake()
 
     # recovery and monitoring --------------------------------------------------------------
     def recover(self) -> None:
@@ -127,11 +144,13 @@ class Scheduler:
             for task in self.store.tasks(_in(ACTIVE)):
                 if runner.alive(task["pid"], task["pid_start"]):
                     self.store.event(task["id"], "RECOVERED", f"re-adopted running process {task['pid']}")
+                    self._watch(task["id"], task["pid"], task["pid_start"])
                 else:
                     self.finalize(task, LOST_RESTART)
 
-    def _monitor(self) -> None:
-        now = time.time()
+    def _monitor(self) -> float | None:
+        """Finalise ended tasks, SIGKILL stops past their grace; → the next grace end, if any."""
+        now, due = time.time(), None
         for task in self.store.tasks(_in(ACTIVE)):
             proc = self.children.get(task["id"])
             if proc is not None:
@@ -142,8 +161,11 @@ class Scheduler:
                     runner.signal_group(task["pid"], signal.SIGKILL)
                     self.store.update_task(task["id"], kill_sent=1)
                     self.store.event(task["id"], "KILL", f"still running {self.grace:g}s after SIGTERM: SIGKILL")
+                elif task["stop_requested"] and not task["kill_sent"]:
+                    due = min(due or math.inf, task["stop_requested"] + self.grace)
                 continue
             self.finalize(task, LOST_RUNNING)
+        return due
 
     def finalize(self, task: dict, lost_reason: str) -> None:
         """Record the end of a task whose wrapper is gone. Idempotent."""
@@ -172,7 +194,7 @@ class Scheduler:
                 )
             db.execute(
                 "UPDATE tasks SET state = ?, reason = ?, exit_code = ?, end_time = ? WHERE id = ?",
-                (state, reason, code, time.time(), task["id"]),
+                (state, reason, code, _end_time(outcome, task), task["id"]),
             )
         self.store.event(task["id"], state, reason, "Info" if state in ("FINISHED", "KILLED") else "Error")
         proc = self.children.pop(task["id"], None)
@@ -297,6 +319,7 @@ class Scheduler:
         self.children[task["id"]] = proc
         self.store.update_task(task["id"], state="RUNNING", pid=proc.pid, pid_start=started, start_time=time.time())
         self.store.event(task["id"], "RUNNING", f"started {len(workers)} worker(s), process group {proc.pid}")
+        self._watch(task["id"], proc.pid, started)
 
     def _devices(self, task: dict, spec: dict, workers: int) -> list[dict[str, str]]:
         """Each worker's CUDA_VISIBLE_DEVICES (devices.py), free of the other running tasks' devices."""
@@ -314,6 +337,16 @@ def _fits_plans(task: dict, names: list[str], plans: dict, usage: dict) -> bool:
             if limit is not None and task[key] > 0 and usage.get(name, {}).get(key, 0.0) + task[key] > limit:
                 return False
     return True
+
+
+def _end_time(outcome: dict | None, task: dict) -> float:
+    """When the task's processes ended: the wrapper's record (exit.json's endTime), else now (the
+    wrapper died without one). Kept between the task's start and now."""
+    now = time.time()
+    ended = (outcome or {}).get("endTime")
+    if not isinstance(ended, (int, float)) or isinstance(ended, bool):
+        return now
+    return min(now, max(float(ended), task["start_time"] or 0.0))
 
 
 def _logs(task: dict) -> list[Path]:
