@@ -12,7 +12,7 @@ query arg still gives the right list.
 
 What tells tasks apart: one user's tasks share most of their args (`tensorflow --cs-datastore-meta
 type=fs --workerDeviceNum 1 …` on WMLA), so the table shows the framework and the `--model-main`
-file (MAIN) read from the args; the whole args only with `-o wide`.
+file (MAIN) read from the args; the whole args only with `-o wide` (and piped, last).
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ SORT_FIELDS: dict[str, listing.SortKey] = {
 
 def fits(tty: bool, wide: bool = False) -> list[listing.Fit]:
     """exec list's columns, and the order they give way in on a narrow terminal (MAIN, what tells
-    one task from the next, goes last); `wide` adds the whole args."""
+    one task from the next, goes last). The whole args (ARGS) only where nothing is cut: piped
+    (every column, always the same, for `cut -f`) or with `-o wide`."""
     when = (
         (lambda r: timefmt.age(timefmt.parse_time(created(r))))
         if tty
@@ -141,8 +142,17 @@ def fits(tty: bool, wide: bool = False) -> list[listing.Fit]:
         listing.Fit(Column("FRAMEWORK", framework), give=3),
         listing.Fit(Column("MAIN", model_main), give=7, shrink_to=16),
         listing.Fit(Column("NAME", "appName"), give=2, shrink_to=12),
-        *([listing.Fit(Column("ARGS", "args"))] if wide else []),
+        *([listing.Fit(Column("ARGS", "args"))] if wide or not tty else []),
     ]
+
+
+def wide_columns(out: Output, rows: list[Row]) -> list[Column]:
+    """-o wide: every column, none cut (a cell too long folds); on a terminal, low-value columns
+    that are empty in every row stay out, as without -o wide."""
+    shown = fits(out.stdout_is_tty, wide=True)
+    if out.stdout_is_tty:
+        shown = [f for f in shown if not f.give or any(f.column.cell(r) for r in rows if isinstance(r, dict))]
+    return [f.column for f in shown]
 
 
 def with_searches(client: DlpdClient, tasks: list[Row]) -> list[Row]:
@@ -198,9 +208,5 @@ def listing_for(out: Output, client: DlpdClient, ask: Ask) -> listing.Listing:
         sent = {str(t.get("id")): t for t in tasks if isinstance(t, dict)}
         rows = [sent.get(str(r.get("id")), r) for r in rows]
     note = f"{hidden} HPO experiment{'s' if hidden != 1 else ''} hidden; --all shows them" if hidden else ""
-    columns = (
-        [f.column for f in fits(out.stdout_is_tty, wide=True)]  # wide: every column, cells fold
-        if ask.wide
-        else listing.columns_for(out, fits(out.stdout_is_tty), rows)
-    )
+    columns = wide_columns(out, rows) if ask.wide else listing.columns_for(out, fits(out.stdout_is_tty), rows)
     return listing.Listing(rows, columns, note, newest_last=ask.sort is None)

@@ -77,6 +77,7 @@ def test_piped_columns_iso_created_duration_and_experiments_hidden(tasks, run):
         "PyTorch",
         "main.py",
         "app-t-old",
+        "--exec-start PyTorch --model-main main.py --model-dir t-old",
     ]
     assert [r[0] for r in rows] == ["t-old", "t-mid", "t-new"]
     assert rows[2][3] == ""  # not started: no duration
@@ -185,7 +186,7 @@ def test_quiet_prints_ids_only(tasks, run):
 
 def test_headers_when_piped_on_request(tasks, run):
     lines = run("exec", "list", "--headers").stdout.splitlines()
-    assert lines[0].split("\t") == ["ID", "STATE", "CREATED", "DURATION", "SEARCH", "FRAMEWORK", "MAIN", "NAME"]
+    assert lines[0].split("\t") == ["ID", "STATE", "CREATED", "DURATION", "SEARCH", "FRAMEWORK", "MAIN", "NAME", "ARGS"]
     assert len(lines) == 4
     assert run("exec", "list", "--no-headers").stdout.splitlines()[0].startswith("t-old\t")
 

@@ -76,20 +76,24 @@ def test_24_tasks_of_one_user_read_differently_at_80_columns(wmla):
     assert [m.group(0) if m else None for m in mains] == [f"train_{i:02d}.py" for i in range(24)]
     assert len(set(lines[1:])) == 24
     assert lines[1].split()[:2] == ["wmla-1270", "FINISHED"]
+    wide = run_on_tty("exec", "list", "-o", "wide", COLUMNS="250", LINES="40")
+    lines = ANSI.sub("", wide.stdout).splitlines()
+    assert lines[0].split()[-1] == "ARGS", lines[:3]
+    assert lines[2].rstrip().endswith(TASKS[1]["args"]), lines[:3]  # -o wide: the whole args
+    assert "SEARCH" not in lines[0]  # an empty column stays out, wide or not
 
 
-def test_piped_main_and_framework_from_wmla_args_and_wide_adds_the_args(wmla, run):
+def test_piped_main_and_framework_from_wmla_args_and_the_whole_args_last(wmla, run):
     result = run("exec", "list", "--headers")
     assert result.exit_code == 0, result.stderr
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    assert rows[0] == ["ID", "STATE", "CREATED", "DURATION", "SEARCH", "FRAMEWORK", "MAIN", "NAME"]
+    assert rows[0] == ["ID", "STATE", "CREATED", "DURATION", "SEARCH", "FRAMEWORK", "MAIN", "NAME", "ARGS"]
     assert [r[6] for r in rows[1:4]] == ["train_00.py", "train_01.py", "train_02.py"]  # x, =x, 'x'
     assert {r[5] for r in rows[1:]} == {"tensorflow"}
     assert rows[1][2] == iso(local("2020-01-09 17:00:32"))
     assert rows[1][3] == "59m25s"  # 17:00:40 → 18:00:05
-    wide = [line.split("\t") for line in run("exec", "list", "-o", "wide", "--headers").stdout.splitlines()]
-    assert wide[0][-1] == "ARGS"
-    assert wide[2][-1] == TASKS[1]["args"]  # the whole args, uncut
+    assert rows[2][-1] == TASKS[1]["args"]  # the whole args, uncut
+    assert run("exec", "list", "-o", "wide", "--headers").stdout == result.stdout  # piped: every column anyway
     assert json.loads(run("exec", "list", "--json").stdout) == TASKS  # JSON: the server's objects
 
 

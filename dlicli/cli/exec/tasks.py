@@ -90,8 +90,9 @@ def list_tasks(
     """List your tasks (GET /execs), oldest first: CREATED is an age on a terminal and ISO-8601
     when piped, DURATION runs to now while a task runs, SEARCH names the HPO search a task is an
     experiment of, MAIN its --model-main file. Experiments are hidden unless --all or --hpo NAME;
-    columns that do not fit the terminal give way (MAIN last) so no row wraps. -o wide adds the
-    whole args (ARGS). Piped output has no header line (--headers adds one)."""
+    columns that do not fit the terminal give way (MAIN last) so no row wraps; -o wide adds the
+    whole args (ARGS). Piped output has every column, ARGS last, and no header line (--headers
+    adds one)."""
     from dlicli import listing, tasklist
 
     out, wide = _wide_output(output_format, as_json)
