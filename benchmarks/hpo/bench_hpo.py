@@ -1,13 +1,15 @@
 """HPO benchmark: the built-in algorithms in-process through the contract's search(), median
-simple regret over seeds, against Random and Optuna's default TPESampler as a peer.
+simple regret over seeds, against Random and Optuna's default TPESampler and GPSampler (peers.py).
 
-    python benchmarks/hpo/bench_hpo.py [--quick] [--seeds N] [--jobs N]
+    python benchmarks/hpo/bench_hpo.py [--quick] [--seeds N] [--jobs N] [--only P,..] [--algos A,..]
+                                       [--no-parallel] [--no-fidelity] [--no-cache] [--json]
 
-Problems: Branin (50 trials), Hartmann6, Rosenbrock-4, Levy-4 (100 trials), one suggestion per
-call, each result fed back as last_exp_results. Then the multi-fidelity toy (functions.LearningCurve):
-Hyperband (R=27, eta=3 and R=125, eta=5) against Random at 100 full-resource runs.
-Aims (issue 4): Tpe ≤ 0.5× Random on Hartmann6 and Levy-4; Bayesian ≤ Tpe on Branin and
-Hartmann6; Hyperband ≤ Random@100's regret with ≤ 1/5 of its resource.
+Problems: Branin (50 trials), Hartmann6, Rosenbrock-4, Levy-4 (100 trials). Tables:
+- sequential: one suggestion per call, each result fed back as last_exp_results;
+- parallel: 4 slots, asynchronous (harness.parallel), rounds until the median best-so-far regret
+  reaches the 1-slot run's regret at the problem's trials; aim ≤ 35 rounds per 100 trials;
+- multi-fidelity (fidelity.py): Hyperband and ASHA on functions.LearningCurve against Random.
+Aims (issue 13): Tpe ≤ Optuna TPE, Bayesian ≤ the better of Optuna TPE and GP, on every problem.
 """
 
 from __future__ import annotations
@@ -18,180 +20,239 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # tiny matrices: BLAS threads only cost time
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
+from typing import Any  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from functions import PROBLEMS, LearningCurve  # noqa: E402
+import harness  # noqa: E402
+import peers  # noqa: E402
+from functions import PROBLEMS, Problem  # noqa: E402
 
 from dlicli.engine.hpo.algorithms.base import make_optimizer  # noqa: E402
 
-COLUMNS = ["Random", "Tpe", "Bayesian", "Optuna"]
-# One Hyperband pass tries 49 configs at R=27, eta=3 (fewer than Random's 100, so its best is
-# worse); a larger eta screens more configs per unit of resource: 173 at R=125, eta=5.
-FIDELITY = [(27, 3), (125, 5)]
-FIDELITY_AIM = (125, 5)
+COLUMNS = ["Random", "Tpe", "Bayesian", *peers.PEERS]
+PARALLEL = ("Random", "Tpe", "Bayesian", "Optuna TPE")  # GPSampler proposes as if alone
+SLOW = ("Bayesian", "Optuna GP")
+SLOTS = 4
+ROUNDS_AIM = 35  # per 100 trials
 
 
-class OptunaDefault:
-    """The peer: Optuna's TPESampler with its defaults (seeded), behind the same search()."""
-
-    def __init__(self, space: list[dict], seed: int):
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.optuna = optuna
-        self.dists = {
-            hp["name"]: optuna.distributions.FloatDistribution(hp["minDbVal"], hp["maxDbVal"]) for hp in space
-        }
-        self.study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed))
-        self.asked: list = []
-
-    def search(self, n: int, last: list[dict]) -> list[dict]:
-        for r in last:
-            trial = next(t for t in self.asked if t.params == r["hyperparameters"])
-            self.asked.remove(trial)
-            self.study.tell(trial, r["metricVal"])
-        out = []
-        for _ in range(n):
-            trial = self.study.ask(self.dists)
-            self.asked.append(trial)
-            out.append(dict(trial.params))
-        return out
-
-
-def run_one(job: tuple[str, int, int]) -> tuple[str, str, int, float, float]:
-    """One search: (problem, algorithm, seed) → its simple regret and seconds."""
+def run_one(job: tuple[str, str, int, int]) -> dict[str, Any]:
+    """One search (problem, algorithm, seed, slots) → its best-so-far regret curve and CPU seconds."""
     warnings.simplefilter("ignore")
-    pname, algo, seed = job[0], COLUMNS[job[1]], job[2]
-    prob = next(p for p in PROBLEMS if p.name == pname)
+    pname, algo, seed, slots = job
+    prob = problem(pname)
+    trials = trials_for(prob, slots)
     space = prob.space()
-    if algo == "Optuna":
-        opt = OptunaDefault(space, seed)
+    if algo in peers.PEERS:
+        opt: Any = peers.OptunaPeer(peers.PEERS[algo], space, seed, slots)
     else:
         opt = make_optimizer(
             algo,
             f"{pname}-{seed}",
             space,
             RandomSeed=str(seed),
-            maxJobNum=str(prob.trials),
+            maxJobNum=str(trials),
             objective="minimize",
             objectiveMetric="loss",
         )
-    start, best, last = time.process_time(), float("inf"), []
-    for i in range(prob.trials):
-        got = opt.search(1, last)
-        if not got:
-            break
-        v = prob.value(got[0])
-        best = min(best, v)
-        last = [
-            {
-                "id": i,
-                "state": "FINISHED",
-                "hyperparameters": got[0],
-                "hyper_parameters": got[0],
-                "metricVal": v,
-                "objectiveMetric": "loss",
-                "metrics": {},
-                "config": got[0],
-            }
-        ]
-    return pname, algo, seed, best - prob.f_min, time.process_time() - start
-
-
-def run_fidelity(job: tuple[int, int, int]) -> tuple[float, float, float, int, int]:
-    """The toy at (R, eta, seed): Random's regret at 100 full-resource runs, Hyperband's regret
-    (best observed among its full-resource runs), Hyperband's resource / Random's, its runs and configs."""
-    R, eta, seed = job
-    toy, rng = LearningCurve(R), np.random.default_rng(10_000 + seed)
-    rand = make_optimizer("Random", "r", toy.space(), RandomSeed=str(seed))
-    runs = [(p, toy.observe(p, R, rng)) for p in rand.search(100, [])]
-    random_regret = toy.final(min(runs, key=lambda t: t[1])[0]) - toy.f_min
-    hb = make_optimizer(
-        "Hyperband", "h", toy.space(), RandomSeed=str(seed), ResourceName="epochs", ResourceValue=str(R), eta=str(eta)
-    )
-    used, last, full = 0, [], []
-    while not hb.is_done():
-        got = hb.search(1000, last)  # as many as it will give: a whole rung runs in parallel
-        last = []
-        for i, p in enumerate(got):
-            r = p["epochs"]
-            used += r
-            v = toy.observe(p, r, rng)
-            last.append({"id": i, "state": "FINISHED", "hyperparameters": p, "metricVal": v, "config": p})
-            if r == R:
-                full.append((p, v))
-    hb_regret = toy.final(min(full, key=lambda t: t[1])[0]) - toy.f_min
-    return random_regret, hb_regret, used / (100 * R), hb.count, sum(b[0][0] for b in hb.table)
+    start = time.process_time()
+    if slots == 1:
+        run: dict[str, Any] = {"regret": harness.sequential(opt, prob.value, prob.f_min, trials)}
+    else:
+        run = harness.parallel(opt, prob.value, prob.f_min, trials, slots, seed)
+    run["cpu"] = time.process_time() - start
+    return run
 
 
 def main() -> int:
+    args = parse_args()
+    seeds = args.seeds or (5 if args.quick else 20)
+    problems = [p for p in PROBLEMS if not args.only or p.name in args.only.split(",")]
+    algos = [a for a in COLUMNS if not args.algos or a in args.algos.split(",")]
+    t0 = time.perf_counter()
+    jobs = [(p.name, a, s, 1) for p in problems for a in algos for s in range(seeds)]
+    if not args.no_parallel:
+        jobs += [(p.name, a, s, SLOTS) for p in problems for a in algos if a in PARALLEL for s in range(seeds)]
+    runs = run_all(jobs, args.jobs, use_cache=not args.no_cache)
+    report = {"seeds": seeds, "sequential": sequential_table(problems, algos, runs, seeds)}
+    if not args.no_parallel:
+        report["parallel"] = parallel_table(problems, algos, runs, seeds)
+    if not args.no_fidelity:
+        report["fidelity"] = fidelity_rows(seeds, args.jobs)
+    report["aims"] = aims(report)
+    report["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report, args.jobs)
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5 seeds instead of 20")
     ap.add_argument("--seeds", type=int, help="number of seeds (default 20, 5 with --quick)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     ap.add_argument("--only", help="comma-separated problem names (default all)")
-    args = ap.parse_args()
-    seeds = args.seeds or (5 if args.quick else 20)
-    problems = [p for p in PROBLEMS if not args.only or p.name in args.only.split(",")]
-    jobs = [(p.name, c, s) for p in problems for c in range(len(COLUMNS)) for s in range(seeds)]
-    jobs.sort(key=lambda j: COLUMNS[j[1]] != "Bayesian")  # the slow ones first
-    t0 = time.perf_counter()
-    regret: dict[tuple[str, str], list[float]] = {}
-    secs: dict[str, float] = dict.fromkeys(COLUMNS, 0.0)
-    with ProcessPoolExecutor(args.jobs) as pool:
-        for pname, algo, _seed, r, dt in pool.map(run_one, jobs):
-            regret.setdefault((pname, algo), []).append(r)
-            secs[algo] += dt
-        fid_jobs = [(R, eta, s) for R, eta in FIDELITY for s in range(seeds)]
-        fidelity: dict[tuple[int, int], list] = {}
-        for (R, eta, _s), row in zip(fid_jobs, pool.map(run_fidelity, fid_jobs)):
-            fidelity.setdefault((R, eta), []).append(row)
+    ap.add_argument("--algos", help=f"comma-separated columns (default all: {','.join(COLUMNS)})")
+    ap.add_argument("--no-parallel", action="store_true", help="skip the 4-slot table")
+    ap.add_argument("--no-fidelity", action="store_true", help="skip the multi-fidelity table")
+    ap.add_argument("--no-cache", action="store_true", help="recompute the Optuna peers (see peers.py)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return ap.parse_args()
 
-    med = {k: statistics.median(v) for k, v in regret.items()}
-    print(f"median simple regret over {seeds} seeds (lower is better)")
-    print(f"{'problem':<14}{'trials':>7}" + "".join(f"{c:>12}" for c in COLUMNS))
+
+def run_all(jobs: list[tuple[str, str, int, int]], workers: int, use_cache: bool) -> dict[tuple, dict]:
+    """Every (problem, algorithm, seed, slots) run; the Optuna peers' from the cache when there."""
+    cache = peers.load_cache() if use_cache else {}
+    runs: dict[tuple, dict] = {}
+    todo = []
+    for job in jobs:
+        key = peers.cache_key(*job_key(job)) if job[1] in peers.PEERS else None
+        if key is not None and key in cache:
+            runs[job] = cache[key]
+        else:
+            todo.append(job)
+    todo.sort(key=lambda j: (j[1] not in SLOW, j[3] == 1))  # the slow ones first
+    fresh: dict[str, Any] = {}
+    with ProcessPoolExecutor(workers) as pool:
+        for job, run in zip(todo, pool.map(run_one, todo)):
+            runs[job] = run
+            if job[1] in peers.PEERS:
+                fresh[peers.cache_key(*job_key(job))] = run
+    if fresh:
+        peers.save_cache(fresh)
+    return runs
+
+
+def job_key(job: tuple[str, str, int, int]) -> tuple[str, str, int, int, int]:
+    pname, algo, seed, slots = job
+    prob = problem(pname)
+    return algo, pname, trials_for(prob, slots), slots, seed
+
+
+def trials_for(prob: Problem, slots: int) -> int:
+    return prob.trials if slots == 1 else prob.trials * 2  # 4 slots: about trials/2 rounds
+
+
+def problem(name: str) -> Problem:
+    return next(p for p in PROBLEMS if p.name == name)
+
+
+def sequential_table(problems: list[Problem], algos: list[str], runs: dict, seeds: int) -> list[dict]:
+    rows = []
     for p in problems:
-        print(f"{p.name:<14}{p.trials:>7}" + "".join(f"{med[(p.name, c)]:>12.4g}" for c in COLUMNS))
-    print(f"{'cpu s/search':<21}" + "".join(f"{secs[c] / (seeds * len(problems)):>12.2f}" for c in COLUMNS))
+        row: dict[str, Any] = {"problem": p.name, "trials": p.trials}
+        for a in algos:
+            got = [runs[(p.name, a, s, 1)] for s in range(seeds)]
+            row[a] = statistics.median(r["regret"][-1] for r in got)
+            row[f"{a} cpu"] = statistics.median(r["cpu"] for r in got)
+        rows.append(row)
+    return rows
+
+
+def parallel_table(problems: list[Problem], algos: list[str], runs: dict, seeds: int) -> list[dict]:
+    """Per problem and algorithm: the 1-slot regret at its trials, and the rounds the 4-slot run
+    needs to reach it (median curve over seeds)."""
+    rows = []
+    for p in problems:
+        for a in algos:
+            if a not in PARALLEL:
+                continue
+            target = statistics.median(runs[(p.name, a, s, 1)]["regret"][-1] for s in range(seeds))
+            par = [runs[(p.name, a, s, SLOTS)] for s in range(seeds)]
+            horizon = trials_for(p, SLOTS) / SLOTS
+            reached = harness.rounds_to_reach(par, target, horizon)
+            at = statistics.median(harness.regret_at(r, ROUNDS_AIM * p.trials / 100) for r in par)
+            rows.append(
+                {
+                    "problem": p.name,
+                    "algorithm": a,
+                    "regret 1 slot": target,
+                    "rounds to reach": reached,
+                    "rounds aim": ROUNDS_AIM * p.trials / 100,
+                    "regret 4 slots at aim": at,
+                    "duplicates": sum(r["duplicates"] for r in par),
+                }
+            )
+    return rows
+
+
+def fidelity_rows(seeds: int, workers: int) -> Any:
+    try:
+        import fidelity  # benchmarks/hpo/fidelity.py: the multi-fidelity table
+    except ImportError:
+        return None
+    return fidelity.fidelity_table(seeds, workers)
+
+
+def aims(report: dict) -> list[dict]:
+    """Issue 13's aims, each with its figure: Tpe ≤ Optuna TPE; Bayesian ≤ the better peer; the
+    4-slot run reaches the 1-slot regret in ≤ 35 rounds per 100 trials."""
+    out = []
+    for row in report["sequential"]:
+        if "Tpe" in row and "Optuna TPE" in row:
+            out.append(_aim(f"Tpe / Optuna TPE on {row['problem']}", row["Tpe"], row["Optuna TPE"]))
+        peer_cols = [c for c in peers.PEERS if c in row]
+        if "Bayesian" in row and peer_cols:
+            better = min(row[c] for c in peer_cols)
+            out.append(_aim(f"Bayesian / best peer on {row['problem']}", row["Bayesian"], better))
+    for row in report.get("parallel") or []:
+        if row["algorithm"] in ("Tpe", "Bayesian"):
+            reached = row["rounds to reach"]
+            label = f"{row['algorithm']} 4-slot rounds on {row['problem']} (aim {row['rounds aim']:g})"
+            ok = reached is not None and reached <= row["rounds aim"]
+            out.append({"aim": label, "value": reached, "pass": ok})
+    return out
+
+
+def _aim(label: str, value: float, peer: float) -> dict:
+    ratio = value / peer if peer > 0 else (1.0 if value <= peer else float("inf"))
+    return {"aim": label + " <= 1", "value": ratio, "pass": value <= peer}
+
+
+def print_report(report: dict, workers: int) -> None:
+    seq = report["sequential"]
+    algos = [a for a in COLUMNS if a in seq[0]] if seq else []
+    print(f"median simple regret over {report['seeds']} seeds, one experiment at a time (lower is better)")
+    print(f"{'problem':<14}{'trials':>7}" + "".join(f"{a:>12}" for a in algos))
+    for row in seq:
+        print(f"{row['problem']:<14}{row['trials']:>7}" + "".join(f"{row[a]:>12.4g}" for a in algos))
+    cpu = {a: statistics.mean(row[f"{a} cpu"] for row in seq) for a in algos}
+    print(f"{'cpu s/search':<21}" + "".join(f"{cpu[a]:>12.2f}" for a in algos))
+    if report.get("parallel"):
+        print(f"\n{SLOTS} slots (asynchronous, durations U[0.5, 1.5]): rounds until the median regret reaches")
+        print("the 1-slot regret at the problem's trials (1 round = the mean experiment duration)")
+        print(f"{'problem':<14}{'algorithm':<12}{'1-slot regret':>14}{'rounds':>8}{'aim':>6}{'dups':>6}")
+        for row in report["parallel"]:
+            reached = row["rounds to reach"]
+            shown = (
+                f"{reached:.1f}"
+                if reached is not None
+                else ">" + f"{trials_for(problem(row['problem']), SLOTS) / SLOTS:g}"
+            )
+            print(
+                f"{row['problem']:<14}{row['algorithm']:<12}{row['regret 1 slot']:>14.4g}{shown:>8}"
+                f"{row['rounds aim']:>6g}{row['duplicates']:>6}"
+            )
+    if report.get("fidelity") is not None:
+        import fidelity
+
+        print()
+        fidelity.print_fidelity(report["fidelity"])
     print()
-    aims = []
-    for name in ("Hartmann6", "Levy-4"):
-        if (name, "Tpe") in med:
-            ratio = med[(name, "Tpe")] / med[(name, "Random")]
-            aims.append((f"Tpe/Random on {name}", ratio, ratio <= 0.5, "<= 0.5"))
-    for name in ("Branin", "Hartmann6"):
-        if (name, "Tpe") in med:
-            ratio = med[(name, "Bayesian")] / med[(name, "Tpe")]
-            aims.append((f"Bayesian/Tpe on {name}", ratio, ratio <= 1.0, "<= 1.0"))
-    print("multi-fidelity toy: Random at 100 full-resource runs vs one Hyperband pass (median regret)")
-    print(
-        f"{'R':>5}{'eta':>5}{'Random@100':>12}{'Hyperband':>11}{'HB/Rand':>9}{'resource':>10}{'runs':>6}{'configs':>9}"
-    )
-    for (R, eta), rows in fidelity.items():
-        rand_r = statistics.median(f[0] for f in rows)
-        hb_r = statistics.median(f[1] for f in rows)
-        share = statistics.median(f[2] for f in rows)
-        print(
-            f"{R:>5}{eta:>5}{rand_r:>12.4f}{hb_r:>11.4f}{hb_r / rand_r:>9.2f}{share:>10.3f}{rows[0][3]:>6}"
-            f"{rows[0][4]:>9}"
-        )
-        if (R, eta) == FIDELITY_AIM:
-            aims.append((f"Hyperband/Random regret, R={R} eta={eta}", hb_r / rand_r, hb_r <= rand_r, "<= 1.0"))
-            aims.append((f"Hyperband resource share, R={R} eta={eta}", share, share <= 0.2, "<= 0.2"))
-    print()
-    for label, value, ok, target in aims:
-        print(f"{label:<44}{value:>8.3f}  aim {target:<7} {'PASS' if ok else 'MISS'}")
-    print(f"\nwall {time.perf_counter() - t0:.0f}s with {args.jobs} workers")
-    return 0
+    for aim in report["aims"]:
+        value = "-" if aim["value"] is None else f"{aim['value']:.3f}"
+        print(f"{aim['aim']:<52}{value:>9}  {'PASS' if aim['pass'] else 'MISS'}")
+    print(f"\nwall {report['wall_seconds']:.0f}s with {workers} workers")
 
 
 if __name__ == "__main__":
