@@ -234,6 +234,9 @@ def test_frameworks_one_row_each_on_a_terminal(env_server):
     lines = ANSI.sub("", done.stdout).splitlines()
     assert len(lines) == 7, lines  # header + 6
     assert lines[2].split()[0] == "PyTorch" and "PyTorch: the first line says what it is." in lines[2]
+    narrow = ANSI.sub("", run_on_tty("exec", "frameworks", COLUMNS="60").stdout).splitlines()
+    assert len(narrow) == 7 and all(len(line) <= 60 for line in narrow), narrow
+    assert [line.split()[0] for line in narrow[1:]] == [f["name"] for f in FRAMEWORKS]  # names whole
 
 
 def test_frameworks_first_line_piped_all_of_it_wide_and_json(env_server, run):

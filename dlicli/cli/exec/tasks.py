@@ -283,11 +283,16 @@ def frameworks(
 ) -> None:
     """List the deep-learning frameworks tasks can start with (GET /execs/frameworks): one row
     each, with the first line of its description; -o wide, --json or -o yaml give all of it."""
+    from dlicli import listing
+
     out, wide = _wide_output(output_format, as_json)
-    columns = [
-        Column("NAME", "name", style="bold"),
-        Column("VERSION", "frameworkVersion"),
-        Column("DISTRIBUTE STRATEGY", "distributeStrategy"),
-        Column("DESCRIPTION", lambda r: _description(r, wide), wrap=wide),
+    fits = [
+        listing.Fit(Column("NAME", "name", style="bold")),
+        listing.Fit(Column("VERSION", "frameworkVersion"), give=3),
+        listing.Fit(Column("DISTRIBUTE STRATEGY", "distributeStrategy"), give=1, shrink_to=12),
+        listing.Fit(Column("DESCRIPTION", lambda r: _description(r, wide)), give=2, shrink_to=24),
     ]
-    out.data(state(ctx).client().execs_frameworks_get(), columns=columns, empty="no frameworks")
+    found = state(ctx).client().execs_frameworks_get()
+    rows = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+    columns = [f.column for f in fits] if wide else listing.columns_for(out, fits, rows)
+    out.data(found, columns=columns, empty="no frameworks")
