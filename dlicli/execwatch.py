@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from dlicli.errors import ConnectError, ExitCode, NotFoundError, TaskOutcome, UsageError, WaitTimeout
 from dlicli.timefmt import duration
-from dlicli.wmla import EXEC_FINAL_STATES, FAILED_STATES, STOPPED_STATES
+from dlicli.wmla import EXEC_FINAL_STATES, FAILED_STATES, STOPPED_STATES, state_meaning
 
 if TYPE_CHECKING:
     from dlicli.client.operations import DlpdClient
@@ -64,6 +64,28 @@ def raise_for_outcome(batches: dict[str, dict[str, Any]]) -> None:
         code,
         hint=f"see the task's error log: dlicli exec logs {first} --stderr",
     )
+
+
+EVENT_LINES = 5
+"""At most this many of a failed task's last `events` lines are shown (WMLA sends one or two)."""
+
+
+def why_failed(batch: Any) -> list[str]:
+    """Why a task that ended FAILED or ERROR did so, in the server's words: the last lines of its
+    `events` (WMLA: "Job <wmla-1293> task <1> failed"); [] for any other task."""
+    if state_of(batch) not in FAILED_STATES or not isinstance(batch, dict):
+        return []
+    events = batch.get("events")
+    if isinstance(events, list):
+        events = "\n".join(str(e) for e in events)
+    lines = [" ".join(line.split()) for line in str(events or "").splitlines()]
+    return [line for line in lines if line][-EVENT_LINES:]
+
+
+def state_text(state: str) -> str:
+    """A state as a wait shows it: a state the CLI waits through says what it waits for."""
+    meaning = state_meaning(state)
+    return f"{state}: {meaning}" if meaning else state
 
 
 # -- polling -----------------------------------------------------------------------------

@@ -176,6 +176,29 @@ FAILED_STATES = ("FAILED", "ERROR")
 """Any task that ended in failure (exit code 10)."""
 STOPPED_STATES = ("KILLED", "STOPPED")
 """Any task that was stopped (exit code 11)."""
+STATE_MEANINGS = {
+    "RECOVERPEND": "the search waits to recover after a restart of the HPO service; it resumes from its saved state",
+    "PENDING_CRD_SCHEDULER": "waiting for the Kubernetes scheduler to place it",
+    "PENDING_JOB_SCHEDULER": "waiting for the job scheduler to give it resources",
+    "RECOVERING": "being recovered after a failure; it runs on",
+    "UNKNOWN": "the scheduler cannot say its state; it may still run",
+}
+"""What a state the CLI does not treat as final means (shown beside it, so a wait says what it
+waits for); any other PENDING_* state is a wait for a scheduler (`state_meaning`)."""
+
+
+def state_meaning(state: Any) -> str | None:
+    """A word on what a non-final state means, or None for the plain and the final ones."""
+    upper = str(state or "").strip().upper()
+    if upper in STATE_MEANINGS:
+        return STATE_MEANINGS[upper]
+    if upper.startswith("PENDING"):
+        return "waiting for a scheduler to run it"
+    return None
+
+
+FAILED_METRIC_SENTINEL = 9999.99
+"""The metricVal WMLA records for an HPO experiment that failed: never a result, never the best."""
 APP_FINAL_STATES = (
     "FINISHED",
     "FAILED",

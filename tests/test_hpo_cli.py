@@ -262,10 +262,10 @@ def test_list_empty_json(env_server, run):
 
 
 def test_get_ranks_best_first_marks_it_and_puts_failed_last(env_server, run):
-    env_server.route("GET", "/hypersearch/search-1", body=TASK)
+    env_server.route("GET", "/hypersearch/search-1", body=dict(TASK, algoDef={"objective": "Maximize"}))
     result = run("hpo", "get", "search-1")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == [  # maximize, inferred from the server's best
+    assert result.stdout.splitlines() == [  # maximize, as the search's algoDef says
         "BEST\tID\tEXEC\tSTATE\tMETRIC\tDURATION\tREASON\tlr\topt",
         "*\t3\tapp-3\tFINISHED\t0.93\t\t\t0.05\tsgd",
         "\t1\tapp-1\tFINISHED\t0.81\t\t\t0.01\tadam",
@@ -321,7 +321,7 @@ def test_best_without_server_best_ranks_itself(env_server, run):
         ],
     )
     env_server.route("GET", "/hypersearch/search-1", body=task)
-    result = run("hpo", "best", "search-1")
+    result = run("hpo", "best", "search-1", "--objective", "minimize")
     assert json.loads(result.stdout) == {"units": 64}
 
 

@@ -2,15 +2,15 @@
 the space searched, and the series the report plots: the objective with the best so far, each
 hyper-parameter against the objective, the best experiment. Standard library only.
 
-FAILED (and stopped) experiments never count as values (WMLA records a failed one with metric
-9999.99): they stay in the table, out of every series."""
+Only experiments that count (dlicli.hpobest: FINISHED with a real metric, never WMLA's failure
+sentinel 9999.99) are values: the others stay in the table, out of every series."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlicli import wmla
+from dlicli import hpobest, wmla
 from dlicli.errors import NotFoundError, UsageError
 from dlicli.hporeport import shapes
 from dlicli.hporeport.space import Param, declared, guessed
@@ -46,21 +46,12 @@ class Search:
 
 
 def direction_of(task: Any, override: str | None) -> str | None:
-    """The search's own objective (its algoDef, the engine's top-level copy), else --objective."""
-    for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        given = wmla.objective(shapes.dig(task, *path))
-        if given is not None:
-            return given
-    return check_objective(override)
+    """--objective, else the search's own (dlicli.hpobest: never guessed from the values)."""
+    return hpobest.objective(task, override)
 
 
 def check_objective(override: str | None) -> str | None:
-    if override is None:
-        return None
-    value = wmla.objective(override)
-    if value is None:
-        raise UsageError(f"--objective must be minimize or maximize, not {override!r}")
-    return value
+    return hpobest.check_override(override)
 
 
 def _key(exp: dict[str, Any]) -> tuple[int, str]:
@@ -76,7 +67,7 @@ def search_of(name: str, task: Any, override: str | None = None) -> Search:
     rows = []
     for exp in sorted(shapes.experiments(task), key=_key):
         state = shapes.state_of(exp)
-        value = shapes.metric(exp) if state == "FINISHED" else None
+        value = shapes.metric(exp) if hpobest.counts(exp) else None
         rows.append(Experiment(exp.get("id"), state, value, shapes.params(exp), exp))
     if not any(e.value is not None for e in rows):
         state = shapes.state_of(task) or "no state"
@@ -128,9 +119,9 @@ def per_param(search: Search) -> dict[str, list[tuple[Any, float]]]:
 
 
 def best(search: Search) -> Experiment:
-    """The best finished experiment (the first of equals, by id)."""
-    sign = -1.0 if search.direction == "maximize" else 1.0
-    return min(search.finished, key=lambda e: sign * (e.value or 0.0))
+    """The best finished experiment (the first of equals, by id), by `hpo best`'s rule."""
+    chosen = hpobest.top([e.raw for e in search.finished], search.direction)
+    return next(e for e in search.finished if e.raw is chosen)
 
 
 def check_comparable(searches: list[Search]) -> None:

@@ -3,8 +3,8 @@ experiments still running. Typer-free and Textual-free.
 
 Read tolerantly, as WMLA and the local engine send it: `progress` may be "3/8" (the engine) or
 missing, so the count is also taken from `complete` and the input's `maxJobNum`; the best is the
-server's `best` when it has a metric, else the best FINISHED experiment by the objective (the
-engine sends `objective`; WMLA's HpoTaskState has none, so minimize, as `hpo best` assumes).
+server's `best`, else the best FINISHED experiment by the search's own objective, by the one rule
+`hpo best` uses (dlicli.hpobest); nothing when the search does not say its objective.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dlicli import timefmt, wmla
+from dlicli import hpobest, timefmt, wmla
 from dlicli.hporeport import shapes
 from dlicli.hporeport.shapes import dig, experiments, metric
 from dlicli.hporeport.shapes import state_of as state
@@ -63,28 +63,14 @@ def progress_text(task: Record) -> str:
     return bar(*progress(task))
 
 
-def objective(task: Record) -> str:
-    for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        given = wmla.objective(dig(task, *path))
-        if given is not None:
-            return given
-    return "minimize"
-
-
 def objective_metric(task: Record) -> str:
     return shapes.objective_metric(task) or "metric"
 
 
 def best(task: Record) -> Record | None:
-    """The best experiment so far: the server's, else the best FINISHED one by the objective."""
-    given = task.get("best")
-    if isinstance(given, dict) and metric(given) is not None:
-        return given
-    done = [e for e in experiments(task) if str(e.get("state") or "").upper() == "FINISHED" and metric(e) is not None]
-    if not done:
-        return None
-    pick = max if objective(task) == "maximize" else min
-    return pick(done, key=lambda e: metric(e) or 0.0)
+    """The best experiment so far, as `hpo best` picks it (dlicli.hpobest): the server's `best`,
+    else the best counted one by the search's own objective; none while that is unknown."""
+    return hpobest.best(task, hpobest.objective(task))
 
 
 def metric_text(task: Record, exp: Record) -> str:

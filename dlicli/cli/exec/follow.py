@@ -52,7 +52,7 @@ def _wait(st: AppState, out: Output, exec_ids: list[str], timeout: float | None,
             exec_ids,
             timeout=timeout,
             interval=every,
-            on_change=lambda exec_id, s: out.info(f"{exec_id}: {s}"),
+            on_change=lambda exec_id, s: out.info(f"{exec_id}: {execwatch.state_text(s)}"),
         ),
     )
 
@@ -109,6 +109,7 @@ def _follow(
         metrics.close()
     final = execwatch.state_of(batch)
     out.info(f"{exec_id}: {final}")
+    say_why(out, exec_id, batch)
     if "stderr" not in options.streams and final in FAILED_STATES + STOPPED_STATES:
         writer.failure_tail(logstreams.stderr_tail(st.client(), exec_id))
     return batch
@@ -128,13 +129,23 @@ def wait_and_exit(st: AppState, out: Output, exec_ids: list[str], timeout: float
     execwatch.raise_for_outcome(batches)
 
 
+def say_why(out: Output, exec_id: str, batch: Any) -> None:
+    """On stderr, why a task that ended FAILED or ERROR did so: its `events`, as the server says."""
+    from dlicli import execwatch
+
+    for line in execwatch.why_failed(batch):
+        out.info(f"{exec_id} events: {line}")
+
+
 def _failure_tails(st: AppState, out: Output, batches: dict[str, dict]) -> None:
-    """The last stderr lines of each task that ended FAILED or ERROR (one GET each)."""
+    """Why each task that ended FAILED or ERROR did so (its events) and its last stderr lines
+    (one GET each)."""
     from dlicli import execwatch, logstreams
 
     writer = logstreams.LogWriter(out, logstreams.LogOptions())
     for exec_id, batch in batches.items():
         if execwatch.state_of(batch) in FAILED_STATES:
+            say_why(out, exec_id, batch)
             text = logstreams.stderr_tail(st.client(), exec_id)
             writer.failure_tail(f"{exec_id}:\n{text}" if len(batches) > 1 and text.strip() else text)
 
@@ -223,7 +234,8 @@ def wait(
     """Wait until every task ends (polls GET /execs/{id}); state changes go to stderr.
 
     Exit 0 when all FINISHED, 10 if any FAILED/ERROR, else 11 if any KILLED, 8 on --timeout.
-    A task that ended FAILED or ERROR shows its last stderr lines (one more request each).
+    A task that ended FAILED or ERROR shows why (its events) and its last stderr lines (one more
+    request each). A state it waits through (PENDING_CRD_SCHEDULER …) says what it waits for.
     With --json (or -o yaml) the final Batch objects are printed, as a list.
     """
     from dlicli import execwatch

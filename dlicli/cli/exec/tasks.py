@@ -8,7 +8,7 @@ import typer
 
 from dlicli.cli import completion
 from dlicli.cli.bulk import each as _each
-from dlicli.cli.exec.follow import IntervalOpt
+from dlicli.cli.exec.follow import IntervalOpt, say_why
 from dlicli.cli.options import (
     HeadersOpt,
     JsonOpt,
@@ -131,12 +131,19 @@ def get(
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one task (GET /execs/{id})."""
+    """Show one task (GET /execs/{id}). On stderr: why a task that ended FAILED or ERROR did so
+    (its events), or what a state such as PENDING_CRD_SCHEDULER waits for."""
+    from dlicli import execwatch
+
     out = output(output_format, as_json)
     batch = state(ctx).client().execs_exec_id_get(exec_id)
     if out.format == "table" and isinstance(batch, dict):
         keys = [k for k in BATCH_FIELDS if k in batch] + [k for k in batch if k not in BATCH_FIELDS]
         out.record(batch, columns=[_field(k, out.stdout_is_tty) for k in keys])
+        now = execwatch.state_of(batch)
+        if execwatch.state_text(now) != now:
+            out.info(f"{exec_id}: {execwatch.state_text(now)}")
+        say_why(out, exec_id, batch)
         return
     out.data(batch)
 

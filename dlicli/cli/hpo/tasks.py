@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dlicli import hpobest
 from dlicli.cli import completion
 from dlicli.cli.hpo import view, watch
 from dlicli.cli.options import JsonOpt, OutputOpt, TimeoutOpt, YesOpt, nonblank
@@ -28,7 +29,7 @@ ObjectiveOpt = Annotated[
     str | None,
     typer.Option(
         "--objective",
-        help="Rank as minimize or maximize (default: the task's, when the server says).",
+        help="Rank as minimize or maximize (default: the search's own objective, when the server sends it).",
         metavar="minimize|maximize",
     ),
 ]
@@ -41,7 +42,7 @@ IntervalOpt = Annotated[
 ]
 
 
-def _live_view(task: dict[str, Any], direction: str, width: int, height: int):
+def _live_view(task: dict[str, Any], direction: str | None, width: int, height: int):
     """The live view of --follow on a terminal: the header lines, then the ranked experiments, never
     taller than `height` (the best and running rows stay; the rest fold into "… N more") nor wider
     than `width` (REASON gives way first; a row is one line)."""
@@ -129,8 +130,10 @@ def get(
 ) -> None:
     """Show an HPO task (GET /hypersearch/{name}): its state on stderr, then its experiments
     best first (marked *): ID, EXEC (for `dlicli exec logs`), STATE, the metric, DURATION, REASON
-    (why it failed), one column per hyper-parameter; failed ones last. Piped, a header line comes
-    first (the columns depend on the search). With --follow, live until the task ends.
+    (why it failed), one column per hyper-parameter; failed ones last. Ranked by --objective, else
+    the search's own objective; a search that does not say (WMLA 1.2.x) is shown in id order with
+    the server's best marked. Piped, a header line comes first (the columns depend on the search).
+    With --follow, live until the task ends.
     """
     out = output(output_format, as_json)
     watch.objective({}, direction)
@@ -153,6 +156,8 @@ def show_task(out: Output, task: Any, direction: str | None) -> None:
     how = watch.objective(task, direction)
     for line in view.header_lines(task, how):
         out.info(line)
+    if how is None and watch.experiments(task):
+        out.info(f"{hpobest.OBJECTIVE_UNKNOWN} to rank the experiments")
     rows = watch.ranked(task, how)
     width = out.console().size.width if out.stdout_is_tty else None
     cols = view.columns(task, how, view.reason_width(task, how, rows, width) if width else None)
@@ -171,19 +176,39 @@ def best(
     as_json: JsonOpt = False,
 ) -> None:
     """Print the best experiment's hyper-parameters as a flat {name: value} (JSON by default),
-    ready for a config.json. Exit 3 while no experiment has finished."""
-    from dlicli.errors import NotFoundError
-
+    ready for a config.json: the server's `best`, else the best FINISHED experiment by --objective
+    or the search's own objective. Exit 3 when no experiment finished with a metric, 2 when the
+    objective is unknown."""
     out = output(output_format or "json", as_json)
     watch.objective({}, direction)
     task = state(ctx).client().get_one_hpo(name)
+    out.data(watch.params(_best_or_raise(name, task, direction)))
+
+
+def _best_or_raise(name: str, task: Any, direction: str | None) -> dict[str, Any]:
+    """The best experiment; else why there is none: still running (wait for it), ended without a
+    result (exit 3), or results but no direction to rank them by (exit 2)."""
+    from dlicli.errors import NotFoundError, UsageError
+
     top = watch.best(task, watch.objective(task, direction))
-    if top is None:
+    if top is not None:
+        return top
+    now = watch.state_of(task) or "no state"
+    if not hpobest.counted(task):
+        if watch.is_final(task):
+            tried = len(watch.experiments(task))
+            raise NotFoundError(
+                f"hpo task {name} ended {now} with no finished experiment"
+                + (f" ({tried} tried, none finished with a metric)" if tried else ""),
+                hint=f"see its experiments: dlicli hpo get {name}",
+            )
         raise NotFoundError(
-            f"hpo task {name} has no finished experiment yet ({watch.state_of(task) or 'no state'})",
-            hint=f"wait for it: dlicli hpo wait {name}",
+            f"hpo task {name} has no finished experiment yet ({now})", hint=f"wait for it: dlicli hpo wait {name}"
         )
-    out.data(watch.params(top))
+    raise UsageError(
+        f"hpo task {name}: {hpobest.OBJECTIVE_UNKNOWN} (the server sent no objective and no best)",
+        hint=f"say which is better: dlicli hpo best {name} --objective minimize|maximize",
+    )
 
 
 def wait(

@@ -38,7 +38,7 @@ def metric_header(task: dict[str, Any]) -> str:
     return (watch.objective_metric(task) or "metric").upper()
 
 
-def columns(task: dict[str, Any], direction: str, reason_width: int | None = None) -> list[Column]:
+def columns(task: dict[str, Any], direction: str | None, reason_width: int | None = None) -> list[Column]:
     """Best mark, ID, EXEC, STATE, the metric, DURATION, REASON (cut to `reason_width`), then one
     column per hyper-parameter."""
     top = watch.best(task, direction)
@@ -67,7 +67,7 @@ def shorten(text: str, width: int | None) -> str:
     return text[: max(0, width - 1)] + "…"
 
 
-def reason_width(task: dict[str, Any], direction: str, rows: list[dict[str, Any]], width: int) -> int | None:
+def reason_width(task: dict[str, Any], direction: str | None, rows: list[dict[str, Any]], width: int) -> int | None:
     """How wide REASON may be so the table fits `width` columns (None: no need to cut it)."""
     cols = columns(task, direction)
     widths = [max([len(c.header)] + [len(c.cell(r)) for r in rows]) for c in cols]
@@ -79,25 +79,29 @@ def reason_width(task: dict[str, Any], direction: str, rows: list[dict[str, Any]
     return max(room, min(REASON_MIN, widths[reason_at]), len("REASON"))
 
 
-def header_lines(task: dict[str, Any], direction: str) -> list[str]:
+def header_lines(task: dict[str, Any], direction: str | None) -> list[str]:
     """The task in a line or two: state and counts, then its best experiment."""
     shown = {k: task.get(k) for k in ("progress", "running", "complete", "failed") if task.get(k) is not None}
     if task.get("duration") not in (None, ""):
         shown["duration"] = timefmt.duration_text(task.get("duration"))
     counts = "  ".join(f"{k} {format_cell(v)}" for k, v in shown.items())
     lines = [f"{task.get('hpoName') or ''}  {watch.state_of(task) or 'no state'}  {counts}".rstrip()]
+    meaning = wmla.state_meaning(watch.state_of(task))
+    if meaning:
+        lines.append(f"{watch.state_of(task)}: {meaning}")
     top = watch.best(task, direction)
     if top is not None:
         values = ", ".join(f"{k}={format_cell(v)}" for k, v in watch.params(top).items())
         label = watch.objective_metric(task) or "metric"
+        how_unknown = "the server's best"
         lines.append(
             f"best: experiment {top.get('id')}  {label}={format_cell(top.get('metricVal'))}  "
-            f"({direction})  {values}".rstrip()
+            f"({direction or how_unknown})  {values}".rstrip()
         )
     return lines
 
 
-def on_screen(task: dict[str, Any], direction: str, room: int) -> tuple[list[dict[str, Any]], str | None]:
+def on_screen(task: dict[str, Any], direction: str | None, room: int) -> tuple[list[dict[str, Any]], str | None]:
     """The ranked experiments that fit in `room` lines, and the "… N more" line for the rest.
 
     The best and the running (or submitted) experiments come first; what room is left goes to the

@@ -1,9 +1,8 @@
-"""HPO tasks as data: final states and outcomes, experiments ranked by metric, the best
-parameters, and the poll loop behind `--wait`/`--follow`. No typer, no rich: callers render.
+"""HPO tasks as data: final states and outcomes, the poll loop behind `--wait`/`--follow` and the
+lines it prints. No typer, no rich: callers render.
 
-Direction of "best": `--objective` when given, else the task's objective when the server sends
-it (the local engine adds `objective` and `objectiveMetric`; WMLA's HpoTaskState has neither),
-else what the server's own `best` experiment implies, else minimize.
+Which experiment is best, and by which direction, is `dlicli.hpobest`'s one rule (the direction
+from --objective or the search's own, never from the values); re-exported here for the views.
 """
 
 from __future__ import annotations
@@ -11,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dlicli import wmla
-from dlicli.errors import ExitCode, TaskOutcome, UsageError, WaitTimeout
-from dlicli.hporeport.shapes import dig as _dig
+from dlicli import hpobest, wmla
+from dlicli.errors import ExitCode, TaskOutcome, WaitTimeout
+from dlicli.hpobest import best as best
+from dlicli.hpobest import ranked as ranked
 from dlicli.hporeport.shapes import exec_id
 from dlicli.hporeport.shapes import (  # moved there for `hpo report`; re-exported for view, logs, tasks
     experiments as experiments,
@@ -35,47 +35,9 @@ def is_final(task: Any) -> bool:
     return state_of(task) in wmla.HPO_FINAL_STATES
 
 
-def objective(task: Any, override: str | None = None) -> str:
-    """ "minimize" or "maximize" for ranking this task's experiments (see the module doc)."""
-    if override:
-        value = wmla.objective(override)
-        if value is None:
-            raise UsageError(f"--objective must be minimize or maximize, not {override!r}")
-        return value
-    for path in (("objective",), ("algoDef", "objective"), ("input", "algoDef", "objective")):
-        given = wmla.objective(_dig(task, *path))
-        if given is not None:
-            return given
-    best = metric(task.get("best") or {}) if isinstance(task, dict) else None
-    values = [m for m in map(metric, experiments(task)) if m is not None]
-    if best is not None and values and min(values) != max(values) and best == max(values):
-        return "maximize"
-    return "minimize"
-
-
-def ranked(task: Any, direction: str) -> list[dict[str, Any]]:
-    """Experiments best first: those with a metric (by it), then the rest by id, then the failed."""
-    sign = -1.0 if direction == "maximize" else 1.0
-
-    def key(exp: dict[str, Any]) -> tuple[int, float, int]:
-        value, ident = metric(exp), exp.get("id")
-        ident = ident if isinstance(ident, int) else 0
-        if state_of(exp) in BAD:
-            return 2, 0.0, ident
-        return (1, 0.0, ident) if value is None else (0, sign * value, ident)
-
-    return sorted(experiments(task), key=key)
-
-
-def best(task: Any, direction: str) -> dict[str, Any] | None:
-    """The best FINISHED experiment: the server's `best` when it names one, else the top ranked."""
-    server_best = task.get("best") if isinstance(task, dict) else None
-    if isinstance(server_best, dict) and server_best.get("hyperParams") and metric(server_best) is not None:
-        return server_best
-    for exp in ranked(task, direction):
-        if state_of(exp) == "FINISHED" and metric(exp) is not None:
-            return exp
-    return None
+def objective(task: Any, override: str | None = None) -> str | None:
+    """ "minimize", "maximize", or None when neither --objective nor the search says."""
+    return hpobest.objective(task, override)
 
 
 def param_names(task: Any) -> list[str]:
@@ -133,6 +95,7 @@ class ChangeLog:
         self.name, self.with_experiments = name, with_experiments
         self.task: tuple | None = None
         self.seen: dict[Any, str] = {}
+        self.explained: set[str] = set()
 
     def lines(self, task: dict[str, Any]) -> list[str]:
         out = self._experiment_lines(task) if self.with_experiments else []
@@ -140,8 +103,16 @@ class ChangeLog:
         if now != self.task:
             self.task = now
             progress = f" ({now[1]})" if now[1] else ""
-            out.append(f"{self.name}: {now[0] or 'no state'}{progress}")
+            out.append(f"{self.name}: {now[0] or 'no state'}{progress}{self._meaning(now[0])}")
         return out
+
+    def _meaning(self, state: str) -> str:
+        """What a state such as RECOVERPEND waits for, said the first time it is seen."""
+        meaning = wmla.state_meaning(state)
+        if meaning is None or state in self.explained:
+            return ""
+        self.explained.add(state)
+        return f": {meaning}"
 
     def _experiment_lines(self, task: dict[str, Any]) -> list[str]:
         label = objective_metric(task) or "metric"
