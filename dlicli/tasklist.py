@@ -9,6 +9,10 @@ What goes to the server: `state` and, for the spec's own Batch fields, `sort_by`
 IBM's dlicmd.py documents for --exec-get-all); `limit` only when nothing is filtered out here
 afterwards and the server sorts. All of it is applied here again, so a server that ignores a
 query arg still gives the right list.
+
+What tells tasks apart: one user's tasks share most of their args (`tensorflow --cs-datastore-meta
+type=fs --workerDeviceNum 1 …` on WMLA), so the table shows the framework and the `--model-main`
+file (MAIN) read from the args; the whole args only with `-o wide` (and piped, last).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dlicli import listing, timefmt
+from dlicli import listing, timefmt, wmlaargs
 from dlicli.output import Column, Output
 from dlicli.wmla import EXEC_ACTIVE_STATES, EXEC_FINAL_STATES
 
@@ -25,7 +29,6 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 STATES = EXEC_ACTIVE_STATES + EXEC_FINAL_STATES
-ARGS_WIDTH = 60
 VOLATILE = ("CREATED", "DURATION")
 SERVER_SORT = {"id": "id", "state": "state", "name": "appName"}
 """Sort fields the spec's Batch has, so any dlpd server may sort by them."""
@@ -40,6 +43,7 @@ class Ask:
     limit: int | None
     hpo: str | None
     everything: bool
+    wide: bool = False  # -o wide: the whole args too
 
     @property
     def hides(self) -> bool:
@@ -58,21 +62,39 @@ class Ask:
         return query
 
 
-def short_args(row: Row) -> str:
-    """The args for a terminal: without the leading `--exec-start FRAMEWORK`, cut to ARGS_WIDTH."""
-    words = str(row.get("args") or "").split()
-    if words[:1] == ["--exec-start"]:
-        words = words[2:]
-    text = " ".join(words)
-    return text if len(text) <= ARGS_WIDTH else text[: ARGS_WIDTH - 1] + "…"
+def _wmla_words(row: Row) -> list[str]:
+    """The args' words up to a standalone `--` (after it they are the model's own)."""
+    words = wmlaargs.split(str(row.get("args") or ""))[0]
+    return words[: words.index("--")] if "--" in words else words
+
+
+def option(words: list[str], flag: str) -> str:
+    """The value of `flag` in `words`, as `flag VALUE` or `flag=VALUE` (the last one: WMLA reads
+    the last); "" when it is not there."""
+    found = ""
+    for i, word in enumerate(words):
+        if word == flag and i + 1 < len(words):
+            found = words[i + 1]
+        elif word.startswith(flag + "="):
+            found = word[len(flag) + 1 :]
+    return found
+
+
+def model_main(row: Row) -> str:
+    """The task's `--model-main` file, from its args (quoted or not, `--model-main x` or `=x`)."""
+    return option(_wmla_words(row), "--model-main")
 
 
 def framework(row: Row) -> str:
-    """The engine's `framework`, else the word after `--exec-start` in args."""
+    """The engine's `framework`, else `--exec-start`'s value in args, else the args' first word
+    when it is no option (WMLA's Batch args start with the framework: `tensorflow --cs-…`)."""
     if row.get("framework"):
         return str(row["framework"])
-    words = str(row.get("args") or "").split()
-    return words[1] if len(words) > 1 and words[0] == "--exec-start" else ""
+    words = _wmla_words(row)
+    named = option(words, "--exec-start")
+    if named:
+        return named
+    return words[0] if words and not words[0].startswith("-") else ""
 
 
 def created(row: Row) -> Any:
@@ -102,8 +124,10 @@ SORT_FIELDS: dict[str, listing.SortKey] = {
 }
 
 
-def fits(tty: bool) -> list[listing.Fit]:
-    """exec list's columns, and the order they give way in on a narrow terminal."""
+def fits(tty: bool, wide: bool = False) -> list[listing.Fit]:
+    """exec list's columns, and the order they give way in on a narrow terminal (MAIN, what tells
+    one task from the next, goes last). The whole args (ARGS) only where nothing is cut: piped
+    (every column, always the same, for `cut -f`) or with `-o wide`."""
     when = (
         (lambda r: timefmt.age(timefmt.parse_time(created(r))))
         if tty
@@ -116,9 +140,19 @@ def fits(tty: bool) -> list[listing.Fit]:
         listing.Fit(Column("DURATION", lambda r: timefmt.duration(seconds(r))), give=5),
         listing.Fit(Column("SEARCH", search), give=6, shrink_to=12),
         listing.Fit(Column("FRAMEWORK", framework), give=3),
+        listing.Fit(Column("MAIN", model_main), give=7, shrink_to=16),
         listing.Fit(Column("NAME", "appName"), give=2, shrink_to=12),
-        listing.Fit(Column("ARGS", short_args if tty else "args"), give=1, shrink_to=20),
+        *([listing.Fit(Column("ARGS", "args"))] if wide or not tty else []),
     ]
+
+
+def wide_columns(out: Output, rows: list[Row]) -> list[Column]:
+    """-o wide: every column, none cut (a cell too long folds); on a terminal, low-value columns
+    that are empty in every row stay out, as without -o wide."""
+    shown = fits(out.stdout_is_tty, wide=True)
+    if out.stdout_is_tty:
+        shown = [f for f in shown if not f.give or any(f.column.cell(r) for r in rows if isinstance(r, dict))]
+    return [f.column for f in shown]
 
 
 def with_searches(client: DlpdClient, tasks: list[Row]) -> list[Row]:
@@ -174,5 +208,5 @@ def listing_for(out: Output, client: DlpdClient, ask: Ask) -> listing.Listing:
         sent = {str(t.get("id")): t for t in tasks if isinstance(t, dict)}
         rows = [sent.get(str(r.get("id")), r) for r in rows]
     note = f"{hidden} HPO experiment{'s' if hidden != 1 else ''} hidden; --all shows them" if hidden else ""
-    columns = listing.columns_for(out, fits(out.stdout_is_tty), rows)
+    columns = wide_columns(out, rows) if ask.wide else listing.columns_for(out, fits(out.stdout_is_tty), rows)
     return listing.Listing(rows, columns, note, newest_last=ask.sort is None)

@@ -2,8 +2,9 @@
 
 Servers send times as epoch milliseconds (the API's Long times), epoch seconds, ISO-8601
 ("2021-08-06T10:16:37Z", with or without fraction and offset) or WMLA's "2020-01-09 17:31:32"
-(the server's local time); durations as seconds ("6.253"), "HH:MM:SS" ("00:07:25", hours past 24)
-or already written out ("56s", "1m05s"). Everything shown goes through here, so one kind of
+(no zone: read as the server's local time, taken to be this machine's zone); durations as
+seconds ("6.253"), "HH:MM:SS" ("00:07:25", hours past 24), days before a clock ("1 day 02:03:04",
+"2 days, 00:00:05") or already written out ("56s", "1m05s"). Everything shown goes through here, so one kind of
 value always reads the same: a duration as `1m05s`, a time as local `YYYY-MM-DD HH:MM:SS` on a
 terminal and ISO-8601 UTC (`2026-12-02T01:20:05Z`) when piped, an age as `5m`.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _WRITTEN = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-_CLOCK = re.compile(r"^(\d+):([0-5]?\d):([0-5]?\d(?:\.\d+)?)$")
+_CLOCK = re.compile(r"^(?:(\d+)\s*days?,?\s+)?(\d+):([0-5]?\d):([0-5]?\d(?:\.\d+)?)$")
 
 
 def parse_time(value: Any) -> float | None:
@@ -50,7 +51,8 @@ def _epoch(number: float) -> float | None:
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from "6.253", 6.253, "00:07:25", "56s", "1m05s" or "2h30m"; None when not a duration."""
+    """Seconds from "6.253", 6.253, "00:07:25", "1 day 02:03:04", "56s", "1m05s" or "2h30m"; None
+    when not a duration."""
     if isinstance(value, bool) or value is None or value == "":
         return None
     if isinstance(value, (int, float)):
@@ -65,8 +67,8 @@ def parse_duration(value: Any) -> float | None:
         pass
     clock = _CLOCK.match(text)
     if clock:
-        hours, minutes, seconds = clock.groups()
-        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        days, hours, minutes, seconds = clock.groups()
+        return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     parts = _WRITTEN.findall(text)
     if parts and "".join(n + u for n, u in parts) == text:
         return sum(float(n) * _UNITS[u] for n, u in parts)

@@ -44,11 +44,11 @@ def test_list_piped_is_untruncated_tsv(env_server, run):
     env_server.route("GET", "/execs", body=TASKS)
     result = run("exec", "list")
     assert result.exit_code == 0, result.stderr
-    # ID STATE CREATED DURATION SEARCH FRAMEWORK NAME ARGS (WMLA's Batch has no times: empty)
+    # ID STATE CREATED DURATION SEARCH FRAMEWORK MAIN NAME ARGS (WMLA's Batch has no times: empty)
     assert result.stdout.splitlines() == [
-        "dl-1\tRUNNING\t\t\t\tPyTorch\t\t" + TASKS[0]["args"],
-        "dl-2\tFINISHED\t\t\t\ttensorflow\t\t--exec-start tensorflow --model-main t.py",
-        "dl-3\tfailed\t\t\t\t\t\t",
+        "dl-1\tRUNNING\t\t\t\tPyTorch\tmain.py\t\t" + TASKS[0]["args"],
+        "dl-2\tFINISHED\t\t\t\ttensorflow\tt.py\t\t--exec-start tensorflow --model-main t.py",
+        "dl-3\tfailed\t\t\t\t\t\t\t",
     ]
     # a Batch without hpoName: GET /hypersearch says which tasks are experiments (here: 404, none)
     assert calls(env_server) == [("GET", "/execs", ""), ("GET", "/hypersearch", "")]
@@ -340,8 +340,9 @@ def test_frameworks_table_piped(env_server, run):
     env_server.route("GET", "/execs/frameworks", body=FRAMEWORKS)
     result = run("exec", "frameworks")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "PyTorch\t1.13\tMultiWorkerMirroredStrategy\tPyTorch jobs\ntensorflow\t2.11\t\tTF jobs\n"
+    assert result.stdout == "PyTorch\t1.13\tMultiWorkerMirroredStrategy\tPyTorch jobs\ntensorflow\t2.11\t\tTF\n"
     assert calls(env_server) == [("GET", "/execs/frameworks", "")]
+    assert run("exec", "frameworks", "-o", "wide").stdout.splitlines()[1] == "tensorflow\t2.11\t\tTF jobs"
 
 
 def test_frameworks_json_exact(env_server, run):

@@ -45,21 +45,25 @@ def test_a_piped_table_escapes_controls_and_keeps_one_row_per_task(env_server, r
     no_raw_controls(result.stdout)
     assert result.stdout.count("\n") == 1  # the newline in appId did not make a second row
     row = result.stdout.rstrip("\n").split("\t")
-    assert row == [
-        "t-1",
-        "RUNNING",
-        "",
-        "",
-        "",
-        "[bold]bob[/]",
-        "app\\nfake-row\\tcell",
-        EVIL.replace(EVIL[18:], SHOWN),
-    ]
+    assert (
+        row
+        == [
+            "t-1",
+            "RUNNING",
+            "",
+            "",
+            "",
+            "[bold]bob[/]",
+            "",  # MAIN: the args name no --model-main
+            "app\\nfake-row\\tcell",
+            EVIL.replace(EVIL[18:], SHOWN),
+        ]
+    )
 
 
 def test_a_terminal_table_shows_the_escapes_and_no_rich_markup(env_server):
     env_server.route("GET", "/execs", body=[TASK])
-    out, err, code = in_terminal("exec", "list")
+    out, err, code = in_terminal("exec", "list", "-o", "wide")  # wide: the args too
     assert code == 0, err
     no_raw_controls(out)
     assert "\\u202eevil" in out and "app\\nfake-row\\tcell" in out

@@ -93,6 +93,7 @@ EXAMPLES: dict[str, list[Example]] = {
             "The same spec again, under a new name",
             "dlicli hpo start examples/hpo/digits-tpe.yaml --model-dir examples/digits-mlp --name digits-tpe-2",
         ),
+        ("A spec the local checks refuse: let the server decide", "dlicli hpo start wmla-spec.json --no-validate"),
     ],
     "hpo list": [
         ("Every search you can see", "dlicli hpo list"),

@@ -63,7 +63,8 @@ def test_list_table_piped_shows_every_task_with_its_args_whole(wmla, run):
     assert result.stderr == ""
     shown = rows(result.stdout)
     assert [r[:2] for r in shown] == [[t["id"], t["state"]] for t in tasks(wmla)]
-    assert [r[5:] for r in shown] == [["tensorflow", t["appName"], t["args"]] for t in tasks(wmla)]
+    mains = [re.search(r"--model-main (\S+)", t["args"]).group(1) for t in tasks(wmla)]
+    assert [r[5:] for r in shown] == [["tensorflow", m, t["appName"], t["args"]] for m, t in zip(mains, tasks(wmla))]
     created = [r[2] for r in shown]
     assert all(re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", c) for c in created), created
     assert created == sorted(created)  # oldest first, read from WMLA's own time form

@@ -34,7 +34,24 @@ BATCH_FIELDS = (
     "schedulerUrl",
     "events",
 )
-ARGS_WIDTH = 60
+WideOutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Output format: table, wide (every column, nothing cut), json or yaml.",
+        metavar="table|wide|json|yaml",
+        show_default=False,
+    ),
+]
+
+
+def _wide_output(output_format: str | None, as_json: bool) -> tuple[Output, bool]:
+    """The Output for `-o`/--json, and whether `-o wide` asked for every column (a table)."""
+    wide = not as_json and (output_format or "").strip().lower() == "wide"
+    return output(None if wide else output_format, as_json), wide
+
+
 SortOpt = Annotated[
     str | None,
     typer.Option(
@@ -67,23 +84,25 @@ def list_tasks(
     headers: HeadersOpt = None,
     watch: WatchOpt = False,
     interval: IntervalOpt = None,
-    output_format: OutputOpt = None,
+    output_format: WideOutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List your tasks (GET /execs), oldest first: CREATED is an age on a terminal and ISO-8601
     when piped, DURATION runs to now while a task runs, SEARCH names the HPO search a task is an
-    experiment of. Experiments are hidden unless --all or --hpo NAME; columns that do not fit the
-    terminal give way (ARGS first) so no row wraps. Piped output has no header line (--headers
+    experiment of, MAIN its --model-main file. Experiments are hidden unless --all or --hpo NAME;
+    columns that do not fit the terminal give way (MAIN last) so no row wraps; -o wide adds the
+    whole args (ARGS). Piped output has every column, ARGS last, and no header line (--headers
     adds one)."""
     from dlicli import listing, tasklist
 
-    out = output(output_format, as_json)
+    out, wide = _wide_output(output_format, as_json)
     ask = tasklist.Ask(
         states=listing.check_states(states, tasklist.STATES, "task"),
         sort=listing.parse_sort(sort, tasklist.SORT_FIELDS),
         limit=limit,
         hpo=hpo,
         everything=all_tasks,
+        wide=wide,
     )
     mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     client = state(ctx).client()
@@ -253,17 +272,34 @@ def _deploy(client: Any, exec_id: str, body: dict[str, Any]) -> Any:
         raise
 
 
+def _description(row: dict[str, Any], whole: bool) -> str:
+    """A framework's `description`, else its `desc` (a list of lines on WMLA, a string elsewhere):
+    the first non-blank line, or with `whole` every line joined by spaces."""
+    value = row.get("description") or row.get("desc")
+    lines = [str(v) for v in value] if isinstance(value, list) else str(value or "").splitlines()
+    lines = [line.strip() for line in lines if line and line.strip()]
+    if whole:
+        return " ".join(lines)
+    return lines[0] if lines else ""
+
+
 def frameworks(
     ctx: typer.Context,
-    output_format: OutputOpt = None,
+    output_format: WideOutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the deep-learning frameworks tasks can start with (GET /execs/frameworks)."""
-    out = output(output_format, as_json)
-    columns = [
-        Column("NAME", "name", style="bold"),
-        Column("VERSION", "frameworkVersion"),
-        Column("DISTRIBUTE STRATEGY", "distributeStrategy"),
-        Column("DESCRIPTION", lambda r: r.get("description") or " ".join(map(str, r.get("desc") or []))),
+    """List the deep-learning frameworks tasks can start with (GET /execs/frameworks): one row
+    each, with the first line of its description; -o wide, --json or -o yaml give all of it."""
+    from dlicli import listing
+
+    out, wide = _wide_output(output_format, as_json)
+    fits = [
+        listing.Fit(Column("NAME", "name", style="bold")),
+        listing.Fit(Column("VERSION", "frameworkVersion"), give=3),
+        listing.Fit(Column("DISTRIBUTE STRATEGY", "distributeStrategy"), give=1, shrink_to=12),
+        listing.Fit(Column("DESCRIPTION", lambda r: _description(r, wide)), give=2, shrink_to=24),
     ]
-    out.data(state(ctx).client().execs_frameworks_get(), columns=columns, empty="no frameworks")
+    found = state(ctx).client().execs_frameworks_get()
+    rows = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+    columns = [f.column for f in fits] if wide else listing.columns_for(out, fits, rows)
+    out.data(found, columns=columns, empty="no frameworks")

@@ -55,6 +55,13 @@ def start(
     timeout: TimeoutOpt = None,
     interval: IntervalOpt = None,
     direction: ObjectiveOpt = None,
+    no_validate: Annotated[
+        bool,
+        typer.Option(
+            "--no-validate",
+            help="Send the spec without checking it here: the server decides (its error, if any, is shown).",
+        ),
+    ] = False,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -65,7 +72,8 @@ def start(
     hyperParams (or experiments, for ExperimentGridSearch). It is checked before anything is
     sent. The model is --model-dir or --model-file, else what modelSpec.args names
     (--model-dir, found here or next to the spec). --wait/--follow exit 0 FINISHED,
-    10 FAILED, 11 STOPPED, 8 on --timeout.
+    10 FAILED, 11 STOPPED, 8 on --timeout. The checks are never stricter than WMLA (its
+    spellings, such as dataType STRING, pass); --no-validate skips them and lets the server decide.
     """
     from dlicli import hpospec
     from dlicli.errors import UsageError
@@ -79,17 +87,29 @@ def start(
     raw = hpospec.load(spec)
     if isinstance(raw, dict) and name is not None:
         raw["hpoName"] = name
-    body, warnings = hpospec.validate(raw, spec, args_optional=framework is not None)
-    spec_args = (body.get("modelSpec") or {}).get("args")
+    body, warnings = _body(raw, spec, framework, check=not no_validate)
+    model_spec = body.get("modelSpec")
+    spec_args = model_spec.get("args") if isinstance(model_spec, dict) else None
     plan = hpomodel.plan(spec_args, spec, model_dir=model_dir, model_file=model_file, model_main=model_main)
     with _open_model(out, plan) as upload:
         args, notes = hpomodel.model_args(spec_args, framework, upload.main, upload.dir_name)
-        body.setdefault("modelSpec", {})["args"] = args
+        if isinstance(body.setdefault("modelSpec", {}), dict):  # --no-validate may send any modelSpec
+            body["modelSpec"]["args"] = args
         for warning in warnings + notes:
             out.warn(warning)
         client = state(ctx).client()
         response = _submit(client, out, body, upload)
     _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval, direction=direction)
+
+
+def _body(raw: Any, spec: str, framework: str | None, *, check: bool) -> tuple[dict[str, Any], list[str]]:
+    """The body to send and the warnings: checked here, or (--no-validate) as written, for the
+    server to judge; only a spec that is no mapping cannot be sent either way."""
+    from dlicli import hpospec
+
+    if check or not isinstance(raw, dict):
+        return hpospec.validate(raw, spec, args_optional=framework is not None)
+    return raw, []
 
 
 def _open_model(out, plan):
