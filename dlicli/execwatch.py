@@ -50,8 +50,9 @@ def exit_code_for_states(states: Iterable[str]) -> ExitCode:
     return ExitCode.OK
 
 
-def raise_for_outcome(batches: dict[str, dict[str, Any]]) -> None:
-    """Return when every task FINISHED; else raise TaskOutcome with the worst exit code."""
+def raise_for_outcome(batches: dict[str, dict[str, Any]], *, stderr_shown: bool = False) -> None:
+    """Return when every task FINISHED; else raise TaskOutcome with the worst exit code (and a hint
+    to read the error log, unless it was just shown)."""
     states = {exec_id: state_of(b) for exec_id, b in batches.items()}
     code = exit_code_for_states(states.values())
     if code == ExitCode.OK:
@@ -62,7 +63,7 @@ def raise_for_outcome(batches: dict[str, dict[str, Any]]) -> None:
     raise TaskOutcome(
         f"{noun} ended badly: {', '.join(bad)}",
         code,
-        hint=f"see the task's error log: dlicli exec logs {first} --stderr",
+        hint=None if stderr_shown else f"see the task's error log: dlicli exec logs {first} --stderr",
     )
 
 

@@ -107,7 +107,7 @@ def test_follow_prints_each_byte_once_and_exits_10_on_failed(env_server, run, as
     log_calls = [q for m, p, q in paths(env_server) if p == "/execs/t1/log"]
     assert log_calls == [Q_OUT, Q_ERR] * 5  # four polls, one last fetch after FAILED
     assert "FAILED" in result.stderr
-    assert "dlicli exec logs t1 --stderr" in result.stderr
+    assert "dlicli exec logs t1 --stderr" not in result.stderr  # both streams were followed: nothing more to read
 
 
 def test_follow_finished_exits_0_and_follows_errlog(env_server, run, monkeypatch):

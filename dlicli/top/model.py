@@ -47,6 +47,7 @@ class Row:
     key: str  # unique in its pane: keeps the cursor on the same row across polls
     cells: tuple[str, ...]
     target: Target | None = None
+    child: bool = False  # a row under another (a search's running experiment): not counted in the title
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class Pane:
     title: str
     headers: tuple[str, ...]
     rows: tuple[Row, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """The rows a title counts: child rows are details of their parent."""
+        return sum(not row.child for row in self.rows)
 
     def matching(self, text: str) -> Pane:
         """The rows with `text` in any cell (case-insensitive): what `/` shows."""
@@ -156,7 +162,9 @@ def search_pane(client: DlpdClient, errors: list[str]) -> Pane:
             exec_id = shapes.exec_id(exp)
             label = f"  └ experiment {exp.get('id')}"
             exp_cells = (label, str(exp.get("state") or ""), "", searches.metric_text(task, exp), exec_id, "")
-            rows.append(Row(f"exp:{name}:{exp.get('id')}", exp_cells, Target("exec", exec_id) if exec_id else None))
+            rows.append(
+                Row(f"exp:{name}:{exp.get('id')}", exp_cells, Target("exec", exec_id) if exec_id else None, child=True)
+            )
     return Pane("searches", "Searches", SEARCH_HEADERS, tuple(rows))
 
 

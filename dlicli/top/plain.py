@@ -24,9 +24,9 @@ def columns(pane: Pane) -> list[Column]:
 def show_pane(out: Output, pane: Pane) -> None:
     rows = [{"cells": row.cells} for row in pane.rows]
     if out.stdout_is_tty:
-        out.table(rows, columns(pane), title=f"{pane.title} ({len(rows)})")
+        out.table(rows, columns(pane), title=f"{pane.title} ({pane.size})")
         return
-    out.write(f"# {pane.title} ({len(rows)})\n")
+    out.write(f"# {pane.title} ({pane.size})\n")
     out.table(rows, columns(pane))
     out.write("\n")
 

@@ -196,3 +196,13 @@ def test_logs_tail_is_cut_by_dlicli_as_wmla_ignores_tail_lines(wmla, run):
     ok(result)
     assert result.stdout == "Test loss: 0.8421\nTest accuracy: 0.7113\n"
     assert {q["tailLines"][0] for _, p, q in wmla.calls() if p.endswith("/log")} == {"2"}
+
+
+def test_logs_follow_of_an_error_task_does_not_send_the_reader_to_the_log_just_shown(wmla, run):
+    ident = wmla.path_id("exec-error")
+    result = run("exec", "logs", ident, "--follow")
+    assert result.exit_code == 10, result.stderr
+    assert "task ended badly" in result.stderr
+    assert "exec logs" not in result.stderr  # its error log was just printed: no hint to go and read it
+    only_out = run("exec", "logs", ident, "--follow", "--stdout")
+    assert f"dlicli exec logs {ident} --stderr" in only_out.stderr  # stderr not shown: the hint stays

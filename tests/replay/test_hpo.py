@@ -97,6 +97,7 @@ def test_get_failed_search_without_experiments_shows_no_rows(wmla, run):
     ok(result)
     assert result.stdout == ""
     assert "FAILED  progress 0/10" in result.stderr
+    assert "no experiments" in result.stderr and "yet" not in result.stderr  # it has ended: none will come
 
 
 @pytest.mark.parametrize("name", ["hpo-minimize", "hpo-maximize"])
@@ -217,3 +218,12 @@ def test_start_prints_the_name_from_either_answer_form(wmla, run, tmp_path):
     request = wmla.server.last
     assert (request.method, request.path.rsplit("/", 1)[-1]) == ("POST", "hypersearch")
     assert json.loads(request.multipart()["data"].data)["algoDef"]["objective"] == "minimize"
+
+
+def test_list_best_column_is_computed_when_the_server_sends_no_best(wmla, run):
+    """CPD 3.5 echoes the algoDef, so a search without `best` still shows hpo best's pick (the
+    largest counted metric of a maximize search, not 9999.99); WMLA 1.2.x says no objective: empty."""
+    result = run("hpo", "list")
+    ok(result)
+    nobest = {r[0]: r for r in rows(result.stdout)}[wmla.path_id("hpo-maximize-nobest")]
+    assert nobest[3] == ("0.9853" if wmla.version == "cpd-3.5" else "")

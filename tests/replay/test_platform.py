@@ -100,6 +100,7 @@ def test_top_once_shows_tasks_searches_apps_and_plans(wmla, run, monkeypatch):
         assert f"{task['id']}\t{task['state']}\t" in result.stdout
     for search in wmla.body("hpo-list"):
         assert f"{search['hpoName']}\t{search['state']}\t" in result.stdout
+    assert f"# Searches ({len(wmla.body('hpo-list'))})" in result.stdout  # its experiment rows not counted
     assert "390/390 - 39s - loss: 0.6120 - accuracy: 0.7893" in result.stdout  # the running task's last line
     assert "  team-a\t4/4\t2/2" in result.stdout
     paths = {p for _, p, _ in wmla.calls()}

@@ -185,7 +185,7 @@ def show_logs(
         logstreams.LogWriter(out, shown).write(lines)
         return
     batch = _follow(st, out, exec_id, timeout, interval, options, reattach)
-    execwatch.raise_for_outcome({exec_id: batch})
+    execwatch.raise_for_outcome({exec_id: batch}, stderr_shown="stderr" in options.streams)
 
 
 def logs(

@@ -80,7 +80,7 @@ def _fits(tty: bool) -> list[Any]:
         listing.Fit(Column("NAME", "hpoName", style="bold")),
         listing.Fit(Column("STATE", "state")),
         listing.Fit(Column("PROGRESS", "progress"), give=5),
-        listing.Fit(Column("BEST METRIC", "best.metricVal"), give=6),
+        listing.Fit(Column("BEST METRIC", _best), give=6),
         listing.Fit(Column("RUNNING", "running"), give=3),
         listing.Fit(Column("COMPLETE", "complete"), give=3),
         listing.Fit(Column("FAILED", "failed"), give=4),
@@ -91,8 +91,11 @@ def _fits(tty: bool) -> list[Any]:
 
 
 def _best(row: dict[str, Any]) -> Any:
-    best = row.get("best")
-    return best.get("metricVal") if isinstance(best, dict) else None
+    """The server's best metric, else the one hpo best would pick (none when the objective is unknown)."""
+    from dlicli import hpobest
+
+    best = hpobest.best(row, hpobest.objective(row))
+    return hpobest.counted_metric(best) if best is not None else None
 
 
 def _seconds(row: dict[str, Any]) -> Any:

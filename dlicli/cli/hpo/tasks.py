@@ -163,7 +163,7 @@ def show_task(out: Output, task: Any, direction: str | None) -> None:
     cols = view.columns(task, how, view.reason_width(task, how, rows, width) if width else None)
     if rows and not out.stdout_is_tty:  # the columns are the search's own: say which is which
         out.write("\t".join(escape_controls(c.header) for c in cols) + "\n")
-    out.data(rows, columns=cols, empty="no experiments yet")
+    out.data(rows, columns=cols, empty="no experiments yet" if not watch.is_final(task) else "no experiments")
 
 
 def best(
