@@ -1,0 +1,108 @@
+"""Tpe through the contract: algoParams, the space, parallel slots (running experiments), restarts."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from dlicli.engine.hpo.algorithms.base import OptimizerError, make_optimizer
+
+from .helpers import SPACE, check_point, drive, objective, result
+
+LINE = [{"name": "x", "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1}]
+SIX = [{"name": "c", "type": "Discrete", "dataType": "int", "discreteIntVal": [1, 2, 3, 4, 5, 6]}]
+
+
+def tpe(space=SPACE, **kw):
+    return make_optimizer("Tpe", "t", space, **{"RandomSeed": "5", **kw})
+
+
+def test_the_first_warm_up_suggestions_are_the_startup_design_then_the_model_homes_in():
+    opt = tpe(LINE, WarmUp="8", maxJobNum="20")
+    seen = drive(opt, fn=lambda p: (p["x"] - 0.3) ** 2)
+    warm = sorted(p["x"] for p in seen[:8])
+    # a stratified design: one point in each eighth of the line (uniform draws: p = 8!/8^8 ≈ 0.002)
+    assert [int(x * 8) for x in warm] == list(range(8))
+    model = [abs(p["x"] - 0.3) for p in seen[8:]]
+    assert sorted(model)[len(model) // 2] < 0.06  # the model's median distance to the optimum
+    assert min(model) < min(abs(x - 0.3) for x in warm)
+
+
+def test_warm_up_is_capped_by_max_job_num_and_suggestions_stay_in_the_space():
+    opt = tpe(WarmUp="20", maxJobNum="6")
+    assert opt.warmup == 6
+    seen = drive(tpe(WarmUp="4", maxJobNum="16"), batch=3)
+    assert len(seen) == 16
+    for p in seen:  # types, step grids, powers and choices, in warm-up and from the model
+        check_point(p)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"WarmUp": "2"}, "algoParams WarmUp: must be at least 3"),
+        ({"WarmUp": "3.5"}, "algoParams WarmUp: must be an integer"),
+        ({"EICandidate": "1"}, "algoParams EICandidate: must be at least 2"),
+        ({"EICandidate": "20000"}, "algoParams EICandidate: at most 10000"),
+        ({"GoodRatio": "0"}, r"algoParams GoodRatio: must be in \(0, 1\]"),
+        ({"GoodRatio": "1.5"}, r"algoParams GoodRatio: must be in \(0, 1\]"),
+        ({"GoodRatio": "half"}, "algoParams GoodRatio: not a number: 'half'"),
+        ({"GoodMax": "1"}, "algoParams GoodMax: must be at least 2"),
+    ],
+)
+def test_bad_algo_params_name_the_param_and_the_bound(params, message):
+    with pytest.raises(OptimizerError, match=message):
+        tpe(**params)
+
+
+def test_good_ratio_and_good_max_set_the_good_share():
+    assert [tpe(GoodRatio="0.25", GoodMax="25").good_count(n) for n in (1, 20, 100, 400)] == [1, 5, 25, 25]
+    assert tpe(GoodRatio="0.5", GoodMax="3").good_count(100) == 3
+
+
+def test_a_batch_never_repeats_a_running_experiment_nor_itself():
+    opt = tpe(SIX, WarmUp="3")
+    first = opt.search(3, [])
+    running = first  # three experiments still running
+    got = opt.search(4, [])
+    values = [p["c"] for p in got]
+    assert sorted(values) == sorted({1, 2, 3, 4, 5, 6} - {p["c"] for p in running})  # only 3 are free
+    finished = [result(i, p, float(p["c"])) for i, p in enumerate(first)]
+    more = opt.search(4, finished)  # now the batch may reuse finished values, not running ones
+    assert len({p["c"] for p in more}) == len(more) == 3
+    assert not {p["c"] for p in more} & set(values)
+
+
+def test_parallel_batches_with_running_experiments_are_distinct_on_a_continuous_space():
+    opt = tpe(WarmUp="4", maxJobNum="-1")
+    running = opt.search(4, [])
+    for _ in range(4):  # one finishes, the next batch is proposed while three still run
+        done, running = running[0], running[1:]
+        got = opt.search(1, [result(0, done, objective(done))])
+        running += got
+        assert len(got) == 1 and got[0] not in running[:-1]
+    batch = opt.search(4, [])
+    assert len(batch) == 4 and all(p not in running for p in batch)
+    assert len({tuple(sorted(p.items())) for p in batch}) == 4
+
+
+def test_restart_with_running_and_pending_experiments_gives_the_same_next_suggestions():
+    kw = {"WarmUp": "4", "maxJobNum": "-1"}
+    opt = tpe(**kw)
+    drive(opt, limit=6)
+    running = opt.search(3, [])  # three running when the engine stops
+    state = pickle.loads(pickle.dumps(opt.get_state()))
+    fresh = tpe(**kw)
+    fresh.set_state(state)
+    assert fresh.search(2, []) == opt.search(2, [])  # proposed while all are still running
+    finished = [result(50, running[0], objective(running[0])), result(51, running[2], None)]
+    assert fresh.search(3, finished) == opt.search(3, finished)
+
+
+def test_the_same_seed_gives_the_same_batches():
+    def run(seed: str) -> list[dict]:
+        return drive(tpe(WarmUp="4", maxJobNum="14", RandomSeed=seed), batch=4)
+
+    assert run("5") == run("5")
+    assert run("5") != run("6")
