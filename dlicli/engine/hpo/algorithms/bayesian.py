@@ -15,8 +15,8 @@ How a pick is made, and what each part bought (median regret, 5 seeds, bench_hpo
   (gp.maximise_log_ei) — the optimum of the acquisition rather than the best of a sample.
 Grid parameters are snapped to their cells, so the model sees exactly the values that ran.
 Several picks in one call, or suggestions still running (parallel slots), are handled with the
-kriging believer: the GP is conditioned on its own mean there, so their EI is ~0 and the next
-pick goes elsewhere; a pick equal to one running or just picked is replaced (never a duplicate).
+kriging believer: the GP is conditioned on its own mean there (and the best includes those
+means), so their EI is ~0 and the next pick goes elsewhere; a pick equal to one running or just picked is replaced (never a duplicate).
 """
 
 from __future__ import annotations
@@ -101,9 +101,11 @@ class BayesianSearch(BuiltinOptimizer):
         best = float(y.min())
         fantasies = [self.space.encode(s) for s in self.pending + out]
         while len(out) < n:
-            if fantasies:
+            if fantasies:  # the believer: running points count as observed at the model's mean
                 F = np.array(fantasies)
-                self.gp.condition(np.vstack([X, F]), np.r_[y, self.gp.predict(F)[0]])
+                believed = self.gp.predict(F)[0]
+                self.gp.condition(np.vstack([X, F]), np.r_[y, believed])
+                best = min(best, float(believed.min()))
             s = self._distinct(self._pick(X, y, best), out)
             fantasies.append(self.space.encode(s))
             out.append(s)

@@ -179,8 +179,9 @@ def maximise_log_ei(gp: GaussianProcess, starts: np.ndarray, best: float, maxite
         val, grad = log_ei_and_grad(gp, flat.reshape(k, d), best)
         return -float(val.sum()), -grad.ravel()
 
-    res = minimize(f, starts.ravel(), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * (k * d),
-                   options={"maxiter": maxiter})
+    res = minimize(
+        f, starts.ravel(), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * (k * d), options={"maxiter": maxiter}
+    )
     return np.clip(res.x.reshape(k, d), 0.0, 1.0)
 
 
