@@ -67,6 +67,10 @@ class Route:
     times: int | None = None  # answer this many times, then fall through
     delay: float = 0.0
     silent: bool = False  # read the request, then say nothing until the server stops
+    query: dict[str, str] | None = None  # answer only requests whose query holds these values
+
+    def query_matches(self, rec: Recorded) -> bool:
+        return all(rec.query.get(key) == [value] for key, value in (self.query or {}).items())
 
 
 LOGIN_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n"
@@ -176,7 +180,7 @@ class RecordingServer:
 
     def _match(self, rec: Recorded) -> Route | None:
         for r in self.routes:
-            if r.method == rec.method and r.path.rstrip("/") == rec.path.rstrip("/"):
+            if r.method == rec.method and r.path.rstrip("/") == rec.path.rstrip("/") and r.query_matches(rec):
                 if r.times is not None:
                     if r.times <= 0:
                         continue
