@@ -152,6 +152,17 @@ def test_algorithm_debug_saves_the_servers_file(wmla, run, tmp_path, monkeypatch
     assert to_stdout.stdout_bytes == wmla.served("algorithm-debug")
 
 
+def test_algorithm_test_on_wmlas_binary_task_attr_says_what_to_give_instead(wmla, run, tmp_path):
+    saved = tmp_path / "task_attr.pb"
+    saved.write_bytes(wmla.served("algorithm-debug"))
+    plugin = tmp_path / "plugin"
+    plugin.mkdir()
+    result = run("hpo", "algorithm", "test", str(plugin), "--spec", str(saved))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {saved} is binary: WMLA's task_attr.pb"), result.stderr
+    assert "--spec SPEC.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_report_html_writes_a_page_of_the_search(wmla, run, tmp_path):
     name = wmla.path_id("hpo-minimize")
     given = [] if "algoDef" in wmla.body("hpo-minimize") else ["--objective", "minimize"]
