@@ -15,6 +15,24 @@ ADMIN = User("admin", True)
 ALICE = User("alice", False)
 BOB = User("bob", False)
 FINAL = {"FINISHED", "FAILED", "KILLED", "ERROR"}
+# a task that ignores SIGTERM and writes its pid: only the grace period's SIGKILL ends it
+STUBBORN = """
+    import os, signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    open(os.path.join(os.environ["RESULT_DIR"], "pid"), "w").write(str(os.getpid()))
+    time.sleep(300)
+"""
+# a task that waits for a "go" file, writes when it ends (epoch seconds), then exits without
+# interpreter shutdown: its real end time, to compare with the recorded one
+ENDS_AND_SAYS_WHEN = """
+    import os, time
+    go = os.path.join(os.environ["RESULT_DIR"], "go")
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    with open(os.path.join(os.environ["RESULT_DIR"], "ended"), "w") as out:
+        out.write(repr(time.time()))
+    os._exit(0)
+"""
 
 
 @pytest.fixture

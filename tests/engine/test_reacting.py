@@ -9,21 +9,10 @@ from __future__ import annotations
 
 import time
 
-from tests.engine.conftest import ADMIN, pid_gone, submit, wait_for, wait_state
+from tests.engine.conftest import ADMIN, ENDS_AND_SAYS_WHEN, STUBBORN, pid_gone, submit, wait_for, wait_state
 
 SLOW_TICK = 5.0
 PROMPT = 1.0  # seconds: "at once" on a loaded machine, still far below the safety tick
-
-# writes when it ends (epoch seconds), then exits without interpreter shutdown
-ENDS_AND_SAYS_WHEN = """
-    import os, time
-    go = os.path.join(os.environ["RESULT_DIR"], "go")
-    while not os.path.exists(go):
-        time.sleep(0.01)
-    with open(os.path.join(os.environ["RESULT_DIR"], "ended"), "w") as out:
-        out.write(repr(time.time()))
-    os._exit(0)
-"""
 
 
 def ended_at(engine, batch) -> float:
@@ -80,13 +69,7 @@ def test_a_submit_launches_at_once(make_engine, tmp_path):
 
 def test_a_stop_escalates_to_sigkill_when_its_grace_ends_not_at_the_next_tick(make_engine, tmp_path):
     engine = make_engine(tick=SLOW_TICK, grace_seconds=0.5)
-    stubborn = """
-        import os, signal, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        open(os.path.join(os.environ["RESULT_DIR"], "pid"), "w").write(str(os.getpid()))
-        time.sleep(300)
-    """
-    batch = submit(engine, tmp_path, stubborn)
+    batch = submit(engine, tmp_path, STUBBORN)
     pid_file = engine.tasks_root / batch["id"] / "result" / "pid"
     wait_for(lambda: pid_file.exists() and pid_file.read_text())
     time.sleep(0.2)

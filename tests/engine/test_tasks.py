@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from dlicli.engine import EngineError
-from tests.engine.conftest import ADMIN, pid_gone, submit, wait_for, wait_state
+from tests.engine.conftest import ADMIN, STUBBORN, pid_gone, submit, wait_for, wait_state
 
 ENV_SCRIPT = """
     import json, os, sys
@@ -123,13 +123,7 @@ def test_stop_kills_the_task_and_its_grandchild(engine, tmp_path):
 
 def test_stop_escalates_to_sigkill_after_the_grace_period(make_engine, tmp_path):
     engine = make_engine(grace_seconds=0.5)
-    stubborn = """
-        import os, signal, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        open(os.path.join(os.environ["RESULT_DIR"], "pid"), "w").write(str(os.getpid()))
-        time.sleep(300)
-    """
-    batch = submit(engine, tmp_path, stubborn)
+    batch = submit(engine, tmp_path, STUBBORN)
     pid_file = engine.tasks_root / batch["id"] / "result" / "pid"
     wait_for(lambda: pid_file.exists() and pid_file.read_text())
     engine.execs.stop_task(ADMIN, batch["id"])

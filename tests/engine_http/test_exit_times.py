@@ -13,18 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.engine.conftest import ENDS_AND_SAYS_WHEN
 from tests.engine_http.conftest import FINAL, submit, wait_state
 from tests.waiting import wait_until
 
-ENDS_AND_SAYS_WHEN = """
-    import os, time
-    go = os.path.join(os.environ["RESULT_DIR"], "go")
-    while not os.path.exists(go):
-        time.sleep(0.01)
-    with open(os.path.join(os.environ["RESULT_DIR"], "ended"), "w") as out:
-        out.write(repr(time.time()))
-    os._exit(0)
-"""
 CLOSE = 0.02  # seconds between the process's real end and the recorded one
 
 

@@ -3,11 +3,14 @@ fixture of tests/replay/fixtures/<version>/ (see SOURCES.md there for what each 
 
 A fixture file is one endpoint answer: {"method", "path", optional "query" (values the request must
 carry, e.g. logType), "status", and "body" (JSON, served as
-json.dumps(body, indent=2)) or "text" with "contentType" (served as is)}. Tests read what was served
+json.dumps(body, indent=2)) or "text" with "contentType" (served as is) or "base64" with
+"contentType" (a binary file, served decoded), and optional "headers" (more response headers)}.
+Tests read what was served
 with `Replay.served(name)` and the requests that arrived with `Replay.server.requests`."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,8 @@ def served_bytes(fixture: dict[str, Any]) -> bytes:
     """The bytes the replay server answers for a fixture (JSON as WMLA's servers pretty-print it)."""
     if "text" in fixture:
         return fixture["text"].encode()
+    if "base64" in fixture:
+        return base64.b64decode(fixture["base64"])
     return json.dumps(fixture["body"], indent=2, ensure_ascii=False).encode()
 
 
@@ -63,7 +68,7 @@ def serve(server: RecordingServer, fixtures: dict[str, dict[str, Any]]) -> None:
             fixture["path"],
             fixture["status"],
             served_bytes(fixture),
-            headers={"Content-Type": ctype},
+            headers={"Content-Type": ctype, **fixture.get("headers", {})},
             query=fixture.get("query"),
         )
 

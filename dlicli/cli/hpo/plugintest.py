@@ -51,9 +51,11 @@ def canonical(hps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def load_task(path: str) -> TaskAttrs:
-    """A spec (startHPO's body) or the task_attr file `hpo algorithm debug` saved."""
+    """A spec (startHPO's body) or the task_attr file `hpo algorithm debug` saved (the local engine's
+    JSON form; WMLA's is a binary task_attr.pb, which only WMLA reads)."""
     from dlicli import hpospec
 
+    refuse_binary_task_attr(path)
     raw = hpospec.load(path)
     if isinstance(raw, dict) and raw.get("format") == TASK_ATTR_FORMAT:
         kwargs = {str(k): str(v) for k, v in (raw.get("kwargs") or {}).items()}
@@ -89,6 +91,21 @@ def load_task(path: str) -> TaskAttrs:
 
 
 # -- the space: checking suggestions and scoring them ------------------------------------------------
+
+
+def refuse_binary_task_attr(path: str) -> None:
+    """WMLA's `algorithm debug` answer is a protobuf (task_attr.pb): say what to give instead."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return  # hpospec.load says why
+    if any(b < 9 or 13 < b < 32 for b in head):
+        raise UsageError(
+            f"{path} is binary: WMLA's task_attr.pb (from `hpo algorithm debug` on WMLA) is not readable here",
+            hint="give the spec you start the search with (--spec SPEC.yaml), or the JSON file the local "
+            "engine's `hpo algorithm debug` saves",
+        )
 
 
 def _bounds(hp: dict[str, Any]) -> tuple[float, float]:

@@ -1,12 +1,24 @@
-"""Bayesian: a Gaussian process (gp.py) and expected improvement over random candidates.
+"""Bayesian: a Gaussian process (gp.py) and expected improvement, maximised by gradient.
 
-algoParams: `InitPoints` random suggestions first (default 10), `CubeSize` candidates per pick
-(default maxJobNum·100, or max(10000, CubeSize) when unlimited; capped at MAX_CANDIDATES for time),
-`Noiseless` ("true" → a tiny fixed noise, else the noise is fitted), `RandomSeed`.
-Candidates are uniform in the unit cube plus a share around the best points so far; the best
-one is refined by a local search on EI. Grid parameters are snapped to their cells, so the model
-sees exactly the values that ran. Several picks in one call (or suggestions still running) are
-handled with the kriging believer: the GP is conditioned on its own mean at those points.
+algoParams (WMLA's meanings): `InitPoints` suggestions before the model (default 10),
+`CubeSize` random candidates scored per pick (default maxJobNum·100, or max(10000, CubeSize) when
+unlimited; capped at MAX_CANDIDATES for time), `Noiseless` ("true" → a tiny fixed noise, else the
+noise is fitted), `RandomSeed`.
+
+How a pick is made. Together these took the median regret (5 seeds, bench_hpo's problems) from
+86 to 4.0 on Rosenbrock-4, 0.35 to 0.0084 on Levy-4, 0.0076 to 7e-5 on Hartmann6 (Branin stays
+~1e-5), at 3-9 s of CPU per 50-100-trial search; they were measured together, not one by one:
+- the InitPoints are a scrambled Sobol design (design.py), not uniform draws: evenly spread;
+- targets are Yeo-Johnson transformed before the fit (OUTPUT_WARP): objectives whose values span
+  orders of magnitude (Rosenbrock) become smooth enough for a stationary GP;
+- log EI instead of EI (gp.log_h): far from the best EI underflows to 0 and gives no direction;
+- the CubeSize candidates (uniform plus a share around the best points) are scored, and the
+  best STARTS of them are improved by multi-start L-BFGS-B on log EI with its analytic gradient
+  (gp.maximise_log_ei) — the optimum of the acquisition rather than the best of a sample.
+Grid parameters are snapped to their cells, so the model sees exactly the values that ran.
+Several picks in one call, or suggestions still running (parallel slots), are handled with the
+kriging believer: the GP is conditioned on its own mean there (and the best includes those
+means), so their EI is ~0 and the next pick goes elsewhere; a pick equal to one running or just picked is replaced (never a duplicate).
 """
 
 from __future__ import annotations
@@ -14,14 +26,29 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import yeojohnson
 
-from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg
-from dlicli.engine.hpo.algorithms.gp import GaussianProcess, expected_improvement, single_thread
+from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
+from dlicli.engine.hpo.algorithms.design import sobol_design
+from dlicli.engine.hpo.algorithms.gp import GaussianProcess, log_expected_improvement, maximise_log_ei, single_thread
 
 MAX_CANDIDATES = 4000
 LOCAL_SHARE = 0.3  # of the candidates, drawn around the best points
-REFINE = 256  # candidates per local refinement round
+STARTS = 5  # candidates refined by L-BFGS-B per pick
 RESTARTS_EVERY = 10  # random restarts of the GP fit every so many observations (else warm start)
+OUTPUT_WARP = True
+
+
+def warp(y: np.ndarray) -> np.ndarray:
+    """Standardised, Yeo-Johnson transformed targets (monotone: the order, and the best, stay)."""
+    z = (y - y.mean()) / (y.std() or 1.0)
+    if not OUTPUT_WARP or len(y) < 3:
+        return z
+    try:
+        out = yeojohnson(z)[0]
+    except (ValueError, FloatingPointError):
+        return z
+    return out if np.all(np.isfinite(out)) else z
 
 
 class BayesianSearch(BuiltinOptimizer):
@@ -55,27 +82,45 @@ class BayesianSearch(BuiltinOptimizer):
         with single_thread():
             return self._suggest_model(n)
 
+    def _initial(self, i: int) -> dict[str, Any]:
+        """The i-th initial suggestion: the Sobol design, then (too few results yet) uniform draws."""
+        u = sobol_design(self.init_points, self.space.dim, self.seed)[i] if i < self.init_points else None
+        if u is None:
+            u = self.rng.random(self.space.dim)
+        return self.space.decode(self.space.snap(u)[0])
+
     def _suggest_model(self, n: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         done = [v for v in self.y if v is not None]
-        while len(out) < n and (len(self.X) + len(self.pending) + len(out) < self.init_points or len(done) < 2):
-            out.append(self.space.decode(self.space.snap(self.rng.random(self.space.dim))[0]))
+        while len(out) < n and (self.count + len(out) < self.init_points or len(done) < 2):
+            out.append(self._initial(self.count + len(out)))
         if len(out) == n:
             return out
         worst = max(done)
         X = np.array(self.X)
-        y = np.array([worst if v is None else v for v in self.y])
+        y = warp(np.array([worst if v is None else v for v in self.y]))
         self.gp.fit(X, y, self.rng, 2 if len(y) % RESTARTS_EVERY in (0, 1) or len(y) < 20 else 0)
         best = float(y.min())
         fantasies = [self.space.encode(s) for s in self.pending + out]
         while len(out) < n:
-            if fantasies:
+            if fantasies:  # the believer: running points count as observed at the model's mean
                 F = np.array(fantasies)
-                self.gp.condition(np.vstack([X, F]), np.r_[y, self.gp.predict(F)[0]])
-            u = self._pick(X, y, best)
-            fantasies.append(u)
-            out.append(self.space.decode(u))
+                believed = self.gp.predict(F)[0]
+                self.gp.condition(np.vstack([X, F]), np.r_[y, believed])
+                best = min(best, float(believed.min()))
+            s = self._distinct(self._pick(X, y, best), out)
+            fantasies.append(self.space.encode(s))
+            out.append(s)
         return out
+
+    def _distinct(self, u: np.ndarray, out: list[dict[str, Any]]) -> dict[str, Any]:
+        """The pick as values, replaced by a random point while it equals one running or just picked."""
+        s = self.space.decode(u)
+        for _ in range(100):
+            if not any(same_values(s, p) for p in self.pending + out):
+                break
+            s = self.space.decode(self.space.snap(self.rng.random(self.space.dim))[0])
+        return s
 
     def _pick(self, X: np.ndarray, y: np.ndarray, best: float) -> np.ndarray:
         d = self.space.dim
@@ -86,22 +131,13 @@ class BayesianSearch(BuiltinOptimizer):
             scale = np.exp(self.gp.theta[:d]) * 0.25
             centres = top[self.rng.integers(len(top), size=n_local)]
             cands.append(np.clip(centres + self.rng.normal(size=(n_local, d)) * np.minimum(scale, 0.2), 0, 1))
-        C = self.space.snap(np.vstack(cands))
-        mu, sd = self.gp.predict(C)
-        ei = expected_improvement(mu, sd, best)
-        u = C[int(np.argmax(ei))]
-        return self._refine(u, best)
-
-    def _refine(self, u: np.ndarray, best: float) -> np.ndarray:
-        """Local search for more EI around the chosen candidate: batches at shrinking scales."""
-        ei_u = float(expected_improvement(*self.gp.predict(u[None, :]), best)[0])
-        for scale in (0.05, 0.015, 0.005):
-            C = self.space.snap(u + self.rng.normal(size=(REFINE, self.space.dim)) * scale)
-            ei = expected_improvement(*self.gp.predict(C), best)
-            j = int(np.argmax(ei))
-            if ei[j] > ei_u:
-                u, ei_u = C[j], float(ei[j])
-        return u
+        C = np.vstack(cands)
+        acq = log_expected_improvement(*self.gp.predict(C), best)
+        starts = C[np.argsort(-acq)[:STARTS]]
+        refined = self.space.snap(maximise_log_ei(self.gp, starts, best))
+        both = np.vstack([refined, self.space.snap(starts)])
+        acq = log_expected_improvement(*self.gp.predict(both), best)
+        return both[int(np.argmax(acq))]
 
     def _state(self) -> Any:
         return {

@@ -11,9 +11,10 @@ import math
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.optimize import minimize
-from scipy.special import ndtr
+from scipy.special import erfcx, log_ndtr, ndtr
 
 SQRT5 = math.sqrt(5.0)
+SQRT2PI = math.sqrt(2 * math.pi)
 LOG_LS = (math.log(0.01), math.log(20.0))  # lengthscale bounds on the unit cube
 LOG_SF = (math.log(0.05), math.log(20.0))  # signal variance
 LOG_NOISE = (math.log(1e-6), math.log(1.0))
@@ -119,6 +120,69 @@ class GaussianProcess:
         v = solve_triangular(self.L, Ks.T, lower=True)
         var = np.maximum(sf - (v * v).sum(0), 1e-12)
         return mu * self.y_std + self.y_mean, np.sqrt(var) * self.y_std
+
+    def predict_grad(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean and sd (targets' units) at points (m, d) and their gradients in x (m, d) each.
+
+        Matern 5/2: dk/dx_j = -5/3 sf (1 + sqrt5 r) exp(-sqrt5 r) (x_j - z_j) / ls_j^2 (no
+        singularity at r = 0), so mean and variance gradients are two contractions."""
+        ls, sf, _ = self._split(self.theta)
+        Xs = np.atleast_2d(Xs)
+        Ks, r = _matern(Xs, self.X, ls, sf)
+        diff = (Xs[:, None, :] - self.X[None, :, :]) / (ls * ls)  # (m, n, d)
+        dK = (-5.0 / 3.0 * sf * (1 + SQRT5 * r) * np.exp(-SQRT5 * r))[:, :, None] * diff
+        mu = Ks @ self.alpha
+        w = cho_solve((self.L, True), Ks.T)  # K^-1 ks, (n, m)
+        var = np.maximum(sf - np.einsum("mn,nm->m", Ks, w), 1e-12)
+        sd = np.sqrt(var)
+        dmu = np.einsum("mnd,n->md", dK, self.alpha)
+        dsd = -np.einsum("mnd,nm->md", dK, w) / sd[:, None]
+        scale = self.y_std
+        return mu * scale + self.y_mean, sd * scale, dmu * scale, dsd * scale
+
+
+def log_h(z: np.ndarray) -> np.ndarray:
+    """log(z Phi(z) + phi(z)), the log of EI per unit sd, accurate far into the left tail."""
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    mid = z > -1.0
+    zm = z[mid]
+    out[mid] = np.log(zm * ndtr(zm) + np.exp(-0.5 * zm * zm) / SQRT2PI)
+    zt = np.maximum(z[~mid], -1e6)
+    # phi(z) (1 + z Phi(z)/phi(z)), Phi/phi = sqrt(pi/2) erfcx(-z/sqrt2): no underflow
+    tail = 1.0 + zt * math.sqrt(math.pi / 2) * erfcx(-zt / math.sqrt(2))
+    out[~mid] = -0.5 * zt * zt - math.log(SQRT2PI) + np.log(np.maximum(tail, 1e-300))
+    return out
+
+
+def log_expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float) -> np.ndarray:
+    """log EI for minimisation: ranks points where plain EI underflows to 0 (Ament et al. 2023)."""
+    return np.log(sigma) + log_h((best - mu) / sigma)
+
+
+def log_ei_and_grad(gp: GaussianProcess, X: np.ndarray, best: float) -> tuple[np.ndarray, np.ndarray]:
+    """log EI at points (m, d) and its gradient (m, d), for L-BFGS-B."""
+    mu, sd, dmu, dsd = gp.predict_grad(X)
+    z = (best - mu) / sd
+    lh = log_h(z)
+    ratio = np.exp(log_ndtr(z) - lh)  # d log h / dz = Phi(z) / h(z)
+    dz = (-dmu - z[:, None] * dsd) / sd[:, None]
+    return np.log(sd) + lh, dsd / sd[:, None] + ratio[:, None] * dz
+
+
+def maximise_log_ei(gp: GaussianProcess, starts: np.ndarray, best: float, maxiter: int = 100) -> np.ndarray:
+    """Multi-start L-BFGS-B in the unit cube, all starts in one problem (their sum is separable,
+    so one vectorised call per step serves every start); returns the improved starts (k, d)."""
+    k, d = starts.shape
+
+    def f(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        val, grad = log_ei_and_grad(gp, flat.reshape(k, d), best)
+        return -float(val.sum()), -grad.ravel()
+
+    res = minimize(
+        f, starts.ravel(), jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * (k * d), options={"maxiter": maxiter}
+    )
+    return np.clip(res.x.reshape(k, d), 0.0, 1.0)
 
 
 def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
