@@ -84,7 +84,11 @@ class BayesianSearch(BuiltinOptimizer):
 
     def _initial(self, i: int) -> dict[str, Any]:
         """The i-th initial suggestion: the Sobol design, then (too few results yet) uniform draws."""
-        u = sobol_design(self.init_points, self.space.dim, self.seed)[i] if i < self.init_points else None
+        u = (
+            sobol_design(self.init_points, self.space.dim, np.random.default_rng(self.seed))[i]
+            if i < self.init_points
+            else None
+        )
         if u is None:
             u = self.rng.random(self.space.dim)
         return self.space.decode(self.space.snap(u)[0])

@@ -11,11 +11,12 @@ import numpy as np
 from scipy.stats import qmc
 
 
-def sobol_design(n: int, dim: int, seed: int) -> np.ndarray:
-    """The first n points (n, dim) of a scrambled Sobol sequence seeded by `seed`."""
+def sobol_design(n: int, dim: int, seed: int | np.random.Generator) -> np.ndarray:
+    """The first n points (n, dim) of a scrambled Sobol sequence seeded by `seed` (an int or a
+    Generator: scipy scrambles differently from each, and each algorithm keeps its measured form)."""
     if n <= 0 or dim <= 0:
         return np.zeros((max(n, 0), max(dim, 0)))
     m = max(1, math.ceil(math.log2(n)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns when the points are not a power of 2
-        return qmc.Sobol(d=dim, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)[:n]
+        return qmc.Sobol(d=dim, scramble=True, seed=seed).random_base2(m)[:n]

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError
+from dlicli.engine.hpo.algorithms.design import sobol_design
 from dlicli.engine.hpo.algorithms.space import Param
 
 MAX_CANDIDATES = 10_000  # EI candidates per suggestion: each costs time on every ask
@@ -60,15 +61,8 @@ RETRIES = 16  # fresh draws when a proposal duplicates a running experiment
 
 
 class TpeSearch(BuiltinOptimizer):
-    # how the model is built (see the module docstring); class attributes so a benchmark can vary them
-    GAMMA = "linear"
-    DESIGN = "sobol"
-    MULTIVARIATE = True
-    WEIGHTS = "flat"
-    ENDPOINTS = False
-    PRIOR = 0.2  # for an all-continuous space; 1.0 otherwise
-    RANK = "exp"  # weights of the good trials by rank: flat, linear, exp
-    RANK_SCALE = 0.1  # exp: weight exp(-rank / (RANK_SCALE * good count))
+    PRIOR = 0.2  # prior weight for an all-continuous space; 1.0 otherwise (see the module docstring)
+    RANK_SCALE = 0.1  # the r-th best good trial weighs exp(-r / (RANK_SCALE * good count))
 
     def __init__(self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):
         super().__init__(name, hyper_parameters, **kwargs)
@@ -92,43 +86,26 @@ class TpeSearch(BuiltinOptimizer):
 
     # -- the pieces of the model -----------------------------------------------------------------
     def good_count(self, n: int) -> int:
-        """How many of n finished trials make the good density l(x)."""
-        if self.GAMMA == "sqrt":
-            return min(math.ceil(self.good_ratio * math.sqrt(n)), self.good_max)
+        """How many of n finished trials make the good density l(x): WMLA's GoodRatio and GoodMax."""
         return min(math.ceil(self.good_ratio * n), self.good_max)
 
     def rank_weights(self, values: np.ndarray) -> np.ndarray:
         """Weights of the good trials' kernels in l(x), from their losses: the best weigh most."""
         k = len(values)
         rank = np.argsort(np.argsort(values, kind="stable"), kind="stable").astype(float)
-        if self.RANK == "linear":
-            return 1.0 - rank / (k + 1)
-        if self.RANK == "exp":
-            return np.exp(-rank / max(self.RANK_SCALE * k, 1e-9))
-        return np.ones(k)
+        return np.exp(-rank / max(self.RANK_SCALE * k, 1e-9))
 
     def _prior_weight(self) -> float:
         continuous = all(p.kind == "Range" and p.grid is None for p in self.space.params)
         return self.PRIOR if continuous else 1.0
 
     def _weights(self, n: int) -> np.ndarray:
-        if self.WEIGHTS == "default" or n < 25:
-            return self._optuna.samplers._tpe.sampler.default_weights(n)
-        return np.ones(n)
+        """The bad density's weights: Optuna's while there are few trials, then all alike."""
+        return self._optuna.samplers._tpe.sampler.default_weights(n) if n < 25 else np.ones(n)
 
     def _startup_design(self) -> np.ndarray | None:
-        if self.DESIGN == "random" or self.space.dim == 0:
-            return None
-        from scipy.stats import qmc
-
-        d, n = self.space.dim, self.warmup
-        if self.DESIGN == "sobol":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return qmc.Sobol(d, scramble=True, seed=self.seed).random(n)
-        if self.DESIGN == "halton":
-            return qmc.Halton(d, scramble=True, seed=self.seed).random(n)
-        return qmc.LatinHypercube(d, seed=self.seed).random(n)
+        """The WarmUp suggestions: a scrambled Sobol design (design.py), in the unit cube."""
+        return sobol_design(self.warmup, self.space.dim, self.seed) if self.space.dim else None
 
     def _dist(self, p: Param):
         d = self._optuna.distributions
@@ -165,10 +142,10 @@ class TpeSearch(BuiltinOptimizer):
                 rank_weights=self.rank_weights,
                 n_startup_trials=self.warmup if self._design is None else 1,
                 n_ei_candidates=self.candidates,
-                multivariate=self.MULTIVARIATE,
+                multivariate=True,
                 gamma=self.good_count,
                 weights=self._weights,
-                consider_endpoints=self.ENDPOINTS,
+                consider_endpoints=False,
                 prior_weight=self._prior_weight(),
                 constant_liar=True,
                 seed=(self.seed * 1_000_003 + number) % 2**32,
