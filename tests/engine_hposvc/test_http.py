@@ -128,7 +128,7 @@ def test_other_users_cannot_see_or_touch_a_task(admin, server):
 @pytest.mark.slow
 def test_algorithms_list_get_install_run_and_delete(admin, server, procs, tmp_path):
     builtins = admin.get("hypersearch/algorithm", params={"type": "BUILD_IN"}).json()
-    assert [a["name"] for a in builtins] == ["Random", "Tpe", "Bayesian", "Hyperband", "ExperimentGridSearch"]
+    assert [a["name"] for a in builtins] == ["Random", "Tpe", "Bayesian", "Hyperband", "ASHA", "ExperimentGridSearch"]
     assert all(a["type"] == "BUILD_IN" for a in builtins)
     assert admin.get("hypersearch/algorithm/tpe").json()["name"] == "Tpe"
     assert admin.get("hypersearch/algorithm/nope").status_code == 404
