@@ -123,6 +123,9 @@ def bind(host: str, port: int | None) -> socket.socket:
     for candidate in [DEFAULT_PORT, 0] if port is None else [port]:
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # small answers go out at once: without it each answer waited ~40 ms (Nagle meeting the
+        # client's delayed ACK); accepted connections inherit it
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((info[4][0], candidate, *info[4][2:]))
             return sock
