@@ -45,15 +45,6 @@ class Search:
         return sum(e.state in wmla.FAILED_STATES + wmla.STOPPED_STATES for e in self.experiments)
 
 
-def direction_of(task: Any, override: str | None) -> str | None:
-    """--objective, else the search's own (dlicli.hpobest: never guessed from the values)."""
-    return hpobest.objective(task, override)
-
-
-def check_objective(override: str | None) -> str | None:
-    return hpobest.check_override(override)
-
-
 def _key(exp: dict[str, Any]) -> tuple[int, str]:
     ident = exp.get("id")
     return (ident, "") if isinstance(ident, int) and not isinstance(ident, bool) else (1 << 62, str(ident))
@@ -75,7 +66,7 @@ def search_of(name: str, task: Any, override: str | None = None) -> Search:
             f"hpo task {name} has no finished experiment yet: nothing to report ({state}, {len(rows)} experiments)",
             hint=f"wait for one: dlicli hpo wait {name} --follow",
         )
-    direction = direction_of(task, override)
+    direction = hpobest.objective(task, override)  # never guessed from the values
     if direction is None:
         raise UsageError(
             f"hpo task {name} does not say whether its objective is minimized or maximized", OBJECTIVE_HINT

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dlicli import hpobest
 from dlicli.cli.hpo.tasks import NamesArg, ObjectiveOpt
 from dlicli.cli.options import JsonOpt
 from dlicli.cli.state import output, state
@@ -36,10 +37,10 @@ def report(
     On a terminal as plots; piped as tab-separated tables; --html FILE as a page. Several names
     overlay searches of the same space. Exit 3 while a search has no finished experiment, 2 when
     its objective's direction is unknown (give --objective) or the spaces differ."""
-    from dlicli.hporeport import build, data, extras
+    from dlicli.hporeport import build, extras
 
     out = output(None, as_json)
-    data.check_objective(direction)
+    hpobest.check_override(direction)
     extras.need("optuna")
     if html_file is not None or open_page:
         extras.need("plotly")
