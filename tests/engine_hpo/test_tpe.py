@@ -118,3 +118,21 @@ def test_the_best_good_experiments_weigh_most_in_the_good_density():
     done += [result(13 + i, {"x": 0.11 + 0.02 * i}, 1.0 + 0.1 * i) for i in range(10)]
     got = [p["x"] for p in opt.search(8, done)]
     assert sum(x > 0.5 for x in got) >= 7, got
+
+
+def test_running_experiments_push_the_next_proposals_away_only_lightly():
+    # the good experiments sit around 0.5 and so do the six proposals still running. The constant
+    # liar puts those six into the bad density g(x); at full weight they push the next batch out
+    # of the good region (21 of 36 proposals within 0.1 of 0.5 over these seeds), at
+    # RUNNING_WEIGHT they only spread it (29 of 36).
+    spread = [0.02, 0.06, 0.1, 0.18, 0.26, 0.34, 0.66, 0.74, 0.82, 0.9, 0.94, 0.98]
+    near = 0
+    for seed in range(6):
+        opt = tpe(LINE, WarmUp="3", RandomSeed=str(seed), maxJobNum="-1")
+        done = [result(i, p, 10.0 + i) for i, p in enumerate(opt.search(3, []))]
+        done += [result(3 + i, {"x": 0.46 + 0.02 * i}, 0.1 * i) for i in range(5)]
+        done += [result(8 + i, {"x": x}, 5.0 + i) for i, x in enumerate(spread)]
+        running = opt.search(6, done)
+        assert sum(abs(p["x"] - 0.5) < 0.15 for p in running) >= 5
+        near += sum(abs(p["x"] - 0.5) < 0.1 for p in opt.search(6, []))
+    assert near >= 27, near
