@@ -33,15 +33,15 @@ while choosing, so read the figures as directions; the 20-seed table is in the a
 - Prior 0.2 stays best with rank weights (0.1: Hartmann6 1.15; 0.35: 1.45; 0.5 and 1.0, 10
   seeds: Branin 0.87 and 1.28); consider_endpoints with rank weights: Hartmann6 1.49, left off.
 
-Parallel slots: experiments still running count as "bad" for the model (Optuna's constant liar),
-not in n for the good share (counting them: 4-slot rounds Branin 15.4 → 18.4, Rosenbrock-4
-32.0 → 38.9, Levy-4 never reaching the target; a wider rank scale while running was also worse).
-A running experiment's kernel in g(x) weighs RUNNING_WEIGHT 0.3 of a finished one's: the running
-ones sit where l(x) is high, and at full weight they push the next proposals out of the promising
-region. 4-slot rounds to the 1-slot regret, 8 seeds, Branin / Hartmann6 / Rosenbrock-4 / Levy-4:
-weight 1 (before) 16.7 / >50 / 28.5 / >50; 0.3: 14.8 / >50 / 20.4 / >50; 0.1: 13.3 / >50 /
-26.4 / >50; 1e-4: 17.2 / >50 / 29.9 / >50; running trials left out of the model (liar off):
-13.4 / >50 / 27.7 / 48.4 (5 seeds: Hartmann6 27.4 but Rosenbrock-4 45.2, past its aim).
+Parallel slots: experiments still running stay out of the model (Optuna's constant liar off).
+The liar counts them as bad results, but they sit where l(x) is high, so in g(x) they push the
+next proposals out of the promising region. 4-slot rounds until the median regret reaches the
+1-slot regret, 20 seeds, Branin / Hartmann6 / Rosenbrock-4 / Levy-4: liar (before) 15.4 / >50 /
+32.0 / 40.9; left out 16.3 / >50 / 29.1 / 36.9; in g(x) at 0.3 of a finished trial's weight
+17.9 / 44.5 / 34.4 / 41.3 (8 seeds had it ahead: 14.8 / >50 / 20.4 / >50; 0.1 and 1e-4 at 8
+seeds: 13.3 / >50 / 26.4 / >50 and 17.2 / >50 / 29.9 / >50). Counting running experiments in n
+for the good share (with the liar) was worse: Branin 15.4 → 18.4, Rosenbrock-4 32.0 → 38.9,
+Levy-4 never reaching the target; a wider rank scale while running was also worse.
 A proposal equal to a running experiment (or to another in the same batch) is never handed
 out: it is recorded as a failed trial (the model ignores those) and a uniform draw replaces it.
 
@@ -79,7 +79,6 @@ RETRIES = 16  # fresh draws when a proposal duplicates a running experiment
 class TpeSearch(BuiltinOptimizer):
     PRIOR = 0.2  # prior weight for an all-continuous space; 1.0 otherwise (see the module docstring)
     RANK_SCALE = 0.1  # the r-th best good trial weighs exp(-r / (RANK_SCALE * good count))
-    RUNNING_WEIGHT = 0.3  # a running experiment's kernel in g(x), relative to a finished one's
 
     def __init__(self, name: str, hyper_parameters: list[dict[str, Any]], **kwargs: Any):
         super().__init__(name, hyper_parameters, **kwargs)
@@ -120,13 +119,6 @@ class TpeSearch(BuiltinOptimizer):
         """The bad density's weights: Optuna's while there are few trials, then all alike."""
         return self._optuna.samplers._tpe.sampler.default_weights(n) if n < 25 else np.ones(n)
 
-    def bad_weights(self, running: np.ndarray) -> np.ndarray:
-        """The weights of g(x)'s kernels, one per trial in it (True where still running): the
-        constant liar's running experiments count, lighter than a finished bad one."""
-        weights = np.array(self._weights(len(running)), dtype=float)
-        weights[running] *= self.RUNNING_WEIGHT
-        return weights
-
     def _startup_design(self) -> np.ndarray | None:
         """The WarmUp suggestions: a scrambled Sobol design (design.py), in the unit cube."""
         return sobol_design(self.warmup, self.space.dim, self.seed) if self.space.dim else None
@@ -164,7 +156,6 @@ class TpeSearch(BuiltinOptimizer):
             warnings.simplefilter("ignore")
             return _ranked_sampler_class(self._optuna)(
                 rank_weights=self.rank_weights,
-                bad_weights=self.bad_weights,
                 n_startup_trials=self.warmup if self._design is None else 1,
                 n_ei_candidates=self.candidates,
                 multivariate=True,
@@ -172,7 +163,7 @@ class TpeSearch(BuiltinOptimizer):
                 weights=self._weights,
                 consider_endpoints=False,
                 prior_weight=self._prior_weight(),
-                constant_liar=True,
+                constant_liar=False,  # running experiments stay out of the model (docstring)
                 seed=(self.seed * 1_000_003 + number) % 2**32,
             )
 
@@ -285,31 +276,25 @@ _CLASSES: dict[int, type] = {}
 
 
 def _ranked_sampler_class(optuna: Any) -> type:
-    """Optuna's TPESampler whose good density l(x) weighs each good trial by its rank, and whose
-    bad density g(x) weighs running trials (the constant liar's) apart from finished ones.
+    """Optuna's TPESampler whose good density l(x) weighs each good trial by its rank.
 
-    Optuna's `weights(n)` sees the trials in trial-number order only (it favours recent ones), so
-    both go through the one place that knows the losses and states: the estimator's build."""
+    Optuna's `weights(n)` sees the good trials in trial-number order (it favours recent ones),
+    so rank weights go through the one place that knows the losses: the estimator's build."""
     if id(optuna) in _CLASSES:
         return _CLASSES[id(optuna)]
     tpe_mod = optuna.samplers._tpe
 
     class RankedTpe(optuna.samplers.TPESampler):
-        def __init__(self, *args: Any, rank_weights: Any, bad_weights: Any, **kwargs: Any):
+        def __init__(self, *args: Any, rank_weights: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self._rank_weights = rank_weights
-            self._bad_weights = bad_weights
 
         def _build_parzen_estimator(self, study, search_space, trials, handle_below):
-            if not trials:
+            if not handle_below or not trials:
                 return super()._build_parzen_estimator(study, search_space, trials, handle_below)
             observations = self._get_internal_repr(trials, search_space, study)
-            if handle_below:
-                values = np.array([t.value if t.value is not None else np.inf for t in trials], dtype=float)
-                weights = np.asarray(self._rank_weights(values), dtype=float)
-            else:
-                running = np.array([t.state == optuna.trial.TrialState.RUNNING for t in trials])
-                weights = self._bad_weights(running)
+            values = np.array([t.value if t.value is not None else np.inf for t in trials], dtype=float)
+            weights = np.asarray(self._rank_weights(values), dtype=float)
             return tpe_mod.parzen_estimator._ParzenEstimator(
                 observations, search_space, self._parzen_estimator_parameters, weights
             )
