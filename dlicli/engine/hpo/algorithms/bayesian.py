@@ -23,6 +23,7 @@ means), so their EI is ~0 and the next pick goes elsewhere; a pick equal to one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,13 +31,23 @@ from scipy.stats import yeojohnson
 
 from dlicli.engine.hpo.algorithms.base import BuiltinOptimizer, OptimizerError, kwarg, same_values
 from dlicli.engine.hpo.algorithms.design import sobol_design
-from dlicli.engine.hpo.algorithms.gp import GaussianProcess, log_expected_improvement, maximise_log_ei, single_thread
+from dlicli.engine.hpo.algorithms.gp import (
+    GaussianProcess,
+    lcb_and_grad,
+    log_ei_and_grad,
+    log_expected_improvement,
+    lower_confidence_bound,
+    maximise,
+    single_thread,
+)
 
 MAX_CANDIDATES = 4000
 LOCAL_SHARE = 0.3  # of the candidates, drawn around the best points
 STARTS = 5  # candidates refined by L-BFGS-B per pick
 RESTARTS_EVERY = 10  # random restarts of the GP fit every so many observations (else warm start)
 OUTPUT_WARP = True
+KAPPA = 2.0  # the lower confidence bound's width, for picks made while experiments run
+LCB_EVERY = 1  # while experiments run, every LCB_EVERY-th pick uses the bound (the others log EI)
 
 
 def warp(y: np.ndarray) -> np.ndarray:
@@ -109,10 +120,9 @@ class BayesianSearch(BuiltinOptimizer):
         while len(out) < n:
             if fantasies:  # the believer: running points count as observed at the model's mean
                 F = np.array(fantasies)
-                believed = self.gp.predict(F)[0]
-                self.gp.condition(np.vstack([X, F]), np.r_[y, believed])
-                best = min(best, float(believed.min()))
-            s = self._distinct(self._pick(X, y, best), out)
+                self.gp.condition(np.vstack([X, F]), np.r_[y, self.gp.predict(F)[0]])
+            busy = bool(fantasies) and (self.count + len(out)) % LCB_EVERY == 0
+            s = self._distinct(self._pick(X, y, best, busy), out)
             fantasies.append(self.space.encode(s))
             out.append(s)
         return out
@@ -126,7 +136,9 @@ class BayesianSearch(BuiltinOptimizer):
             s = self.space.decode(self.space.snap(self.rng.random(self.space.dim))[0])
         return s
 
-    def _pick(self, X: np.ndarray, y: np.ndarray, best: float) -> np.ndarray:
+    def _pick(self, X: np.ndarray, y: np.ndarray, best: float, busy: bool) -> np.ndarray:
+        """The best of the candidates refined by L-BFGS-B: on log EI, or while experiments run
+        (busy) on the believer's lower confidence bound."""
         d = self.space.dim
         n_local = int(self.cube * LOCAL_SHARE) if len(y) >= 3 else 0
         cands = [self.rng.random((self.cube - n_local, d))]
@@ -136,12 +148,19 @@ class BayesianSearch(BuiltinOptimizer):
             centres = top[self.rng.integers(len(top), size=n_local)]
             cands.append(np.clip(centres + self.rng.normal(size=(n_local, d)) * np.minimum(scale, 0.2), 0, 1))
         C = np.vstack(cands)
-        acq = log_expected_improvement(*self.gp.predict(C), best)
-        starts = C[np.argsort(-acq)[:STARTS]]
-        refined = self.space.snap(maximise_log_ei(self.gp, starts, best))
+        score, grad = self._acquisition(best, busy)
+        starts = C[np.argsort(-score(C))[:STARTS]]
+        refined = self.space.snap(maximise(grad, starts))
         both = np.vstack([refined, self.space.snap(starts)])
-        acq = log_expected_improvement(*self.gp.predict(both), best)
-        return both[int(np.argmax(acq))]
+        return both[int(np.argmax(score(both)))]
+
+    def _acquisition(self, best: float, busy: bool) -> tuple[Callable, Callable]:
+        """(score, score and gradient) at points: log EI; while experiments run, the lower confidence
+        bound of the believer's model (GP-BUCB): it explores where EI would pile onto the best."""
+        gp = self.gp
+        if busy:
+            return (lambda Z: lower_confidence_bound(*gp.predict(Z), KAPPA)), (lambda Z: lcb_and_grad(gp, Z, KAPPA))
+        return (lambda Z: log_expected_improvement(*gp.predict(Z), best)), (lambda Z: log_ei_and_grad(gp, Z, best))
 
     def _state(self) -> Any:
         return {
