@@ -175,3 +175,83 @@ def test_max_run_time_alone_lets_it_run():
 def test_bad_algo_params_name_the_param(kw, message):
     with pytest.raises(OptimizerError, match=message):
         asha(**kw)
+
+
+# -- new configs from the model (BOHB's l(x)/g(x) on the lowest rung) ---------------------------
+
+UNIT = [{"name": n, "type": "Range", "dataType": "double", "minDbVal": 0, "maxDbVal": 1} for n in ("a", "b")]
+
+
+def near(p: dict) -> float:
+    """Distance to (0.2, 0.2): the loss the model should learn."""
+    return ((p["a"] - 0.2) ** 2 + (p["b"] - 0.2) ** 2) ** 0.5
+
+
+def new_configs_after(opt, first: list[dict], fn, n: int = 60) -> list[dict]:
+    """Feed `first`'s results, then the new configs (lowest rung) among the next n suggestions."""
+    got = opt.search(n, [result(i, p, fn(p)) for i, p in enumerate(first)])
+    return [p for p in got if p["epochs"] == 1]
+
+
+def test_new_configs_come_from_the_model_once_the_lowest_rung_has_results():
+    spread = {}
+    for fraction in ("0", "1"):
+        opt = asha(space=UNIT, RandomFraction=fraction)
+        new = new_configs_after(opt, opt.search(30, []), near)
+        spread[fraction] = sorted(near(p) for p in new)[len(new) // 2]
+    assert spread["0"] < 0.5 * spread["1"], spread  # the model's configs crowd around the best results
+
+
+def test_the_model_waits_for_dim_plus_2_results_drawing_uniformly_until_then():
+    def after(fraction: str, results: int) -> list[dict]:
+        opt = asha(space=UNIT, RandomFraction=fraction)
+        return new_configs_after(opt, opt.search(results, []), near, n=4)
+
+    assert after("0", 3) == after("1", 3)  # 3 < dim + 2: the same uniform draws
+    assert after("0", 4) != after("1", 4)
+
+
+def test_model_configs_honour_the_space_and_never_repeat_a_config():
+    opt = asha(RandomFraction="0")
+    first = opt.search(40, [])
+    new = new_configs_after(opt, first, objective, n=60)
+    assert len(new) >= 40
+    for p in new:
+        check_point(p)
+    keys = [key(p) for p in first + new]
+    assert len(set(keys)) == len(keys)
+
+
+def test_model_state_round_trip_gives_the_same_next_suggestions():
+    opt = asha(space=UNIT)
+    first = opt.search(20, [])
+    opt.search(4, [result(i, p, near(p)) for i, p in enumerate(first[:12])])
+    state = pickle.loads(pickle.dumps(opt.get_state()))
+    later = [result(30 + i, p, near(p)) for i, p in enumerate(first[12:])]
+    expect = opt.search(12, later)
+    fresh = asha(space=UNIT)
+    fresh.set_state(state)
+    assert fresh.search(12, later) == expect
+    assert sum(p["epochs"] == 1 for p in expect) >= 4
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("1.5", "algoParams RandomFraction: must be in \\[0, 1\\], not 1.5"), ("x", "RandomFraction: not a number")],
+)
+def test_a_bad_random_fraction_is_refused(value, message):
+    with pytest.raises(OptimizerError, match=message):
+        asha(RandomFraction=value)
+
+
+def test_a_model_config_already_drawn_is_replaced_by_a_new_one():
+    small = [
+        {"name": "opt", "type": "Discrete", "dataType": "str", "discreteStrVal": ["a", "b", "c"]},
+        {"name": "k", "type": "Discrete", "dataType": "int", "discreteIntVal": [1, 2, 3]},
+    ]
+    for seed in range(5):
+        opt = asha(space=small, RandomFraction="0", RandomSeed=str(seed), eta="9")
+        first = opt.search(5, [])
+        new = opt.search(4, [result(i, p, p["k"] + (p["opt"] != "a")) for i, p in enumerate(first)])
+        keys = [key(p) for p in first + new]
+        assert len(set(keys)) == 9  # the model's picks near the best would repeat one

@@ -18,7 +18,8 @@ The contract (WMLA's plugin interface; built-ins and plugins alike)::
   grid, and `power ** x` for a Range with power (the bounds are exponents). Plugins receive them
   canonical: type Range/Discrete, dataType DOUBLE/INT/STR, step/power as strings.
 - kwargs: the algoParams by name, as strings (RandomSeed, WarmUp, EICandidate, GoodRatio, GoodMax,
-  InitPoints, CubeSize, Noiseless, ResourceName, ResourceValue, MinResourceValue, eta/hyperbandEta),
+  InitPoints, CubeSize, Noiseless, ResourceName, ResourceValue, MinResourceValue, RandomFraction,
+  eta/hyperbandEta),
   plus "objective" (minimize|maximize), "objectiveMetric", "maxJobNum" ("-1" = unlimited), for
   built-ins "maxRunTime" (minutes, "-1" = unlimited: Hyperband and ASHA keep going only when
   maxJobNum or maxRunTime will end them) and, for ExperimentGridSearch, "experiments" (the spec's
