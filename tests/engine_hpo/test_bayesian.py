@@ -147,3 +147,18 @@ def test_maximize_and_failed_experiments():
         last = [result(len(seen), p, value)]
         seen.append(p)
     assert len(seen) == 20 and max(-bowl(p) for p in seen[5:]) > max(-bowl(p) for p in seen[:5])
+
+
+@pytest.mark.parametrize("seed", ["0", "1", "2"])
+def test_picks_made_while_experiments_run_explore_around_the_best(seed):
+    """A bowl sampled every 0.05 on [0, 0.5] (minimum at 0.25) and once at 1.0: the first of 4 picks
+    is EI's, at the minimum; the 3 made while it runs use the believer's lower confidence bound and
+    spread around it (log EI on the believer piled all 4 within 6e-4 of each other)."""
+    opt = bayes(UNIT, RandomSeed=seed, InitPoints="1")
+    first = opt.search(1, [])[0]["u"]
+    xs = [i * 0.05 for i in range(11)] + [1.0]
+    last = [result(i, {"u": x}, (x - 0.25) ** 2) for i, x in enumerate(xs[:-1])]
+    last += [result(11, {"u": 1.0}, 0.1), result(12, {"u": first}, 0.1 if first > 0.5 else (first - 0.25) ** 2)]
+    batch = sorted(p["u"] for p in opt.search(4, last))
+    assert abs(batch[0] - 0.25) < 0.01 and abs(batch[-1] - 0.25) < 0.01
+    assert batch[-1] - batch[0] > 2e-3

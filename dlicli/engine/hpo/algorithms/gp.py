@@ -170,13 +170,24 @@ def log_ei_and_grad(gp: GaussianProcess, X: np.ndarray, best: float) -> tuple[np
     return np.log(sd) + lh, dsd / sd[:, None] + ratio[:, None] * dz
 
 
-def maximise_log_ei(gp: GaussianProcess, starts: np.ndarray, best: float, maxiter: int = 100) -> np.ndarray:
+def lower_confidence_bound(mu: np.ndarray, sigma: np.ndarray, kappa: float) -> np.ndarray:
+    """-(mu - kappa sd), to maximise: GP-UCB's score for minimisation (optimism under uncertainty)."""
+    return kappa * sigma - mu
+
+
+def lcb_and_grad(gp: GaussianProcess, X: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
+    """lower_confidence_bound at points (m, d) and its gradient (m, d)."""
+    mu, sd, dmu, dsd = gp.predict_grad(X)
+    return kappa * sd - mu, kappa * dsd - dmu
+
+
+def maximise(score_and_grad, starts: np.ndarray, maxiter: int = 100) -> np.ndarray:
     """Multi-start L-BFGS-B in the unit cube, all starts in one problem (their sum is separable,
     so one vectorised call per step serves every start); returns the improved starts (k, d)."""
     k, d = starts.shape
 
     def f(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        val, grad = log_ei_and_grad(gp, flat.reshape(k, d), best)
+        val, grad = score_and_grad(flat.reshape(k, d))
         return -float(val.sum()), -grad.ravel()
 
     res = minimize(
