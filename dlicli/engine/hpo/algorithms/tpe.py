@@ -53,6 +53,20 @@ The good kernels' widths × 0.6 for the best-ranked (× (0.6 + 0.4·(1 - rank we
 all good widths × (40/n)^0.5 after 40 trials: 0.132; × 0.5 throughout (5 seeds): Hartmann6
 0.036 → 0.19, Levy-4 0.065 → 0.20; × 0.3: Rosenbrock-4 10 → 163. Every other suggestion (or
 every third) with a wider rank scale, 0.3 (or 1.0), for exploration: 0.147 (0.114).
+Basin escape on stagnation, 20 seeds, sequential Hartmann6 (0.0997, 10 of 20 seeds < 0.1,
+before): once the best had not improved for k finished trials, every e-th pick took as good set
+the best trials farther than r (share of the unit cube's diagonal) from the incumbent, and all
+the others, the basin included, as bad. k/e/r = 20/2/0.15: 0.114 (10 seeds < 0.1); 15/2/0.3:
+0.101 (10); 20/3/0.3: 0.0998 (10); 30/2/0.3: 0.0997 (10); 20/4/0.2: 0.107 (10); 10/3/0.25:
+0.148 (9). No seed escaped that did not before; the escape picks only slowed the seeds that
+were already in the global basin (one went 0.015 → 0.098). The stuck seeds sit in several
+local minima (regrets 0.12-0.78), not one, so the next-best region is rarely the right one.
+A heavier prior (wider l(x)) on every e-th pick once stalled for k trials, k/e/weight 20/2/1.0:
+0.103 (10 seeds < 0.1); 15/3/2.0: 0.111 (10: one seed escaped, 0.78 → 0.016, one fell out).
+Busy picks (4 slots) drawn from an l(x) without the good trials within r of a running
+experiment, to spread a batch over several good regions, Levy-4, 8 seeds: r = 0.02, 0.05, 0.1
+never reach the 1-slot regret in 50 rounds (48.4 before): the running experiments sit on the
+best trials, so leaving those out takes the best of l(x) away.
 
 Each parameter is one Optuna distribution: a continuous Range a float (on the exponent when
 `power` is set), anything finite an index into its grid, a Discrete a categorical. The sampler is
