@@ -59,25 +59,26 @@ def test_hpo_start_accepts_an_asha_spec(env_server, run, tmp_path, model):
     ]
 
 
-def test_hpo_start_refuses_an_asha_spec_that_never_ends(env_server, run, tmp_path, model):
-    body = json.loads(json.dumps(SPEC))
-    del body["algoDef"]["maxRunTime"]
+def refused(env_server, run, tmp_path, model, body) -> str:
+    """`hpo start` of body: exit 2, nothing sent; the first line of stderr."""
     path = tmp_path / "asha.yaml"
     path.write_text(yaml.safe_dump(body))
     result = run("hpo", "start", str(path), "--model-dir", str(model))
     assert result.exit_code == 2 and env_server.requests == []
-    assert result.stderr.splitlines()[0] == (
-        f"error: {path}: algoDef: ASHA runs until maxJobNum or maxRunTime ends it: set one of them"
+    return result.stderr.splitlines()[0].replace(str(path), "SPEC")
+
+
+def test_hpo_start_refuses_an_asha_spec_that_never_ends(env_server, run, tmp_path, model):
+    body = json.loads(json.dumps(SPEC))
+    del body["algoDef"]["maxRunTime"]
+    assert refused(env_server, run, tmp_path, model, body) == (
+        "error: SPEC: algoDef: ASHA runs until maxJobNum or maxRunTime ends it: set one of them"
     )
 
 
 def test_hpo_start_refuses_a_random_fraction_outside_0_1(env_server, run, tmp_path, model):
     body = json.loads(json.dumps(SPEC))
     body["algoDef"]["algoParams"].append({"name": "RandomFraction", "value": 1.5})
-    path = tmp_path / "asha.yaml"
-    path.write_text(yaml.safe_dump(body))
-    result = run("hpo", "start", str(path), "--model-dir", str(model))
-    assert result.exit_code == 2 and env_server.requests == []
-    assert result.stderr.splitlines()[0] == (
-        f"error: {path}: algoDef.algoParams[4].value: RandomFraction must be a fraction in [0, 1], not '1.5'"
+    assert refused(env_server, run, tmp_path, model, body) == (
+        "error: SPEC: algoDef.algoParams[4].value: RandomFraction must be a fraction in [0, 1], not '1.5'"
     )
