@@ -62,17 +62,13 @@ def _int_above(n: int) -> tuple:
     return ok, f"an integer greater than {n}"
 
 
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value
-
-
 _INT0 = (_int_above(-1)[0], "an integer ≥ 0")
 _ETA = (lambda v: (as_float(v) or 0) > 1, "a number greater than 1")
 _NAME = (nonempty, "a non-empty string")
 
 _BOOL = (lambda v: str(v).strip().lower() in ("true", "false"), "true or false")
 _RATIO = (lambda v: 0 < (as_float(v) or 0) <= 1, "a fraction in (0, 1]")
-_SHARE = (lambda v: 0 <= _or(as_float(v), -1.0) <= 1, "a fraction in [0, 1]")
+_SHARE = (lambda v: (f := as_float(v)) is not None and 0 <= f <= 1, "a fraction in [0, 1]")
 ALGO_PARAMS: dict[str, dict[str, tuple]] = {
     "Random": {"RandomSeed": _INT0},
     "Hyperband": {

@@ -154,3 +154,7 @@ def test_a_running_point_is_believed_at_its_neighbours_results_weighted_by_close
     assert 1.0 < got[1] < 3.0
     # the closest neighbours weigh most: next to the two 100s of its own category
     assert believed_results(done, results, np.array([[0.45, 1]]), categorical)[0] > 50
+    # categories are unordered: index 2 is as far from index 0 as index 1 is (1, not 2), so two
+    # neighbours 1 and 0.9 away weigh about alike
+    two = believed_results(np.array([[0.0, 2], [0.9, 0]]), np.array([10.0, 0.0]), np.array([[0.0, 0]]), categorical)
+    assert 4 < two[0] < 6

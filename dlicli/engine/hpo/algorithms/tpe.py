@@ -42,9 +42,9 @@ promising region instead of piling on it. 4-slot rounds until the median regret 
 / 29.7 (60 seeds, Hartmann6 / Levy-4: 35.8 / 25.6); the nearest one's result alone: Hartmann6
 39.8, Levy-4 never. Optuna's constant liar (running = bad results) 15.4 / >50 / 32.0 / 40.9: it
 puts bad weight exactly where l(x) is high. Left out of the model 16.3 / >50 / 29.1 / 36.9 (60
-seeds 41.0 / 30.4). Counted in l(x) at the good set's median (or best) value: Levy-4 47.9 (never),
-Hartmann6 never. Candidates within 0.05 or 0.1 of a running one excluded: never. In g(x) at 0.3 of a finished trial's weight
-17.9 / 44.5 / 34.4 / 41.3 (8 seeds had it ahead: 14.8 / >50 / 20.4 / >50; 0.1 and 1e-4 at 8
+seeds 41.0 / 30.4). Counted in l(x) at the good set's median (or best) value: Levy-4 47.9
+(never), Hartmann6 never. Candidates within 0.05 or 0.1 of a running one excluded: never. In
+g(x) at 0.3 of a finished trial's weight 17.9 / 44.5 / 34.4 / 41.3 (8 seeds had it ahead: 14.8 / >50 / 20.4 / >50; 0.1 and 1e-4 at 8
 seeds: 13.3 / >50 / 26.4 / >50 and 17.2 / >50 / 29.9 / >50). Counting running experiments in n
 for the good share (with the liar) was worse: Branin 15.4 → 18.4, Rosenbrock-4 32.0 → 38.9,
 Levy-4 never reaching the target; a wider rank scale while running was also worse.
