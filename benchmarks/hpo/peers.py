@@ -1,5 +1,7 @@
 """The peers the built-ins are measured against: Optuna's TPESampler and GPSampler with their
-defaults (seeded), behind the contract's search(n, last_exp_results).
+defaults (seeded), behind the contract's search(n, last_exp_results). On request also
+"Optuna TPE20": the TPESampler with 20 startup trials, WMLA's WarmUp default for Tpe (Optuna's
+is 10), so Tpe can be compared with the same warm-up.
 
 With more than one slot the TPE peer sets constant_liar=True (Optuna's advice for parallel
 runs); GPSampler has no such switch. GPSampler needs torch (CPU is enough) and takes ~30 s per
@@ -15,11 +17,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-PEERS = {"Optuna TPE": "TPESampler", "Optuna GP": "GPSampler"}
+PEERS = {  # column → (sampler, its non-default arguments)
+    "Optuna TPE": ("TPESampler", {}),
+    "Optuna GP": ("GPSampler", {}),
+    "Optuna TPE20": ("TPESampler", {"n_startup_trials": 20}),
+}
+DEFAULT_PEERS = ("Optuna TPE", "Optuna GP")  # the aims' peers: Optuna's defaults
 
 
 class OptunaPeer:
-    def __init__(self, sampler: str, space: list[dict], seed: int, slots: int = 1):
+    def __init__(self, peer: tuple[str, dict], space: list[dict], seed: int, slots: int = 1):
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -27,8 +34,9 @@ class OptunaPeer:
         self.dists = {
             hp["name"]: optuna.distributions.FloatDistribution(hp["minDbVal"], hp["maxDbVal"]) for hp in space
         }
+        sampler, options = peer
         if sampler == "TPESampler":
-            made = optuna.samplers.TPESampler(seed=seed, constant_liar=slots > 1)
+            made = optuna.samplers.TPESampler(seed=seed, constant_liar=slots > 1, **options)
         else:
             made = optuna.samplers.GPSampler(seed=seed)
         self.study = optuna.create_study(sampler=made)

@@ -7,8 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
+from dlicli.engine.hpo.algorithms import tpe_sampler
 from dlicli.engine.hpo.algorithms.base import OptimizerError, make_optimizer
-from dlicli.engine.hpo.algorithms.tpe_sampler import believed_results
+from dlicli.engine.hpo.algorithms.tpe_sampler import believed_results, recombined
 
 from .helpers import SPACE, check_point, drive, objective, result
 
@@ -158,3 +159,34 @@ def test_a_running_point_is_believed_at_its_neighbours_results_weighted_by_close
     # neighbours 1 and 0.9 away weigh about alike
     two = believed_results(np.array([[0.0, 2], [0.9, 0]]), np.array([10.0, 0.0]), np.array([[0.0, 0]]), categorical)
     assert 4 < two[0] < 6
+
+
+def test_recombined_candidates_mix_coordinates_and_keep_each_parameter_s_values():
+    a = np.arange(8, dtype=float)
+    samples = {"x": a, "y": a + 100.0}  # every candidate has y = x + 100
+    got = recombined(samples, np.random.RandomState(0), 0.5)
+    assert list(got["x"][:4]) == list(a[:4]) and list(got["y"][:4]) == list(a[:4] + 100)  # untouched
+    assert sorted(got["x"][4:]) == list(a[4:]) and sorted(got["y"][4:]) == list(a[4:] + 100)
+    assert any(y != x + 100 for x, y in zip(got["x"][4:], got["y"][4:]))  # pairs mixed
+    assert list(samples["x"]) == list(a)  # the input is left alone
+    assert recombined(samples, np.random.RandomState(0), 0.1) is samples  # fewer than 2: nothing
+
+
+def test_only_picks_made_while_experiments_run_recombine_candidates(monkeypatch):
+    def sequential() -> list[dict]:
+        return drive(tpe(WarmUp="4", maxJobNum="12"))
+
+    def busy() -> list[dict]:
+        opt = tpe(WarmUp="4", maxJobNum="-1")
+        running = opt.search(4, [])
+        got = []
+        for i in range(6):  # one finishes, the next is proposed while three still run
+            done, running = running[0], running[1:]
+            running += opt.search(1, [result(i, done, objective(done))])
+            got.append(running[-1])
+        return got
+
+    plain = sequential(), busy()
+    monkeypatch.setattr(tpe_sampler, "RECOMBINED", 0.0)
+    assert sequential() == plain[0]
+    assert busy() != plain[1]

@@ -37,9 +37,17 @@ Parallel slots: an experiment still running is ranked at the result believed for
 inverse-distance weighted mean of its 5 nearest finished experiments (tpe_sampler.py), and the
 good share stays GoodRatio of the finished ones: a running experiment believed good takes a good
 place, and the finished one it displaces counts in g(x), so the batch spreads around the
-promising region instead of piling on it. 4-slot rounds until the median regret reaches the
-1-slot regret, 20 seeds, Branin / Hartmann6 / Rosenbrock-4 / Levy-4: believed 14.7 / 41.4 / 30.0
-/ 29.7 (60 seeds, Hartmann6 / Levy-4: 35.8 / 25.6); the nearest one's result alone: Hartmann6
+promising region instead of piling on it. And while experiments run, half of a pick's
+candidates are recombined (each parameter's values shuffled among them: the product of l(x)'s
+marginals), so a batch also tries mixes of the good trials' coordinates. 4-slot rounds until the
+median regret reaches the 1-slot regret, 20 seeds, Branin / Hartmann6 / Rosenbrock-4 / Levy-4:
+believed and recombined 16.7 / 30.4 / 32.2 / 33.1 (60 seeds: 16.0 / 30.9 / 28.0 / 29.2);
+believed only 14.7 / 41.4 / 30.0 / 29.7 (60 seeds: 16.1 / 35.8 / 30.4 / 25.6). The same
+recombination drawn as a separate set of candidates (another random stream) gave 13.7 / 37.9 /
+26.0 / 30.5: a 20-seed figure moves by ±4 rounds with the stream alone. All candidates
+recombined: 14.2 / 37.5 / 32.1 / 31.5; recombined in sequential picks too (a share of 0.25 or
+0.5): Hartmann6's 1-slot regret 0.0997 → 0.115 / 0.107 (60 seeds), Rosenbrock-4 8.4 → 12.3 /
+16.9. The nearest one's result alone: Hartmann6
 39.8, Levy-4 never. Optuna's constant liar (running = bad results) 15.4 / >50 / 32.0 / 40.9: it
 puts bad weight exactly where l(x) is high. Left out of the model 16.3 / >50 / 29.1 / 36.9 (60
 seeds 41.0 / 30.4). Counted in l(x) at the good set's median (or best) value: Levy-4 47.9
@@ -73,6 +81,18 @@ Busy picks (4 slots) drawn from an l(x) without the good trials within r of a ru
 experiment, to spread a batch over several good regions, Levy-4, 8 seeds: r = 0.02, 0.05, 0.1
 never reach the 1-slot regret in 50 rounds (48.4 before): the running experiments sit on the
 best trials, so leaving those out takes the best of l(x) away.
+Where sequential Hartmann6 runs end (20 seeds): every seed above 0.1 sits in the local basin
+near (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), with no trial within 0.2 of the optimum: what decides
+the median is finding the global basin, not converging in it. More, measured on 60 seeds (0.080
+before): the acquisition log l(x) - b·log g(x), b = 0.5 / 0.8 / 1.3: 0.102 / 0.095 / 0.127;
+a share of the candidates (0.25 / 0.5) from an equally weighted l(x): 0.120 / 0.122; flat rank
+weights (scale 1.0) until trial 30 / 40: 0.121 / 0.140; the rank scale at least 1 or 1.5
+trials: 0.122 / 0.139; the good widths × 0.5 or 0.3 after 70 % of maxJobNum: 0.124 / 0.140;
+Optuna's default TPE for trials 21-40: 0.116; a uniform warm-up instead of Sobol: 0.127;
+recombined candidates in every pick: 0.068, until trial 40: 0.063, but Branin 0.044 → 0.087 /
+0.072, Levy-4 0.084 → 0.110 / 0.098, and seeds 0-19 stay above Optuna's TPE (1.12 / 1.11×).
+The warm-up is what Optuna's default has over Tpe here: with WMLA's 20 warm-up trials (Optuna's
+default is 10) Optuna's TPE ends at 0.145 (seeds 0-19: 0.150), and Tpe with WarmUp 10 at 0.049.
 
 Each parameter is one Optuna distribution: a continuous Range a float (on the exponent when
 `power` is set), anything finite an index into its grid, a Discrete a categorical. The sampler is

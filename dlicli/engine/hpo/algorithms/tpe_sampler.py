@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 NEIGHBOURS = 5  # finished experiments a running one's believed result is interpolated from
+RECOMBINED = 0.5  # share of a busy pick's candidates drawn from the product of l(x)'s marginals
 
 _CLASSES: dict[int, type] = {}
 
@@ -35,7 +36,8 @@ def ranked_sampler_class(optuna: Any) -> type:
     - l(x) weighs each good trial by its rank. Optuna's `weights(n)` sees the good trials in
       trial-number order, so rank weights go through the one place that knows the losses;
     - experiments still running are split into good and bad at the result believed for them
-      (believed_results), not left out and not counted as bad (Optuna's constant liar)."""
+      (believed_results), not left out and not counted as bad (Optuna's constant liar);
+    - while experiments run, half the candidates are recombined (recombined)."""
     if id(optuna) in _CLASSES:
         return _CLASSES[id(optuna)]
     tpe_mod = optuna.samplers._tpe
@@ -72,11 +74,31 @@ def ranked_sampler_class(optuna: Any) -> type:
             mpe_below = self._build_parzen_estimator(study, search_space, below, handle_below=True)
             mpe_above = self._build_parzen_estimator(study, search_space, above, handle_below=False)
             samples = mpe_below.sample(self._rng.rng, self._n_ei_candidates)
+            if running:
+                samples = recombined(samples, self._rng.rng, RECOMBINED)
             picked = self._compare(samples, self._compute_acquisition_func(samples, mpe_below, mpe_above))
             return {name: dist.to_external_repr(picked[name]) for name, dist in search_space.items()}
 
     _CLASSES[id(optuna)] = RankedTpe
     return RankedTpe
+
+
+def recombined(samples: dict[str, np.ndarray], rng: Any, share: float) -> dict[str, np.ndarray]:
+    """The candidates with their last `share` recombined: each parameter's values shuffled on
+    their own among those, so that part follows the product of l(x)'s marginals, not l(x).
+
+    A busy pick then weighs points that mix the coordinates of different good trials, and a
+    batch explores past the kernels of the best few instead of piling on them."""
+    n = len(next(iter(samples.values()), ()))
+    k = round(share * n)
+    if k < 2:
+        return samples
+    out = {}
+    for name, values in samples.items():
+        values = np.array(values)
+        values[n - k :] = values[n - k :][rng.permutation(k)]
+        out[name] = values
+    return out
 
 
 def believed_trials(optuna: Any, finished: list, running: list, search_space: dict) -> list:
