@@ -221,6 +221,11 @@ class Store:
             row = self._db.execute(sql, params).fetchone()
         return dict(row) if row is not None else None
 
+    def count(self, sql: str, *params: Any) -> int:
+        """The first column of a SELECT COUNT(*)'s row."""
+        with self._lock:
+            return int(self._db.execute(sql, params).fetchone()[0])
+
     def run(self, sql: str, *params: Any) -> int:
         """Execute one statement; returns the number of rows changed."""
         with self._lock:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import tarfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from tests.engine_bounds.conftest import message, responsive
@@ -100,6 +104,32 @@ def test_tasks_per_user_are_limited(tight):
             alice.post(f"execs/{exec_id}/stop")
 
 
+def test_concurrent_submits_cannot_pass_the_per_user_limit_together(tight):
+    # the count and the new row are apart by the upload's unpacking: checked without a reservation,
+    # submits arriving together all saw room and all got in
+    token = tight.add_user("racer")
+    files = {
+        "main.py": "import time\ntime.sleep(60)\n",
+        **{f"pad{i}.txt": secrets.token_hex(20_000) for i in range(30)},
+    }
+    sleeper = model_tar("m", files)
+    barrier = threading.Barrier(8)
+
+    def submit(_: int) -> httpx.Response:
+        with tight.client(token) as client:
+            barrier.wait()
+            return client.post(START, files={"file": ("m.modelDir.tar", sleeper)})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(submit, range(8)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 200] + [429] * 6, [a.text[:120] for a in answers]
+    with tight.client(token) as racer:
+        for answer in answers:
+            if answer.status_code == 200:
+                racer.post(f"execs/{answer.json()['id']}/stop")
+
+
 def test_active_searches_per_user_are_limited(tight):
     token = tight.add_user("searcher")
     with tight.client(token) as bob:
@@ -109,6 +139,42 @@ def test_active_searches_per_user_are_limited(tight):
         assert second.status_code == 429, second.text
         assert "--max-searches-per-user" in message(second)
         bob.put("hypersearch/first/force")
+
+
+def test_a_refused_submit_does_not_use_up_the_per_user_limit(tight):
+    token = tight.add_user("unlucky")
+    no_main = model_tar("m", {"other.py": "pass\n"})
+    sleeper = model_tar("m", {"main.py": "import time\ntime.sleep(60)\n"})
+    with tight.client(token) as unlucky:
+        for _ in range(3):
+            answer = unlucky.post(START, files={"file": ("m.modelDir.tar", no_main)})
+            assert answer.status_code == 400 and "main.py" in message(answer), answer.text
+        ids = []
+        for _ in range(2):
+            answer = unlucky.post(START, files={"file": ("m.modelDir.tar", sleeper)})
+            assert answer.status_code == 200, answer.text
+            ids.append(answer.json()["id"])
+        assert unlucky.post(START, files={"file": ("m.modelDir.tar", sleeper)}).status_code == 429
+        for exec_id in ids:
+            unlucky.post(f"execs/{exec_id}/stop")
+
+
+def test_concurrent_searches_cannot_pass_the_per_user_limit_together(tight):
+    token = tight.add_user("hurried")
+    barrier = threading.Barrier(4)
+
+    def create(i: int) -> httpx.Response:
+        with tight.client(token) as client:
+            barrier.wait()
+            return post_hpo(client, hpo_body(f"hurry{i}", jobs=4, parallel=1, args="--sleep 30"))
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(create, range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 429, 429, 429], [a.text[:120] for a in answers]
+    with tight.client(token) as hurried:
+        for i, answer in enumerate(answers):
+            if answer.status_code == 200:
+                hurried.put(f"hypersearch/hurry{i}/force")
 
 
 def test_an_upload_over_the_limit_is_a_413(tight):

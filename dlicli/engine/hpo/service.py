@@ -31,10 +31,13 @@ import pickle
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from dlicli.engine import EngineError, User
+from dlicli.engine.admission import Seat
 from dlicli.engine.conf import Settings
 from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.driver import Driver, owner
@@ -75,17 +78,20 @@ class HpoService:
         """Validate, unpack the model once, build the optimizer; the driver runs the search."""
         hpo = hpoinput.parse(data, user.name, self.algorithms.plugins())
         hpoinput.check_limits(hpo, self.settings.limits)
-        self._check_active(user)
         parsed = hpo.parsed
         if parsed is None:  # parse() leaves it out only for the debug endpoint
             raise EngineError(400, "modelSpec.args: required (the training command, as for exec start)")
         plan = self.execs.launch_plan(parsed, _data_sources(hpo.model_spec))
-        name = hpo.name
-        with self._names:
-            if name in self._reserved or self.store.one("SELECT 1 FROM hpo_tasks WHERE name = ?", name):
-                raise EngineError(409, f"hpo task {name} already exists")
-            self._reserved.add(name)
-        hpo_dir = self.root / name
+        with self._seat(user) as seat, self._reserved_name(hpo.name):
+            opt = self._prepare(user, hpo, parsed, plan, upload, upload_name, seat)
+        self._hand_to_driver(user, hpo, opt, plan)
+        return {"uid": hpo.name, "href": f"/hypersearch/{hpo.name}"}
+
+    def _prepare(
+        self, user: User, hpo: hpoinput.HpoInput, parsed: Any, plan: dict, upload: Path, upload_name: str, seat: Seat
+    ) -> Any:
+        """The search's folder with its model unpacked, its optimizer built, its row in; the optimizer."""
+        hpo_dir = self.root / hpo.name
         opt = None
         try:
             shutil.rmtree(hpo_dir, ignore_errors=True)  # a leftover of a create that crashed
@@ -100,30 +106,45 @@ class HpoService:
                 state = pickle.dumps(opt.get_state())
             except (OptimizerError, ImportError) as exc:
                 raise EngineError(400, f"algoDef: {hpo.algorithm}: {exc}") from None
-            self._insert(user, hpo, hpo_dir, code, plan, state)
+            seat.fill(lambda: self._insert(user, hpo, hpo_dir, code, plan, state))
         except BaseException:
             if opt is not None and hasattr(opt, "close"):
                 opt.close()
             shutil.rmtree(hpo_dir, ignore_errors=True)
             raise
+        return opt
+
+    @contextmanager
+    def _reserved_name(self, name: str) -> Iterator[None]:
+        """The name held while its search is created; 409 when it is taken or being created."""
+        with self._names:
+            if name in self._reserved or self.store.one("SELECT 1 FROM hpo_tasks WHERE name = ?", name):
+                raise EngineError(409, f"hpo task {name} already exists")
+            self._reserved.add(name)
+        try:
+            yield
         finally:
             with self._names:
                 self._reserved.discard(name)
-        self._hand_to_driver(user, hpo, opt, plan)
-        return {"uid": name, "href": f"/hypersearch/{name}"}
 
-    def _check_active(self, user: User) -> None:
-        """429 when the user already runs as many searches as the engine allows each user."""
-        cap = self.settings.limits.max_searches_per_user
+    def _seat(self, user: User) -> AbstractContextManager[Seat]:
+        """A seat under the user's cap of running searches; 429 when the cap is reached."""
         states = ", ".join("?" * len(HPO_ACTIVE_STATES))
         query = f"SELECT COUNT(*) AS n FROM hpo_tasks WHERE creator = ? AND state IN ({states})"
-        row = self.store.one(query, user.name, *HPO_ACTIVE_STATES)
-        if row is not None and row["n"] >= cap:
-            raise EngineError(
+
+        def refuse(n: int) -> EngineError:
+            return EngineError(
                 TOO_MANY,
-                f"{user.name} already has {row['n']} hpo tasks running, this engine's limit per user "
+                f"{user.name} already has {n} hpo tasks running, this engine's limit per user "
                 f"(server start {option_of('max_searches_per_user')}); stop one or wait for it to end",
             )
+
+        def active() -> int:
+            return self.store.count(query, user.name, *HPO_ACTIVE_STATES)
+
+        return self.execs.admission.seat(
+            f"searches:{user.name}", active, self.settings.limits.max_searches_per_user, refuse
+        )
 
     def _insert(self, user: User, hpo: hpoinput.HpoInput, hpo_dir: Path, code: Path, plan: dict, state: bytes) -> None:
         """The new task's hpo_tasks row (SUBMITTED, the optimizer's first state saved)."""

@@ -18,9 +18,11 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from dlicli.engine import NOT_FOUND_EXEC, EngineError, User, strictjson
+from dlicli.engine.admission import Admission, Seat
 from dlicli.engine.conf import Settings
 from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.store import Store
@@ -43,6 +45,7 @@ class ExecService:
 
     def __init__(self, settings: Settings, store: Store, scheduler: Scheduler, lock: threading.RLock):
         self.settings, self.store, self.scheduler, self.lock = settings, store, scheduler, lock
+        self.admission = Admission()  # per-user caps, shared with HpoService
         self.tasks_root = settings.tasks_root
         self.data_root = settings.data_root
 
@@ -64,51 +67,60 @@ class ExecService:
             args = data["args"]
         parsed = parse_args(args)
         plan = self.launch_plan(parsed, data)
-        self._check_active(user)
-        task_id = f"{user.name}-{secrets.token_hex(5)}"
-        task_dir = self.tasks_root / task_id
-        task_dir.mkdir(parents=True)
-        try:
-            code = unpack.unpack(
-                upload,
-                upload_name,
-                task_dir / "_submitted_code",
-                self.settings.limits,
-                basename=parsed.model_dir,
-                notes=plan["notes"],
-            )
-            if not parsed.user_cmd and (
-                views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file()
-            ):
-                raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
-            _keep_extras(extras or [], task_dir, plan["notes"])
-            self.store.insert("tasks", **self.task_row(task_id, user.name, args, parsed, plan, task_dir, code))
-        except BaseException:
-            self.discard_files(task_id, task_dir)
-            raise
+        with self._seat(user) as seat:
+            task_id = f"{user.name}-{secrets.token_hex(5)}"
+            task_dir = self.tasks_root / task_id
+            task_dir.mkdir(parents=True)
+            try:
+                code = self._unpack_code(parsed, plan, upload, upload_name, task_dir)
+                _keep_extras(extras or [], task_dir, plan["notes"])
+                row = self.task_row(task_id, user.name, args, parsed, plan, task_dir, code)
+                seat.fill(lambda: self.store.insert("tasks", **row))
+            except BaseException:
+                self.discard_files(task_id, task_dir)
+                raise
         self.store.event(task_id, "SUBMITTED", f"by {user.name}")
         for level, text in plan["notes"]:
             self.store.event(task_id, "NOTE", text, level)
         self.scheduler.wake()
         return self.get_task(user, task_id)
 
-    def _check_active(self, user: User) -> None:
-        """429 when the user already has as many tasks queued or running as the engine allows each
-        user (HPO experiments count against --max-searches-per-user instead)."""
-        cap = self.settings.limits.max_tasks_per_user
+    def _seat(self, user: User) -> AbstractContextManager[Seat]:
+        """A seat under the user's cap of tasks queued or running (HPO experiments count against
+        --max-searches-per-user instead); 429 when the cap is reached."""
         states = QUEUED + ACTIVE
-        row = self.store.one(
+        query = (
             f"SELECT COUNT(*) AS n FROM tasks WHERE creator = ? AND state IN ({', '.join('?' * len(states))}) "
-            "AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)",
-            user.name,
-            *states,
+            "AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"
         )
-        if row is not None and row["n"] >= cap:
-            raise EngineError(
+
+        def refuse(n: int) -> EngineError:
+            return EngineError(
                 TOO_MANY,
-                f"{user.name} already has {row['n']} tasks queued or running, this engine's limit per user "
+                f"{user.name} already has {n} tasks queued or running, this engine's limit per user "
                 f"(server start {option_of('max_tasks_per_user')}); wait for one to end or stop one",
             )
+
+        cap = self.settings.limits.max_tasks_per_user
+        return self.admission.seat(
+            f"tasks:{user.name}", lambda: self.store.count(query, user.name, *states), cap, refuse
+        )
+
+    def _unpack_code(self, parsed: ExecArgs, plan: dict, upload: Path, upload_name: str, task_dir: Path) -> Path:
+        """The uploaded model unpacked in the task dir; 400 when its main file is not in it."""
+        code = unpack.unpack(
+            upload,
+            upload_name,
+            task_dir / "_submitted_code",
+            self.settings.limits,
+            basename=parsed.model_dir,
+            notes=plan["notes"],
+        )
+        if not parsed.user_cmd and (
+            views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file()
+        ):
+            raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
+        return code
 
     def launch_plan(self, parsed: ExecArgs, data: dict) -> dict:
         """What a task of these args needs (python, DATA_DIR, slots, GPUs, resource plan) and the notes
