@@ -198,10 +198,13 @@ def select(rows: list[Row], ask: Ask) -> tuple[list[Row], int]:
 
 def listing_for(out: Output, client: DlpdClient, ask: Ask) -> listing.Listing:
     """One GET /execs (and, for a server that does not name searches, one GET /hypersearch) made
-    into the rows and columns to show. JSON and YAML get the server's objects exactly."""
+    into the rows and columns to show. JSON and YAML get the server's objects exactly. With --hpo
+    NAME and no experiment listed, GET /hypersearch/NAME says whether the search exists."""
     tasks = client.execs_get(ask.query())
     rows = with_searches(client, tasks) if tasks and (ask.hides or out.format == "table") else tasks
     rows, hidden = select(rows, ask)
+    if ask.hpo and not rows:
+        client.get_one_hpo(ask.hpo)  # a search that does not exist is an error (404), not an empty list
     rows = listing.sort_rows(rows, ask.sort, SORT_FIELDS)
     rows = listing.limit_rows(rows, ask.limit, sorted_by_user=ask.sort is not None, created=created)
     if out.format != "table":

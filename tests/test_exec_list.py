@@ -101,6 +101,21 @@ def test_all_shows_experiments_with_their_search_and_hpo_only_that_search(tasks,
     assert listed == [TASKS[4]]  # JSON: the server's objects exactly
 
 
+def test_hpo_of_a_search_that_does_not_exist_is_exit_3_and_of_one_without_experiments_empty(env_server, run):
+    env_server.route("GET", "/execs", body=TASKS)
+    env_server.route("GET", "/hypersearch/nope", status=404, body={"message": "cannot find hpo task nope"})
+    result = run("exec", "list", "--hpo", "nope")
+    error_line(result, 3, "search nope not found")
+    assert result.stdout == ""
+    assert [r.path.rsplit("/", 1)[-1] for r in env_server.requests] == ["execs", "nope"]
+    env_server.route("GET", "/hypersearch/fresh", body={"hpoName": "fresh", "state": "SUBMITTED", "experiments": []})
+    fresh = run("exec", "list", "--hpo", "fresh", "--json")
+    assert fresh.exit_code == 0 and json.loads(fresh.stdout) == []
+    env_server.requests.clear()
+    assert ids(run("exec", "list", "--hpo", "search-a").stdout) == ["e-1", "e-2"]
+    assert [r.path.rsplit("/", 1)[-1] for r in env_server.requests] == ["execs"]  # rows listed: no check
+
+
 def test_a_server_without_hpo_name_is_asked_once_which_tasks_are_experiments(env_server, run):
     wmla = [{k: v for k, v in t.items() if k != "hpoName"} for t in TASKS]
     env_server.route("GET", "/execs", body=wmla)

@@ -76,7 +76,12 @@ def list_tasks(
     all_tasks: Annotated[bool, typer.Option("--all", help="Include HPO experiments (hidden by default).")] = False,
     hpo: Annotated[
         str | None,
-        typer.Option("--hpo", help="Only the experiments of this HPO search.", metavar="NAME", show_default=False),
+        typer.Option(
+            "--hpo",
+            help="Only the experiments of this HPO search (exit 3 when there is no such search).",
+            metavar="NAME",
+            show_default=False,
+        ),
     ] = None,
     limit: LimitOpt = None,
     sort: SortOpt = None,
