@@ -44,8 +44,9 @@ median regret reaches the 1-slot regret, 20 seeds, Branin / Hartmann6 / Rosenbro
 believed and recombined 16.7 / 30.4 / 32.2 / 33.1 (60 seeds: 16.0 / 30.9 / 28.0 / 29.2);
 believed only 14.7 / 41.4 / 30.0 / 29.7 (60 seeds: 16.1 / 35.8 / 30.4 / 25.6). The same
 recombination drawn as a separate set of candidates (another random stream) gave 13.7 / 37.9 /
-26.0 / 30.5: a 20-seed figure moves by ±4 rounds with the stream alone. All candidates
-recombined: 14.2 / 37.5 / 32.1 / 31.5; recombined in sequential picks too (a share of 0.25 or
+26.0 / 30.5: a 20-seed figure moves by ±4 rounds with the stream alone. The share, 60 seeds,
+Hartmann6 / Levy-4 / Rosenbrock-4: 0.25 34.6 / 25.7 / 27.4; 0.5 30.9 / 29.2 / 28.0; 0.75 34.2 /
+26.7. All candidates recombined (20 seeds): 14.2 / 37.5 / 32.1 / 31.5; recombined in sequential picks too (a share of 0.25 or
 0.5): Hartmann6's 1-slot regret 0.0997 → 0.115 / 0.107 (60 seeds), Rosenbrock-4 8.4 → 12.3 /
 16.9. The nearest one's result alone: Hartmann6
 39.8, Levy-4 never. Optuna's constant liar (running = bad results) 15.4 / >50 / 32.0 / 40.9: it
