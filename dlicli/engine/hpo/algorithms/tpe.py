@@ -47,8 +47,8 @@ recombination drawn as a separate set of candidates (another random stream) gave
 26.0 / 30.5: a 20-seed figure moves by ±4 rounds with the stream alone. The share, 60 seeds,
 Hartmann6 / Levy-4 / Rosenbrock-4: 0.25 34.6 / 25.7 / 27.4; 0.5 30.9 / 29.2 / 28.0; 0.75 34.2 /
 26.7. All candidates recombined (20 seeds): 14.2 / 37.5 / 32.1 / 31.5; recombined in sequential picks too (a share of 0.25 or
-0.5): Hartmann6's 1-slot regret 0.0997 → 0.115 / 0.107 (60 seeds), Rosenbrock-4 8.4 → 12.3 /
-16.9. The nearest one's result alone: Hartmann6
+0.5): Hartmann6's 1-slot regret 0.080 → 0.115 / 0.107 (60 seeds), Rosenbrock-4 8.4 → 12.3 /
+16.9 (20 seeds). The nearest one's result alone: Hartmann6
 39.8, Levy-4 never. Optuna's constant liar (running = bad results) 15.4 / >50 / 32.0 / 40.9: it
 puts bad weight exactly where l(x) is high. Left out of the model 16.3 / >50 / 29.1 / 36.9 (60
 seeds 41.0 / 30.4). Counted in l(x) at the good set's median (or best) value: Levy-4 47.9
@@ -90,6 +90,7 @@ a share of the candidates (0.25 / 0.5) from an equally weighted l(x): 0.120 / 0.
 weights (scale 1.0) until trial 30 / 40: 0.121 / 0.140; the rank scale at least 1 or 1.5
 trials: 0.122 / 0.139; the good widths × 0.5 or 0.3 after 70 % of maxJobNum: 0.124 / 0.140;
 Optuna's default TPE for trials 21-40: 0.116; a uniform warm-up instead of Sobol: 0.127;
+independent kernels (Optuna's default) with the rest as here: 0.51;
 recombined candidates in every pick: 0.068, until trial 40: 0.063, but Branin 0.044 → 0.087 /
 0.072, Levy-4 0.084 → 0.110 / 0.098, and seeds 0-19 stay above Optuna's TPE (1.12 / 1.11×).
 The warm-up is what Optuna's default has over Tpe here: with WMLA's 20 warm-up trials (Optuna's
