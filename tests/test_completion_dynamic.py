@@ -75,6 +75,20 @@ def test_the_root_url_option_chooses_the_server(server):
 
 
 @pytest.mark.slow
+def test_the_url_or_profile_after_the_verb_chooses_the_server_too(tmp_path, server):
+    # as for the command itself, a connection option may come after the verb
+    server.route("GET", "/execs", body=TASKS)
+    env = {"DLICLI_TOKEN": TOKEN}
+    assert offered(complete(f"dlicli exec get --url {server.root} task-a", env)) == ["task-a1"]
+    assert server.last.path.endswith("/execs")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "config.yaml").write_text(json.dumps({"profiles": {"dev": {"url": server.root}}}))
+    before = len(server.requests)
+    assert offered(complete("dlicli exec stop -P dev task-b")) == ["task-b2"]
+    assert len(server.requests) == before + 1
+
+
 def test_zsh_shows_the_state_beside_the_id(server, at):
     server.route("GET", "/execs", body=TASKS)
     proc = complete("dlicli exec get task-a", at, shell="zsh")

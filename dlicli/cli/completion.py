@@ -5,8 +5,8 @@ The script (typer's own machinery) calls `dlicli` back with `_DLICLI_COMPLETE=co
 `cli/app.py` registers typer's completion classes when that variable is set, and the root group
 answers before any command runs. The values come from `dlicli.completion` (typer-free), imported
 only when a value is actually completed, so completing a command name never imports httpx,
-keyring or yaml. The root options already on the command line (--url, --profile, --insecure,
---ca-bundle) choose the server, as they would for the command.
+keyring or yaml. The connection options already on the command line (--url, --profile,
+--insecure, --ca-bundle; before or after the verb) choose the server, as they would for the command.
 """
 
 from __future__ import annotations
@@ -54,12 +54,19 @@ Candidates = list[tuple[str, str]]
 
 
 def _connection(ctx: typer.Context) -> dict:
-    params = ctx.find_root().params
+    """The connection options on the command line: the root's, overridden by those after the verb
+    (leafopts.py's callbacks put them on the root's AppState as they are parsed, completing too)."""
+    root = ctx.find_root()
+
+    def given(name: str):
+        after = getattr(root.obj, name, None)
+        return after if after not in (None, False) else root.params.get(name)
+
     return {
-        "url": params.get("url"),
-        "profile": params.get("profile"),
-        "insecure": True if params.get("insecure") else None,
-        "ca_bundle": params.get("ca_bundle"),
+        "url": given("url"),
+        "profile": given("profile"),
+        "insecure": True if given("insecure") else None,
+        "ca_bundle": given("ca_bundle"),
     }
 
 
