@@ -74,16 +74,18 @@ the best trials farther than r (share of the unit cube's diagonal) from the incu
 the others, the basin included, as bad. k/e/r = 20/2/0.15: 0.114 (10 seeds < 0.1); 15/2/0.3:
 0.101 (10); 20/3/0.3: 0.0998 (10); 30/2/0.3: 0.0997 (10); 20/4/0.2: 0.107 (10); 10/3/0.25:
 0.148 (9). No seed escaped that did not before; the escape picks only slowed the seeds that
-were already in the global basin (one went 0.015 → 0.098). The stuck seeds sit in several
-local minima (regrets 0.12-0.78), not one, so the next-best region is rarely the right one.
+were already in the global basin (one went 0.015 → 0.098). The stuck seeds' regrets range
+0.12-0.78, but they sit in one local basin (below), with no trial near the optimum, so the best
+trials outside that basin were not in the global one either.
 A heavier prior (wider l(x)) on every e-th pick once stalled for k trials, k/e/weight 20/2/1.0:
 0.103 (10 seeds < 0.1); 15/3/2.0: 0.111 (10: one seed escaped, 0.78 → 0.016, one fell out).
 Busy picks (4 slots) drawn from an l(x) without the good trials within r of a running
 experiment, to spread a batch over several good regions, Levy-4, 8 seeds: r = 0.02, 0.05, 0.1
 never reach the 1-slot regret in 50 rounds (48.4 before): the running experiments sit on the
 best trials, so leaving those out takes the best of l(x) away.
-Where sequential Hartmann6 runs end (20 seeds): every seed above 0.1 sits in the local basin
-near (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), with no trial within 0.2 of the optimum: what decides
+Where sequential Hartmann6 runs end (20 seeds): every seed above 0.1 but one (0.78, on the global
+basin's rim) sits in the local basin near (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), with no trial
+within 0.2 of the optimum: what decides
 the median is finding the global basin, not converging in it. More, measured on 60 seeds (0.080
 before): the acquisition log l(x) - b·log g(x), b = 0.5 / 0.8 / 1.3: 0.102 / 0.095 / 0.127;
 a share of the candidates (0.25 / 0.5) from an equally weighted l(x): 0.120 / 0.122; flat rank
