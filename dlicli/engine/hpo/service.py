@@ -45,6 +45,7 @@ from dlicli.engine.hpo.metrics import read_values, summarize, task_state
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.limits import TOO_MANY, option_of
 from dlicli.engine.tasks import unpack, views
+from dlicli.engine.tasks.execargs import ExecArgs
 from dlicli.engine.tasks.service import ExecService
 from dlicli.wmla import HPO_ACTIVE_STATES
 
@@ -88,7 +89,14 @@ class HpoService:
         return {"uid": hpo.name, "href": f"/hypersearch/{hpo.name}"}
 
     def _prepare(
-        self, user: User, hpo: hpoinput.HpoInput, parsed: Any, plan: dict, upload: Path, upload_name: str, seat: Seat
+        self,
+        user: User,
+        hpo: hpoinput.HpoInput,
+        parsed: ExecArgs,
+        plan: dict,
+        upload: Path,
+        upload_name: str,
+        seat: Seat,
     ) -> Any:
         """The search's folder with its model unpacked, its optimizer built, its row in; the optimizer."""
         hpo_dir = self.root / hpo.name
