@@ -91,6 +91,22 @@ def test_a_task_needs_the_model_file_and_json_data(admin):
     assert answer.status_code == 400 and "multipart" in answer.json()["message"]
 
 
+def test_the_model_must_hold_its_main_file_unless_the_search_runs_a_user_command(admin):
+    # one check for tasks and searches (ExecService.unpack_model): a search with --user-cmd names no
+    # main file, and was refused as if it had named an empty one
+    missing = hpo_body("nomain")
+    missing["modelSpec"]["args"] = "--exec-start python --model-dir quad --model-main train.py"
+    answer = post_hpo(admin, missing)
+    assert answer.status_code == 400 and "train.py" in answer.json()["message"], answer.text
+    assert admin.get("hypersearch/nomain").status_code == 404
+    command = hpo_body("usercmd", jobs=1, parallel=1)
+    command["modelSpec"]["args"] = "--exec-start python --model-dir quad --user-cmd -- python3 main.py"
+    answer = post_hpo(admin, command)
+    assert answer.status_code == 200, answer.text
+    view = wait_hpo(admin, "usercmd")
+    assert view["state"] == "FINISHED" and view["complete"] == 1, view
+
+
 def test_delete_refuses_a_running_task_and_force_stop_kills_its_experiments(admin, server):
     assert post_hpo(admin, hpo_body("long", jobs=4, parallel=2, args="--sleep 60")).status_code == 200
     wait_running(admin, "long", 2)

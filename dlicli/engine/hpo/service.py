@@ -44,7 +44,6 @@ from dlicli.engine.hpo.driver import Driver, owner
 from dlicli.engine.hpo.metrics import read_values, summarize, task_state
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.limits import TOO_MANY, option_of
-from dlicli.engine.tasks import unpack, views
 from dlicli.engine.tasks.execargs import ExecArgs
 from dlicli.engine.tasks.service import ExecService
 from dlicli.wmla import HPO_ACTIVE_STATES
@@ -104,9 +103,7 @@ class HpoService:
         try:
             shutil.rmtree(hpo_dir, ignore_errors=True)  # a leftover of a create that crashed
             hpo_dir.mkdir(parents=True)
-            code = unpack.unpack(upload, upload_name, hpo_dir / "code", self.settings.limits, basename=parsed.model_dir)
-            if views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file():
-                raise EngineError(400, f"the model main file {parsed.model_main} is not in the uploaded model")
+            code = self.execs.unpack_model(parsed, upload, upload_name, hpo_dir / "code", plan["notes"])
             from dlicli.engine.hpo.algorithms.base import OptimizerError
 
             try:

@@ -72,7 +72,7 @@ class ExecService:
             task_dir = self.tasks_root / task_id
             task_dir.mkdir(parents=True)
             try:
-                code = self._unpack_code(parsed, plan, upload, upload_name, task_dir)
+                code = self.unpack_model(parsed, upload, upload_name, task_dir / "_submitted_code", plan["notes"])
                 _keep_extras(extras or [], task_dir, plan["notes"])
                 row = self.task_row(task_id, user.name, args, parsed, plan, task_dir, code)
                 seat.fill(lambda: self.store.insert("tasks", **row))
@@ -106,16 +106,10 @@ class ExecService:
             f"tasks:{user.name}", lambda: self.store.count(query, user.name, *states), cap, refuse
         )
 
-    def _unpack_code(self, parsed: ExecArgs, plan: dict, upload: Path, upload_name: str, task_dir: Path) -> Path:
-        """The uploaded model unpacked in the task dir; 400 when its main file is not in it."""
-        code = unpack.unpack(
-            upload,
-            upload_name,
-            task_dir / "_submitted_code",
-            self.settings.limits,
-            basename=parsed.model_dir,
-            notes=plan["notes"],
-        )
+    def unpack_model(self, parsed: ExecArgs, upload: Path, upload_name: str, dest: Path, notes: list) -> Path:
+        """The uploaded model unpacked under `dest` (a task's or a search's); 400 when the main file
+        is not in it (a --user-cmd task names none). Shared by submit() and HPO's create."""
+        code = unpack.unpack(upload, upload_name, dest, self.settings.limits, basename=parsed.model_dir, notes=notes)
         if not parsed.user_cmd and (
             views.inside(code, parsed.model_main) is None or not (code / parsed.model_main).is_file()
         ):
