@@ -162,7 +162,7 @@ def _option_values() -> dict[tuple[str, str], tuple[Candidate, ...]]:
     frameworks = tuple((name, "WMLA framework") for name in wmla.FRAMEWORKS)
     exec_states = _states(wmla.EXEC_ACTIVE_STATES + wmla.EXEC_FINAL_STATES, wmla.EXEC_FINAL_STATES)
     hpo_states = _states(wmla.HPO_STATES, wmla.HPO_FINAL_STATES)
-    app_states = _states(wmla.EXEC_ACTIVE_STATES + wmla.APP_FINAL_STATES, wmla.APP_FINAL_STATES)
+    app_states = _states(wmla.APP_STATES, wmla.APP_FINAL_STATES)
     return {
         ("exec start", "--framework"): frameworks,
         ("hpo start", "--framework"): frameworks,

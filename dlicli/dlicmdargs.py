@@ -14,6 +14,7 @@ are URL-encoded, JSON is clean, no secret is read from argv except `--jwt-token`
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
@@ -27,16 +28,20 @@ from dlicli.dlicmdopts import (
     DATA_COMMANDS,
     DEPLOY,
     FLAGS,
+    KNOWN,
     NOT_SUPPORTED,
     SECRET_PASSTHROUGH,
+    SIMPLE,
     SUBMIT,
     SUBMIT_PASSTHROUGH,
+    value_of,
 )
 from dlicli.errors import UsageError
 from dlicli.wmla import WMLA_ARG_KINDS
 from dlicli.wmlaargs import join
 
 DOC = "docs/migrating-from-dlicmd.md"
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's: such a word is a value, not an option
 
 
 @dataclass
@@ -86,8 +91,31 @@ def _unknown(name: str) -> UsageError:
     return UsageError(f"unknown dlicmd option {name}", hint=f"see `dlicli dlicmd --help` and {DOC}")
 
 
-def _parse(args: list[str]) -> _Parsed:
-    p = _Parsed()
+def _is_value(token: str) -> bool:
+    """Whether dlicmd.py's argparse took `token` as a value rather than an option: it does not start
+    with `-`, is `-` itself, looks like a negative number (`--rest-port -1`), or holds a space and is
+    no known option's `--opt=value`. Anything else starting with `-` is an option."""
+    if not token.startswith("-") or token == "-" or _NEGATIVE_NUMBER.match(token):
+        return True
+    return " " in token and token.partition("=")[0] not in KNOWN
+
+
+def _needs_value(name: str, following: str | None) -> UsageError:
+    """The error for `name` with no value: at the end of the line, or before an option (never taken
+    as its value, as argparse did not: `--exec-delete --all` must not become `exec delete --all`)."""
+    message = f"dlicmd {name} needs a value ({value_of(name)})"
+    if following is None:
+        return UsageError(message)
+    option = following.partition("=")[0]
+    secret = name in SECRET_PASSTHROUGH or CONNECTION.get(name) == "--jwt-token"
+    message += ", not an option" if secret else f", not the option {option}"  # a mistyped secret is not echoed
+    if option not in KNOWN:  # perhaps a value meant to start with `-`
+        message += f"; a value that starts with - goes as {name}=VALUE"
+    return UsageError(message)
+
+
+def _split_after(p: _Parsed, args: list[str]) -> list[str]:
+    """The tokens before `--`; what follows goes to `p.after`, for the model."""
     tokens = list(args)
     if "--" in tokens:
         cut = tokens.index("--")
@@ -98,6 +126,12 @@ def _parse(args: list[str]) -> _Parsed:
                 f"{leaked[0].partition('=')[0]} after `--` would reach the task's args, stored by the server",
                 hint="put it before `--`, or better set DLICLI_TOKEN",
             )
+    return tokens
+
+
+def _parse(args: list[str]) -> _Parsed:
+    p = _Parsed()
+    tokens = _split_after(p, args)
     named = {t.partition("=")[0] for t in tokens}
     deploy = DEPLOY if "--exec-deploy" in named else ()  # else `--name x` may well be a model's option
     i = 0
@@ -107,12 +141,13 @@ def _parse(args: list[str]) -> _Parsed:
         i += 1
 
         def value(name: str = name, eq: str = eq, inline: str = inline) -> str:
-            """This token's value: after its `=`, else the next token (defaults bind this token)."""
+            """This token's value: after its `=`, else the next token unless it is an option
+            (defaults bind this token)."""
             nonlocal i
             if eq:
                 return inline
-            if i >= len(tokens):
-                raise UsageError(f"{name} needs a value", hint=f"see {DOC}")
+            if i >= len(tokens) or not _is_value(tokens[i]):
+                raise _needs_value(name, tokens[i] if i < len(tokens) else None)
             i += 1
             return tokens[i - 1]
 
@@ -126,7 +161,7 @@ def _parse(args: list[str]) -> _Parsed:
                     raise UsageError(f"{name} takes no value")
                 continue
             p.values.append(value())
-            while nargs == "+" and not eq and i < len(tokens) and not tokens[i].startswith("-"):
+            while nargs == "+" and not eq and i < len(tokens) and _is_value(tokens[i]):
                 p.values.append(tokens[i])
                 i += 1
         elif name in CONNECTION or name in SUBMIT or name in deploy:
@@ -224,11 +259,19 @@ def _exec_start(p: _Parsed, framework: str) -> list[str]:
     return argv + (["--", *model_args] if model_args else [])
 
 
+def _with_values(command: list[str], values: list[str], options: list[str]) -> list[str]:
+    """`COMMAND VALUES… OPTIONS…`; when a value starts with `-` (`--exec-get=--all`, `--exec-get -1`,
+    both values to argparse), `COMMAND OPTIONS… -- VALUES…`, so no value is read as a dlicli option."""
+    if any(v.startswith("-") for v in values):
+        return [*command, *options, "--", *values]
+    return [*command, *values, *options]
+
+
 def _exec_deploy(p: _Parsed, exec_id: str) -> list[str]:
     for needed in ("--name", "--kernel"):
         if needed not in p.opts:
             raise UsageError(f"--exec-deploy needs {needed}", hint="--exec-deploy ID --name MODEL --kernel kernel.py")
-    argv = ["exec", "deploy", exec_id]
+    argv: list[str] = []
     for name in ("--name", "--kernel", "--runtime", "--weight", "--tag"):
         if name in p.opts:
             argv += [name, p.one(name) or ""]
@@ -236,7 +279,7 @@ def _exec_deploy(p: _Parsed, exec_id: str) -> list[str]:
         argv += _pairs(p.one("--attributes") or "", "--attributes", "--attr")
     if "--envs" in p.opts:
         argv += _pairs(p.one("--envs") or "", "--envs", "--env")
-    return argv + _format_flags(p)
+    return _with_values(["exec", "deploy"], [exec_id], argv + _format_flags(p))
 
 
 def _steps(p: _Parsed) -> list[list[str]]:
@@ -258,36 +301,10 @@ def _steps(p: _Parsed) -> list[list[str]]:
         return [["api", "GET", "/hypersearch", *query, *fmt]]
     if cmd == "--exec-trainlogs":  # both streams: no `exec logs` flag asks for logType=outerrlog
         return [["api", "GET", f"/execs/{quote(one, safe='')}/log", "-f", "logType=outerrlog"]]
-    simple: dict[str, list[str]] = {
-        "--dl-frameworks": ["exec", "frameworks"],
-        "--exec-get": ["exec", "get", one],
-        "--exec-get-all": ["exec", "list", "--all"],  # dlicmd.py lists every task, experiments too
-        "--exec-stop": ["exec", "stop", one],
-        "--exec-delete": ["exec", "delete", one],
-        "--exec-delete-all": ["exec", "delete", "--all", "--yes"],
-        "--exec-trainoutlogs": ["exec", "logs", one, "--stdout"],
-        "--exec-trainerrlogs": ["exec", "logs", one, "--stderr"],
-        "--exec-trainresult": ["exec", "result", one],
-        "--hpo-start": [
-            "hpo",
-            "start",
-            one,
-            *(["--model-dir", p.one("--model-dir") or ""] if "--model-dir" in p.opts else []),
-        ],
-        "--hpo-get": ["hpo", "get", one],
-        "--hpo-get-all": ["hpo", "list"],
-        "--hpo-stop": ["hpo", "stop", *vals],
-        "--hpo-restart": ["hpo", "restart", one],
-        "--hpo-delete": ["hpo", "delete", *vals],
-        "--hpo-delete-all": ["hpo", "delete", "--all", "--yes"],
-        "--hpo-algorithm-get-all": ["hpo", "algorithm", "list"],
-        "--hpo-algorithm-get": ["hpo", "algorithm", "get", one],
-        "--hpo-algorithm-delete": ["hpo", "algorithm", "delete", one],
-        "--rp-get-all": ["resplan", "tree"],
-        "--rp-get": ["resplan", "get", one],
-        "--rp-delete": ["resplan", "delete", one, "--yes"],
-    }
-    return [simple[cmd] + fmt]
+    command, options = SIMPLE[cmd]
+    if cmd == "--hpo-start" and "--model-dir" in p.opts:
+        options = ["--model-dir", p.one("--model-dir") or ""]
+    return [_with_values(command, vals, options + fmt)]
 
 
 def _check(p: _Parsed) -> None:

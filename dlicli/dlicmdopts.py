@@ -1,6 +1,7 @@
 """IBM dlicmd.py's options as data: the commands and how many values each takes, the option
 spellings it accepted (aliases mapped to one name), what `--exec-start` passes on to the server,
-what dlicli does not take (with what to use instead), and which options go with which command.
+what dlicli does not take (with what to use instead), the native command of the plain ones, what
+value each option wants (for the error when it has none), and which options go with which command.
 `dlicmdargs` parses with these tables. Its submit options' spellings are `dlicli.wmla`'s.
 """
 
@@ -113,6 +114,89 @@ DATA_COMMANDS = frozenset(
     }
 )
 APP_LOG_TYPES = {"--exec-outlogs": "stdout", "--exec-errlogs": "stderr", "--exec-launcherlogs": "launcherlog"}
+
+
+# dlicmd command → (its dlicli command, the options after the values), for the commands that
+# translate plainly; the values (an id, names) are dlicmd's own, placed by dlicmdargs.
+SIMPLE: dict[str, tuple[list[str], list[str]]] = {
+    "--dl-frameworks": (["exec", "frameworks"], []),
+    "--exec-get": (["exec", "get"], []),
+    "--exec-get-all": (["exec", "list"], ["--all"]),  # dlicmd.py lists every task, experiments too
+    "--exec-stop": (["exec", "stop"], []),
+    "--exec-delete": (["exec", "delete"], []),
+    "--exec-delete-all": (["exec", "delete"], ["--all", "--yes"]),
+    "--exec-trainoutlogs": (["exec", "logs"], ["--stdout"]),
+    "--exec-trainerrlogs": (["exec", "logs"], ["--stderr"]),
+    "--exec-trainresult": (["exec", "result"], []),
+    "--hpo-start": (["hpo", "start"], []),
+    "--hpo-get": (["hpo", "get"], []),
+    "--hpo-get-all": (["hpo", "list"], []),
+    "--hpo-stop": (["hpo", "stop"], []),
+    "--hpo-restart": (["hpo", "restart"], []),
+    "--hpo-delete": (["hpo", "delete"], []),
+    "--hpo-delete-all": (["hpo", "delete"], ["--all", "--yes"]),
+    "--hpo-algorithm-get-all": (["hpo", "algorithm", "list"], []),
+    "--hpo-algorithm-get": (["hpo", "algorithm", "get"], []),
+    "--hpo-algorithm-delete": (["hpo", "algorithm", "delete"], []),
+    "--rp-get-all": (["resplan", "tree"], []),
+    "--rp-get": (["resplan", "get"], []),
+    "--rp-delete": (["resplan", "delete"], ["--yes"]),
+}
+
+# What value each option wants, for the error when it has none (the others: by WMLA_ARG_KINDS).
+_TASK, _SEARCH = "a task ID", "a search name"
+VALUE_OF: dict[str, str] = {
+    "--exec-start": "a framework name, e.g. PyTorch",
+    **dict.fromkeys(("--exec-get", "--exec-stop", "--exec-delete", "--exec-deploy", "--exec-trainresult"), _TASK),
+    **dict.fromkeys(
+        (f"--exec-{log}logs" for log in ("train", "trainout", "trainerr", "out", "err", "launcher")), _TASK
+    ),
+    "--hpo-start": "a search spec JSON file",
+    **dict.fromkeys(("--hpo-get", "--hpo-restart"), _SEARCH),
+    **dict.fromkeys(("--hpo-stop", "--hpo-delete"), "one or more search names"),
+    **dict.fromkeys(("--hpo-algorithm-get", "--hpo-algorithm-delete"), "an algorithm name"),
+    **dict.fromkeys(("--rp-get", "--rp-delete"), "a resource plan name"),
+    "--rest-host": "a host name, e.g. wmla.example.com",
+    "--rest-port": "a port number, or -1 for none",
+    "--rest-protocol": "http or https",
+    "--jwt-token": "a token",
+    "--username": "a user name",
+    "--query-args": "k=v&k2=v2",
+    "--debug-level": "debug, info, warn or error",
+    "-o": "json, table or yaml",
+    "--model-main": "the model's main file, e.g. main.py",
+    "--model-dir": "the model's directory",
+    "--data-source": "a data source as JSON",
+    "--conda-env-yaml": "a conda environment file",
+    "--conda-package": "a conda package file",
+    "--conda-env-name": "a conda environment name",
+    "--cs-datastore-meta": "the datastore's meta, e.g. type=fs",
+    "--appName": "an application name",
+    "--name": "the deployed model's name",
+    "--kernel": "a kernel file",
+    "--runtime": "a runtime name",
+    "--weight": "a weight file",
+    "--tag": "a tag",
+    "--attributes": "k=v,k=v",
+    "--envs": "k=v,k=v",
+}
+_KIND_VALUE = {"int": "a whole number", "list": "a KEY=VALUE item", "secret": "a secret"}
+
+
+def value_of(name: str) -> str:
+    """What `name` (a dlicmd option that takes a value, any spelling) wants, in a few words."""
+    canonical = CONNECTION.get(name) or name
+    if canonical in VALUE_OF:
+        return VALUE_OF[canonical]
+    kind = WMLA_ARG_KINDS.get(name, "str")
+    if kind.startswith("choice:"):
+        *first, last = kind.removeprefix("choice:").split("|")
+        return f"{', '.join(first)} or {last}"
+    return _KIND_VALUE.get(kind, "the value WMLA takes for it")
+
+
+# Every option name dlicmd.py's parser knew: a word that starts with one (before any `=`) is an option.
+KNOWN = frozenset((*COMMANDS, *CONNECTION, *SUBMIT, *DEPLOY, *FLAGS, *SUBMIT_PASSTHROUGH, *NOT_SUPPORTED))
 
 
 # Which options each command may take besides the connection ones (a stray one is an error).

@@ -23,7 +23,7 @@ class ExitCode(enum.IntEnum):
     UNAUTHENTICATED = 4  # 401, or no credentials at all
     FORBIDDEN = 5  # 403
     CONFLICT = 6  # 409
-    UNAVAILABLE = 7  # cannot connect, timed out, 502/503/504 after retries
+    UNAVAILABLE = 7  # cannot connect, timed out, busy: 502/503/504 after retries, 429
     STILL_RUNNING = 8  # --timeout ran out while the task still ran
     PROTOCOL = 9  # the server's answer is not what the API returns (not JSON, wrong shape, a web page)
     TASK_FAILED = 10  # the task ended FAILED or ERROR
@@ -205,6 +205,8 @@ def exit_code_for_status(status: int, server_message: str = "") -> ExitCode:
     """The exit code for an HTTP error status (the spec says 400 for "cannot find")."""
     if status == 404:
         return ExitCode.NOT_FOUND
+    if status == 413:  # too large: invalid input, whatever its size
+        return ExitCode.USAGE
     if status == 400:
         text = server_message.lower()
         if any(word in text for word in _NOT_FOUND_WORDS):

@@ -216,6 +216,9 @@ APP_FINAL_STATES = (
 )
 """A scheduler application that ended: the task states plus the spellings other schedulers
 report through /scheduler/applications."""
+APP_STATES = EXEC_ACTIVE_STATES + APP_FINAL_STATES
+"""Every state `scheduler apps --state` takes (and completes): a task's active ones and every final
+spelling."""
 
 
 # -- submit options --------------------------------------------------------------------------------

@@ -31,5 +31,8 @@ def test_starting_a_search_whose_name_is_taken_says_what_to_do(env_server, run):
         "hpo", "start", str(REPO / "examples/hpo/digits-tpe.yaml"), "--model-dir", str(REPO / "examples/digits-mlp")
     )
     error_line(result, 6, "already exists")
-    hint = "hint: a search named digits-tpe exists: pick another --name, or `dlicli hpo delete digits-tpe`"
+    hint = (
+        "hint: a search named digits-tpe exists (names are shared by every user of the server): "
+        "pick another --name, or `dlicli hpo delete digits-tpe` if it is yours"
+    )
     assert result.stderr.splitlines()[-1] == hint

@@ -453,11 +453,37 @@ def test_logon_is_a_console_login(server, run):
     assert "pw-4d3c2b1a" not in ours.stdout + ours.stderr
 
 
+def test_logon_without_a_keyring_hints_what_works_on_a_dlicmd_line(server, run):
+    """No keyring to keep the token: the hint is a dlicmd line that works (dlicmd has no --store)."""
+    server.route("GET", "//auth/v1/logon", body={"accessToken": "tok-from-console-123"})
+    server.route("GET", "/conf", body={})
+    port = str(server.httpd.server_address[1])
+    logon = ["dlicmd", "--logon", "--rest-host", "127.0.0.1", "--rest-port", port, "--http", "--username", "carol"]
+    result = run(*logon, "--password-stdin", input="pw\n")
+    error_line(result, 2, "no usable keyring", "nothing was saved")
+    hints = [line for line in result.stderr.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1 and "DLICLI_CREDENTIALS_STORE=file dlicli dlicmd --logon" in hints[0], result.stderr
+    assert "`--store file`" not in hints[0]  # the native login's advice: `--store` is no dlicmd option
+    assert "unknown dlicmd option --store" in run(*logon, "--password-stdin", "--store", "file").stderr
+    followed = run(*logon, "--password-stdin", input="pw\n", env={"DLICLI_CREDENTIALS_STORE": "file"})
+    assert followed.exit_code == 0 and "secret in file" in followed.stderr, followed.stderr
+
+
+def test_logon_with_a_bad_store_in_the_environment_names_the_variable(server, run):
+    port = str(server.httpd.server_address[1])
+    logon = ["dlicmd", "--logon", "--rest-host", "127.0.0.1", "--rest-port", port, "--http", "--username", "carol"]
+    result = run(*logon, "--password-stdin", input="pw\n", env={"DLICLI_CREDENTIALS_STORE": "vault"})
+    error_line(result, 2, "unknown credential store 'vault'")
+    assert "hint: set DLICLI_CREDENTIALS_STORE to keyring, file or auto\n" in result.stderr
+    assert "--store" not in result.stderr and server.requests == []
+
+
 @pytest.mark.parametrize(
     "args, url",
     [
         (["--rest-host", "wmla.example.com", "--rest-port", "9243"], "https://wmla.example.com:9243"),
         (["--master-host=wmla", "--dli-rest-port=-1"], "https://wmla"),
+        (["--rest-host", "wmla", "--rest-port", "-1"], "https://wmla"),  # a negative number is a value
         (["--rest-host", "wmla"], "https://wmla"),
         (["--rest-host", "h", "--rest-port", "80", "--http"], "http://h:80"),
         (["--rest-host", "h", "--rest-protocol", "HTTP"], "http://h"),
@@ -506,6 +532,93 @@ def test_bad_input_exits_2_without_a_request(env_server, run, args, words):
     assert env_server.requests == []
 
 
+# a flag that needs a value, then an option or nothing → (what dlicmd runs, the one error line)
+NO_VALUE = [
+    (
+        ["--rest-host", "HOST", "--rest-port", "PORT", "--http", "--exec-delete", "--all"],
+        "dlicmd --exec-delete needs a value (a task ID), not the option --all; "
+        "a value that starts with - goes as --exec-delete=VALUE",
+    ),
+    (
+        ["--exec-get", "--rest-host", "HOST", "--rest-port", "PORT", "--http"],
+        "dlicmd --exec-get needs a value (a task ID), not the option --rest-host",
+    ),
+    (
+        ["--rest-host", "HOST", "--rest-port", "PORT", "--exec-get", "--http"],
+        "dlicmd --exec-get needs a value (a task ID), not the option --http",
+    ),
+    (
+        ["--rest-host", "HOST", "--rest-port", "PORT", "--http", "--exec-get"],
+        "dlicmd --exec-get needs a value (a task ID)",
+    ),
+    (
+        ["--hpo-stop", "--rest-host", "HOST", "--rest-port", "PORT", "--http"],
+        "dlicmd --hpo-stop needs a value (one or more search names), not the option --rest-host",
+    ),
+    (
+        ["--exec-get-all", "--rest-host", "HOST", "--rest-port", "PORT", "--jwt-token", "--http"],
+        "dlicmd --jwt-token needs a value (a token), not an option",  # what came instead is not echoed
+    ),
+    (
+        ["--exec-get-all", "-o", "--rest-host", "HOST", "--rest-port", "PORT", "--http"],
+        "dlicmd -o needs a value (json, table or yaml), not the option --rest-host",
+    ),
+    (
+        ["--rest-host", "HOST", "--rest-port", "PORT", "--http", "--logon", "--username", "--password-stdin"],
+        "dlicmd --username needs a value (a user name), not the option --password-stdin",
+    ),
+    (
+        [
+            "--exec-start",
+            "PyTorch",
+            "--model-dir",
+            "MODEL",
+            "--model-main",
+            "main.py",
+            "--workerDeviceType",
+            "--lr",
+            "0.1",
+            "--rest-host",
+            "HOST",
+            "--rest-port",
+            "PORT",
+            "--http",
+        ],
+        "dlicmd --workerDeviceType needs a value (cpu or gpu), not the option --lr; "
+        "a value that starts with - goes as --workerDeviceType=VALUE",
+    ),
+]
+
+
+@pytest.mark.parametrize("args, line", NO_VALUE, ids=[" ".join(args)[:50] for args, _ in NO_VALUE])
+def test_a_flag_never_takes_the_next_option_as_its_value(server, run, monkeypatch, model, args, line):
+    """dlicmd.py's argparse refused `--exec-delete --all`: it must not become `exec delete --all`."""
+    monkeypatch.setenv("DLICLI_TOKEN", TOKEN)
+    port = str(server.httpd.server_address[1])
+    fill = {"HOST": "127.0.0.1", "PORT": port, "MODEL": str(model)}
+    result = run("dlicmd", *[fill.get(arg, arg) for arg in args], input="y\n")
+    assert error_line(result, 2, stdout="") == f"error: {line}"
+    assert result.stderr == f"error: {line}\n"  # that one line only: no hint, no prompt
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "dlicmd_args, native_args, last",
+    [
+        (["--exec-delete=--all"], ["exec", "delete", "--", "--all"], ("DELETE", "/execs/--all")),
+        (["--exec-get", "-1"], ["exec", "get", "--json", "--", "-1"], ("GET", "/execs/-1")),
+        (["--hpo-stop", "h1", "-2"], ["hpo", "stop", "--", "h1", "-2"], ("PUT", "/hypersearch/-2")),
+    ],
+    ids=["--exec-delete=--all", "--exec-get -1", "--hpo-stop h1 -2"],
+)
+def test_a_value_that_starts_with_a_dash_stays_a_value(api, run, dlicmd_args, native_args, last):
+    """argparse took `--opt=-x` and negative numbers as values: they reach the server as one, never
+    as an option of the dlicli command (`--exec-delete=--all` deletes the task so named, or none)."""
+    _native, ours, sent = same_as_native(api, run, dlicmd_args, native_args)
+    assert (sent[-1][0], sent[-1][1]) == (last[0], BASE + last[1])
+    assert ours.exit_code == 3, ours.stderr  # no such task or search on the test server
+
+
 def test_translation_is_a_pure_function():
     t = dlicmdargs.translate(["--exec-start", "tf", "--model-main", "m.py", "--cs-url-bearer", "b3arer", "--x"])
     assert t.steps == [
@@ -526,6 +639,25 @@ def test_translation_is_a_pure_function():
     assert "b3arer" not in t.shown(t.steps[0])
     with pytest.raises(UsageError):
         dlicmdargs.translate(["--exec-get-all", "--nope"])
+
+
+def test_what_argparse_took_as_a_value_is_one():
+    """A negative number, `-`, a word with a space and `--opt=-x` are values; after `--`, nothing is read."""
+
+    def steps(*args: str) -> list[list[str]]:
+        return dlicmdargs.translate(list(args)).steps
+
+    assert steps("--exec-get=-x") == [["exec", "get", "--json", "--", "-x"]]
+    assert steps("--hpo-delete", "a", "-1", "-") == [["hpo", "delete", "--", "a", "-1", "-"]]
+    assert steps("--hpo-start", "-", "--model-dir", "d") == [["hpo", "start", "--model-dir", "d", "--json", "--", "-"]]
+    deploy = ["exec", "deploy", "--name", "n", "--kernel", "k", "--json", "--", "-9"]
+    assert steps("--exec-deploy", "-9", "--name", "n", "--kernel", "k") == [deploy]
+    start = steps("--exec-start", "tf", "--model-main", "m.py", "--edt-options", "-np 4", "--", "--lr", "--epochs")
+    wmla = ["--wmla-args", "--edt-options '-np 4'"]
+    assert start == [
+        ["exec", "start", "--framework", "tf", "--model-main", "m.py", *wmla, "--json", "--", "--lr", "--epochs"]
+    ]
+    assert dlicmdargs.translate(["--exec-get-all", "--rest-host", "h", "--rest-port", "-1"]).url == "https://h"
 
 
 # -- end to end: a real engine -------------------------------------------------------------

@@ -44,6 +44,7 @@ CONF = "could not read the configuration"
             "is not a dlpd server: it answered HTTP 404 to GET /platform/rest/deeplearning/v1/conf",
         ),
         (409, {"message": "Conflict. The requested resource already exists."}, 6, "already exists. (HTTP 409)"),
+        (413, {"message": "upload exceeds the engine's limit"}, 2, "upload exceeds the engine's limit (HTTP 413)"),
         (
             500,
             {"message": "An unexpected error occurred: NPE"},

@@ -166,27 +166,62 @@ def test_stop_puts_and_reports_on_stderr(env_server, run):
     assert f"stopped the notebook service of {ODD}" in result.stderr
 
 
-def test_stop_error_result_exits_1_with_its_message(env_server, run):
+@pytest.mark.parametrize(
+    "status,answer",
+    [(200, ALICE), (403, {"message": "nope"}), (500, {"message": "kaput"})],
+    ids=["running", "403", "500"],
+)
+def test_stop_error_result_exits_1_with_its_message(env_server, run, status, answer):
+    """A service that is there (or a question about it that fails) leaves the stop's error: exit 1."""
     env_server.route("PUT", "/notebooks/alice/stopservice", body={"result": "error", "message": "pod is stuck"})
+    env_server.route("GET", "/notebooks/alice/runningservices", status=status, body=answer)
     result = run("notebook", "stop", "alice")
-    assert result.exit_code == 1
-    assert result.stderr.splitlines()[0] == "error: could not stop the notebook service of alice: pod is stuck"
-    assert result.stdout == ""
+    assert error_line(result, 1, "could not stop the notebook service of alice: pod is stuck")
+    assert "hint: check it with: dlicli notebook get alice" in result.stderr
+    assert calls(env_server) == [
+        ("PUT", "/notebooks/alice/stopservice", ""),
+        ("GET", "/notebooks/alice/runningservices", ""),
+    ]
 
 
 def test_stop_json_prints_the_result_even_on_error(env_server, run):
     body = {"result": "error", "message": "pod is stuck"}
     env_server.route("PUT", "/notebooks/alice/stopservice", body=body)
+    env_server.route("GET", "/notebooks/alice/runningservices", body=ALICE)
     result = run("notebook", "stop", "alice", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == body
 
 
-def test_stop_server_error_exits_1(env_server, run):
-    env_server.route("PUT", "/notebooks/alice/stopservice", status=500, body={"message": "kaput"})
-    result = run("notebook", "stop", "alice")
-    assert result.exit_code == 1
-    assert "error: could not stop the notebook service of alice: kaput (HTTP 500)" in result.stderr
+NOT_RUNNING = {"result": "error", "message": "no notebook service runs for user bob"}
+
+
+@pytest.mark.parametrize(
+    "status,answer",
+    [(404, {"message": "no notebook service for user bob"}), (400, {"message": "Cannot find user bob"})],
+)
+def test_stop_when_no_service_runs_exits_3_as_get_does(env_server, run, status, answer):
+    """The spec's stopService answers 200 {result: error} whatever failed; whether the service is
+    there is what `notebook get` asks (404, or the spec's 400 "cannot find": exit 3)."""
+    env_server.route("PUT", "/notebooks/bob/stopservice", body=NOT_RUNNING)
+    env_server.route("GET", "/notebooks/bob/runningservices", status=status, body=answer)
+    result = run("notebook", "stop", "bob")
+    assert error_line(result, 3, "could not stop the notebook service of bob: no notebook service runs for user bob")
+    assert "hint: list the running ones with `dlicli notebook list`" in result.stderr
+    assert calls(env_server) == [
+        ("PUT", "/notebooks/bob/stopservice", ""),
+        ("GET", "/notebooks/bob/runningservices", ""),
+    ]
+    assert run("notebook", "get", "bob").exit_code == 3
+
+
+def test_stop_json_when_no_service_runs_prints_the_answer_and_exits_3(env_server, run):
+    env_server.route("PUT", "/notebooks/bob/stopservice", body=NOT_RUNNING)
+    env_server.route("GET", "/notebooks/bob/runningservices", status=404, body={"message": "no service"})
+    result = run("notebook", "stop", "bob", "--json")
+    assert error_line(
+        result, 3, "no notebook service runs for user bob", stdout=json.dumps(NOT_RUNNING, indent=2) + "\n"
+    )
 
 
 # -- update ------------------------------------------------------------------------------

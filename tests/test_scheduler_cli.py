@@ -138,6 +138,27 @@ def test_apps_bad_options_exit_2_without_request(env_server, run, args):
     assert env_server.requests == []
 
 
+@pytest.mark.parametrize("states", [["nosuch"], ["running,nosuch"], ["RUNNING", "Nosuch"]])
+def test_apps_unknown_state_exits_2_naming_the_valid_ones_without_request(env_server, run, states):
+    """As `exec list` and `hpo list`: --state is checked (any case) before anything is sent."""
+    env_server.route("GET", "/scheduler/applications", body=APPS)
+    result = run("scheduler", "apps", *[arg for state in states for arg in ("--state", state)])
+    assert error_line(result, 2, "unknown application state NOSUCH")
+    hint = result.stderr.splitlines()[1]
+    assert hint.startswith("hint: valid states: ") and "RUNNING" in hint and "FINISHED" in hint
+    assert env_server.requests == []
+
+
+def test_apps_states_any_case_repeated_or_comma_separated(env_server, run):
+    """The states are sent in WMLA's spelling, one comma-separated `state`; rows in another state
+    (a server that ignores the filter) are not shown."""
+    env_server.route("GET", "/scheduler/applications", body=APPS)
+    result = run("scheduler", "apps", "--state", "running,Killed", "--state", "killed", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert env_server.last.query == {"state": ["KILLED,RUNNING"]}
+    assert result.stdout == "app-1\n"
+
+
 def test_apps_index_out_of_range_416_exits_1(env_server, run):
     env_server.route("GET", "/scheduler/applications", status=416, body={"message": "index out of range"})
     result = run("scheduler", "apps", "--start", "999")

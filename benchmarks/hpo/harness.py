@@ -97,8 +97,41 @@ def regret_at(run: dict[str, Any], t: float) -> float:
 
 def rounds_to_reach(runs: list[dict[str, Any]], target: float, horizon: float) -> float | None:
     """The first time at which the median over runs of the best-so-far regret is ≤ target."""
-    moments = sorted({t for run in runs for t in run["times"] if t <= horizon})
-    for t in moments:
-        if float(np.median([regret_at(run, t) for run in runs])) <= target:
-            return t
-    return None
+    moments, grid = regret_grid(runs, horizon)
+    return first_reach(moments, np.median(grid, axis=1), target)
+
+
+def rounds_interval(
+    runs: list[dict[str, Any]], finals: list[float], horizon: float, draws: int = 1000
+) -> list[float | None]:
+    """A 90 % bootstrap interval of rounds_to_reach: the parallel runs and the 1-slot finals (whose
+    median is the target) both resampled over seeds; None for a bound past the horizon."""
+    rng = np.random.default_rng(0)
+    moments, grid = regret_grid(runs, horizon)
+    finals_arr = np.asarray(finals, dtype=float)
+    n = len(runs)
+    reached = []
+    for _ in range(draws):
+        target = float(np.median(finals_arr[rng.integers(0, n, n)]))
+        at = first_reach(moments, np.median(grid[:, rng.integers(0, n, n)], axis=1), target)
+        reached.append(np.inf if at is None else at)
+    bounds = np.percentile(reached, [5, 95], method="inverted_cdf")  # an observed value, inf kept
+    return [None if np.isinf(x) else float(x) for x in bounds]
+
+
+def regret_grid(runs: list[dict[str, Any]], horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every moment a result arrived (up to horizon), and each run's best-so-far regret then
+    (a moments × runs matrix, inf before a run's first result): regret_at for all at once."""
+    moments = np.array(sorted({t for run in runs for t in run["times"] if t <= horizon}))
+    columns = []
+    for run in runs:
+        regret = np.asarray(run["regret"], dtype=float)
+        last = np.searchsorted(np.asarray(run["times"]), moments, side="right") - 1
+        columns.append(np.where(last >= 0, regret[np.maximum(last, 0)] if len(regret) else np.inf, np.inf))
+    return moments, np.stack(columns, axis=1) if columns else np.empty((len(moments), 0))
+
+
+def first_reach(moments: np.ndarray, curve: np.ndarray, target: float) -> float | None:
+    """The first moment at which curve is ≤ target, None if never."""
+    hit = np.nonzero(curve <= target)[0]
+    return float(moments[hit[0]]) if len(hit) else None

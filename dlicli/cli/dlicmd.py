@@ -18,10 +18,20 @@ import typer
 from dlicli.cli.state import AppState, state
 from dlicli.cli.typerx import TyperCommand
 from dlicli.output import Output
-from dlicli.paths import ENV_TOKEN
+from dlicli.paths import ENV_CREDENTIALS_STORE, ENV_TOKEN
 
 RAW_ARGS = "dlicli.dlicmd.argv"
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
+# A native hint that says to add --store to the command just run → what works on a dlicmd line.
+STORE_HINTS = (
+    (  # `login`: the server took the credentials, no keyring can keep the token (credentials.nowhere_to_keep)
+        "`--store file`",
+        f"log in again as `{ENV_CREDENTIALS_STORE}=file dlicli dlicmd --logon …` (a private 0600 credentials.yaml) "
+        f"or `dlicli login --console-logon --store file`, set {ENV_TOKEN} in the environment instead, "
+        "or install a keyring backend",
+    ),
+    ("use --store ", f"set {ENV_CREDENTIALS_STORE} to keyring, file or auto"),  # a bad DLICLI_CREDENTIALS_STORE
+)
 JWT_WARNING = (
     "--jwt-token puts the token in the command line, where other users can read it (ps, shell history); "
     "set DLICLI_TOKEN instead, or run `dlicli login`"
@@ -139,13 +149,18 @@ def _native(root: Any, argv: list[str]) -> int:
 
 @contextmanager
 def _dlicmd_hints() -> Iterator[None]:
+    """The native commands' hints, made true for a dlicmd line: --http for plain HTTP, and no
+    `--store` (dlicmd has none: the store comes from DLICLI_CREDENTIALS_STORE)."""
     from dlicli.cli.hints import DLICMD_PLAIN_HTTP_HINT
-    from dlicli.errors import PlainHTTPServer
+    from dlicli.errors import DlicliError, PlainHTTPServer
 
     try:
         yield
     except PlainHTTPServer as exc:
         exc.hint = exc.hint or DLICMD_PLAIN_HTTP_HINT
+        raise
+    except DlicliError as exc:
+        exc.hint = next((ours for theirs, ours in STORE_HINTS if theirs in (exc.hint or "")), exc.hint)
         raise
 
 

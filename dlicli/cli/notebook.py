@@ -132,24 +132,42 @@ def stop(
 ) -> None:
     """Stop a user's notebook service (PUT /notebooks/{user}/stopservice).
 
-    The server answers {result, message}: a result of "error" exits 1 with its message.
+    The server answers {result, message}: a result of "error" exits with its message, 3 when no
+    service runs for USER (or it is another user's), as `dlicli notebook get USER` would, else 1.
     """
     from dlicli.errors import DlicliError
 
     out = output(output_format, as_json)
-    answer = state(ctx).client().stop_service(user)
+    client = state(ctx).client()
+    answer = client.stop_service(user)
     if out.format != "table":
         out.data(answer)
     result = answer.get("result") if isinstance(answer, dict) else None
     if str(result or "").strip().lower() == "error":
         message = answer.get("message") or "the server gave no reason"
-        raise DlicliError(
-            f"could not stop the notebook service of {user}: {message}",
-            hint=f"check it with: dlicli notebook get {user}",
-        )
+        text = f"could not stop the notebook service of {user}: {message}"
+        _raise_if_not_running(client, user, text)
+        raise DlicliError(text, hint=f"check it with: dlicli notebook get {user}")
     if out.format == "table":
         message = answer.get("message") if isinstance(answer, dict) else None
         out.info(f"stopped the notebook service of {user}" + (f": {message}" if message else ""))
+
+
+def _raise_if_not_running(client: Any, user: str, text: str) -> None:
+    """After a stop answered "error": NotFoundError (exit 3) when `notebook get USER` would exit 3.
+    The spec's stopService answers 200 {result: error} whatever went wrong, so its words are the
+    server's own; GET /notebooks/{user}/runningservices says whether the service is there (404, or
+    the spec's 400 "cannot find": another user's is not there either). Any other answer, or a
+    failure of that question, leaves the stop's error as it is."""
+    from dlicli.errors import APIError, DlicliError, ExitCode, NotFoundError
+
+    try:
+        client.running_service_by_user_name(user)
+    except APIError as exc:
+        if exc.exit_code == ExitCode.NOT_FOUND:
+            raise NotFoundError(text, hint="list the running ones with `dlicli notebook list`") from exc
+    except DlicliError:
+        pass
 
 
 @app.command("update")

@@ -31,6 +31,14 @@ def _opt(flag: str, text: str, metavar: str = "TEXT") -> Any:
 IdOpt = Annotated[str | None, _opt("--id", "Only the application with this ID.", "APPID")]
 NameOpt = Annotated[str | None, _opt("--name", "Only applications with this name.", "NAME")]
 StateOpt = Annotated[str | None, _opt("--state", "Only applications in this state.", "STATE")]
+AppStatesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--state",
+        help="Only applications in this state (repeat or comma-separate for several; any case).",
+        metavar="STATE",
+    ),
+]
 StartOpt = Annotated[int | None, typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)]
 LengthOpt = Annotated[
     int | None, typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)
@@ -50,7 +58,7 @@ def apps(
     order: Annotated[str | None, _opt("--order", "Sort order, as the server takes it (asc/desc).", "ORDER")] = None,
     start: StartOpt = None,
     length: LengthOpt = None,
-    app_state: StateOpt = None,
+    states: AppStatesOpt = None,
     limit: LimitOpt = None,
     quiet: QuietOpt = False,
     headers: HeadersOpt = None,
@@ -66,7 +74,9 @@ def apps(
     SUBMITTED is local time on a terminal, ISO-8601 when piped; DURATION reads `1m05s`.
     """
     from dlicli import listing
+    from dlicli.wmla import APP_STATES
 
+    wanted = listing.check_states(states, APP_STATES, "application")
     out = output(output_format, as_json)
     mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     server_length = length if length is not None or not (limit and sort) else limit
@@ -79,13 +89,13 @@ def apps(
         "order": order,
         "start": start,
         "length": server_length,
-        "state": app_state,
+        "state": ",".join(sorted(wanted)) or None,
     }
     ordered = _client_sort(sort, order)
     client = state(ctx).client()
 
     def poll() -> Any:
-        rows = [r for r in client.get_applications(**filters) if isinstance(r, dict)]
+        rows = listing.in_states([r for r in client.get_applications(**filters) if isinstance(r, dict)], wanted)
         rows = listing.sort_rows(rows, ordered, {ordered[0]: lambda r: r.get(ordered[0])} if ordered else {})
         rows = listing.limit_rows(rows, limit, sorted_by_user=ordered is not None, created=_submitted)
         columns = listing.columns_for(out, _app_fits(out.stdout_is_tty), rows)

@@ -219,3 +219,18 @@ def test_conf_reports_the_limits(tight):
         conf = admin.get("conf").json()
     assert conf["DLI_MAX_TASKS_PER_USER"] == "2" and conf["DLI_MAX_GRID"] == "50"
     assert conf["DLI_MAX_UNPACKED_BYTES"] == str(4 << 20)
+
+
+def test_a_json_body_or_form_field_over_1_mib_is_a_413(admin):
+    big = json.dumps({"name": "p", "pad": "x" * (2 << 20)})
+    answer = admin.post("resplans/resplan", content=big, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413, answer.text
+    assert "1 MiB" in message(answer) and "the request body" in message(answer)
+    form = admin.post(
+        START,
+        data={"data": big},
+        files={"file": ("m.modelDir.tar", model_tar("m", {"main.py": "pass\n"}), "application/x-tar")},
+    )
+    assert form.status_code == 413, form.text
+    assert "form field 'data'" in message(form)
+    responsive(admin)

@@ -251,3 +251,15 @@ def test_an_engine_restart_mid_search_resumes(procs, tmp_path):
     assert view["state"] == "FINISHED" and view["complete"] == 5
     assert [e["id"] for e in view["experiments"]] == [0, 1, 2, 3, 4]
     assert "search resumed from the saved state" in Path(view["searchLog"]).read_text()
+
+
+def test_deleting_all_tasks_leaves_a_searchs_experiments_to_it(admin):
+    assert post_hpo(admin, hpo_body("keep-exps", jobs=2, parallel=2)).status_code == 200
+    view = wait_hpo(admin, "keep-exps")
+    assert admin.delete("execs").status_code == 204
+    for exp in view["experiments"]:
+        answer = admin.get(f"execs/{exp['appId']}")
+        assert answer.status_code == 200, answer.text  # the search's experiment tasks are still there
+    assert admin.get("hypersearch/keep-exps").json()["experiments"] == view["experiments"]
+    assert admin.delete("hypersearch/keep-exps").status_code in (200, 204)
+    assert admin.get(f"execs/{view['experiments'][0]['appId']}").status_code == 400  # gone with its search

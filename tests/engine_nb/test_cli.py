@@ -71,7 +71,7 @@ def test_start_list_stop_against_the_engine(nb_engine, run):
     assert stopped.exit_code == 0, stopped.stderr
     assert "stopped the notebook service of bob" in stopped.stderr
     again = run("server", "notebook", "stop", "bob", env=env)
-    assert again.exit_code == 1 and "no notebook service runs for user bob" in again.stderr
+    assert again.exit_code == 3 and "no notebook service runs for user bob" in again.stderr
     after = json.loads(run("server", "notebook", "list", "--json", env=env).stdout)
     assert "bob" not in [s["userName"] for s in after]
 

@@ -177,7 +177,13 @@ def delete(
             autocompletion=completion.task_ids,
         ),
     ] = None,
-    all_tasks: Annotated[bool, typer.Option("--all", help="Delete every task of yours (DELETE /execs).")] = False,
+    all_tasks: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Delete every task of yours (DELETE /execs); a search's experiments stay with it (`hpo delete`).",
+        ),
+    ] = False,
     yes: YesOpt = False,
 ) -> None:
     """Delete tasks (DELETE /execs/{id}), or all of yours with --all (asks first unless --yes)."""

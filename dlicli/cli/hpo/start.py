@@ -140,7 +140,10 @@ def _submit(client, out, body: dict[str, Any], upload):
     except APIError as exc:
         if exc.status == 409:  # the name is taken: say the two ways on
             name = body.get("hpoName")
-            exc.hint = f"a search named {name} exists: pick another --name, or `dlicli hpo delete {name}`"
+            exc.hint = (
+                f"a search named {name} exists (names are shared by every user of the server): "
+                f"pick another --name, or `dlicli hpo delete {name}` if it is yours"
+            )
         raise
 
 

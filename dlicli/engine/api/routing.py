@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from dlicli.engine import EngineError, strictjson
-from dlicli.engine.tasks.upload import FIELD_LIMIT
+from dlicli.engine.tasks.upload import FIELD_LIMIT, field_too_large
 from dlicli.paths import API_BASE_PATH
 
 BASE = API_BASE_PATH
@@ -33,13 +33,13 @@ class Op(NamedTuple):
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body (at most FIELD_LIMIT bytes); 400 when it is not JSON or holds what the
+    """The request's JSON body (413 past FIELD_LIMIT bytes); 400 when it is not JSON or holds what the
     engine cannot store (strictjson: NaN, overflowing numbers, lone surrogates, deep nesting)."""
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > FIELD_LIMIT:
-            raise EngineError(400, f"the request body exceeds {FIELD_LIMIT} bytes")
+            raise field_too_large("the request body")
     return strictjson.loads(bytes(raw), "the request body")
 
 

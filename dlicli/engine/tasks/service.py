@@ -271,7 +271,11 @@ class ExecService:
         shutil.rmtree(task_dir, ignore_errors=True)
 
     def delete_all(self, user: User) -> None:
-        for task in self.store.tasks("creator = ?", user.name):
+        """DELETE /execs: every task the user started. A search's experiments are left to their
+        search (`hpo delete` removes them): deleted here, the search would keep rows whose logs
+        and results are gone."""
+        started = "creator = ? AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"
+        for task in self.store.tasks(started, user.name):
             self.delete_task(user, task["id"])
 
     def read_log(self, user: User, exec_id: str, log_type: str | None, query: LogQuery | None = None) -> str:

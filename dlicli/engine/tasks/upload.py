@@ -44,6 +44,12 @@ class ExecForm:
                 path.unlink(missing_ok=True)
 
 
+def field_too_large(what: str) -> EngineError:
+    """413: a JSON body or form field over FIELD_LIMIT, a fixed limit (no option: JSON this large
+    is never a real request)."""
+    return EngineError(TOO_LARGE, f"{what} exceeds {FIELD_LIMIT} bytes (1 MiB), the engine's limit for JSON")
+
+
 def over_limit(max_bytes: int) -> EngineError:
     """413: the upload is larger than --max-upload-bytes."""
     message = f"upload exceeds the engine's limit of {max_bytes} bytes (server start {option_of('max_upload_bytes')})"
@@ -98,7 +104,7 @@ class _Collector:
             self.handle.write(data[start:end])
         else:
             if self.size > FIELD_LIMIT:
-                raise EngineError(400, f"form field {self.name!r} exceeds {FIELD_LIMIT} bytes")
+                raise field_too_large(f"form field {self.name!r}")
             self.buffer += data[start:end]
 
     def on_part_end(self) -> None:
