@@ -306,17 +306,36 @@ def result_target(exec_id: str, out_file: str | None, disposition: str | None, d
     return name
 
 
-def check_destination(path: str, force: bool) -> None:
-    """Before any request: the file's folder exists, and the file does not (unless force)."""
+def check_destination(path: str, force: bool, option: str = "-O FILE") -> None:
+    """Before any request: the file's folder exists and takes a new file, and the file does not
+    exist (unless force). `option` names what to choose instead (-O FILE, --html FILE)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise UsageError(f"no such directory: {folder}", hint="create it first, or choose another -O FILE")
-    refuse_overwrite(path, force)
+        raise UsageError(f"no such directory: {folder}", hint=f"create it first, or choose another {option}")
+    refuse_overwrite(path, force, option)
+    check_writable(path, option)
 
 
-def refuse_overwrite(path: str, force: bool) -> None:
+def refuse_overwrite(path: str, force: bool, option: str = "-O FILE") -> None:
     if not force and os.path.lexists(path):
-        raise UsageError(f"{path} already exists", hint="pass --force to overwrite it, or choose another -O FILE")
+        raise UsageError(f"{path} already exists", hint=f"pass --force to overwrite it, or choose another {option}")
+
+
+def check_writable(path: str, option: str = "-O FILE") -> None:
+    """Before any request: the folder that will hold `path` (or its parent, if still to be made)
+    takes a new file, so /proc or a read-only mount is exit 2, not an error after the work."""
+    import errno
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".dlicli-", suffix=".probe")
+    except OSError as exc:
+        why = "it takes no new files" if exc.errno == errno.ENOENT else (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot write in {folder}: {why}", hint=f"choose another {option}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def save_stream(chunks: Iterable[bytes], path: str, *, force: bool = False) -> int:

@@ -27,6 +27,9 @@ INDEX_COLUMN = "#"  # rows with none of them are numbered from 1
 FROM_RESULT = "read from the task's result (this server does not report metrics while a task runs)"
 MAX_ZIP_BYTES = 2 << 30  # a result zip larger than this is not downloaded to look for the file
 INSTALL_PLOTS = "pip install 'dlicli[plots]'"
+MISSING = f"no {VAL_FILE} in its result"
+NO_ROWS = f"no rows read from its {VAL_FILE}"  # all that is known: its result was not read, or not yet
+SHAPE_HINT = f'{VAL_FILE} should be a JSON list, one object per epoch: [{{"epoch": 1, "loss": 0.5}}, …]'
 
 
 def from_batch(batch: Any) -> list[dict] | None:
@@ -36,23 +39,47 @@ def from_batch(batch: Any) -> list[dict] | None:
     return [row for row in batch["metrics"] if isinstance(row, dict)]
 
 
-def from_zip(data: bytes) -> list[dict]:
-    """The rows of the val_dict_list.json in a result zip (the shallowest one), [] without one."""
+def val_file(data: bytes) -> bytes | None:
+    """The val_dict_list.json in a result zip (the shallowest one, at most MAX_BYTES + 1 bytes read),
+    None without one."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise ProtocolError("the task's result is not a zip archive") from None
     found = [info for info in archive.infolist() if info.filename.rsplit("/", 1)[-1] == VAL_FILE]
     if not found:
-        return []
+        return None
     member = min(found, key=lambda info: info.filename.count("/"))
     with archive.open(member) as file:
-        raw = file.read(MAX_BYTES + 1)
-    return metric_rows(parse_values(raw))
+        return file.read(MAX_BYTES + 1)
 
 
-def from_result(client: DlpdClient, exec_id: str) -> list[dict]:
-    """The rows in the task's result zip (GET /execs/{id}/result); [] when it has no result."""
+def rows_of(raw: bytes | None) -> list[dict]:
+    """A val_dict_list.json's rows, read as the engine reads it; [] without a file."""
+    return [] if raw is None else metric_rows(parse_values(raw))
+
+
+def why_no_rows(raw: bytes | None) -> str:
+    """Why a val_dict_list.json (None: no file) gave no rows, for no_metrics()."""
+    import json
+
+    if raw is None:
+        return MISSING
+    text = raw[:MAX_BYTES].decode("utf-8", errors="replace")
+    if not text.strip():
+        return f"its {VAL_FILE} is empty"
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return f"its {VAL_FILE} is not valid JSON"
+    if data == []:
+        return f"its {VAL_FILE} is an empty list"
+    return f"its {VAL_FILE} is not a list of objects"
+
+
+def result_file(client: DlpdClient, exec_id: str) -> bytes | None:
+    """The val_dict_list.json in the task's result zip (GET /execs/{id}/result); None when the task
+    has no result or the result has no such file."""
     from dlicli.errors import APIError
 
     chunks = bytearray()
@@ -64,18 +91,23 @@ def from_result(client: DlpdClient, exec_id: str) -> list[dict]:
                     raise UsageError(f"the result of task {exec_id} is over {MAX_ZIP_BYTES >> 30} GiB; not read")
     except APIError as exc:
         if exc.status == 404:  # the engine's answer for a task that wrote no result
-            return []
+            return None
         raise
-    return from_zip(bytes(chunks)) if chunks else []
+    return val_file(bytes(chunks)) if chunks else None
 
 
-def no_metrics(exec_id: str, state: str) -> NotFoundError:
-    """Exit 3: the task has written no metrics (yet)."""
+def no_metrics(exec_id: str, state: str, why: str | None = None) -> NotFoundError:
+    """Exit 3: the task has written no metrics (yet). `why`: what its result holds (why_no_rows),
+    when it was read; else only that no rows came."""
     running = state not in ("", "FINISHED", "FAILED", "ERROR", "KILLED")
+    why = why or NO_ROWS
+    if running:
+        hint: str | None = f"follow them with: dlicli exec metrics {exec_id} --follow"
+    else:
+        hint = None if why in (MISSING, NO_ROWS) else SHAPE_HINT  # the file is there, but no rows came of it
     return NotFoundError(
-        f"task {exec_id} has {'no metrics yet' if running else 'no metrics'}: no {VAL_FILE} in its result"
-        + (f" ({state})" if state else ""),
-        hint=f"follow them with: dlicli exec metrics {exec_id} --follow" if running else None,
+        f"task {exec_id} has {'no metrics yet' if running else 'no metrics'}: {why}" + (f" ({state})" if state else ""),
+        hint=hint,
     )
 
 

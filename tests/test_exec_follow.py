@@ -81,7 +81,7 @@ def test_logs_stderr_and_quoted_id(env_server, run):
     result = run("exec", "logs", "a b/c", "--stderr")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "boom\n"
-    assert paths(env_server) == [("GET", "/execs/a%20b%2Fc/log", Q_ERR)]
+    assert paths(env_server) == [("GET", "/execs/a%20b%2Fc/log", "logType=errlog")]  # one stream: no times needed
 
 
 def test_logs_not_found_exits_3(env_server, run):

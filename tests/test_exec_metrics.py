@@ -10,6 +10,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from tests.conftest import TOKEN
 from tests.outcome import error_line
 from tests.recorder import BASE
@@ -60,6 +62,31 @@ def test_rows_without_a_step_are_numbered_and_json_is_the_list(env_server, run):
 def test_no_metrics_yet_is_exit_3(env_server, run):
     env_server.route("GET", "/execs/t1", body={"id": "t1", "state": "RUNNING", "metrics": []})
     error_line(run("exec", "metrics", "t1"), 3, "t1", "no metrics yet")
+    assert paths(env_server) == [("GET", "/execs/t1")]  # a running task's result is not read
+
+
+BAD_FILES = {
+    "not json": (b"not json", "its val_dict_list.json is not valid JSON"),
+    "an empty list": (b"[]", "its val_dict_list.json is an empty list"),
+    "numbers": (b"[1,2,3]", "its val_dict_list.json is not a list of objects"),
+    "a string": (b'"loss"', "its val_dict_list.json is not a list of objects"),
+    "empty": (b"", "its val_dict_list.json is empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
+@pytest.mark.parametrize("follow", [[], ["--follow", "--interval", "0"]], ids=["now", "follow"])
+@pytest.mark.parametrize("field", [True, False], ids=["engine", "wmla"])
+def test_a_file_there_but_not_rows_says_what_is_wrong_with_it(env_server, run, case, follow, field):
+    """The file is in the result, but no rows come of it: say so (exit 3), not "no val_dict_list.json"."""
+    content, words = BAD_FILES[case]
+    env_server.route("GET", "/execs/t1", body={"id": "t1", "state": "FINISHED", **({"metrics": []} if field else {})})
+    zip_route(env_server, "t1", {"out/model.pt": b"x", "out/val_dict_list.json": content})
+    result = run("exec", "metrics", "t1", *follow)
+    line = error_line(result, 3, f"task t1 has no metrics: {words} (FINISHED)", stdout=None)
+    assert "no val_dict_list.json" not in line and result.stdout == ""
+    assert 'hint: val_dict_list.json should be a JSON list, one object per epoch: [{"epoch": 1' in result.stderr
+    assert paths(env_server)[-1] == ("GET", "/execs/t1/result")
 
 
 def test_no_such_task_is_exit_3(env_server, run):
@@ -101,7 +128,7 @@ def test_follow_on_wmla_waits_for_the_end_then_reads_the_result(env_server, run)
 def test_junk_in_the_result_is_no_metrics_and_a_non_zip_is_a_protocol_error(env_server, run):
     env_server.route("GET", "/execs/w1", body={"id": "w1", "state": "FINISHED"})
     zip_route(env_server, "w1", {"val_dict_list.json": b"{not json"})
-    error_line(run("exec", "metrics", "w1"), 3, "w1", "no metrics")
+    error_line(run("exec", "metrics", "w1"), 3, "w1", "no metrics", "not valid JSON")
     env_server.route("GET", "/execs/w2", body={"id": "w2", "state": "FINISHED"})
     env_server.route("GET", "/execs/w2/result", body=b"PK junk", headers={"Content-Type": "application/zip"})
     error_line(run("exec", "metrics", "w2"), 9, "not a zip")

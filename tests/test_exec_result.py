@@ -123,6 +123,18 @@ def test_result_into_a_missing_directory_is_a_usage_error(env_server, run, tmp_p
     assert env_server.requests == []
 
 
+@pytest.mark.parametrize("target", ["/proc/r.zip", "/proc"])
+def test_result_into_a_directory_that_takes_no_file_is_a_usage_error(env_server, run, target):
+    """/proc exists but no file can be made in it (as root too): exit 2 before the download, not an
+    unexpected FileNotFoundError for the .part file after it."""
+    env_server.route("GET", "/execs/t1/result", body=ZIP)
+    result = run("exec", "result", "t1", "-O", target)
+    error_line(result, 2, "cannot write in /proc")
+    assert "hint: choose another -O FILE" in result.stderr
+    assert env_server.requests == []
+    assert not os.path.exists("/proc/r.zip") and not os.path.exists("/proc/t1.zip")
+
+
 def test_result_server_error_leaves_nothing(env_server, run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     env_server.route("GET", "/execs/t1/result", status=500, body={"message": "zip failed"})
@@ -234,3 +246,33 @@ def test_result_broken_off_leaves_no_partial_file(run, tmp_path, monkeypatch, se
         assert os.listdir(tmp_path) == []
     finally:
         sock.close()
+
+
+def test_the_documented_stdout_example_works(env_server, tmp_path):
+    """`exec result -O -`'s example (docs/commands.md, --help) run as written, in a shell with
+    pipefail: `ssh HOST CMD` stands in for a remote shell that runs CMD here."""
+    import shlex
+    import subprocess
+    import sys
+
+    from dlicli.cli.examples import EXAMPLES
+
+    (line,) = [command for _, command in EXAMPLES["exec result"] if "-O -" in command]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("out/model.pt", b"weights")
+    env_server.route("GET", "/execs/wmla-123/result", body=archive.getvalue())
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "ssh").write_text('#!/bin/sh\nshift\nexec sh -c "$*"\n')
+    (fake / "ssh").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DLICLI_")}
+    env.update(DLICLI_URL=env_server.root, DLICLI_TOKEN=TOKEN)
+    env["PATH"] = os.pathsep.join([str(fake), os.path.dirname(sys.executable), env["PATH"]])
+    proc = subprocess.run(
+        ["bash", "-c", "set -o pipefail; " + line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    target = shlex.split(line)[-1].split("> ")[-1]
+    with zipfile.ZipFile(tmp_path / target) as saved:
+        assert saved.read("out/model.pt") == b"weights"

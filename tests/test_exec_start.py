@@ -9,6 +9,7 @@ import tarfile
 from urllib.parse import parse_qs
 
 import pytest
+import yaml
 
 from tests.conftest import TOKEN
 
@@ -290,6 +291,33 @@ def test_follow_prints_the_log_and_exits_0(env_server, run, model, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert "epoch 2" in result.stdout and "exec-42" not in result.stdout
     assert "started task exec-42" in result.stderr
+
+
+FORMATS = {
+    "json": (["--json"], json.loads, CREATED),
+    "yaml": (["-o", "yaml"], yaml.safe_load, CREATED),
+    "query": (["--query", "id"], str, "exec-42\n"),
+}
+
+
+@pytest.mark.parametrize("final, code", [("FINISHED", 0), ("FAILED", 10)])
+@pytest.mark.parametrize("case", list(FORMATS), ids=list(FORMATS))
+def test_follow_with_a_format_keeps_stdout_for_the_task_and_the_log_on_stderr(
+    env_server, run, model, monkeypatch, case, final, code
+):
+    """As `exec start --wait --json` and `hpo start --follow --json`: stdout holds the created task
+    in the asked format (it parses), the followed log goes to stderr, the exit code is the outcome."""
+    flags, parse, expected = FORMATS[case]
+    monkeypatch.setenv("DLICLI_POLL_INTERVAL", "0")
+    env_server.route("POST", "/execs", body=CREATED)
+    env_server.route("GET", "/execs/exec-42", body={"id": "exec-42", "state": final})
+    env_server.route("GET", "/execs/exec-42/log", body=b"epoch 1\nepoch 2\n", headers={"Content-Type": "text/plain"})
+    argv = ["--model-dir", str(model), "--model-main", "main.py", "--follow", *flags]
+    result = run("exec", "start", "--framework", "PyTorch", *argv)
+    assert result.exit_code == code, result.stderr
+    assert parse(result.stdout) == expected
+    assert "epoch" not in result.stdout and "epoch 2" in result.stderr
+    assert f"exec-42: {final}" in result.stderr
 
 
 @pytest.mark.slow

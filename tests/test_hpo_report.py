@@ -5,6 +5,7 @@ and each bad input's one error line and exit code. Against the recording server 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -113,10 +114,46 @@ def test_searches_of_different_spaces_are_refused(env_server, run):
     error_line(run("hpo", "report", "a", "c"), 2, "a", "c", "different spaces")
 
 
-def test_a_search_with_nothing_finished_says_nothing_to_report(env_server, run):
+def test_a_running_search_with_nothing_finished_says_wait_as_hpo_best_does(env_server, run):
     serve(env_server, "new", engine_task("new", [FIXED[2], FIXED[5]]))
-    line = error_line(run("hpo", "report", "new"), 3, "new", "no finished experiment", "nothing to report")
-    assert "RUNNING" in line
+    result = run("hpo", "report", "new")
+    error_line(result, 3, "hpo task new has no finished experiment yet (RUNNING)")
+    assert "hint: wait for it: dlicli hpo wait new" in result.stderr
+    assert result.stderr == run("hpo", "best", "new").stderr
+
+
+@pytest.mark.parametrize("state", ["FAILED", "STOPPED", "FINISHED"])
+def test_an_ended_search_with_nothing_finished_says_it_ended_as_hpo_best_does(env_server, run, state):
+    """It will never have a finished experiment: no `wait for one` hint, the words of `hpo best`."""
+    serve(env_server, "old", {**engine_task("old", [FIXED[2]]), "state": state})
+    result = run("hpo", "report", "old")
+    error_line(result, 3, f"hpo task old ended {state} with no finished experiment (1 tried, none finished")
+    assert result.stderr.splitlines()[1] == "hint: see its experiments: dlicli hpo get old"
+    assert "wait" not in result.stderr
+    assert result.stderr == run("hpo", "best", "old").stderr
+    serve(env_server, "empty", {**engine_task("empty", []), "state": state})
+    error_line(run("hpo", "report", "empty"), 3, f"hpo task empty ended {state} with no finished experiment")
+
+
+HTML_BAD = {
+    "missing folder": ("nodir/r.html", "no such directory", "hint: create it first, or choose another --html FILE"),
+    "a directory": (".", "--html . is a directory", "hint: name a file: --html report.html"),
+    "a folder that takes no file": ("/proc/r.html", "cannot write in /proc", "hint: choose another --html FILE"),
+}
+
+
+@pytest.mark.parametrize("case", list(HTML_BAD), ids=list(HTML_BAD))
+def test_an_html_file_that_cannot_be_written_exits_2_before_any_request(env_server, run, tmp_path, monkeypatch, case):
+    target, words, hint = HTML_BAD[case]
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    serve(env_server, "s1", engine_task("s1", FIXED))
+    result = run("hpo", "report", "s1", "--html", target)
+    error_line(result, 2, words)
+    assert hint in result.stderr.splitlines()
+    assert env_server.api_requests() == []
+    assert list(work.iterdir()) == [] and not os.path.exists("/proc/r.html")
 
 
 def test_a_missing_search_is_exit_3(env_server, run):

@@ -77,7 +77,10 @@ EXAMPLES: dict[str, list[Example]] = {
     ],
     "exec result": [
         ("Save a task's result zip", "dlicli exec result wmla-123 -O result.zip"),
-        ("List what it holds, through stdout", "dlicli exec result wmla-123 -O - | python -m zipfile -l /dev/stdin"),
+        (
+            "Copy it to another machine through stdout, with no file left here",
+            "dlicli exec result wmla-123 -O - | ssh gpu-box 'cat > wmla-123.zip'",
+        ),
     ],
     "exec metrics": [
         ("A task's values so far, one row per epoch", "dlicli exec metrics wmla-123"),

@@ -50,6 +50,18 @@ LimitOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def states_opt(things: str) -> Any:
+    """A listing's --state (in `Annotated[list[str] | None, states_opt("tasks")]`): repeatable,
+    comma-separated, any case; listing.check_states checks it."""
+    return typer.Option(
+        "--state",
+        help=f"Only {things} in this state (repeat or comma-separate for several; any case).",
+        metavar="STATE",
+    )
+
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids, one per line.")]
 HeadersOpt = Annotated[
     bool | None,

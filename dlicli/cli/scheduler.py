@@ -17,6 +17,7 @@ from dlicli.cli.options import (
     QuietOpt,
     WatchOpt,
     nonblank,
+    states_opt,
 )
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -31,14 +32,7 @@ def _opt(flag: str, text: str, metavar: str = "TEXT") -> Any:
 IdOpt = Annotated[str | None, _opt("--id", "Only the application with this ID.", "APPID")]
 NameOpt = Annotated[str | None, _opt("--name", "Only applications with this name.", "NAME")]
 StateOpt = Annotated[str | None, _opt("--state", "Only applications in this state.", "STATE")]
-AppStatesOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--state",
-        help="Only applications in this state (repeat or comma-separate for several; any case).",
-        metavar="STATE",
-    ),
-]
+AppStatesOpt = Annotated[list[str] | None, states_opt("applications")]
 StartOpt = Annotated[int | None, typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)]
 LengthOpt = Annotated[
     int | None, typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)

@@ -106,15 +106,26 @@ class DlpdClient:
         return body if isinstance(body, str) else jsonlib.dumps(body)
 
     def execs_exec_id_log_get_timed(
-        self, exec_id: str, log_type: str, *, since_seconds: int | None = None, tail_lines: int | None = None
+        self,
+        exec_id: str,
+        log_type: str,
+        *,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+        timestamps: bool = True,
     ) -> tuple[str, bool]:
-        """GET /execs/{execId}/log asking for the Kubernetes log API's timestamps (and sinceSeconds,
-        tailLines): the local engine's extension, which other servers ignore. Returns the text and
-        whether its lines carry times (the engine's X-Dlicli-Log-Timestamps: 1)."""
+        """GET /execs/{execId}/log asking for the Kubernetes log API's timestamps (unless told not
+        to), sinceSeconds and tailLines: the local engine's extension, which other servers ignore.
+        Returns the text and whether its lines carry times (the engine's X-Dlicli-Log-Timestamps: 1)."""
         from dlicli.client.answers import checked_answer, expected
 
         operation = "execsExecIdLogGet"
-        params = {"logType": log_type, "timestamps": "true", "sinceSeconds": since_seconds, "tailLines": tail_lines}
+        params = {
+            "logType": log_type,
+            "timestamps": "true" if timestamps else None,
+            "sinceSeconds": since_seconds,
+            "tailLines": tail_lines,
+        }
         response = self.http.send("GET", f"/execs/{_seg(exec_id)}/log", operation=operation, params=params)
         url = str(response.request.url.copy_with(query=None))
         body = checked_answer(response, expected(operation), operation, "GET", url)

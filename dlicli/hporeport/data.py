@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlicli import hpobest, wmla
-from dlicli.errors import NotFoundError, UsageError
+from dlicli.errors import UsageError
 from dlicli.hporeport import shapes
 from dlicli.hporeport.space import Param, declared, guessed
 
@@ -51,8 +51,8 @@ def _key(exp: dict[str, Any]) -> tuple[int, str]:
 
 
 def search_of(name: str, task: Any, override: str | None = None) -> Search:
-    """getOneHPO's answer as a Search; exit 3 when no experiment finished, 2 when the direction
-    is unknown."""
+    """getOneHPO's answer as a Search; exit 3 when no experiment finished (the search ended without
+    one, or none yet), 2 when the direction is unknown."""
     if not isinstance(task, dict):
         task = {}
     rows = []
@@ -61,11 +61,7 @@ def search_of(name: str, task: Any, override: str | None = None) -> Search:
         value = shapes.metric(exp) if hpobest.counts(exp) else None
         rows.append(Experiment(exp.get("id"), state, value, shapes.params(exp), exp))
     if not any(e.value is not None for e in rows):
-        state = shapes.state_of(task) or "no state"
-        raise NotFoundError(
-            f"hpo task {name} has no finished experiment yet: nothing to report ({state}, {len(rows)} experiments)",
-            hint=f"wait for one: dlicli hpo wait {name} --follow",
-        )
+        raise shapes.nothing_finished(name, task)  # as `hpo best` says it: ended, or not yet
     direction = hpobest.objective(task, override)  # never guessed from the values
     if direction is None:
         raise UsageError(

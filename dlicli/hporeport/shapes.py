@@ -1,11 +1,14 @@
 """getOneHPO's answer read the same way whatever the server: WMLA's HpoTaskState (experiments from
 id 0, `hyperParams` a list of {name, dataType, fixedVal}, no objective field) or the local engine's
-(the same, plus `objective`, `objectiveMetric` and the `input` body). Standard library only: `hpo
-get|best|wait` and `hpo report` share it."""
+(the same, plus `objective`, `objectiveMetric` and the `input` body). Standard library only (and
+dlicli's errors and wmla tables): `hpo get|best|wait` and `hpo report` share it."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from dlicli import wmla
+from dlicli.errors import NotFoundError
 
 
 def state_of(obj: Any) -> str:
@@ -59,3 +62,20 @@ def params(exp: dict[str, Any]) -> dict[str, Any]:
         typed = as_int(raw) if dtype == "int" else as_float(raw) if dtype == "double" else None
         values[str(hp["name"])] = raw if typed is None or isinstance(raw, bool) else typed
     return values
+
+
+def nothing_finished(name: str, task: Any) -> NotFoundError:
+    """Exit 3 for a search with no experiment finished with a metric, said as `hpo best` and `hpo
+    report` both say it: one that ended will never have one (see its experiments); one still
+    running may (wait for it)."""
+    now = state_of(task) or "no state"
+    if now in wmla.HPO_FINAL_STATES:
+        tried = len(experiments(task))
+        return NotFoundError(
+            f"hpo task {name} ended {now} with no finished experiment"
+            + (f" ({tried} tried, none finished with a metric)" if tried else ""),
+            hint=f"see its experiments: dlicli hpo get {name}",
+        )
+    return NotFoundError(
+        f"hpo task {name} has no finished experiment yet ({now})", hint=f"wait for it: dlicli hpo wait {name}"
+    )

@@ -154,10 +154,13 @@ def follow_and_exit(
     st: AppState, out: Output, exec_id: str, timeout: float | None = None, metrics: bool = False
 ) -> None:
     """Print the task's logs as they grow until it is final (with `metrics`, its latest values
-    below them); return if it FINISHED, else raise."""
+    below them); return if it FINISHED, else raise. When stdout holds data (--json, -o yaml,
+    --query), the log goes to stderr, both streams."""
     from dlicli import execwatch
     from dlicli.metrics import MetricsLine
 
+    if out.format != "table":
+        out = Output(stdout=out.stderr, stderr=out.stderr)
     batch = _follow(st, out, exec_id, timeout, metrics=MetricsLine(out, exec_id) if metrics else None)
     execwatch.raise_for_outcome({exec_id: batch})
 

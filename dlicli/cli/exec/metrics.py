@@ -80,7 +80,7 @@ def metrics(
     out.info(f"{exec_id}: {final}")
     execwatch.raise_for_outcome({exec_id: batch})
     if not view.rows:
-        raise taskmetrics.no_metrics(exec_id, final)
+        raise taskmetrics.no_metrics(exec_id, final, view.why or _explain(client, exec_id))
 
 
 def _snapshot(client: DlpdClient, out: Output, exec_id: str) -> list[dict]:
@@ -99,11 +99,29 @@ def _snapshot(client: DlpdClient, out: Output, exec_id: str) -> list[dict]:
                 "once it ends",
                 hint=f"wait for them: dlicli exec metrics {exec_id} --follow",
             )
-        rows = taskmetrics.from_result(client, exec_id)
+        raw = taskmetrics.result_file(client, exec_id)
         out.info(taskmetrics.FROM_RESULT)
+        rows = taskmetrics.rows_of(raw)
+        if not rows:
+            raise taskmetrics.no_metrics(exec_id, current, taskmetrics.why_no_rows(raw))
     if not rows:
-        raise taskmetrics.no_metrics(exec_id, current)
+        why = _explain(client, exec_id) if execwatch.is_final(current) else None
+        raise taskmetrics.no_metrics(exec_id, current, why)
     return rows
+
+
+def _explain(client: DlpdClient, exec_id: str) -> str | None:
+    """Why an ended task's metrics field is empty, from the val_dict_list.json in its result (one
+    more download, on this error path only): none there, or one that is not a list of objects. None
+    when the result cannot say (too large, not a zip …): the error stays "no metrics", exit 3."""
+    from dlicli import metrics as taskmetrics
+    from dlicli.errors import DlicliError
+
+    try:
+        raw = taskmetrics.result_file(client, exec_id)
+    except DlicliError:
+        return None
+    return None if taskmetrics.rows_of(raw) else taskmetrics.why_no_rows(raw)
 
 
 def _show(out: Output, exec_id: str, rows: list[dict], plot: bool) -> None:
@@ -155,7 +173,9 @@ def _follow(client: DlpdClient, view: _Follow, exec_id: str, every: float, timeo
         final = execwatch.is_final(execwatch.state_of(batch))
         if rows is None and final:
             view.out.info(taskmetrics.FROM_RESULT)
-            rows = taskmetrics.from_result(client, exec_id)
+            raw = taskmetrics.result_file(client, exec_id)
+            rows = taskmetrics.rows_of(raw)
+            view.why = None if rows else taskmetrics.why_no_rows(raw)
         view.show(rows)
         if final:
             return batch
@@ -174,6 +194,7 @@ class _Follow:
     def __init__(self, out: Output, exec_id: str, plot: bool):
         self.out, self.exec_id, self.plot = out, exec_id, plot
         self.rows: list[dict] = []
+        self.why: str | None = None  # why the result held no rows, once read (a server without the field)
         self.header: list[str] = []
         self.waiting = False
 

@@ -46,6 +46,7 @@ def result(
             execwatch.check_destination(path, force)
         else:
             execwatch.refuse_overwrite(path, force)
+            execwatch.check_writable(path)
     client = state(ctx).client()
     size = _download(client, exec_id, path, force, out)
     if size is None:

@@ -115,7 +115,8 @@ def start(
     is a path inside it. A ready *.modelDir.tar goes up unchanged with --model-file. The
     model's args follow `--` and are sent after a `--` in `args`, so the server hands them
     to the model as they are, even words spelled like WMLA options. With --follow the task's
-    stdout goes to stdout, its stderr and the id to stderr (see `dlicli exec logs`).
+    stdout goes to stdout, its stderr and the id to stderr (see `dlicli exec logs`); with --json
+    or -o yaml stdout holds the created task, as with --wait, and the whole log goes to stderr.
     """
     import json
 
@@ -230,8 +231,9 @@ def _report(st, out, body, *, wait: bool, follow: bool, timeout: float | None, m
     """Print the created task (its id, or the server's object), then wait or follow it."""
     from dlicli.cli.submit import report_created
 
+    log_on_stdout = follow and out.format == "table"  # with --json, stdout holds the answer: the log goes to stderr
     exec_id = report_created(
-        out, body, noun="task", list_command="dlicli exec list", waiting=wait or follow, to_stderr=follow
+        out, body, noun="task", list_command="dlicli exec list", waiting=wait or follow, to_stderr=log_on_stdout
     )
     if exec_id is None:
         return

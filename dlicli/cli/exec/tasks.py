@@ -18,6 +18,7 @@ from dlicli.cli.options import (
     WatchOpt,
     YesOpt,
     nonblank,
+    states_opt,
 )
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
@@ -65,14 +66,7 @@ SortOpt = Annotated[
 
 def list_tasks(
     ctx: typer.Context,
-    states: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--state",
-            help="Only tasks in this state (repeat or comma-separate for several; any case).",
-            metavar="STATE",
-        ),
-    ] = None,
+    states: Annotated[list[str] | None, states_opt("tasks")] = None,
     all_tasks: Annotated[bool, typer.Option("--all", help="Include HPO experiments (hidden by default).")] = False,
     hpo: Annotated[
         str | None,

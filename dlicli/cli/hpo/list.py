@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dlicli.cli.exec.follow import IntervalOpt
-from dlicli.cli.options import HeadersOpt, JsonOpt, LimitOpt, OutputOpt, QuietOpt, WatchOpt
+from dlicli.cli.options import HeadersOpt, JsonOpt, LimitOpt, OutputOpt, QuietOpt, WatchOpt, states_opt
 from dlicli.cli.state import output, state
 
 SortOpt = Annotated[
@@ -21,14 +21,7 @@ SortOpt = Annotated[
         show_default=False,
     ),
 ]
-StatesOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--state",
-        help="Only HPO tasks in this state (repeat or comma-separate for several; any case).",
-        metavar="STATE",
-    ),
-]
+StatesOpt = Annotated[list[str] | None, states_opt("HPO tasks")]
 
 
 def list_tasks(

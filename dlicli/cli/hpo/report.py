@@ -35,12 +35,15 @@ def report(
     """Report on HPO searches (GET /hypersearch/{name} only): the objective per experiment with the
     best so far, each hyper-parameter against it, the parameter importances and the best parameters.
     On a terminal as plots; piped as tab-separated tables; --html FILE as a page. Several names
-    overlay searches of the same space. Exit 3 while a search has no finished experiment, 2 when
-    its objective's direction is unknown (give --objective) or the spaces differ."""
+    overlay searches of the same space. Exit 3 when a search has no finished experiment (yet, or it
+    ended without one), 2 when its objective's direction is unknown (give --objective) or the spaces
+    differ."""
     from dlicli.hporeport import build, extras
 
     out = output(None, as_json)
     hpobest.check_override(direction)
+    if html_file is not None:
+        _check_html(html_file)
     extras.need("optuna")
     if html_file is not None or open_page:
         extras.need("plotly")
@@ -54,6 +57,17 @@ def report(
         out.data(build.as_data(made))
     else:
         _show(out, made)
+
+
+def _check_html(path: Path) -> None:
+    """Before any request or work: --html names a file (not a directory) that can be written, in a
+    folder that exists: `exec result -O`'s checks (an existing file is replaced)."""
+    from dlicli import execwatch
+    from dlicli.errors import UsageError
+
+    if path.is_dir():
+        raise UsageError(f"--html {path} is a directory", hint=f"name a file: --html {path / 'report.html'}")
+    execwatch.check_destination(str(path), force=True, option="--html FILE")
 
 
 def _write_page(out: Output, made: Any, html_file: Path | None, open_page: bool) -> None:

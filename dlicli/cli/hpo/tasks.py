@@ -188,23 +188,14 @@ def best(
 def _best_or_raise(name: str, task: Any, direction: str | None) -> dict[str, Any]:
     """The best experiment; else why there is none: still running (wait for it), ended without a
     result (exit 3), or results but no direction to rank them by (exit 2)."""
-    from dlicli.errors import NotFoundError, UsageError
+    from dlicli.errors import UsageError
+    from dlicli.hporeport.shapes import nothing_finished
 
     top = watch.best(task, watch.objective(task, direction))
     if top is not None:
         return top
-    now = watch.state_of(task) or "no state"
     if not hpobest.counted(task):
-        if watch.is_final(task):
-            tried = len(watch.experiments(task))
-            raise NotFoundError(
-                f"hpo task {name} ended {now} with no finished experiment"
-                + (f" ({tried} tried, none finished with a metric)" if tried else ""),
-                hint=f"see its experiments: dlicli hpo get {name}",
-            )
-        raise NotFoundError(
-            f"hpo task {name} has no finished experiment yet ({now})", hint=f"wait for it: dlicli hpo wait {name}"
-        )
+        raise nothing_finished(name, task)
     raise UsageError(
         f"hpo task {name}: {hpobest.OBJECTIVE_UNKNOWN} (the server sent no objective and no best)",
         hint=f"say which is better: dlicli hpo best {name} --objective minimize|maximize",

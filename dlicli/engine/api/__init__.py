@@ -4,7 +4,9 @@ engine's per-tag services (core.Engine: engine.execs, engine.hpo, …).
 One routes module per API tag (conf, execs, hypersearch, notebooks, resplans, scheduler) plus
 auth, each with an `OPS` table; this module wraps every handler the same way (authenticate,
 read the JSON body, run it, map errors with errors.py) and answers each path with and without
-a trailing slash (dlicmd.py posts to `/execs/`). Sync handlers run in Starlette's threadpool.
+a trailing slash (dlicmd.py posts to `/execs/`), matched on the path as sent, one segment per
+`{param}` (routing.SegmentRoute: an id holding `%2F` never reaches another operation). Sync
+handlers run in Starlette's threadpool.
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from dlicli.engine.api import auth, conf, execs, hypersearch, notebooks, resplans, scheduler
 from dlicli.engine.api.errors import failure, http_error
-from dlicli.engine.api.routing import BASE, JSONAnswer, Op, json_body
+from dlicli.engine.api.routing import BASE, JSONAnswer, Op, SegmentRoute, json_body
 from dlicli.engine.core import Engine
 
 __all__ = ["BASE", "create_app"]
@@ -58,12 +59,12 @@ def endpoint(engine: Engine, op: Op) -> Callable:
     return answer
 
 
-def routes(engine: Engine, ops: list[Op], base: str) -> list[Route]:
+def routes(engine: Engine, ops: list[Op], base: str) -> list[SegmentRoute]:
     """Both spellings of each path (`/x` and `/x/`) under `base`."""
     found = []
     for op in ops:
         answer = endpoint(engine, op)
-        found += [Route(base + op.path + slash, answer, methods=[op.method]) for slash in ("", "/")]
+        found += [SegmentRoute(base + op.path + slash, answer, methods=[op.method]) for slash in ("", "/")]
     return found
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from dlicli.engine import User
 from dlicli.engine.hpo import failures
 from dlicli.engine.hpo import input as hpoinput
-from dlicli.engine.hpo.experiments import experiment_task
+from dlicli.engine.hpo.experiments import CURRENT, experiment_task, keep_past_run
 from dlicli.engine.hpo.metrics import exp_result, failure_reason, read_values, summarize
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED
@@ -138,7 +138,7 @@ class Driver:
             log.warning("hpo %s: %s", row["name"], message)
 
     def experiments(self, name: str) -> list[dict]:
-        return self.store.all("SELECT * FROM experiments WHERE hpo_name = ? ORDER BY id", name)
+        return self.store.all(f"SELECT * FROM experiments WHERE hpo_name = ? AND {CURRENT} ORDER BY id", name)
 
     def update(self, name: str, **cols: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in cols)
@@ -226,6 +226,7 @@ class Driver:
                             (row["name"], exp_id, task["id"], json.dumps(config)),
                         )
                     else:
+                        keep_past_run(db, row["name"], exp_id)  # its old task stays the search's
                         db.execute(
                             "UPDATE experiments SET task_id = ?, state = 'SUBMITTED', metric_val = NULL, "
                             "metrics = '[]', maxiteration = NULL, start_time = NULL, end_time = NULL, "

@@ -1,5 +1,11 @@
 """An HPO experiment as an engine task: a task dir holding a private copy of the hpo task's code
-plus config.json (the chosen values), and the tasks row (ExecService.task_row) to insert for it."""
+plus config.json (the chosen values), and the tasks row (ExecService.task_row) to insert for it.
+
+A restart runs a stopped or killed experiment again in a new task. The task it replaces stays the
+search's, so its log stays inspectable: its experiments row is kept as a past run with a negative id
+(-1, -2, … per search), which `Driver.experiments` never shows, while the experiments table still
+links the task to the search (`exec list` hides it, `exec list --hpo` shows it, DELETE /execs
+leaves it, `hpo delete` deletes it with the search's other tasks)."""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 from dlicli.engine import EngineError
 from dlicli.engine.hpo.input import HpoInput
@@ -58,3 +66,26 @@ def experiment_task(execs: ExecService, row: dict, hpo: HpoInput, exp_id: int, c
     except BaseException:
         shutil.rmtree(task_dir, ignore_errors=True)
         raise
+
+
+CURRENT = "id >= 0"  # the search's experiments; past runs (negative ids) are not among them
+
+_KEEP_PAST_RUN = """
+INSERT INTO experiments (hpo_name, id, task_id, state, config, metric_val, metrics, maxiteration, reported,
+                         start_time, end_time, reason)
+SELECT hpo_name, (SELECT min(0, coalesce(min(id), 0)) - 1 FROM experiments WHERE hpo_name = ?), task_id,
+       state, config, metric_val, metrics, maxiteration, 1, start_time, end_time, reason
+FROM experiments WHERE hpo_name = ? AND id = ? AND task_id IS NOT NULL
+"""
+
+
+def keep_past_run(db: sqlite3.Connection, hpo_name: str, exp_id: int) -> None:
+    """Before experiment `exp_id` gets a new task (in the caller's transaction): its current run,
+    task and all, as a past run of the search (see the module's docstring)."""
+    db.execute(_KEEP_PAST_RUN, (hpo_name, hpo_name, exp_id))
+
+
+def search_task_ids(store: Any, hpo_name: str) -> list[str]:
+    """Every engine task the search ran: its experiments' and their past runs'."""
+    rows = store.all("SELECT task_id FROM experiments WHERE hpo_name = ? AND task_id IS NOT NULL", hpo_name)
+    return [row["task_id"] for row in rows]

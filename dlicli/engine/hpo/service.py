@@ -14,7 +14,8 @@ Lifecycle choices:
   on a STOPPED task that still has running experiments.
 - restart (PUT …/{name}/restart): only a STOPPED task. The optimizer is rebuilt from its saved
   state, experiments that were cancelled or killed run again (same id, same values), results that
-  came in meanwhile are fed to the optimizer, and maxRunTime counts again from the restart.
+  came in meanwhile are fed to the optimizer, and maxRunTime counts again from the restart. The
+  tasks they ran in stay the search's (past runs, experiments.py) and go with it on delete.
 - delete (DELETE …/{name}): 409 while the task is SUBMITTED, RUNNING or RECOVERPEND (stop it
   first); otherwise its experiments' exec tasks (stopped if still running), files and records go.
   IBM's WMLA documentation and samples say nothing of the experiments' exec tasks on delete (the
@@ -41,6 +42,7 @@ from dlicli.engine.admission import Seat
 from dlicli.engine.conf import Settings
 from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.driver import Driver, owner
+from dlicli.engine.hpo.experiments import search_task_ids
 from dlicli.engine.hpo.metrics import read_values, summarize, task_state
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.limits import TOO_MANY, option_of
@@ -276,9 +278,9 @@ class HpoService:
 
     def _purge(self, row: dict) -> None:
         self.driver.drop(row["name"])
-        for exp in self.driver.experiments(row["name"]):
-            if exp["task_id"] and self.store.task(exp["task_id"]) is not None:
-                self.execs.delete_task(owner(row), exp["task_id"])
+        for task_id in search_task_ids(self.store, row["name"]):  # past runs' tasks too (experiments.py)
+            if self.store.task(task_id) is not None:
+                self.execs.delete_task(owner(row), task_id)
         with self.store.tx() as db:
             db.execute("DELETE FROM experiments WHERE hpo_name = ?", (row["name"],))
             db.execute("DELETE FROM hpo_tasks WHERE name = ?", (row["name"],))

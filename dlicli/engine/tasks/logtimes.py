@@ -16,11 +16,13 @@ before each line, as Kubernetes does; `sinceSeconds=N` keeps the lines of the la
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from dlicli.engine import EngineError
 from dlicli.engine.tasks import runner
@@ -70,8 +72,7 @@ class Sampler:
                 self._last.pop(log, None)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):  # a tuple, not a dataclass: a big log is 10^5 of these (3× faster to make)
     time: float
     text: str  # with its "\n", when it has one
 
@@ -98,23 +99,58 @@ def _samples(log: Path) -> tuple[list[int], list[float]]:
     return sizes, earliest[::-1]
 
 
-def read_lines(log: Path) -> list[Line]:
-    """The log's lines (split at "\\n" only, as Kubernetes does), each with its time."""
+def read_lines(log: Path, last: int | None = None) -> list[Line]:
+    """The log's lines (split at "\\n" only, as Kubernetes does), each with its time; only the
+    `last` ones when given, read from the end (a tail of a 100 MB log reads a few blocks)."""
     try:
-        data = log.read_bytes()
-        mtime = log.stat().st_mtime
+        with open(log, "rb") as handle:
+            mtime = os.fstat(handle.fileno()).st_mtime
+            offset, data = _tail(handle, last) if last is not None else (0, handle.read())
     except OSError:
         return []
     sizes, earliest = _samples(log)
-    lines, start = [], 0
-    while start < len(data):
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end + 1
+    pieces = data.split(b"\n")
+    texts = [piece + b"\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    lines, end = [], offset
+    for text in texts:
+        end += len(text)
         at = bisect.bisect_left(sizes, end)
         when = earliest[at] if at < len(sizes) else mtime
-        lines.append(Line(min(when, mtime), data[start:end].decode("utf-8", errors="replace")))
-        start = end
+        lines.append(Line(min(when, mtime), text.decode("utf-8", errors="replace")))
     return lines
+
+
+def read_plain(files: list[tuple[str, Path]]) -> str:
+    """The log files (each after its heading, "" for none, when it has any text) as one text: what
+    render() answers for a plain query, without the per-line work (a 12 MB log: 0.9 s → 0.05 s)."""
+    out = []
+    for heading, log in files:
+        try:
+            text = log.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        if text:
+            out.append(heading + text)
+    return "".join(out)
+
+
+def _tail(handle: BinaryIO, count: int, block: int = 1 << 16) -> tuple[int, bytes]:
+    """(offset, bytes) of the file's last `count` lines, read backwards a block at a time."""
+    end = handle.seek(0, os.SEEK_END)
+    start, data = end, b""
+    while start > 0 and data[:-1].count(b"\n") < count:
+        step = min(block, start)
+        start -= step
+        handle.seek(start)
+        data = handle.read(step) + data
+    if count == 0:
+        return end, b""
+    cut = len(data) - 1
+    for _ in range(count):
+        cut = data.rfind(b"\n", 0, cut)
+        if cut < 0:
+            return start, data  # the whole file has no more lines than that
+    return start + cut + 1, data[cut + 1 :]
 
 
 def rfc3339(epoch: float) -> str:
@@ -171,15 +207,28 @@ def render(parts: list[tuple[str, list[Line]]], query: LogQuery, now: float | No
     cutoff = None if query.since_seconds is None else (time.time() if now is None else now) - query.since_seconds
     kept: list[Line] = []
     for heading, lines in parts:
-        chosen = [line for line in lines if cutoff is None or line.time >= cutoff]
+        chosen = lines if cutoff is None else [line for line in lines if line.time >= cutoff]
         if chosen and heading:
             kept.append(Line(chosen[0].time, heading))
         kept.extend(chosen)
     if query.tail_lines is not None:
         kept = kept[len(kept) - query.tail_lines :] if query.tail_lines else []
     if query.timestamps:
-        return "".join(f"{rfc3339(line.time)} {line.text}" for line in kept)
+        return _stamped(kept)
     return "".join(line.text for line in kept)
+
+
+def _stamped(lines: list[Line]) -> str:
+    """The lines, each after its RFC 3339 time and a space; a log's lines share the few times its
+    samples give, so each time is formatted once."""
+    stamps: dict[float, str] = {}
+    out = []
+    for line in lines:
+        stamp = stamps.get(line.time)
+        if stamp is None:
+            stamp = stamps[line.time] = rfc3339(line.time)
+        out.append(f"{stamp} {line.text}")
+    return "".join(out)
 
 
 def log_paths(task_dir: Path, workers: int, streams: Iterable[str]) -> list[Path]:

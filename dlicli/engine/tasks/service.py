@@ -284,12 +284,15 @@ class ExecService:
         task = self.task(user, exec_id)
         if log_type not in LOG_TYPES:
             raise EngineError(400, f"logType must be outlog, errlog or outerrlog, not {log_type!r}")
-        parts = []
-        for stream in LOG_TYPES[log_type]:
-            for rank in range(task["num_workers"]):
-                path = runner.log_file(Path(task["task_dir"]), rank, stream)
-                parts.append((f"--- worker {rank} {stream} ---\n" if rank else "", logtimes.read_lines(path)))
-        return logtimes.render(parts, query or LogQuery())
+        query = query or LogQuery()
+        files = [
+            (f"--- worker {rank} {stream} ---\n" if rank else "", runner.log_file(Path(task["task_dir"]), rank, stream))
+            for stream in LOG_TYPES[log_type]
+            for rank in range(task["num_workers"])
+        ]
+        if query.plain:
+            return logtimes.read_plain(files)
+        return logtimes.render([(head, logtimes.read_lines(log, query.tail_lines)) for head, log in files], query)
 
     def result_zip(self, user: User, exec_id: str) -> tuple[Path, str]:
         """The task's result/ zipped; a task that wrote no file there answers 404 saying why (never
