@@ -273,7 +273,7 @@ def print_report(report: dict, workers: int) -> None:
             shown = [never if x is None else f"{x:.1f}" for x in [row["rounds to reach"], *row["rounds interval"]]]
             print(
                 f"{row['problem']:<14}{row['algorithm']:<12}{row['regret 1 slot']:>14.4g}{shown[0]:>8}"
-                f"{shown[1] + '-' + shown[2]:>16}{row['rounds aim']:>6g}{row['duplicates']:>6}"
+                f"{shown[1] + ' to ' + shown[2]:>16}{row['rounds aim']:>6g}{row['duplicates']:>6}"
             )
     if report.get("fidelity") is not None:
         import fidelity
