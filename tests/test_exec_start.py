@@ -371,3 +371,15 @@ def test_progress_bar_on_a_terminal_stderr_keeps_stdout_clean(env_server, model)
     _, _, parts = submitted(env_server)
     with tarfile.open(fileobj=io.BytesIO(parts["file"].data)) as tf:
         assert tf.extractfile("mnist/big.bin").read() == (model / "big.bin").read_bytes()
+
+
+def test_model_args_too_long_for_a_url_say_so_without_a_url_hint(env_server, run, model):
+    env_server.route("POST", "/execs", body=CREATED)
+    args = ["--framework", "python", "--model-dir", str(model), "--model-main", "main.py", "--", "A" * 70_000]
+    result = run("exec", "start", *args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "too long to send" in errors[0] and "model arguments" in errors[0]
+    assert "--url" not in result.stderr and "scheme://host" not in result.stderr
+    assert env_server.requests == []

@@ -29,6 +29,7 @@ from dlicli.errors import (
     PlainHTTPServer,
     RequestTimedOut,
     TLSHandshakeFailed,
+    UsageError,
 )
 from dlicli.paths import API_BASE_PATH
 
@@ -258,6 +259,11 @@ class HttpSession:
                     timeout=timeout,
                 )
             except httpx.InvalidURL as exc:
+                if "too long" in str(exc):  # the URL is fine: what the query carries is too much
+                    raise UsageError(
+                        f"the request to {url} is too long to send ({exc}): the values in its query "
+                        "(a task's model arguments travel there) must be shorter"
+                    ) from None
                 raise InvalidURL(f"not a valid request URL: {url!r} ({exc})") from None
 
         attempts = self.retries + 1 if method in IDEMPOTENT_METHODS else 1
