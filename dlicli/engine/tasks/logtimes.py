@@ -135,16 +135,21 @@ def read_plain(files: list[tuple[str, Path]]) -> str:
 
 
 def _tail(handle: BinaryIO, count: int, block: int = 1 << 16) -> tuple[int, bytes]:
-    """(offset, bytes) of the file's last `count` lines, read backwards a block at a time."""
+    """(offset, bytes) of the file's last `count` lines, read backwards a block at a time (each
+    block read and counted once)."""
     end = handle.seek(0, os.SEEK_END)
-    start, data = end, b""
-    while start > 0 and data[:-1].count(b"\n") < count:
+    if count == 0:
+        return end, b""
+    start, newlines = end, 0
+    chunks: list[bytes] = []
+    while start > 0 and newlines < count:
         step = min(block, start)
         start -= step
         handle.seek(start)
-        data = handle.read(step) + data
-    if count == 0:
-        return end, b""
+        chunk = handle.read(step)
+        newlines += chunk.count(b"\n") - (not chunks and chunk.endswith(b"\n"))  # not the last line's own end
+        chunks.append(chunk)
+    data = b"".join(reversed(chunks))
     cut = len(data) - 1
     for _ in range(count):
         cut = data.rfind(b"\n", 0, cut)

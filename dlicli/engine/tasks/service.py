@@ -40,6 +40,9 @@ LOG_TYPES = {
 }
 
 
+NOT_EXPERIMENT = "id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"  # a task the user started
+
+
 class ExecService:
     """The exec operations on the tasks table; `lock` is the engine's, shared with the scheduler."""
 
@@ -91,7 +94,7 @@ class ExecService:
         states = QUEUED + ACTIVE
         query = (
             f"SELECT COUNT(*) AS n FROM tasks WHERE creator = ? AND state IN ({', '.join('?' * len(states))}) "
-            "AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"
+            f"AND {NOT_EXPERIMENT}"
         )
 
         def refuse(n: int) -> EngineError:
@@ -274,8 +277,7 @@ class ExecService:
         """DELETE /execs: every task the user started. A search's experiments are left to their
         search (`hpo delete` removes them): deleted here, the search would keep rows whose logs
         and results are gone."""
-        started = "creator = ? AND id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"
-        for task in self.store.tasks(started, user.name):
+        for task in self.store.tasks(f"creator = ? AND {NOT_EXPERIMENT}", user.name):
             self.delete_task(user, task["id"])
 
     def read_log(self, user: User, exec_id: str, log_type: str | None, query: LogQuery | None = None) -> str:

@@ -45,8 +45,8 @@ class ExecForm:
 
 
 def field_too_large(what: str) -> EngineError:
-    """413: a JSON body or form field over FIELD_LIMIT, a fixed limit (no option: JSON this large
-    is never a real request)."""
+    """413: a JSON body or form field over FIELD_LIMIT, a fixed limit (no option: only a big
+    ExperimentGridSearch comes near it, and docs/local-engine.md says to split it)."""
     return EngineError(TOO_LARGE, f"{what} exceeds {FIELD_LIMIT} bytes (1 MiB), the engine's limit for JSON")
 
 
