@@ -174,3 +174,20 @@ def test_an_unknown_direction_asks_for_objective(env_server, run):
 def test_a_bad_objective_sends_nothing(env_server, run):
     error_line(run("hpo", "report", "x", "--objective", "up"), 2, "--objective")
     assert env_server.api_requests() == []
+
+
+def test_output_yaml_and_json_print_the_same_data_as_json(env_server, run):
+    import yaml
+
+    serve(env_server, "s1", engine_task("s1", FIXED))
+    as_json = report_json(run, "s1")
+    for args, parse in ((("-o", "yaml"), yaml.safe_load), (("--output", "json"), json.loads)):
+        result = run("hpo", "report", "s1", *args)
+        assert result.exit_code == 0, result.stderr
+        assert parse(result.stdout) == as_json
+
+
+def test_an_unknown_output_format_is_refused_before_any_request(env_server, run):
+    serve(env_server, "s1", engine_task("s1", FIXED))
+    error_line(run("hpo", "report", "s1", "-o", "csv"), 2, "csv")
+    assert env_server.api_requests() == []

@@ -101,6 +101,34 @@ def test_the_full_execute_flow(engine_proc, admin, finished):
     assert admin.post(f"execs/{exec_id}/deploy", content=b"{not json").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("a/b", "no slashes"),
+        ("..", "not . or .."),
+        ("tab\there", "control characters"),
+        ("m" * 129, "at most 128 characters, not 129"),
+    ],
+)
+def test_a_deployment_name_that_cannot_be_its_href_is_refused(admin, finished, name, words):
+    answer = admin.post(f"execs/{finished['id']}/deploy", json={"name": name, "kernel": "main.py"})
+    assert answer.status_code == 400 and words in answer.json()["message"], answer.text
+    longest = admin.post(f"execs/{finished['id']}/deploy", json={"name": "n" * 128, "kernel": "main.py"})
+    assert longest.status_code in (200, 409), longest.text
+
+
+def test_only_a_finished_task_is_deployed(admin):
+    batch = submit(admin, "import time\ntime.sleep(60)\n").json()
+    wait_state(admin, batch["id"], "RUNNING")
+    answer = admin.post(f"execs/{batch['id']}/deploy", json={"name": "early", "kernel": "main.py"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["message"] == f"task {batch['id']} is RUNNING: only a FINISHED task's model can be deployed"
+    assert admin.post(f"execs/{batch['id']}/stop").status_code == 204
+    assert wait_state(admin, batch["id"])["state"] == "KILLED"
+    killed = admin.post(f"execs/{batch['id']}/deploy", json={"name": "early", "kernel": "main.py"})
+    assert killed.status_code == 400 and "is KILLED" in killed.json()["message"]
+
+
 def test_stop_and_delete(admin):
     batch = submit(admin, "import time\nprint('up', flush=True)\ntime.sleep(60)\n").json()
     wait_state(admin, batch["id"], "RUNNING")

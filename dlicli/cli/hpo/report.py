@@ -11,7 +11,7 @@ import typer
 
 from dlicli import hpobest
 from dlicli.cli.hpo.tasks import NamesArg, ObjectiveOpt
-from dlicli.cli.options import JsonOpt
+from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
 
@@ -30,17 +30,18 @@ def report(
     direction: ObjectiveOpt = None,
     html_file: HtmlOpt = None,
     open_page: OpenOpt = False,
+    output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Report on HPO searches (GET /hypersearch/{name} only): the objective per experiment with the
     best so far, each hyper-parameter against it, the parameter importances and the best parameters.
-    On a terminal as plots; piped as tab-separated tables; --html FILE as a page. Several names
+    On a terminal as plots; piped as tab-separated tables; -o json|yaml as data; --html FILE as a page. Several names
     overlay searches of the same space. Exit 3 when a search has no finished experiment (yet, or it
     ended without one), 2 when its objective's direction is unknown (give --objective) or the spaces
     differ."""
     from dlicli.hporeport import build, extras
 
-    out = output(None, as_json)
+    out = output(output_format, as_json)
     hpobest.check_override(direction)
     if html_file is not None:
         _check_html(html_file)

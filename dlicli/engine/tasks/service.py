@@ -313,8 +313,13 @@ class ExecService:
         task = self.task(user, exec_id)
         if not isinstance(desc, dict) or not str(desc.get("name") or "").strip():
             raise EngineError(400, "the model description needs a name")
+        check_deployment_name(str(desc["name"]).strip())
         if not desc.get("kernel"):
             raise EngineError(400, "the model description needs a kernel path")
+        if task["state"] != "FINISHED":
+            raise EngineError(
+                400, f"task {task['id']} is {task['state']}: only a FINISHED task's model can be deployed"
+            )
         roots = (Path(task["work_dir"]), Path(task["task_dir"]) / "result")
         resolved = {}
         for key in ("kernel", "weight"):
@@ -333,6 +338,18 @@ class ExecService:
             )
         self.store.event(task["id"], "DEPLOYED", f"as {uid}")
         return {"uid": uid, "href": f"/execs/{task['id']}/deploy/{uid}"}
+
+
+DEPLOYMENT_NAME_MAX = 128
+
+
+def check_deployment_name(name: str) -> None:
+    """A deployment's name ends its href (/execs/{id}/deploy/{name}): one path segment, printable,
+    not too long to read back."""
+    if len(name) > DEPLOYMENT_NAME_MAX:
+        raise EngineError(400, f"a deployment name has at most {DEPLOYMENT_NAME_MAX} characters, not {len(name)}")
+    if "/" in name or "\\" in name or name in (".", "..") or not name.isprintable():
+        raise EngineError(400, f"deployment name {name!r}: no slashes or control characters, and not . or ..")
 
 
 def no_result_message(task: dict) -> str:
