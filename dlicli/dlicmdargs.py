@@ -41,6 +41,7 @@ from dlicli.wmla import WMLA_ARG_KINDS
 from dlicli.wmlaargs import join
 
 DOC = "docs/migrating-from-dlicmd.md"
+PLAIN_TEXT = "Accept: text/plain"  # dlicmd.py asks for the train logs as text, and prints them as they come
 _NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's: such a word is a value, not an option
 
 
@@ -299,8 +300,8 @@ def _steps(p: _Parsed) -> list[list[str]]:
         return [["api", "GET", "/execs", *query, *fmt]]
     if cmd == "--hpo-get-all" and query is not None:
         return [["api", "GET", "/hypersearch", *query, *fmt]]
-    if cmd == "--exec-trainlogs":  # both streams: no `exec logs` flag asks for logType=outerrlog
-        return [["api", "GET", f"/execs/{quote(one, safe='')}/log", "-f", "logType=outerrlog"]]
+    if cmd == "--exec-trainlogs":  # both streams (no `exec logs` flag asks for outerrlog), as text, as dlicmd asks
+        return [["api", "GET", f"/execs/{quote(one, safe='')}/log", "-f", "logType=outerrlog", "-H", PLAIN_TEXT]]
     command, options = SIMPLE[cmd]
     if cmd == "--hpo-start" and "--model-dir" in p.opts:
         options = ["--model-dir", p.one("--model-dir") or ""]

@@ -58,7 +58,7 @@ def wire(server) -> list[tuple]:
         body = r.body
         if "multipart/form-data" in r.headers.get("content-type", ""):
             body = sorted((p.name, p.filename, p.content_type, p.data) for p in r.multipart().values())
-        seen.append((r.method, r.raw_path, r.raw_query, body, r.headers.get("authorization")))
+        seen.append((r.method, r.raw_path, r.raw_query, body, r.headers.get("authorization"), r.headers.get("accept")))
     return seen
 
 
@@ -92,7 +92,10 @@ SIMPLE = [
     (["--exec-delete-all"], ["exec", "delete", "--all", "--yes"]),
     (["--exec-trainoutlogs", "dl-1"], ["exec", "logs", "dl-1", "--stdout"]),
     (["--exec-trainerrlogs=dl-1"], ["exec", "logs", "dl-1", "--stderr"]),
-    (["--exec-trainlogs", "dl-1"], ["api", "GET", "/execs/dl-1/log", "-f", "logType=outerrlog"]),
+    (
+        ["--exec-trainlogs", "dl-1"],
+        ["api", "GET", "/execs/dl-1/log", "-f", "logType=outerrlog", "-H", "Accept: text/plain"],
+    ),
     (
         [
             "--exec-deploy",
@@ -159,7 +162,7 @@ SIMPLE = [
 def test_same_request_output_and_exit_as_native(api, run, dlicmd_args, native_args):
     _native, _ours, sent = same_as_native(api, run, dlicmd_args, native_args)
     assert sent, "the command sent no request"
-    assert all(auth == f"Bearer {TOKEN}" for *_, auth in sent)
+    assert all(auth == f"Bearer {TOKEN}" for *_, auth, _accept in sent)
 
 
 def test_exec_get_all_lists_hpo_experiments_as_dlicmd_did(env_server, run):
@@ -727,8 +730,11 @@ def test_end_to_end_against_the_engine(on_engine, run, tmp_path, monkeypatch):
     assert "args ['--lr', '0.1']" in logs.stdout
     assert logs.stdout == run("exec", "logs", theirs["id"]).stdout
     assert "oops" in same(["--exec-trainerrlogs", mine["id"]], ["exec", "logs", mine["id"], "--stderr"]).stdout
-    both = same(["--exec-trainlogs", mine["id"]], ["api", "GET", f"/execs/{mine['id']}/log", "-f", "logType=outerrlog"])
-    assert "args" in both.stdout and "oops" in both.stdout
+    both = same(
+        ["--exec-trainlogs", mine["id"]],
+        ["api", "GET", f"/execs/{mine['id']}/log", "-f", "logType=outerrlog", "-H", "Accept: text/plain"],
+    )
+    assert "args ['--lr', '0.1']" in both.stdout.splitlines() and "oops" in both.stdout.splitlines(), both.stdout
     assert mine["id"] in same(["--exec-get-all"], ["exec", "list", "--all", "--json"]).stdout
     same(["--dl-frameworks"], ["exec", "frameworks", "--json"])
     monkeypatch.chdir(tmp_path)

@@ -88,6 +88,11 @@ def test_the_full_execute_flow(engine_proc, admin, finished):
     assert admin.get(f"execs/{exec_id}/log/?logType=outlog").json() == "out line\n"
     assert admin.get(f"execs/{exec_id}/log?logType=errlog").json() == "err line\n"
     assert admin.get(f"execs/{exec_id}/log?logType=bogus").status_code == 400
+    plain = admin.get(f"execs/{exec_id}/log?logType=outerrlog", headers={"Accept": "text/plain"})  # as dlicmd asks
+    assert plain.headers["content-type"].startswith("text/plain") and plain.text == "out line\nerr line\n"
+    for accept in ("application/json", "*/*", "application/json, text/plain", "text/html"):
+        answer = admin.get(f"execs/{exec_id}/log", headers={"Accept": accept})
+        assert answer.headers["content-type"].startswith("application/json") and answer.json() == plain.text, accept
 
     result = admin.get(f"execs/{exec_id}/result")
     assert result.status_code == 200 and result.headers["content-type"] == "application/zip"

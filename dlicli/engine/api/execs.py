@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from dlicli.engine import User
 from dlicli.engine.api.routing import Op, attachment
@@ -64,11 +64,23 @@ def stop_task(engine: Engine, request: Request, user: User) -> None:
 
 
 def read_log(engine: Engine, request: Request, user: User) -> Response:
-    """The log as a JSON-encoded string, as WMLA answers; the Kubernetes log API's timestamps,
-    sinceSeconds and tailLines are an engine extension (tasks/logtimes.py)."""
+    """The log as a JSON-encoded string (the spec's answer), or as plain text when the request
+    asks for text/plain first, as dlicmd.py does and WMLA answers it (IBM's samples show dlicmd
+    printing raw lines). The Kubernetes log API's timestamps, sinceSeconds and tailLines are an
+    engine extension (tasks/logtimes.py)."""
     query = logtimes.parse_query(request.query_params)
     text = engine.execs.read_log(user, _exec_id(request), request.query_params.get("logType") or None, query)
-    return JSONResponse(text, headers={logtimes.HEADER: "1"} if query.timestamps else None)
+    headers = {logtimes.HEADER: "1"} if query.timestamps else None
+    if wants_plain_text(request.headers.get("accept", "")):
+        return PlainTextResponse(text, headers=headers)
+    return JSONResponse(text, headers=headers)
+
+
+def wants_plain_text(accept: str) -> bool:
+    """Whether an Accept header's first media type is text/plain (`text/plain`, `text/plain;
+    q=0.9, */*`); anything else, or none, gets the spec's JSON."""
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return first == "text/plain"
 
 
 def result(engine: Engine, request: Request, user: User) -> Response:
