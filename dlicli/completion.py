@@ -71,8 +71,9 @@ def _matching(candidates: Iterator[Candidate], incomplete: str) -> list[Candidat
 def _fetch(path: str, deadline: float, connection: dict[str, Any]) -> Any:
     """GET `path` once on the resolved server; None when the local engine is not running."""
     from dlicli import localengine, paths
-    from dlicli.client.http import HttpSession, tls_verify
+    from dlicli.client.http import HttpSession
     from dlicli.config import resolve_connection
+    from dlicli.enginetls import connection_verify
 
     conn = resolve_connection(strict=False, **connection)
     if conn.local:  # the local engine is asked only when it runs: a TAB does not start it
@@ -83,7 +84,7 @@ def _fetch(path: str, deadline: float, connection: dict[str, Any]) -> Any:
     left = deadline - time.monotonic()
     if left <= 0:
         return None
-    verify = tls_verify(conn.insecure, conn.ca_bundle, conn.url)
+    verify = connection_verify(conn.url, conn.insecure, conn.ca_bundle)
     with HttpSession(
         conn.url, conn.authorization, verify=verify, timeout=left, connect_timeout=left, retries=0
     ) as http:
@@ -132,6 +133,7 @@ def server_values(
         path, extract = LOOKUPS[kind]
         import dlicli.client.http
         import dlicli.config
+        import dlicli.enginetls
         import dlicli.localengine  # noqa: F401 - imported here, not in the bounded thread
 
         connection = {"url": url, "profile": profile, "insecure": insecure, "ca_bundle": ca_bundle}
@@ -194,12 +196,17 @@ def option_values(command: str, option: str, incomplete: str) -> list[Candidate]
     return [(v, h) for v, h in _option_values().get((command, option), ()) if v.lower().startswith(wanted)]
 
 
-def profile_names(incomplete: str) -> list[Candidate]:
-    """Profiles of config.yaml starting with `incomplete` (their URL as help); [] on any failure."""
+def profile_names(incomplete: str, *, local: bool = True) -> list[Candidate]:
+    """Profiles starting with `incomplete` (their URL as help): the built-in `local` one first, as
+    `profile list` shows it (local=False: only config.yaml's, for `profile delete`), then those of
+    config.yaml; only `local` when config.yaml cannot be read."""
+    from dlicli.config import LOCAL_PROFILE
+
     try:
         from dlicli.config import Config
 
-        cfg = Config.load()
-        return _matching(((name, p.url) for name, p in sorted(cfg.profiles.items())), incomplete)
+        saved = [(name, p.url) for name, p in sorted(Config.load().profiles.items())]
     except Exception:  # noqa: BLE001 - completion is silent on every failure
-        return []
+        saved = []
+    builtin = [(LOCAL_PROFILE, "the local engine")] if local and LOCAL_PROFILE not in dict(saved) else []
+    return _matching(iter(builtin + saved), incomplete)

@@ -4,7 +4,8 @@ and the TLS a `server start --tls` asked for, remembered for the starts after it
 `server start --tls [--cert F --key F]` writes <data_dir>/tls.json, so the engine the CLI starts by
 itself later (nothing configured, engine not running) serves HTTPS too; `--no-tls` removes it. The
 engine's record (engine.json) names the certificate it serves; the CLI trusts that file for the
-engine's own URL only (a loopback name and its port), never for another server.
+engine's own URL only (a loopback name and its port), never for another server. Every client the
+CLI builds gets its `verify` from `connection_verify`, so no command can forget that trust.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dlicli.errors import UsageError
-from dlicli.paths import DEFAULT_HOST, ENGINE_JSON
+from dlicli.paths import DEFAULT_HOST, ENGINE_JSON, data_dir
 
 if TYPE_CHECKING:
     import ssl
@@ -59,6 +60,16 @@ def engine_cert(ddir: Path, url: str) -> str | None:
     if mine.scheme != "https" or mine.port != parts.port or (host not in LOOPBACK and host not in WILDCARD):
         return None
     return str(record["cert"])
+
+
+def connection_verify(url: str, insecure: bool = False, ca_bundle: str | None = None) -> bool | ssl.SSLContext:
+    """THE `verify` of every client the CLI builds (commands, login, logout, status, completion): the
+    local engine's own certificate for its own URL, so no --insecure is needed there; for any other
+    server its CA bundle or the system's CAs; nothing for plain http or --insecure."""
+    from dlicli.client.http import tls_verify
+
+    pinned = engine_cert(data_dir(), url) if is_loopback_https(url) else None  # a remote server: no file read
+    return tls_verify(insecure, ca_bundle, url, pinned=pinned)
 
 
 def remember_tls(ddir: Path, tls: bool | None, cert: Path | None = None, key: Path | None = None) -> None:

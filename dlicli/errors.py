@@ -182,20 +182,23 @@ class NotDlpdServer(ProtocolError):
 
     def __init__(self, where: str, answered: str, detail: str = ""):
         super().__init__(f"{where} is not a dlpd server: it answered {answered}")
-        self.where = where
+        self.where, self.answered = where, answered
         self.detail = detail
 
 
 class NotDlpdStatus(APIError):
     """An error status from what is not a dlpd server: an error page, or a 404 where every dlpd
-    server has the path (the base path is wrong). Still an APIError with its status and documented
-    exit code (a 404 page: 3), said as NotDlpdServer says it."""
+    server has the path (the base path is wrong). Still an APIError with its status, so a caller
+    that takes a 404 as "none" (a task without a result, a server without HPO) still does; but its
+    exit code is NotDlpdServer's (9, "the server's answer is not what the API returns"), not the
+    status's: nothing the user named was missing, the URL leads to another server."""
 
     def __init__(self, status: int, operation: str, server_message: str, *, where: str, answered: str, **kw: str):
         super().__init__(status, operation, server_message, **kw)
         self.message = f"{where} is not a dlpd server: it answered {answered}"
         self.args = (self.message,)
-        self.where = where
+        self.where, self.answered = where, answered
+        self.exit_code = ExitCode.PROTOCOL
 
 
 _NOT_FOUND_WORDS = ("cannot find", "can not find", "not found", "does not exist", "not exist", "no such")

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Write completions/dlicli.bash, completions/_dlicli (zsh) and completions/dlicli.fish.
 
-Run after upgrading typer (tests/test_completion.py checks the committed files are current):
+The scripts are what `dlicli completion SHELL` prints (`dlicli.cli.completion.script`): typer's for
+bash and zsh; for fish dlicli's own, which runs dlicli once per TAB (typer's runs it twice).
+Run after upgrading typer or changing that script (tests/test_completion.py checks the committed
+files are current):
     python scripts/gen_completions.py [OUT_DIR]
 """
 

@@ -46,7 +46,7 @@ def test_completion_prints_the_script(run, shell):
 def test_script_shapes(run):
     assert "complete -o default -F _dlicli_completion dlicli" in run("completion", "bash").stdout
     assert run("completion", "zsh").stdout.startswith("#compdef dlicli\n")
-    assert run("completion", "fish").stdout.startswith("complete --command dlicli ")
+    assert "\ncomplete --command dlicli --no-files --condition __dlicli_complete " in run("completion", "fish").stdout
 
 
 def test_completion_without_a_shell_shows_help(run):

@@ -174,7 +174,7 @@ def test_a_broken_config_gives_nothing(tmp_path):
     config.mkdir()
     (config / "config.yaml").write_text("profiles: [unclosed\n")
     assert offered(complete("dlicli exec get ")) == []
-    assert offered(complete("dlicli profile use ")) == []
+    assert offered(complete("dlicli profile use ")) == ["local"]  # the built-in one needs no config
 
 
 def test_command_names_still_complete():
@@ -198,12 +198,21 @@ def test_profile_names_come_from_config_yaml(tmp_path, server):
             }
         )
     )
-    assert offered(complete("dlicli profile use ")) == ["dev", "prep", "prod"]
+    assert offered(complete("dlicli profile use ")) == ["local", "dev", "prep", "prod"]
     assert offered(complete("dlicli profile show pr")) == ["prep", "prod"]
-    assert offered(complete("dlicli profile delete d")) == ["dev"]
+    assert offered(complete("dlicli profile delete ")) == ["dev", "prep", "prod"]  # `local` cannot be deleted
     assert offered(complete("dlicli --profile p")) == ["prep", "prod"]
     assert offered(complete("dlicli -P d")) == ["dev"]
     assert server.requests == []  # profiles are local: no request
+
+
+def test_the_builtin_local_profile_is_offered_where_a_profile_is_named():
+    """`local` (the local engine) is in no config.yaml, yet `profile use local` and `-P local` work."""
+    assert offered(complete("dlicli profile use ")) == ["local"]
+    assert offered(complete("dlicli profile show l")) == ["local"]
+    assert offered(complete("dlicli -P l")) == ["local"]
+    assert offered(complete("dlicli exec list --profile lo")) == ["local"]
+    assert offered(complete("dlicli profile delete ")) == []  # built in: it cannot be deleted
 
 
 def test_the_profile_on_the_command_line_chooses_the_server(tmp_path, server):

@@ -139,4 +139,4 @@ def test_global_options_after_the_verb_complete_with_their_values(tmp_path):
         return proc.stdout.split()
 
     assert complete("dlicli exec list --pro") == ["--profile"]
-    assert complete("dlicli exec list --profile ") == ["lab", "prod"]
+    assert complete("dlicli exec list --profile ") == ["local", "lab", "prod"]

@@ -181,7 +181,7 @@ def test_other_statuses_say_what_could_not_be_done(env_server, run, argv, method
 def test_an_html_error_page_is_not_a_dlpd_server(env_server, run):
     env_server.page("GET", "/execs/123", status=404)
     result = run("exec", "get", "123")
-    line = error_line(result, 3)  # a 404 stays exit 3, as documented
+    line = error_line(result, 9)  # what answered is not dlpd: exit 9, as for a page with a 200
     assert line == f"error: {env_server.root} is not a dlpd server: it answered text/html (HTTP 404)"
     assert "<" not in result.stderr and "Please sign in" not in result.stderr
     assert "list" not in result.stderr  # no `list` command to try: the server itself is wrong
@@ -191,7 +191,7 @@ def test_an_html_error_page_is_not_a_dlpd_server(env_server, run):
 def test_a_404_on_the_base_path_is_not_a_dlpd_server(env_server, run):
     """Every dlpd server has GET /execs: a 404 there is a wrong --url path, whatever the body."""
     result = run("exec", "list", "--url", env_server.root + "/wrong/path")
-    line = error_line(result, 3)
+    line = error_line(result, 9)
     assert line == (
         f"error: {env_server.root}/wrong/path is not a dlpd server: it answered HTTP 404 to GET /wrong/path/execs"
     )
@@ -230,7 +230,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def test_a_web_server_is_not_a_dlpd_server(web_server, run, monkeypatch, argv):
     monkeypatch.setenv("DLICLI_TOKEN", "tok-3f9a1c7e5b2d4a68")
     result = run("--url", web_server, *argv)
-    line = error_line(result, 3)
+    line = error_line(result, 9)
     assert line == f"error: {web_server} is not a dlpd server: it answered text/html (HTTP 404)"
     assert "<" not in result.stderr and "Error response" not in result.stderr
     debug = run("--url", web_server, *argv, "--debug")  # the request behind it, under --debug only
@@ -276,7 +276,7 @@ def test_the_local_engine_not_found_in_plain_words(engine, argv, said):
 @pytest.mark.slow
 def test_the_local_engine_under_a_wrong_base_path(engine):
     result = cli(engine, "exec", "list", url=engine.root + "/dlpd")
-    line = error_line(result, 3)
+    line = error_line(result, 9)
     assert line == f"error: {engine.root}/dlpd is not a dlpd server: it answered HTTP 404 to GET /dlpd/execs"
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dlicli.cli.options import JsonOpt, OutputOpt
-from dlicli.cli.state import AppState, engine_cert, output, state
+from dlicli.cli.state import AppState, output, state
 from dlicli.output import Column, Output
 
 if TYPE_CHECKING:
@@ -199,9 +199,10 @@ def login(
     ] = None,
 ) -> None:
     """Sign in: verify the credentials with GET /conf, keep the secret, make the profile current."""
-    from dlicli.client.http import normalize_base_url, tls_verify
+    from dlicli.client.http import normalize_base_url
     from dlicli.config import LOCAL_PROFILE, Config, Profile, env_true
     from dlicli.credentials import nowhere_to_keep, requested_store, save_secret
+    from dlicli.enginetls import connection_verify
     from dlicli.errors import CredentialsError, UsageError
     from dlicli.paths import ENV_CA_BUNDLE, ENV_INSECURE, ENV_PROFILE, ENV_URL
 
@@ -231,7 +232,7 @@ def login(
     insecure_now = keep_insecure or env_true(ENV_INSECURE)
     if insecure_now:
         out.warn("TLS certificate verification is off (--insecure / DLICLI_INSECURE)")
-    verify = tls_verify(insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE), target, pinned=engine_cert(target))
+    verify = connection_verify(target, insecure_now, keep_ca or os.environ.get(ENV_CA_BUNDLE))
     secret = _verify(st, out, target, kind, secret, authorization, verify)
 
     try:
@@ -248,8 +249,9 @@ def login(
 
 def _logoff(st: AppState, prof: Any) -> None:
     """Best effort: end a console session on the server; failures only show with --debug."""
-    from dlicli.client.http import authorization_header, tls_verify
+    from dlicli.client.http import authorization_header
     from dlicli.credentials import read_secret
+    from dlicli.enginetls import connection_verify
     from dlicli.errors import DlicliError
 
     try:
@@ -259,13 +261,8 @@ def _logoff(st: AppState, prof: Any) -> None:
         authorization = authorization_header(token=secret)
         st.add_secret(secret)
         st.add_secret(authorization)
-        with _client(
-            st,
-            prof.url,
-            authorization,
-            tls_verify(prof.insecure, prof.ca_bundle, prof.url, pinned=engine_cert(prof.url)),
-            quick=True,
-        ) as client:
+        verify = connection_verify(prof.url, prof.insecure, prof.ca_bundle)
+        with _client(st, prof.url, authorization, verify, quick=True) as client:
             client.console_logoff()
     except DlicliError as exc:
         st.debug_log(f"console logoff failed: {exc}")
@@ -348,20 +345,22 @@ def status(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt
 def _probe(st: AppState, conn: Any) -> tuple[dict[str, Any], Exception | None]:
     """Ask the server for GET /conf: (what `status` shows of it, the error to exit with)."""
     from dlicli.client.answers import checked_answer, expected
-    from dlicli.client.http import tls_verify
-    from dlicli.errors import APIError, ConnectError, ProtocolError
+    from dlicli.enginetls import connection_verify
+    from dlicli.errors import APIError, ConnectError, NotDlpdServer, NotDlpdStatus, ProtocolError
 
     status = None
+    verify = connection_verify(conn.url, conn.insecure, conn.ca_bundle)
     try:
-        with _client(
-            st, conn.url, conn.authorization, tls_verify(conn.insecure, conn.ca_bundle, conn.url), quick=True
-        ) as c:
+        with _client(st, conn.url, conn.authorization, verify, quick=True) as c:
             response = c.http.send("GET", "/conf", operation="getDeepLearningConf")
             status = response.status_code
             checked_answer(response, expected("getDeepLearningConf"), "getDeepLearningConf", "GET", conn.url)
         user = response.headers.get("x-dlicli-user")  # the local engine says who the token is
         return {"reachable": True, "status": status, "message": "ok", **({"user": user} if user else {})}, None
-    except ProtocolError as exc:  # a web page or another service answers there, not dlpd
+    except (NotDlpdServer, NotDlpdStatus) as exc:  # a web page or another service answers there, not dlpd
+        shown = exc.status if isinstance(exc, NotDlpdStatus) else status
+        return {"reachable": True, "status": shown, "message": f"not a dlpd server: it answered {exc.answered}"}, exc
+    except ProtocolError as exc:  # dlpd's path, but not the answer the API gives
         return {"reachable": True, "status": status, "message": f"not the dlpd API: {exc}"}, exc
     except APIError as exc:
         detail = f": {exc.server_message}" if exc.server_message else ""

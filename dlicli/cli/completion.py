@@ -11,6 +11,7 @@ keyring or yaml. The connection options already on the command line (--url, --pr
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -25,11 +26,26 @@ INSTALL = {
     "fish": "dlicli completion fish > ~/.config/fish/completions/dlicli.fish",
 }
 
+FISH_ACTION = "_TYPER_COMPLETE_FISH_ACTION"  # typer's fish protocol: is-args (any values?) or get-args
+FISH_SCRIPT = """\
+# dlicli's fish completion: one run of dlicli per TAB. The condition asks dlicli for the values and
+# keeps them; the arguments are what it kept. No values (a path option, a free value): the condition
+# fails and fish completes file names.
+function __%(prog)s_complete
+    set -g __%(prog)s_values (env %(var)s=complete_fish %(action)s=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) %(prog)s | string match -v -- '')
+    set -q __%(prog)s_values[1]
+end
+complete --command %(prog)s --no-files --condition __%(prog)s_complete --arguments '$__%(prog)s_values'
+"""
+
 app = typer.Typer(help="Print a shell completion script (bash, zsh or fish) to stdout.", no_args_is_help=True)
 
 
 def script(shell: str) -> str:
-    """The completion script for `shell`, ending in a newline."""
+    """The completion script for `shell`, ending in a newline: typer's for bash and zsh; for fish
+    our own, which runs dlicli once per TAB where typer's runs it twice (is-args, then get-args)."""
+    if shell == "fish":
+        return FISH_SCRIPT % {"prog": PROG_NAME, "var": COMPLETE_VAR, "action": FISH_ACTION}
     from dlicli.cli import typerx
 
     return typerx.completion_script(PROG_NAME, COMPLETE_VAR, shell) + "\n"
@@ -72,6 +88,10 @@ def _connection(ctx: typer.Context) -> dict:
 
 def _from_server(kind: str) -> Callable[[typer.Context, str], Candidates]:
     def complete(ctx: typer.Context, incomplete: str) -> Candidates:
+        if os.environ.get(FISH_ACTION) == "is-args":
+            # typer's fish script (one installed before ours) asks "any values here?" before it asks
+            # for them: a server's values are "yes" without a request, so a TAB asks the server once
+            return [(incomplete, "")]
         from dlicli.completion import server_values
 
         return server_values(kind, incomplete, **_connection(ctx))
@@ -113,6 +133,14 @@ def _table_values(option: str) -> Callable[[object, object, str], list]:
 
 
 def profile_names(incomplete: str) -> Candidates:
+    """Every profile a command can use, the built-in `local` one included."""
     from dlicli.completion import profile_names as names
 
     return names(incomplete)
+
+
+def saved_profile_names(incomplete: str) -> Candidates:
+    """The profiles of config.yaml (`profile delete`: `local` is built in, it cannot be deleted)."""
+    from dlicli.completion import profile_names as names
+
+    return names(incomplete, local=False)

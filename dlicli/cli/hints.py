@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from dlicli.errors import (
     APIError,
@@ -57,6 +58,11 @@ NOT_DLPD_HINT = (
     "the dlpd API lives under /platform/rest/deeplearning/v1: give --url https://HOST:PORT (that path is "
     "added) or the full base URL https://HOST:PORT/platform/rest/deeplearning/v1; see the profile with `dlicli status`"
 )
+OTHER_SERVER_HINT = (
+    "the request went to the dlpd API's path (/platform/rest/deeplearning/v1) and another server answered: "
+    "check the host and port of --url or of the profile (dlicli status), or give the full base URL where "
+    "a proxy serves the API under another path"
+)
 
 TYPE_HINTS: tuple[tuple[type[Exception], str], ...] = (
     (
@@ -88,8 +94,8 @@ def hint_for(exc: BaseException) -> str | None:
     own = getattr(exc, "hint", None)
     if own:
         return own
-    if isinstance(exc, (NotDlpdServer, NotDlpdStatus)):
-        return NOT_DLPD_HINT
+    if isinstance(exc, (NotDlpdServer, NotDlpdStatus)):  # `where` keeps a path only when it is not the API's
+        return NOT_DLPD_HINT if urlsplit(exc.where).path.strip("/") else OTHER_SERVER_HINT
     if isinstance(exc, APIError):
         return _listed(exc) or STATUS_HINTS.get(exc.status)
     for kind, text in TYPE_HINTS:

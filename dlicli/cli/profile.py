@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Named connection profiles.", no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=completion.profile_names)]
+SavedNameArg = Annotated[
+    str, typer.Argument(help="Profile name.", metavar="NAME", autocompletion=completion.saved_profile_names)
+]
 
 
 ON_DEMAND = "(started on demand)"  # the local profile's URL while its engine is not running
@@ -98,7 +101,7 @@ def use(name: NameArg) -> None:
 
 
 @app.command("delete")
-def delete(name: NameArg, yes: YesOpt = False) -> None:
+def delete(name: SavedNameArg, yes: YesOpt = False) -> None:
     """Delete profile NAME and its stored secret."""
     from dlicli.config import LOCAL_PROFILE, Config
     from dlicli.credentials import delete_secret

@@ -76,9 +76,10 @@ class AppState:
     def client(self, *, require_auth: bool = True) -> DlpdClient:
         """The API client for this invocation (built once, closed when the command ends)."""
         if self._client is None:
-            from dlicli.client.http import HttpSession, tls_verify
+            from dlicli.client.http import HttpSession
             from dlicli.client.operations import DlpdClient
             from dlicli.config import http_timeout, request_deadline
+            from dlicli.enginetls import connection_verify
             from dlicli.errors import CredentialsError
 
             conn = self.connection()
@@ -92,7 +93,7 @@ class AppState:
             session = HttpSession(
                 conn.url,
                 conn.authorization,
-                verify=tls_verify(conn.insecure, conn.ca_bundle, conn.url, pinned=engine_cert(conn.url)),
+                verify=connection_verify(conn.url, conn.insecure, conn.ca_bundle),
                 timeout=http_timeout(),
                 deadline=request_deadline(),
                 debug=self.debug_log if self.debug else None,
@@ -132,18 +133,6 @@ def _unusable(ddir: Path, exc: OSError) -> Exception:
         f"cannot use the local engine's data dir {ddir}: {exc.strerror or exc}",
         hint=f"make {ddir} a directory you can write, or point {paths.ENV_DATA_DIR} at one",
     )
-
-
-def engine_cert(url: str) -> str | None:
-    """The local engine's own certificate when `url` is that engine over https (trusted as it is,
-    so no --insecure); None for any other server, which is checked against its CA as usual."""
-    from dlicli import enginetls
-
-    if not enginetls.is_loopback_https(url):
-        return None  # a remote server: not even the data dir is looked up
-    from dlicli import paths
-
-    return enginetls.engine_cert(paths.data_dir(), url)
 
 
 def state(ctx: typer.Context) -> AppState:

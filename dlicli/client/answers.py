@@ -292,15 +292,24 @@ def not_dlpd(response: httpx.Response, operation: str, message: str) -> str | No
     """What a non-dlpd server answered an error status with ("text/html (HTTP 404)"), or None when
     the answer is dlpd's. A page is not dlpd's unless it says who the user is not (401, 403, 407),
     to slow down (429) or that the server failed (5xx); a 404 is not dlpd's where every dlpd server
-    has the path, or when the local engine says it has no such endpoint."""
+    has the path, or when the local engine says it has no such endpoint for a path dlicli built (a
+    path the user typed in `dlicli api` is the one that is wrong: its 404 is dlpd's own answer)."""
     status = response.status_code
     if status in (401, 403, 407, 429) or status >= 500:
         return None
     if _is_web_page(response):
         return f"{_content_type(response)} (HTTP {status})"
-    if status == 404 and (operation in FIXED_PATHS or message.startswith(NO_SUCH_ENDPOINT)):
+    wrong_base = operation in FIXED_PATHS or (message.startswith(NO_SUCH_ENDPOINT) and not is_raw_call(operation))
+    if status == 404 and wrong_base:
         return f"HTTP 404 to {response.request.method} {response.request.url.path}"
     return None
+
+
+def is_raw_call(operation: str) -> bool:
+    """A call `dlicli api` sends: it is named by its method and the user's path ("GET /exec"), not
+    by an operationId."""
+    method, space, _ = operation.partition(" ")
+    return bool(space) and method.isupper()
 
 
 def not_a_dlpd_answer(
