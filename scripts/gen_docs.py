@@ -120,7 +120,7 @@ ENVIRONMENT: list[tuple[str, str]] = [
     ),
     (
         "DLICLI_POLL_INTERVAL",
-        "Seconds between polls of --follow, --wait and wait (default 2); --interval overrides it.",
+        "Seconds between polls of --follow, --wait, --watch and wait (default 2, at least 0.1); --interval overrides it.",
     ),
     ("NO_COLOR", "When set, no colour in any output."),
 ]
