@@ -80,13 +80,13 @@ def test_a_zero_interval_polls_at_most_ten_times_a_second(env_server, args, env)
     proc = _watch(env_server, ["exec", "list", "--watch", *args], env)
     try:
         wait_until(lambda: len(env_server.requests), 30, 0.02, "the first poll", until=lambda n: n >= 1)
-        first = len(env_server.requests)
+        first, began = len(env_server.requests), time.monotonic()
         time.sleep(1.0)
-        polls = len(env_server.requests) - first
+        polls, took = len(env_server.requests) - first, time.monotonic() - began
     finally:
         code, _, err = _stop(proc)
     assert code == 130, err
-    assert 1 <= polls <= 12, f"{polls} polls in a second"
+    assert 1 <= polls <= 10 * took + 2, f"{polls} polls in {took:.2f} s"  # unclamped: about 35 a second
 
 
 def test_a_negative_interval_is_still_refused(env_server, run):
