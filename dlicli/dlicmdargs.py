@@ -89,7 +89,13 @@ def _unknown(name: str) -> UsageError:
             f"dlicmd option {name} is not supported by dlicli dlicmd",
             hint=f"use: {instead}" if instead else f"it has no dlicli equivalent; see {DOC}",
         )
-    return UsageError(f"unknown dlicmd option {name}", hint=f"see `dlicli dlicmd --help` and {DOC}")
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(KNOWN), n=1, cutoff=0.8)
+    return UsageError(
+        f"unknown dlicmd option {name}",
+        hint=f"did you mean {close[0]}?" if close else f"see `dlicli dlicmd --help` and {DOC}",
+    )
 
 
 def _is_value(token: str) -> bool:
@@ -254,10 +260,22 @@ def _exec_start(p: _Parsed, framework: str) -> list[str]:
             argv += [name, val]
     level = p.one("--debug-level")
     wmla = p.wmla + (["--debug-level", level.lower()] if level else [])  # dlicmd.py sends it too
+    _check_wmla(wmla)
     argv += ["--wmla-args", join(wmla)] if wmla else []
     argv += _format_flags(p)
     model_args = p.extra + (p.after or [])  # the model sees them in this order, as with dlicmd.py
     return argv + (["--", *model_args] if model_args else [])
+
+
+def _check_wmla(tokens: list[str]) -> None:
+    """A bad value of a WMLA option on the dlicmd line (`--numPs x`), named as the user gave it, not
+    as the `--wmla-args` it travels in."""
+    from dlicli.wmlaargs import WmlaArgsError, parse
+
+    try:
+        parse(join(tokens))
+    except WmlaArgsError as exc:
+        raise UsageError(f"dlicmd {exc}") from None
 
 
 def _with_values(command: list[str], values: list[str], options: list[str]) -> list[str]:

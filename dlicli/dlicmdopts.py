@@ -77,7 +77,7 @@ SECRET_PASSTHROUGH = frozenset(name for name, kind in WMLA_ARG_KINDS.items() if 
 
 # dlicmd options dlicli does not take, with what to use instead (None: nothing in the API).
 NOT_SUPPORTED: dict[str, str | None] = {
-    "--password": "dlicli prompts for it; or pipe it with `dlicli login --username U --password-stdin`",
+    "--password": "`dlicli dlicmd --logon --username U --password-stdin` (the password on stdin), or leave it out to be asked",
     "--logoff": "dlicli logout",
     "--status": "dlicli status",
     "--app-get-all": "dlicli scheduler apps --state RUNNING",

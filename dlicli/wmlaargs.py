@@ -89,8 +89,11 @@ def parse(args: str | None) -> WmlaArgs:
 
 def _is_option(token: str) -> bool:
     """A token that cannot be an option's value, as argparse (which dlicmd.py and WMLA use) reads it:
-    one that starts with `-` and is not a negative number."""
+    one that starts with `-`, is not a negative number, and holds no space (`--edt-options '-np 4'`)
+    unless it is a known option's `--opt=value`."""
     if not token.startswith("-") or token == "-":
+        return False
+    if " " in token and token.partition("=")[0] not in WMLA_ARG_KINDS:
         return False
     try:
         float(token)

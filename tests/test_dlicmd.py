@@ -200,6 +200,17 @@ def test_trainresult_saves_like_native(api, run, tmp_path, monkeypatch):
     assert saved[0].read_bytes() == saved[1].read_bytes() == b"PK-zip"
 
 
+def test_a_second_trainresult_hints_at_what_works_on_a_dlicmd_line(api, run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("dlicmd", "--exec-trainresult", "dl-1").exit_code == 0
+    api.requests.clear()
+    again = run("dlicmd", "--exec-trainresult", "dl-1")
+    error_line(again, 2, "already exists")
+    hint = again.stderr.splitlines()[-1]
+    assert hint.startswith("hint: move it away first (dlicmd has no --force)"), hint
+    assert "pass --force" not in again.stderr and api.requests == []
+
+
 @pytest.mark.parametrize(
     "dlicmd_args, native_args",
     [
@@ -505,6 +516,10 @@ def test_rest_host_and_port_give_the_url(args, url):
     "args, words",
     [
         (["--exec-get-all", "--frobnicate"], ["unknown dlicmd option --frobnicate"]),
+        (
+            ["--exec-tranoutlogs", "dl-1"],
+            ["unknown dlicmd option --exec-tranoutlogs", "did you mean --exec-trainoutlogs?"],
+        ),
         (["--app-get-all"], ["--app-get-all", "dlicli scheduler apps"]),
         (["--logoff"], ["--logoff", "dlicli logout"]),
         (["--logon", "--username", "u", "--password", "pw"], ["--password", "--password-stdin"]),
@@ -603,6 +618,13 @@ def test_a_flag_never_takes_the_next_option_as_its_value(server, run, monkeypatc
     assert error_line(result, 2, stdout="") == f"error: {line}"
     assert result.stderr == f"error: {line}\n"  # that one line only: no hint, no prompt
     assert server.requests == []
+
+
+def test_a_bad_wmla_option_value_is_named_as_given_on_the_dlicmd_line(server, run, model):
+    args = ["--exec-start", "PyTorch", "--model-dir", str(model), "--model-main", "main.py", "--numPs", "x"]
+    result = run("dlicmd", *args, "--rest-host", "127.0.0.1", "--rest-port", str(server.httpd.server_address[1]))
+    assert error_line(result, 2) == "error: dlicmd option --numPs must be a whole number, not 'x'"
+    assert "--wmla-args" not in result.stderr and server.requests == []
 
 
 @pytest.mark.parametrize(

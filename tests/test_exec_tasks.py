@@ -202,6 +202,9 @@ def test_delete_all_yes(env_server, run):
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("DELETE", "/execs", "")]
     assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].endswith(
+        "deleted all your tasks; a search's experiments stay with it (`dlicli hpo delete NAME`)"
+    )
 
 
 def _delete_all_on_a_tty(answer: bytes) -> subprocess.CompletedProcess:

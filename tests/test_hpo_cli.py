@@ -378,6 +378,7 @@ def test_delete_all(env_server, run):
     result = run("hpo", "delete", "--all", "--yes")
     assert result.exit_code == 0, result.stderr
     assert calls(env_server) == [("DELETE", "/hypersearch", "")]
+    assert result.stderr.splitlines()[-1].endswith("deleted all your hpo tasks")
 
 
 @pytest.mark.parametrize(

@@ -305,8 +305,9 @@ def test_dlicmd_exec_start_keeps_the_double_dash_user_cmd_and_conda_files(env_se
     "argv, words",
     [
         (["--workerMemory"], ["--workerMemory needs a value"]),
-        (["--numPs", "x"], ["--wmla-args: option --numPs must be a whole number, not 'x'"]),
+        (["--numPs", "x"], ["dlicmd option --numPs must be a whole number, not 'x'"]),
         (["--pbmodel-name", "resnet"], []),  # passed on: the server says what it does with it
+        (["--edt-options", "-np 4"], []),  # a word with a space is a value, as argparse reads it
     ],
 )
 def test_dlicmd_wmla_options_are_checked_before_anything_is_sent(env_server, run, main_py, argv, words):
@@ -317,4 +318,5 @@ def test_dlicmd_wmla_options_are_checked_before_anything_is_sent(env_server, run
         assert env_server.requests == []
     else:
         assert result.exit_code == 0, result.stderr
-        assert sent_args(env_server) == "--exec-start PyTorch --model-main train.py --pbmodel-name resnet"
+        sent = {"--pbmodel-name": "--pbmodel-name resnet", "--edt-options": "--edt-options '-np 4'"}[argv[0]]
+        assert sent_args(env_server) == f"--exec-start PyTorch --model-main train.py {sent}"

@@ -73,12 +73,14 @@ def delete_ids_or_all(
     one: str,
     ids_word: str,
     usage: str,
+    all_done: str | None = None,
 ) -> None:
     """`delete ID…` or `delete --all [--yes]`: exactly one of the two; --all asks first.
 
     `delete_one(client)` gives the per-id call, `delete_all(client)` makes the one request;
     `noun`/`one` name the things (plural/singular), `ids_word` how they are given ("task ids"),
-    `usage` the command without arguments, e.g. "dlicli exec delete".
+    `usage` the command without arguments, e.g. "dlicli exec delete"; `all_done` what --all says
+    once done (default "deleted all your <noun>").
     """
     from dlicli.errors import UsageError
 
@@ -92,4 +94,4 @@ def delete_ids_or_all(
         return
     confirm(f"Delete ALL your {noun} on {st.connection().url}?", yes=yes, example=f"{usage} --all --yes")
     delete_all(st.client())
-    out.info(f"deleted all {noun}")
+    out.info(all_done or f"deleted all your {noun}")

@@ -22,8 +22,8 @@ from dlicli.paths import ENV_CREDENTIALS_STORE, ENV_TOKEN
 
 RAW_ARGS = "dlicli.dlicmd.argv"
 CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "allow_interspersed_args": False}
-# A native hint that says to add --store to the command just run → what works on a dlicmd line.
-STORE_HINTS = (
+# A native hint naming an option dlicmd has not (--store, --force, -O) → what works on a dlicmd line.
+NATIVE_HINTS = (
     (  # `login`: the server took the credentials, no keyring can keep the token (credentials.nowhere_to_keep)
         "`--store file`",
         f"log in again as `{ENV_CREDENTIALS_STORE}=file dlicli dlicmd --logon …` (a private 0600 credentials.yaml) "
@@ -31,6 +31,10 @@ STORE_HINTS = (
         "or install a keyring backend",
     ),
     ("use --store ", f"set {ENV_CREDENTIALS_STORE} to keyring, file or auto"),  # a bad DLICLI_CREDENTIALS_STORE
+    (  # --exec-trainresult when the zip is there already (execwatch.check_destination)
+        "pass --force to overwrite it",
+        "move it away first (dlicmd has no --force), or use `dlicli exec result ID --force` or `-O FILE`",
+    ),
 )
 JWT_WARNING = (
     "--jwt-token puts the token in the command line, where other users can read it (ps, shell history); "
@@ -149,8 +153,8 @@ def _native(root: Any, argv: list[str]) -> int:
 
 @contextmanager
 def _dlicmd_hints() -> Iterator[None]:
-    """The native commands' hints, made true for a dlicmd line: --http for plain HTTP, and no
-    `--store` (dlicmd has none: the store comes from DLICLI_CREDENTIALS_STORE)."""
+    """The native commands' hints, made true for a dlicmd line: --http for plain HTTP, and none of
+    the options dlicmd has not (NATIVE_HINTS: `--store`, `--force`, `-O`)."""
     from dlicli.cli.hints import DLICMD_PLAIN_HTTP_HINT
     from dlicli.errors import DlicliError, PlainHTTPServer
 
@@ -160,7 +164,7 @@ def _dlicmd_hints() -> Iterator[None]:
         exc.hint = exc.hint or DLICMD_PLAIN_HTTP_HINT
         raise
     except DlicliError as exc:
-        exc.hint = next((ours for theirs, ours in STORE_HINTS if theirs in (exc.hint or "")), exc.hint)
+        exc.hint = next((ours for theirs, ours in NATIVE_HINTS if theirs in (exc.hint or "")), exc.hint)
         raise
 
 

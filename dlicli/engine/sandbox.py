@@ -6,7 +6,7 @@ own mount, pid, IPC and UTS namespaces, no capabilities, read-only system paths 
 its secrets, the interpreters it needs, dlicli itself), its own directory read-write, the data it
 was given read-only, an empty /tmp, a fresh /proc (its own processes only) and a minimal /dev. The
 engine's data dir (engine.db, admin.token, other users' tasks, notebook tokens, the TLS key) is
-covered by an empty tmpfs. The network is shared: distributed workers meet on 127.0.0.1.
+covered by an empty, read-only tmpfs. The network is shared: distributed workers meet on 127.0.0.1.
 
 The sandbox keeps the caller's process group (no --new-session), so one killpg still reaches every
 process inside; it starts with SIGTERM ignored, so a group SIGTERM reaches the processes inside
@@ -136,7 +136,8 @@ class Jail:
     readable: list[Path] = field(default_factory=list)
     """Read-only: the data it was given, a plugin's folder, a kernelspec dir."""
     hidden: list[Path] = field(default_factory=list)
-    """Covered by an empty tmpfs: the engine's data dir (what `own`/`readable` name inside is bound again)."""
+    """Covered by an empty read-only tmpfs: the engine's data dir (what `own`/`readable` name inside is
+    bound again), so a write there ($DLI_SHARED_FS/x) fails at once instead of vanishing."""
     interpreters: list[str] = field(default_factory=list)
     """Executables whose installation must be readable (a conda env's python, python3.X)."""
     links: list[tuple[str, str]] = field(default_factory=list)
@@ -167,6 +168,8 @@ def wrap(argv: list[str], jail: Jail) -> list[str]:
         args += ["--bind", str(path), str(path)]
     for target, link in jail.links:
         args += ["--symlink", target, link]
+    for path in hidden:  # last: what was bound inside stays as bound; a write elsewhere fails, not vanishes
+        args += ["--remount-ro", str(path)]
     if jail.cwd is not None:
         args += ["--chdir", str(jail.cwd)]
     return [*IGNORE_SIGTERM, *args, "--", *argv]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -37,3 +38,26 @@ def test_a_path_dir_under_tmp_is_seen_inside(isolating, tmp_path, monkeypatch):
     probe = sandbox.wrap(["ls", str(tmp_path)], sandbox.Jail(own=[own], cwd=own))
     listed = subprocess.run(probe, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert sorted(listed.stdout.split()) == ["task", "venv-bin"]  # nothing else of /tmp shows
+
+
+def test_a_write_to_the_hidden_data_dir_fails_and_its_own_dir_inside_stays_writable(isolating, tmp_path):
+    """$DLI_SHARED_FS is the engine's data dir, covered inside: a task writing there learns at once
+    (EROFS), where a writable tmpfs let the file vanish when the task ended."""
+    data = tmp_path / "data"
+    own = data / "tasks" / "t1"
+    own.mkdir(parents=True)
+    script = (
+        "import errno, sys\n"
+        "open(sys.argv[2] + '/kept.txt', 'w').write('x')\n"
+        "try:\n"
+        "    open(sys.argv[1] + '/lost.txt', 'w').write('x')\n"
+        "except OSError as e:\n"
+        "    print(errno.errorcode[e.errno])\n"
+    )
+    argv = sandbox.wrap(
+        [sys.executable, "-c", script, str(data), str(own)], sandbox.Jail(own=[own], hidden=[data], cwd=own)
+    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout) == (0, "EROFS\n"), done.stderr
+    assert (own / "kept.txt").read_text() == "x"
+    assert sorted(p.name for p in data.iterdir()) == ["tasks"]

@@ -194,6 +194,7 @@ def delete(
         one="task",
         ids_word="task ids",
         usage="dlicli exec delete",
+        all_done="deleted all your tasks; a search's experiments stay with it (`dlicli hpo delete NAME`)",
     )
 
 
