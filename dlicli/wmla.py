@@ -16,7 +16,10 @@ from typing import Any
 
 TOP_KEYS = ("hpoName", "modelSpec", "algoDef", "hyperParams", "experiments", "modelName", "resDef")
 """startHPO's body (HpoTaskInput, as the startHPO data text spells it)."""
-MODEL_SPEC_KEYS = ("args", "dataSource")
+MODEL_SPEC_KEYS = ("args", "dataSource", "sigName")
+"""modelSpec: the spec's args and dataSource, and `sigName`, the Spark instance group WMLA runs the
+experiments in (every IBM HPO notebook sends it; the local engine has no instance groups and
+ignores it, as it does `--ig`)."""
 ALGO_DEF_KEYS = (
     "algorithm",
     "maxRunTime",
@@ -116,6 +119,22 @@ def hp_type(value: Any) -> str | None:
 def data_type(value: Any) -> str | None:
     """DOUBLE | INT | STR for any spelling the engine reads; None otherwise."""
     return DATA_TYPE_NAMES.get(lower(value))
+
+
+RESOURCE_DATA_TYPE = "str"
+"""The dataType WMLA's answers give a parameter the request did not declare: Hyperband's resource
+(IBM's recorded WMLA-HPO-state.ipynb output: `epochs`, "str", fixedVal "1")."""
+
+
+def answered_data_type(declared: Any) -> str:
+    """A parameter's dataType as WMLA's answers (HpoExperiment.hyperParams) write it: the request's
+    own spelling lower-cased (IBM's recorded outputs: DOUBLE → double, STRING → string), the
+    engine's float and integer as double and int; RESOURCE_DATA_TYPE when none was declared.
+    Readers take any of these through `data_type`."""
+    if lower(declared) in DATA_TYPES:
+        return lower(declared)
+    canonical = data_type(declared)
+    return canonical.lower() if canonical else RESOURCE_DATA_TYPE
 
 
 def objective(value: Any) -> str | None:

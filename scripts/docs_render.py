@@ -154,7 +154,7 @@ def render_man(node: Any, ctx: dict) -> str:
             ".PP",
             line(
                 "Global options (--url, --profile, --insecure, --ca-bundle, --debug) go before the "
-                "command name; see dlicli(1)."
+                "command name or after it, with its own options; see dlicli(1)."
             ),
         ]
     for title, kind in (("ARGUMENTS", "argument"), ("OPTIONS", "option")):
@@ -220,7 +220,8 @@ def render_markdown(tree: Any, ctx: dict) -> str:
         f"<!-- {GENERATED} Run: python scripts/gen_docs.py -->",
         "",
         f"Every command of dlicli {ctx['version']}, as `--help` and `man dlicli-…` show it. Global options "
-        "go before the command (`dlicli --profile prod exec list`); a command's own options after its name.",
+        "go before the command or after its name (`dlicli --profile prod exec list`, `dlicli exec list -P prod`); "
+        "a command's own options after its name.",
         "",
         "## API operations",
         "",

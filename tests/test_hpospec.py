@@ -334,7 +334,7 @@ def test_warnings_do_not_refuse():
             **{
                 "algoDef.algorithm": "TPE",
                 "algoDef.extra": 1,
-                "hyperParams.1.minDbVal": 0.0,
+                "hyperParams.1.minDbVal": 0.5,
                 "algoDef.additionalMetrics": {"acc": "highest"},
             }
         )

@@ -57,9 +57,9 @@ def params(exp: dict[str, Any]) -> dict[str, Any]:
     for hp in given or []:
         if not isinstance(hp, dict) or not hp.get("name"):
             continue
-        raw = hp.get("fixedVal")
-        dtype = str(hp.get("dataType") or "").lower()
-        typed = as_int(raw) if dtype == "int" else as_float(raw) if dtype == "double" else None
+        raw = hp.get("value", hp.get("fixedVal"))  # the local engine's `value`: config.json's own
+        dtype = wmla.data_type(hp.get("dataType"))  # any spelling: double, DOUBLE, str, string …
+        typed = as_int(raw) if dtype == "INT" else as_float(raw) if dtype == "DOUBLE" else None
         values[str(hp["name"])] = raw if typed is None or isinstance(raw, bool) else typed
     return values
 

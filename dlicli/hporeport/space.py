@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dlicli.wmla import data_type
+
 
 @dataclass(frozen=True)
 class Param:
@@ -43,7 +45,7 @@ def declared(hps: list[Any]) -> dict[str, Param]:
 
 
 def _declared_one(hp: dict[str, Any]) -> Param | None:
-    name, kind = str(hp["name"]), str(hp.get("dataType") or "str").lower()
+    name, kind = str(hp["name"]), (data_type(hp.get("dataType")) or "STR").lower()  # STRING, integer …
     shape = str(hp.get("type") or "").lower()
     if shape == "range" and kind in ("int", "double"):
         suffix = "Int" if kind == "int" else "Db"

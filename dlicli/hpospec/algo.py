@@ -11,6 +11,7 @@ from dlicli.wmla import (
     ALGO_DEF_KEYS,
     ASHA,
     ETA_PARAMS,
+    GRID,
     METRIC_STRATEGIES,
     MODEL_SPEC_KEYS,
     builtin_algorithm,
@@ -142,10 +143,7 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
             continue
         canonical = by_lower.get(key)
         if canonical is None:
-            c.warn(
-                path + ".name",
-                f"{name!r} is not a {algorithm} parameter (known: {', '.join(known) or 'none'}); sent anyway",
-            )
+            _not_its_param(c, path + ".name", name, algorithm or "", known)
             continue
         if canonical != name:
             c.warn(path + ".name", f"WMLA spells it {canonical!r}; sent as {name!r}")
@@ -157,6 +155,23 @@ def algo_params(c: Checker, body: dict, algorithm: str | None, names: set[str]) 
         _resource_params(c, algorithm, given, seen, names)
     if algorithm == ASHA and not _has_end(algo):
         c.error("algoDef", "ASHA runs until maxJobNum or maxRunTime ends it: set one of them")
+
+
+def _not_its_param(c: Checker, path: str, name: str, algorithm: str, known: dict[str, tuple]) -> None:
+    """An algoParams name the built-in `algorithm` does not take (WMLA passes it on, unused).
+
+    ExperimentGridSearch takes none, and IBM's own grid body (WMLA-HPO-Custom-Experiment.ipynb)
+    carries Hyperband's ResourceName and ResourceValue: a name some built-in takes passes quietly
+    there. Elsewhere it is a warning naming its algorithm, as the user may expect it to act."""
+    owners = [algo for algo, params in ALGO_PARAMS.items() if name.strip().lower() in map(str.lower, params)]
+    if algorithm == GRID and owners:
+        return
+    article = "an" if algorithm[:1].lower() in "aeiou" else "a"
+    whose = f"; {owners[0]} takes it" if owners else ""
+    c.warn(
+        path,
+        f"{name!r} is not {article} {algorithm} parameter (known: {', '.join(known) or 'none'}{whose}); sent anyway",
+    )
 
 
 def _resource_params(c: Checker, algorithm: str, given: dict[str, Any], seen: dict[str, int], names: set[str]) -> None:

@@ -51,6 +51,16 @@ def nonempty(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def blank(value: Any) -> bool:
+    """A field's empty default (None, "", [], {}, 0 or 0.0): what IBM's request template puts in
+    the fields that do not apply to a parameter."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == 0
+    return value is None or value in ("", [], {}) or (isinstance(value, str) and not value.strip())
+
+
 # -- algoParams value checks: (ok?, what it must be) ---------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlicli.hpospec.checker import Checker, as_float, as_int, as_number, show
+from dlicli.hpospec.checker import Checker, as_float, as_int, as_number, blank, show
 from dlicli.wmla import (
     ALIASES_OF,
     DATA_TYPES,
@@ -161,8 +161,10 @@ def _discrete(c: Checker, hp: dict, path: str, dtype: str) -> None:
 
 
 def _ignored(c: Checker, hp: dict, path: str, keys: list[str], what: str) -> None:
+    """A warning for each field that does not apply and holds a value; IBM's template carries every
+    field, those that do not apply as 0, 0.0 or [] (WMLA-HPO-state.ipynb), and they pass quietly."""
     for key in keys:
-        if key in hp:
+        if key in hp and not blank(hp[key]):
             c.warn(f"{path}.{key}", f"ignored for {what}")
 
 
@@ -171,7 +173,7 @@ def _experiments(c: Checker, exps: Any) -> set[str]:
         c.error("experiments", "must be a non-empty list of {id, hyperParams}")
         return set()
     ids: dict[int, int] = {}
-    first: tuple[int, set[str]] | None = None
+    names: set[str] = set()
     for i, exp in enumerate(exps):
         path = f"experiments[{i}]"
         if not c.mapping(exp, path):
@@ -187,12 +189,10 @@ def _experiments(c: Checker, exps: Any) -> set[str]:
             c.error(path + ".id", f"{n} is already experiments[{ids[n]}]'s id")
         else:
             ids[n], exp["id"] = i, n
-        names = _fixed_params(c, exp.get("hyperParams"), path + ".hyperParams")
-        if names and first is None:
-            first = (i, names)
-        elif names and first and names != first[1]:
-            c.warn(path + ".hyperParams", f"names other parameters than experiments[{first[0]}]")
-    return first[1] if first else set()
+        # Experiments may name different parameters: each one's config.json holds its own only
+        # (IBM's WMLA-HPO-Custom-Experiment.ipynb runs 5 then 2, and WMLA's answer shows just those).
+        names |= _fixed_params(c, exp.get("hyperParams"), path + ".hyperParams")
+    return names
 
 
 def _fixed_value(c: Checker, hp: dict, p: str, dtype: str) -> None:

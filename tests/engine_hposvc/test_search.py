@@ -224,7 +224,7 @@ def test_hyperband_resources_follow_the_bracket_table(engine, model):
         promoted = [{k: v for k, v in values(e).items() if k != "epochs"} for e in rungs[upper]]
         assert sorted(map(json.dumps, best)) == sorted(map(json.dumps, promoted))
     epochs = next(hp for hp in exps[0]["hyperParams"] if hp["name"] == "epochs")
-    assert epochs["userDefined"] is False and epochs["dataType"] == "int"
+    assert epochs["userDefined"] is False and epochs["dataType"] == "str"  # as IBM's recorded Hyperband output
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,7 @@ def test_logs_of_an_experiment_read_its_wmla_task(wmla, run):
     }
 
 
-def test_report_piped_and_json(wmla, run):
+def test_report_piped_json_and_yaml(wmla, run):
     name = wmla.path_id("hpo-minimize")
     given = [] if "algoDef" in wmla.body("hpo-minimize") else ["--objective", "minimize"]
     piped = run("hpo", "report", name, *given)
@@ -158,6 +158,9 @@ def test_report_piped_and_json(wmla, run):
     as_json = run("hpo", "report", name, *given, "--json")
     ok(as_json)
     assert "9999.99" not in as_json.stdout
+    as_yaml = run("hpo", "report", name, *given, "-o", "yaml")
+    ok(as_yaml)
+    assert yaml.safe_load(as_yaml.stdout) == json.loads(as_json.stdout)
 
 
 def test_report_of_a_wmla_1_2_search_asks_for_the_objective(wmla, run):

@@ -24,7 +24,7 @@ from typing import Any
 
 from dlicli.engine.tasks.runner import log_file
 from dlicli.engine.tasks.valdict import read_values as read_values  # the shared reader, for driver and service
-from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, metric_strategy
+from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, EXPERIMENT_FAILED_STATES, answered_data_type, metric_strategy
 
 STEP_KEYS = ("steps", "step")
 STDERR_TAIL_BYTES = 4096  # where the last line of a failed script's stderr is looked for
@@ -123,28 +123,45 @@ def wmla_time(stamp: float | None) -> str | None:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
 
 
-def _data_type(value: Any) -> str:
-    if isinstance(value, (bool, str)):
-        return "str"
-    return "int" if isinstance(value, int) else "double"
+def declared_types(body: Any) -> dict[str, Any]:
+    """Each parameter the request declared → its dataType as written: hyperParams, or the grid's
+    experiments (keys in any case, as the engine reads them)."""
+
+    def keyed(obj: Any) -> dict[str, Any]:
+        return {str(k).lower(): v for k, v in obj.items()} if isinstance(obj, dict) else {}
+
+    def listed(value: Any) -> list:
+        return value if isinstance(value, list) else []
+
+    top = keyed(body)
+    params = listed(top.get("hyperparams"))
+    for exp in map(keyed, listed(top.get("experiments"))):
+        params = params + listed(exp.get("hyperparams", exp.get("fixedhyperparams")))
+    declared: dict[str, Any] = {}
+    for hp in map(keyed, params):
+        if hp.get("name") is not None:
+            declared.setdefault(str(hp["name"]), hp.get("datatype"))
+    return declared
 
 
-def hyper_params(config: dict[str, Any], searched: set[str]) -> list[dict]:
-    """An experiment's values as HpoHyperParameter objects of type fix (value = the typed value)."""
+def hyper_params(config: dict[str, Any], declared: dict[str, Any]) -> list[dict]:
+    """An experiment's values as HpoHyperParameter objects of type fix (value = the typed value),
+    as IBM's recorded outputs show them: dataType as the request spelled it (lower case; "str" for
+    Hyperband's resource, which it did not declare), userDefined false for every one."""
     return [
         {
             "name": name,
             "type": "fix",
-            "dataType": _data_type(value),
+            "dataType": answered_data_type(declared.get(name)),
             "fixedVal": value if isinstance(value, str) else json.dumps(value),
             "value": value,
-            "userDefined": name in searched,
+            "userDefined": False,
         }
         for name, value in config.items()
     ]
 
 
-def experiment(row: dict, searched: set[str]) -> dict:
+def experiment(row: dict, declared: dict[str, Any]) -> dict:
     """One experiments row as HpoExperiment (plus execId and reason); appId is the exec id, as WMLA's."""
     return {
         "id": row["id"],
@@ -152,7 +169,7 @@ def experiment(row: dict, searched: set[str]) -> dict:
         "metricVal": row["metric_val"],
         "metrics": json.loads(row["metrics"] or "[]"),
         "maxiteration": row["maxiteration"],
-        "hyperParams": hyper_params(json.loads(row["config"]), searched),
+        "hyperParams": hyper_params(json.loads(row["config"]), declared),
         "appId": row["task_id"] or "",
         "execId": row["task_id"] or "",
         "startTime": wmla_time(row["start_time"]),
@@ -167,7 +184,9 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
     `spec` holds the parsed input's essentials: objective, objectiveMetric, maxJobNum, searched.
     """
     maximize = spec["objective"] == "maximize"
-    experiments = [experiment(row, spec["searched"]) for row in rows]
+    body = json.loads(task["input"])
+    declared = declared_types(body)
+    experiments = [experiment(row, declared) for row in rows]
     running = sum(e["state"] in EXPERIMENT_ACTIVE_STATES for e in experiments)
     failed = sum(e["state"] in EXPERIMENT_FAILED_STATES for e in experiments)
     complete = sum(e["state"] == "FINISHED" for e in experiments) + failed  # WMLA: succeeded and failed
@@ -194,7 +213,7 @@ def task_state(task: dict, rows: list[dict], spec: dict) -> dict:
         "endTime": wmla_time(task["end_time"]),
         "reason": task["reason"] or "",
         "searchLog": str(Path(task["hpo_dir"]) / "search.log"),
-        "input": json.loads(task["input"]),
+        "input": body,
     }
 
 
