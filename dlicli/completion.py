@@ -171,9 +171,7 @@ def _option_values() -> dict[tuple[str, str], tuple[Candidate, ...]]:
         ("scheduler apps", "--state"): app_states,
         ("exec list", "--sort"): _sort_values("created", "state", "duration", "id", "name", "search", "framework"),
         ("hpo list", "--sort"): _sort_values("created", "name", "state", "duration", "best"),
-        ("scheduler apps", "--sort"): _sort_values(
-            "submittedtime", "applicationid", "applicationname", "state", "username", "apprunduration"
-        ),
+        ("scheduler apps", "--sort"): _sort_values(*wmla.APP_SORT_FIELDS),
         ("hpo algorithm list", "--type"): (("BUILD_IN", "built-in algorithms"), ("USER_PLUGIN", "installed plugins")),
         ("scheduler logs", "--type"): (
             ("stdout", "the output log"),

@@ -30,13 +30,23 @@ from dlicli.paths import (
 from dlicli.privatefiles import dump_yaml, read_yaml_mapping, write_private
 
 TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 AUTH_KINDS = ("token", "basic", "console")
 LOCAL_PROFILE = "local"  # reserved for the local engine
 CONFIG_FILE = "config.yaml"
 
 
 def env_true(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in TRUE_WORDS
+    """A yes/no variable: unset or empty is no; any other word than these is a usage error, so a
+    typo (DLICLI_INSECURE=maybe) is not silently taken as no."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if value and value not in TRUE_WORDS + FALSE_WORDS:
+        raise ConfigError(
+            f"{name} must be one of {', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}, not {raw!r}",
+            hint=f"unset {name}, or set it to 1 or 0",
+        )
+    return value in TRUE_WORDS
 
 
 # -- profiles -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     ERROR = 1  # unexpected, or the server failed (500)
-    USAGE = 2  # bad usage or invalid input, caught before any request (or a 400 from the server)
+    USAGE = 2  # bad usage or invalid input, caught before any request (or a 400 from the server); not confirmed
     NOT_FOUND = 3  # 404, and the spec's 400 "cannot find"
     UNAUTHENTICATED = 4  # 401, or no credentials at all
     FORBIDDEN = 5  # 403

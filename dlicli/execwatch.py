@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dlicli.logstreams import LogLine, LogOptions
 
 DEFAULT_INTERVAL = 2.0
+MIN_INTERVAL = 0.1  # a smaller --interval or DLICLI_POLL_INTERVAL polls this often
 ENV_INTERVAL = "DLICLI_POLL_INTERVAL"
 
 
@@ -104,7 +105,7 @@ def poll_interval(value: float | None = None) -> float:
             raise UsageError(f"{ENV_INTERVAL} is not a number of seconds: {text!r}") from None
     if value < 0 or value != value:
         raise UsageError(f"the poll interval must be 0 or more seconds, not {value}")
-    return value
+    return max(value, MIN_INTERVAL)  # as watch(1) does: never a tight loop against a shared server
 
 
 def check_timeout(timeout: float | None) -> None:

@@ -51,20 +51,40 @@ def in_states(rows: list[Row], wanted: set[str], key: str = "state") -> list[Row
     return [r for r in rows if isinstance(r, dict) and str(r.get(key) or "").upper() in wanted]
 
 
-def parse_sort(spec: str | None, fields: Mapping[str, SortKey]) -> tuple[str, bool] | None:
-    """`created` → ("created", False); `-created` → ("created", True); None for no sort. An
-    unknown field is a usage error listing the fields (before any request)."""
+def parse_sort(
+    spec: str | None, fields: Mapping[str, SortKey], aliases: Mapping[str, str] | None = None
+) -> tuple[str, bool] | None:
+    """`created` → ("created", False); `-created` → ("created", True); None for no sort. `aliases`
+    are other names of a field (a server's spellings). An unknown name is a usage error listing
+    the names taken (before any request)."""
     if spec is None or not spec.strip():
         return None
     text = spec.strip()
     descending = text.startswith("-")
     name = text.lstrip("-+").strip().lower()
+    name = (aliases or {}).get(name, name)
     if name not in fields:
-        raise UsageError(
-            f"cannot sort by {spec!r}",
-            hint=f"sort by one of: {', '.join(fields)} (a leading - sorts descending, e.g. -created)",
-        )
+        raise UsageError(f"cannot sort by {spec!r}", hint=sort_hint(fields, aliases))
     return name, descending
+
+
+def sort_hint(fields: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
+    """The names --sort takes, as a hint: the fields, then any other spellings taken."""
+    names = list(fields)
+    example = "created" if "created" in names else names[0]
+    hint = f"sort by one of: {', '.join(names)} (a leading - sorts descending, e.g. -{example})"
+    others = [a for a in aliases or {} if a not in names]
+    return hint + (f"; also taken: {', '.join(others)}" if others else "")
+
+
+def check_order(order: str | None) -> str | None:
+    """A server's --order, lower-cased: asc or desc (a usage error otherwise, before any request)."""
+    if order is None:
+        return None
+    word = order.strip().lower()
+    if word not in ("asc", "desc"):
+        raise UsageError(f"--order takes asc or desc, not {order!r}", hint="for example --order desc")
+    return word
 
 
 def sort_rows(rows: list[Row], sort: tuple[str, bool] | None, fields: Mapping[str, SortKey]) -> list[Row]:
@@ -277,10 +297,22 @@ def columns_for(out: Output, fits: Sequence[Fit], rows: list[Row]) -> list[Colum
 
 
 def check_modes(out: Output, *, quiet: bool, watch: bool) -> None:
-    """-q prints ids and --watch a table: neither goes with -o/--json, nor with each other."""
+    """-q prints ids and --watch a table: neither goes with -o/--json or --query (which picks from
+    the JSON, so the JSON decides what is printed), nor with each other. The error names the
+    options the user gave (--query alone makes the format "text", which is not a -o)."""
     if quiet and watch:
         raise UsageError("-q/--quiet and --watch do not go together", hint="watch the table: drop -q")
-    if out.format != "table" and (quiet or watch):
+    if not (quiet or watch):
+        return
+    mode = "-q/--quiet" if quiet else "--watch"
+    if out.query is not None:
+        hint = (
+            "drop -q: a --query ending in the id field (e.g. exec list --query '[].id') prints one id a line"
+            if quiet
+            else "--watch shows the table as it is: drop --query"
+        )
+        raise UsageError(f"{mode} and --query do not go together", hint=hint)
+    if out.format != "table":
         flag = "-q/--quiet prints ids only" if quiet else "--watch shows a table"
         raise UsageError(f"{flag}: it takes no -o/--json", hint="drop -o/--json")
 

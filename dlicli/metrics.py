@@ -15,7 +15,8 @@ import zipfile
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from dlicli.engine.tasks.valdict import MAX_BYTES, VAL_FILE, metric_rows, parse_values
+from dlicli.engine.tasks.valdict import MAX_BYTES, MISSING, VAL_FILE, metric_rows, parse_values
+from dlicli.engine.tasks.valdict import why_no_rows as why_no_rows  # the words HPO's reasons share
 from dlicli.errors import NotFoundError, ProtocolError, UsageError
 from dlicli.output import escape_controls, format_cell
 
@@ -27,7 +28,6 @@ INDEX_COLUMN = "#"  # rows with none of them are numbered from 1
 FROM_RESULT = "read from the task's result (this server does not report metrics while a task runs)"
 MAX_ZIP_BYTES = 2 << 30  # a result zip larger than this is not downloaded to look for the file
 INSTALL_PLOTS = "pip install 'dlicli[plots]'"
-MISSING = f"no {VAL_FILE} in its result"
 NO_ROWS = f"no rows read from its {VAL_FILE}"  # all that is known: its result was not read, or not yet
 SHAPE_HINT = f'{VAL_FILE} should be a JSON list, one object per epoch: [{{"epoch": 1, "loss": 0.5}}, …]'
 
@@ -57,24 +57,6 @@ def val_file(data: bytes) -> bytes | None:
 def rows_of(raw: bytes | None) -> list[dict]:
     """A val_dict_list.json's rows, read as the engine reads it; [] without a file."""
     return [] if raw is None else metric_rows(parse_values(raw))
-
-
-def why_no_rows(raw: bytes | None) -> str:
-    """Why a val_dict_list.json (None: no file) gave no rows, for no_metrics()."""
-    import json
-
-    if raw is None:
-        return MISSING
-    text = raw[:MAX_BYTES].decode("utf-8", errors="replace")
-    if not text.strip():
-        return f"its {VAL_FILE} is empty"
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return f"its {VAL_FILE} is not valid JSON"
-    if data == []:
-        return f"its {VAL_FILE} is an empty list"
-    return f"its {VAL_FILE} is not a list of objects"
 
 
 def result_file(client: DlpdClient, exec_id: str) -> bytes | None:

@@ -72,9 +72,9 @@ class Column:
     wrap: bool = True  # False: a cell too long for the terminal ends in "…" instead of folding
     max_width: int | None = None
 
-    def cell(self, row: dict[str, Any]) -> str:
+    def cell(self, row: dict[str, Any], keep: str = "") -> str:
         value = self.key(row) if callable(self.key) else _dig(row, self.key)
-        return format_cell(value)
+        return format_cell(value, keep)
 
 
 def _dig(row: Any, key: str) -> Any:
@@ -86,7 +86,9 @@ def _dig(row: Any, key: str) -> Any:
     return value
 
 
-def format_cell(value: Any) -> str:
+def format_cell(value: Any, keep: str = "") -> str:
+    """A value as one cell's text; control characters escaped, except those in `keep` (a line
+    break, where a cell may take several lines: a record on a terminal)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -95,7 +97,8 @@ def format_cell(value: Any) -> str:
         return f"{value:.6g}"
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return escape_controls(str(value))
+    text = str(value)
+    return escape_controls(text.replace("\r\n", "\n") if "\n" in keep else text, keep)
 
 
 def to_json(data: Any) -> str:
@@ -143,7 +146,8 @@ class Output:
 
     @property
     def color(self) -> bool:
-        return "NO_COLOR" not in os.environ
+        """No colour when NO_COLOR is set to a non-empty value (no-color.org: an empty one counts as unset)."""
+        return not os.environ.get("NO_COLOR")
 
     def console(self) -> Console:
         if self._console is None:
@@ -238,11 +242,13 @@ class Output:
         return table
 
     def record(self, obj: dict[str, Any], *, columns: Sequence[Column] | None = None) -> None:
-        """One object as `key<TAB>value` lines (piped) or an aligned two-column table."""
+        """One object as `key<TAB>value` lines (piped: a line break in a value escaped, so each
+        line is one key) or an aligned two-column table (a value's lines one under another)."""
+        keep = "\n" if self.stdout_is_tty else ""
         if columns:
-            pairs = [(escape_controls(c.header), c.cell(obj)) for c in columns]
+            pairs = [(escape_controls(c.header), c.cell(obj, keep)) for c in columns]
         else:
-            pairs = [(escape_controls(str(k)), format_cell(v)) for k, v in obj.items()]
+            pairs = [(escape_controls(str(k)), format_cell(v, keep)) for k, v in obj.items()]
         if not self.stdout_is_tty:
             for key, value in pairs:
                 self.write(f"{key}\t{value}\n")

@@ -238,6 +238,20 @@ report through /scheduler/applications."""
 APP_STATES = EXEC_ACTIVE_STATES + APP_FINAL_STATES
 """Every state `scheduler apps --state` takes (and completes): a task's active ones and every final
 spelling."""
+APP_SORT_FIELDS = {
+    "submitted": "submittedtime",
+    "id": "applicationid",
+    "name": "applicationname",
+    "state": "state",
+    "user": "username",
+    "duration": "apprunduration",
+    "slots": "slots",
+    "cores": "coresused",
+    "mem": "memused",
+    "framework": "dltype",
+}
+"""`scheduler apps --sort`: a column's name (as `scheduler apps` heads it) → the ApplicationDetail
+field the server sorts by (getApplications' `sort`). The server's own names are taken as well."""
 
 
 # -- submit options --------------------------------------------------------------------------------

@@ -120,16 +120,16 @@ ENVIRONMENT: list[tuple[str, str]] = [
     ),
     (
         "DLICLI_POLL_INTERVAL",
-        "Seconds between polls of --follow, --wait and wait (default 2); --interval overrides it.",
+        "Seconds between polls of --follow, --wait, --watch and wait (default 2, at least 0.1); --interval overrides it.",
     ),
-    ("NO_COLOR", "When set, no colour in any output."),
+    ("NO_COLOR", "When set and not empty, no colour in any output."),
 ]
 
 # dlicli.errors.ExitCode member → meaning (README.md's table). The test checks every member has one.
 EXIT_MEANINGS: dict[str, str] = {
     "OK": "success (an empty list too)",
     "ERROR": "unexpected error, or the server failed (500)",
-    "USAGE": "bad usage or invalid input, caught before any request; or the server rejected the input (400, or 413 too large)",
+    "USAGE": "bad usage or invalid input, caught before any request (a confirmation not given, too: nothing is done); or the server rejected the input (400, or 413 too large)",
     "NOT_FOUND": 'not found (404, and the API\'s 400 "cannot find ...")',
     "UNAUTHENTICATED": "not authenticated (401, or no credentials)",
     "FORBIDDEN": "forbidden (403)",

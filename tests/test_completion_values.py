@@ -53,22 +53,28 @@ def test_values_complete_without_a_request(env_server, line, expected):
 @pytest.mark.slow
 def test_every_framework_and_the_sort_fields(env_server):
     assert tab("dlicli exec start --framework ") == list(wmla.FRAMEWORKS)
-    fields = ["submittedtime", "applicationid", "applicationname", "state", "username", "apprunduration"]
+    fields = ["submitted", "id", "name", "state", "user", "duration", "slots", "cores", "mem", "framework"]
     assert tab("dlicli scheduler apps --sort ") == fields + ["-" + f for f in fields]
-    assert tab("dlicli scheduler apps --sort app") == ["applicationid", "applicationname", "apprunduration"]
+    assert tab("dlicli scheduler apps --sort s") == ["submitted", "state", "slots"]
     assert env_server.requests == []
 
 
 def sort_fields(command: str) -> list[str]:
     """The fields the list itself sorts by (its SORT_FIELDS table): completion must offer exactly these."""
     from dlicli import tasklist
+    from dlicli.cli import scheduler
     from dlicli.cli.hpo import list as hpo_list
 
-    return list({"exec list": tasklist.SORT_FIELDS, "hpo list": hpo_list.SORT_FIELDS}[command])
+    tables = {
+        "exec list": tasklist.SORT_FIELDS,
+        "hpo list": hpo_list.SORT_FIELDS,
+        "scheduler apps": scheduler.SORT_KEYS,
+    }
+    return list(tables[command])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["exec list", "hpo list"])
+@pytest.mark.parametrize("command", ["exec list", "hpo list", "scheduler apps"])
 def test_the_lists_sort_fields(env_server, command):
     fields = sort_fields(command)
     assert tab(f"dlicli {command} --sort ") == fields + ["-" + f for f in fields]

@@ -67,6 +67,11 @@ def test_no_metrics_yet_is_exit_3(env_server, run):
 
 BAD_FILES = {
     "not json": (b"not json", "its val_dict_list.json is not valid JSON"),
+    "python quotes": (  # as IBM's HPO notebooks print the file
+        b"[{'step': 1, 'loss': 0.2487}]",
+        "its val_dict_list.json is not valid JSON (its strings are in single quotes, JSON's are in double quotes: "
+        "write it with json.dump)",
+    ),
     "an empty list": (b"[]", "its val_dict_list.json is an empty list"),
     "numbers": (b"[1,2,3]", "its val_dict_list.json is not a list of objects"),
     "a string": (b'"loss"', "its val_dict_list.json is not a list of objects"),

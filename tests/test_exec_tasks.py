@@ -185,14 +185,14 @@ def test_delete_partial_failure_exit_code_is_the_first_failure(env_server, run):
     [
         ([], "error: no task to delete"),
         (["x", "--all", "--yes"], "error: give task ids or --all, not both"),
-        (["--all"], "error: refusing to ask: stdin is not a terminal; pass --yes"),
+        (["--all"], 'error: cannot ask "Delete ALL your tasks on {url}?": stdin is not a terminal'),
     ],
 )
 def test_delete_usage_errors_send_nothing(env_server, run, args, message):
     env_server.route("DELETE", "/execs", status=204)
     result = run("exec", "delete", *args, input="y\n")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == message
+    assert result.stderr.splitlines()[0] == message.format(url=env_server.url)
     assert env_server.requests == []
 
 
@@ -238,8 +238,9 @@ def test_delete_all_on_a_terminal_asks_and_deletes_on_yes(env_server):
 def test_delete_all_on_a_terminal_answer_no_sends_nothing(env_server):
     env_server.route("DELETE", "/execs", status=204)
     done = _delete_all_on_a_tty(b"n\n")
-    assert done.returncode == 1
-    assert "aborted" in done.stderr
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("not confirmed: nothing was changed")
+    assert "error" not in done.stderr
     assert env_server.requests == []
 
 

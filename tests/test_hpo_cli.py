@@ -373,7 +373,10 @@ def test_delete_all(env_server, run):
     env_server.route("DELETE", "/hypersearch", status=204)
     result = run("hpo", "delete", "--all")
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == "error: refusing to ask: stdin is not a terminal; pass --yes"
+    assert result.stderr.splitlines() == [
+        f'error: cannot ask "Delete ALL your hpo tasks on {env_server.url}?": stdin is not a terminal',
+        "hint: confirm with --yes: dlicli hpo delete --all --yes",
+    ]
     assert env_server.requests == []
     result = run("hpo", "delete", "--all", "--yes")
     assert result.exit_code == 0, result.stderr

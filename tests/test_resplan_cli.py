@@ -223,8 +223,10 @@ def test_delete_yes_quotes_the_name(env_server, run):
 def test_delete_without_yes_and_no_tty_refuses_and_sends_nothing(env_server, run):
     result = run("resplan", "delete", "p", input="y\n")
     assert result.exit_code == 2
-    assert "refusing to ask: stdin is not a terminal" in result.stderr
-    assert "--yes" in result.stderr
+    assert result.stderr.splitlines() == [
+        f'error: cannot ask "Delete resource plan p on {env_server.url}?": stdin is not a terminal',
+        "hint: confirm with --yes: dlicli resplan delete p --yes",
+    ]
     assert env_server.requests == []
 
 
@@ -254,8 +256,9 @@ def test_delete_on_a_terminal_asks_then_deletes_on_yes(env_server):
 @pytest.mark.slow
 def test_delete_on_a_terminal_answer_no_sends_nothing(env_server):
     done = run_on_tty("resplan", "delete", "p", answer=b"n\n")
-    assert done.returncode == 1
-    assert "aborted" in done.stderr
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("not confirmed: nothing was changed")
+    assert "error" not in done.stderr
     assert env_server.requests == []
 
 

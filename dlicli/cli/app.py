@@ -138,7 +138,8 @@ def report(exc: BaseException, *, debug: bool = False, argv: Sequence[str] = ())
         return ExitCode.USAGE
     if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
         hint = getattr(exc, "hint", None)
-        out.error("interrupted" if isinstance(exc, KeyboardInterrupt) else "aborted")
+        if isinstance(exc, typer.Abort):  # Ctrl-C is the user's own act (how a watch ends): no error line
+            out.error("aborted")
         if hint:
             out.hint(hint)
         return ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else ExitCode.ERROR

@@ -49,16 +49,20 @@ def ask(question: str) -> bool:
 
 
 def confirm(question: str, *, yes: bool, example: str) -> None:
-    """Go on when --yes was given or the user answers yes; refuse to ask without a terminal
-    (exit 2, hint `example`); abort (exit 1) on any other answer."""
-    from dlicli.errors import UsageError
+    """Go on when --yes was given or the user answers yes: every command that asks first asks
+    here, in one wording. Without a terminal to ask on: a usage error (exit 2, hint `example`,
+    the command with --yes). Any answer but yes: nothing is done, and it is no error (kubectl
+    says "deletion is cancelled"; gh exits 2 silently on a cancel), so no `error:` line and exit
+    2, as when it could not ask: a script's `&&` never takes "no" for done."""
+    from dlicli.errors import ExitCode, UsageError
 
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UsageError("refusing to ask: stdin is not a terminal; pass --yes", hint=example)
+        raise UsageError(f'cannot ask "{question}": stdin is not a terminal', hint=f"confirm with --yes: {example}")
     if not ask(question):
-        raise typer.Abort()
+        Output().info("not confirmed: nothing was changed")
+        raise typer.Exit(ExitCode.USAGE)
 
 
 def delete_ids_or_all(

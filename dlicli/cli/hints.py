@@ -53,6 +53,10 @@ LISTED_BY = (
     ("resource plan", "dlicli resplan tree"),
     ("task", "dlicli exec list"),
 )
+# What a request may name besides the thing it acts on: a plan (--resource-plan, --parent), a
+# search's algorithm. The server's words decide which kind is missing only for these: WMLA calls a
+# search an "hpo task", so "task" in its words does not make a missing search a missing task.
+NAMED_IN_REQUESTS = ("resource plan", "algorithm")
 NOT_DLPD_HINT = (
     "the dlpd API lives under /platform/rest/deeplearning/v1: give --url https://HOST:PORT (that path is "
     "added) or the full base URL https://HOST:PORT/platform/rest/deeplearning/v1; see the profile with `dlicli status`"
@@ -99,11 +103,15 @@ def hint_for(exc: BaseException) -> str | None:
 
 
 def _listed(exc: APIError) -> str | None:
-    """For a thing not found, the command that lists its kind."""
+    """For a thing not found, the command that lists its kind: the kind the operation acts on,
+    unless the server says a thing named in the request is missing (`notebook update USER
+    --resource-plan nosuch` answers "resource plan nosuch does not exist")."""
     if exc.exit_code != ExitCode.NOT_FOUND:
         return None
+    said = exc.server_message.lower()
+    kind = next((word for word in NAMED_IN_REQUESTS if word in said and word not in exc.kind), exc.kind)
     for word, command in LISTED_BY:
-        if word in exc.kind:
+        if word in kind:
             return f"check the name or id; list them with `{command}`"
     return None
 

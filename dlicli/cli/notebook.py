@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,9 @@ from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt, nonblank
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
+
+if TYPE_CHECKING:
+    from dlicli.listing import Fit
 
 app = typer.Typer(help="Inspect, stop and re-plan users' notebook services.", no_args_is_help=True)
 
@@ -31,14 +34,16 @@ SERVICE_FIELDS = (
 )
 
 
-def _show_list(out: Output, data: Any, columns: list[Column], empty: str) -> None:
+def _show_list(out: Output, data: Any, fits: list[Fit], empty: str) -> None:
     """The API says one object where servers send a list: a table of either (JSON as sent,
-    `[]` for nothing)."""
+    `[]` for nothing). On a terminal, low-value columns give way before a row would wrap."""
+    from dlicli import listing
+
     if out.format != "table":
         out.data(data if data is not None else [])
         return
     rows = [] if data is None else data if isinstance(data, list) else [data]
-    out.data(rows, columns=columns, empty=empty)
+    out.data(rows, columns=listing.columns_for(out, fits, rows), empty=empty)
 
 
 def _time(header: str, key: str, out: Output) -> Column:
@@ -49,20 +54,30 @@ def _time(header: str, key: str, out: Output) -> Column:
 
 
 def _created(out: Output, key: str) -> Column:
-    return _time("CREATED", key, out)
+    """CREATED as `exec list` shows it: an age (`5m`, `3d`) on a terminal, ISO-8601 UTC when piped."""
+    if not out.stdout_is_tty:
+        return _time("CREATED", key, out)
+    from dlicli import timefmt
+
+    return Column("CREATED", lambda row: timefmt.age(timefmt.parse_time(row.get(key))))
 
 
-def _service_columns(out: Output) -> list[Column]:
+def _service_fits(out: Output) -> list[Fit]:
+    """notebook list's columns, and the order they give way in on a narrow terminal (as in
+    `exec list`): the usage numbers first, then the pod, the age and the plan; never the user
+    or the status."""
+    from dlicli.listing import Fit
+
     return [
-        Column("USER", "userName", style="bold"),
-        Column("POD", "podName"),
-        Column("STATUS", "podStatus"),
-        Column("PLAN", "resourcePlan"),
-        Column("KERNELS", "kernels"),
-        Column("CPU", "cpuUsed"),
-        Column("GPU", "gpuUsed"),
-        Column("MEMORY", "memoryUsed"),
-        _created(out, "podCreateTime"),
+        Fit(Column("USER", "userName", style="bold")),
+        Fit(Column("POD", "podName"), give=5, shrink_to=12),
+        Fit(Column("STATUS", "podStatus")),
+        Fit(Column("PLAN", "resourcePlan"), give=7, shrink_to=12),
+        Fit(Column("KERNELS", "kernels"), give=4),
+        Fit(Column("CPU", "cpuUsed"), give=2),
+        Fit(Column("GPU", "gpuUsed"), give=3),
+        Fit(Column("MEMORY", "memoryUsed"), give=1),
+        Fit(_created(out, "podCreateTime"), give=6),
     ]
 
 
@@ -72,7 +87,7 @@ def _show_service(out: Output, service: Any) -> None:
         keys = [k for k in SERVICE_FIELDS if k in service] + [k for k in service if k not in SERVICE_FIELDS]
         out.record(service, columns=[_time(k, k, out) if k.endswith("Time") else Column(k, k) for k in keys])
     elif out.format == "table" and isinstance(service, list):
-        out.data(service, columns=_service_columns(out), empty="no notebook service")
+        _show_list(out, service, _service_fits(out), "no notebook service")
     else:
         out.data(service)
 
@@ -86,7 +101,7 @@ def list_services(
     """List every user's running notebook service (GET /notebooks/runningservices)."""
     out = output(output_format, as_json)
     services = state(ctx).client().running_services()
-    _show_list(out, services, _service_columns(out), "no notebook services")
+    _show_list(out, services, _service_fits(out), "no notebook services")
 
 
 @app.command("get")
@@ -111,16 +126,18 @@ def kernels(
     """List the kernels running in a user's notebook service (GET /notebooks/{user}/runningkernels)."""
     out = output(output_format, as_json)
     found = state(ctx).client().running_kernels(user)
-    columns = [
-        Column("KERNEL", "kernelName", style="bold"),
-        Column("STATUS", "status"),
-        Column("JOB ID", "jobId"),
-        Column("CPU", "cpuUsed"),
-        Column("GPU", "gpuUsed"),
-        Column("MEMORY", "memoryUsed"),
-        _created(out, "createTime"),
+    from dlicli.listing import Fit
+
+    fits = [
+        Fit(Column("KERNEL", "kernelName", style="bold")),
+        Fit(Column("STATUS", "status")),
+        Fit(Column("JOB ID", "jobId"), give=5, shrink_to=12),
+        Fit(Column("CPU", "cpuUsed"), give=2),
+        Fit(Column("GPU", "gpuUsed"), give=3),
+        Fit(Column("MEMORY", "memoryUsed"), give=1),
+        Fit(_created(out, "createTime"), give=4),
     ]
-    _show_list(out, found, columns, "no running kernels")
+    _show_list(out, found, fits, "no running kernels")
 
 
 @app.command("stop")

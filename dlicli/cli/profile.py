@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dlicli import listing
 from dlicli.cli import completion
 from dlicli.cli.options import JsonOpt, OutputOpt, YesOpt
 from dlicli.cli.state import output, state
@@ -23,6 +23,17 @@ NameArg = Annotated[str, typer.Argument(help="Profile name.", metavar="NAME", au
 ON_DEMAND = "(started on demand)"  # the local profile's URL while its engine is not running
 
 
+# profile list's columns, and the order they give way in on a narrow terminal (as in `exec list`):
+# AUTH, then USER, then the URL is cut (`profile show NAME` has it whole); never NAME or CURRENT.
+PROFILE_FITS = [
+    listing.Fit(Column("NAME", "name")),
+    listing.Fit(Column("URL", lambda r: r["url"] or ON_DEMAND), give=3, shrink_to=24),
+    listing.Fit(Column("USER", "user"), give=2),
+    listing.Fit(Column("AUTH", "auth"), give=1),
+    listing.Fit(Column("CURRENT", lambda r: "*" if r["current"] else "")),
+]
+
+
 @app.command("list")
 def list_profiles(ctx: typer.Context, output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """List profiles, the built-in `local` one first; the current one is marked with *."""
@@ -33,16 +44,8 @@ def list_profiles(ctx: typer.Context, output_format: OutputOpt = None, as_json: 
     st = state(ctx)
     current = cfg.current_name(st.profile, st.url)
     names = [LOCAL_PROFILE, *sorted(n for n in cfg.profiles if n != LOCAL_PROFILE)]
-    out.data(
-        [_profile(cfg, name).to_json(current=name == current) for name in names],
-        columns=[
-            Column("NAME", "name"),
-            Column("URL", lambda r: r["url"] or ON_DEMAND),
-            Column("USER", "user"),
-            Column("AUTH", "auth"),
-            Column("CURRENT", lambda r: "*" if r["current"] else ""),
-        ],
-    )
+    rows = [_profile(cfg, name).to_json(current=name == current) for name in names]
+    out.data(rows, columns=listing.columns_for(out, PROFILE_FITS, rows) if out.format == "table" else None)
 
 
 @app.command("show")
@@ -100,6 +103,7 @@ def use(name: NameArg) -> None:
 @app.command("delete")
 def delete(name: NameArg, yes: YesOpt = False) -> None:
     """Delete profile NAME and its stored secret."""
+    from dlicli.cli.bulk import confirm
     from dlicli.config import LOCAL_PROFILE, Config
     from dlicli.credentials import delete_secret
     from dlicli.errors import UsageError
@@ -112,11 +116,9 @@ def delete(name: NameArg, yes: YesOpt = False) -> None:
             hint="to stop its engine: `dlicli server stop`; to use another: `dlicli profile use NAME`",
         )
     prof = cfg.get(name)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"not deleting profile {name!r} without confirmation", hint="add --yes")
-        if not typer.confirm(f"Delete profile {name} ({prof.url}) and its secret?", default=False, err=True):
-            raise typer.Abort()
+    confirm(
+        f"Delete profile {name} ({prof.url}) and its secret?", yes=yes, example=f"dlicli profile delete {name} --yes"
+    )
     if not delete_secret(name, prof.store):
         out.warn(f"could not reach the system keyring to delete the secret of profile {name!r}")
     cfg.remove(name)

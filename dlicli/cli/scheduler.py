@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +22,7 @@ from dlicli.cli.options import (
 )
 from dlicli.cli.state import output, state
 from dlicli.output import Column, Output
+from dlicli.wmla import APP_SORT_FIELDS
 
 app = typer.Typer(help="List scheduler applications and statistics; read their logs.", no_args_is_help=True)
 
@@ -31,12 +33,20 @@ def _opt(flag: str, text: str, metavar: str = "TEXT") -> Any:
 
 IdOpt = Annotated[str | None, _opt("--id", "Only the application with this ID.", "APPID")]
 NameOpt = Annotated[str | None, _opt("--name", "Only applications with this name.", "NAME")]
-StateOpt = Annotated[str | None, _opt("--state", "Only applications in this state.", "STATE")]
 AppStatesOpt = Annotated[list[str] | None, states_opt("applications")]
 StartOpt = Annotated[int | None, typer.Option("--start", help="Index of the first entry (paging).", metavar="N", min=0)]
 LengthOpt = Annotated[
     int | None, typer.Option("--length", help="How many entries to return (paging).", metavar="N", min=0)
 ]
+SortOpt = Annotated[
+    str | None,
+    _opt(
+        "--sort",
+        f"Sort by {', '.join(APP_SORT_FIELDS)} (or the server's field name); -FIELD for descending.",
+        "FIELD",
+    ),
+]
+OrderOpt = Annotated[str | None, _opt("--order", "Sort order: asc or desc (also sent to the server).", "ORDER")]
 
 
 @app.command("apps")
@@ -46,10 +56,8 @@ def apps(
     name: NameOpt = None,
     driver_id: Annotated[str | None, _opt("--driver-id", "Only the application of this driver.", "ID")] = None,
     search: Annotated[str | None, _opt("--search", "Free-text search.")] = None,
-    sort: Annotated[
-        str | None, _opt("--sort", "Field to sort by; prefix it with - for descending order.", "FIELD")
-    ] = None,
-    order: Annotated[str | None, _opt("--order", "Sort order, as the server takes it (asc/desc).", "ORDER")] = None,
+    sort: SortOpt = None,
+    order: OrderOpt = None,
     start: StartOpt = None,
     length: LengthOpt = None,
     states: AppStatesOpt = None,
@@ -63,14 +71,17 @@ def apps(
 ) -> None:
     """List deep-learning applications (GET /scheduler/applications).
 
-    The filters, --sort/--order and --start/--length paging go to the server; --sort and --limit
-    (the N most recently submitted, or the first N in --sort order) are applied here too.
+    The filters, --sort/--order and --start/--length paging go to the server (--sort as the
+    server's field name); --sort and --limit (the N most recently submitted, or the first N in
+    --sort order) are applied here too.
     SUBMITTED is local time on a terminal, ISO-8601 when piped; DURATION reads `1m05s`.
     """
     from dlicli import listing
     from dlicli.wmla import APP_STATES
 
     wanted = listing.check_states(states, APP_STATES, "application")
+    order = listing.check_order(order)
+    ordered = _client_sort(sort, order)
     out = output(output_format, as_json)
     mode = listing.list_mode(out, limit=limit, quiet=quiet, watch=watch, headers=headers, interval=interval)
     server_length = length if length is not None or not (limit and sort) else limit
@@ -79,18 +90,17 @@ def apps(
         "applicationname": name,
         "driverid": driver_id,
         "search": search,
-        "sort": sort,
+        "sort": _server_sort(sort, ordered),
         "order": order,
         "start": start,
         "length": server_length,
         "state": ",".join(sorted(wanted)) or None,
     }
-    ordered = _client_sort(sort, order)
     client = state(ctx).client()
 
     def poll() -> Any:
         rows = listing.in_states([r for r in client.get_applications(**filters) if isinstance(r, dict)], wanted)
-        rows = listing.sort_rows(rows, ordered, {ordered[0]: lambda r: r.get(ordered[0])} if ordered else {})
+        rows = listing.sort_rows(rows, ordered, SORT_KEYS)
         rows = listing.limit_rows(rows, limit, sorted_by_user=ordered is not None, created=_submitted)
         columns = listing.columns_for(out, _app_fits(out.stdout_is_tty), rows)
         return listing.Listing(rows, columns, newest_last=ordered is None)
@@ -100,15 +110,49 @@ def apps(
 
 
 def _client_sort(sort: str | None, order: str | None) -> tuple[str, bool] | None:
-    """The server's --sort FIELD (-FIELD or --order desc: descending), to apply here as well."""
-    if not sort or not sort.strip().lstrip("-+"):
+    """--sort as a column name (a server's field name is taken too) and whether it descends
+    (-FIELD, or --order desc): checked before any request, and applied here as well."""
+    from dlicli import listing
+
+    server_names = {field: column for column, field in APP_SORT_FIELDS.items()}
+    parsed = listing.parse_sort(sort, SORT_KEYS, server_names)
+    return None if parsed is None else (parsed[0], parsed[1] or order == "desc")
+
+
+def _server_sort(sort: str | None, ordered: tuple[str, bool] | None) -> str | None:
+    """getApplications' `sort`: the server's field name, with the user's leading - kept."""
+    if ordered is None:
         return None
-    descending = sort.strip().startswith("-") or (order or "").strip().lower() == "desc"
-    return sort.strip().lstrip("-+"), descending
+    return ("-" if (sort or "").strip().startswith("-") else "") + APP_SORT_FIELDS[ordered[0]]
 
 
 def _submitted(row: dict[str, Any]) -> Any:
     return row.get("submittedtime")
+
+
+def _sort_key(column: str) -> Callable[[dict[str, Any]], Any]:
+    """How rows sort by a column here: times and durations by their value, the rest as sent."""
+    field = APP_SORT_FIELDS[column]
+    if column == "submitted":
+        return lambda row: _time_value(row.get(field))
+    if column == "duration":
+        return lambda row: _duration_value(row.get(field))
+    return lambda row: row.get(field)
+
+
+def _time_value(value: Any) -> Any:
+    from dlicli import timefmt
+
+    return timefmt.parse_time(value)
+
+
+def _duration_value(value: Any) -> Any:
+    from dlicli import timefmt
+
+    return timefmt.parse_duration(value)
+
+
+SORT_KEYS = {column: _sort_key(column) for column in APP_SORT_FIELDS}
 
 
 def _app_fits(tty: bool) -> list[Any]:
@@ -146,11 +190,15 @@ def stats(
     consumer: Annotated[str | None, _opt("--consumer", "Only applications of this consumer.", "CONSUMER")] = None,
     start: StartOpt = None,
     length: LengthOpt = None,
-    app_state: StateOpt = None,
+    states: AppStatesOpt = None,
     output_format: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-user CPU/GPU use and job counts (GET /scheduler/applicationStatistic)."""
+    from dlicli import listing
+    from dlicli.wmla import APP_STATES
+
+    wanted = listing.check_states(states, APP_STATES, "application")
     out = output(output_format, as_json)
     found = (
         state(ctx)
@@ -161,7 +209,7 @@ def stats(
             consumer=consumer,
             start=start,
             length=length,
-            state=app_state,
+            state=",".join(sorted(wanted)) or None,
         )
     )
     columns = [

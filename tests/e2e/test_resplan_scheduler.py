@@ -101,6 +101,8 @@ def test_a_plans_quota_makes_a_task_wait_and_the_scheduler_shows_it(cli, tmp_pat
         apps = {a["applicationid"]: a for a in cli.json("scheduler", "apps")}
         assert apps[app_id]["state"] == "RUNNING" and apps[app_id]["driverid"] == first
         assert apps[f"app-{second}"]["state"] == "PENDING_JOB_SCHEDULER"
+        newest_first = cli.ok("scheduler", "apps", "--sort", "-submitted", "-q").stdout.split()  # a column's name
+        assert newest_first[:2] == [f"app-{second}", app_id], newest_first  # the engine sorted by submittedtime
         only = cli.json("scheduler", "apps", "--id", app_id)
         assert [a["applicationid"] for a in only] == [app_id]
         assert [a["applicationid"] for a in cli.json("scheduler", "apps", "--state", "PENDING_JOB_SCHEDULER")] == [

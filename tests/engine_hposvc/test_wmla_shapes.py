@@ -149,4 +149,4 @@ def test_a_search_whose_experiments_never_report_the_metric_ends_failed(procs, t
     assert (view["state"], view["failed"], view["complete"], view["running"]) == ("FAILED", 3, 3, 0)
     assert [e["state"] for e in view["experiments"]] == ["FAILED"] * 3
     assert view["reason"].startswith("3 experiments in a row failed; the search stopped")
-    assert "experiment 2 FAILED: it reported no value of loss in val_dict_list.json" in view["reason"]
+    assert "experiment 2 FAILED: it reported no loss in val_dict_list.json (it has: other, acc)" in view["reason"]

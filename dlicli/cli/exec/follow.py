@@ -26,7 +26,11 @@ T = TypeVar("T")
 
 IntervalOpt = Annotated[
     float | None,
-    typer.Option("--interval", help="Seconds between polls (default 2; env DLICLI_POLL_INTERVAL).", metavar="SECONDS"),
+    typer.Option(
+        "--interval",
+        help="Seconds between polls (default 2, at least 0.1; env DLICLI_POLL_INTERVAL).",
+        metavar="SECONDS",
+    ),
 ]
 
 

@@ -99,6 +99,7 @@ def start(
             out.warn(warning)
         client = state(ctx).client()
         response = _submit(client, out, body, upload)
+    _tell_notes(out, response)
     _report(ctx, out, response, body, wait=wait, follow=follow, timeout=timeout, interval=interval, direction=direction)
 
 
@@ -145,6 +146,16 @@ def _submit(client, out, body: dict[str, Any], upload):
                 f"pick another --name, or `dlicli hpo delete {name}` if it is yours"
             )
         raise
+
+
+def _tell_notes(out, response: Any) -> None:
+    """The local engine's notes on the args (a python replaced, no GPU, options ignored: the `notes` of
+    its answer, which WMLA's lacks), told once here; each experiment's events record them too."""
+    notes = response.get("notes") if isinstance(response, dict) else None
+    for note in notes if isinstance(notes, list) else []:
+        if isinstance(note, dict) and note.get("message"):
+            text = str(note["message"])
+            out.warn(text) if note.get("level") == "Warning" else out.info(f"note: {text}")
 
 
 def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direction) -> None:

@@ -29,10 +29,11 @@ from dlicli.engine import User
 from dlicli.engine.hpo import failures
 from dlicli.engine.hpo import input as hpoinput
 from dlicli.engine.hpo.experiments import CURRENT, experiment_task, keep_past_run
-from dlicli.engine.hpo.metrics import exp_result, failure_reason, read_values, summarize
+from dlicli.engine.hpo.metrics import STEP_KEYS, exp_result, failure_reason, read_values, summarize
 from dlicli.engine.hpo.plugins import Algorithms
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED
 from dlicli.engine.tasks.service import ExecService
+from dlicli.engine.tasks.valdict import why_no_value
 from dlicli.wmla import EXPERIMENT_ACTIVE_STATES, HPO_ACTIVE_STATES
 
 log = logging.getLogger("dlicli.engine")
@@ -180,11 +181,12 @@ class Driver:
             if exp["state"] == "RUNNING":
                 return {}
             return {"state": "RUNNING", "start_time": task["start_time"] or time.time()}
-        entries = read_values(Path(task["task_dir"]) / "result")
+        result = Path(task["task_dir"]) / "result"
+        entries = read_values(result)
         metric_val, metrics, iterations = summarize(entries, hpo.objective_metric, hpo.maximize, hpo.additional_metrics)
         state, reason = task["state"], failure_reason(task)
-        if state == "FINISHED" and metric_val is None:
-            state, reason = "FAILED", f"it reported no value of {hpo.objective_metric} in val_dict_list.json"
+        if state == "FINISHED" and metric_val is None:  # the file's trouble, or the metrics it has instead
+            state, reason = "FAILED", why_no_value(result, hpo.objective_metric, STEP_KEYS)
         elif state == "KILLED":
             state = "STOPPED" if task["start_time"] is None else "KILLED"
         return {
@@ -249,6 +251,7 @@ class Driver:
         for (exp_id, config), task in zip(items, tasks):
             what = f"experiment {exp_id} of hpo task {row['name']}"
             self.store.event(task["id"], "SUBMITTED", f"{what}: {json.dumps(config)}")
+            self.execs.record_notes(task["id"], json.loads(row["launch"]).get("notes", []))  # as a plain task
             self.log(row, f"experiment {exp_id} submitted as {task['id']}: {json.dumps(config)}")
         if items:
             self.scheduler.wake()

@@ -5,6 +5,8 @@ An hpo task lives in <data_dir>/hpo/<hpoName>/: code/ (the upload, unpacked once
 (what the search did, the algorithm's errors and a plugin's own output). Each experiment is an
 ordinary engine task (listed by GET /execs, app name `<hpoName>-<id>`) whose cwd is a private copy
 of the code plus config.json (the chosen values, flat name → value); the search loop is driver.py.
+The notes on its args (a python replaced, no GPU, options ignored) are each experiment's NOTE events,
+as a plain task's, and are told once in POST /hypersearch's answer (`notes`, beside uid and href).
 
 Lifecycle choices:
 - stop (PUT …/{name}): the task becomes STOPPED at once; experiments not yet started are cancelled
@@ -87,7 +89,7 @@ class HpoService:
         with self._seat(user) as seat, self._reserved_name(hpo.name):
             opt = self._prepare(user, hpo, parsed, plan, upload, upload_name, seat)
         self._hand_to_driver(user, hpo, opt, plan)
-        return {"uid": hpo.name, "href": f"/hypersearch/{hpo.name}"}
+        return {"uid": hpo.name, "href": f"/hypersearch/{hpo.name}", **_notes(plan["notes"])}
 
     def _prepare(
         self,
@@ -316,3 +318,9 @@ def _data_sources(spec: dict) -> dict:
     """modelSpec as Engine.launch_plan's data: its dataSource (any key case)."""
     source = next((v for k, v in spec.items() if str(k).lower() == "datasource"), None)
     return {"dataSource": source} if source else {}
+
+
+def _notes(notes: list) -> dict:
+    """The launch plan's notes for POST /hypersearch's answer, an extension beside the spec's uid and
+    href (only when there are some): what each experiment's events say, told once at the start."""
+    return {"notes": [{"level": level, "message": text} for level, text in notes]} if notes else {}

@@ -32,12 +32,8 @@ from dlicli.engine.tasks.logtimes import LogQuery
 from dlicli.engine.tasks.query import select
 from dlicli.engine.tasks.scheduler import ACTIVE, QUEUED, Scheduler
 
-LOG_TYPES = {
-    "outlog": ("stdout",),
-    "errlog": ("stderr",),
-    "outerrlog": ("stdout", "stderr"),
-    None: ("stdout", "stderr"),
-}
+BOTH_LOGS = ("stdout", "stderr")
+LOG_TYPES = {"outlog": ("stdout",), "errlog": ("stderr",), "outerrlog": BOTH_LOGS, None: BOTH_LOGS}
 
 
 NOT_EXPERIMENT = "id NOT IN (SELECT task_id FROM experiments WHERE task_id IS NOT NULL)"  # a task the user started
@@ -83,10 +79,14 @@ class ExecService:
                 self.discard_files(task_id, task_dir)
                 raise
         self.store.event(task_id, "SUBMITTED", f"by {user.name}")
-        for level, text in plan["notes"]:
-            self.store.event(task_id, "NOTE", text, level)
+        self.record_notes(task_id, plan["notes"])
         self.scheduler.wake()
         return self.get_task(user, task_id)
+
+    def record_notes(self, task_id: str, notes: list) -> None:
+        """A launch plan's notes as the task's NOTE events (`exec get` shows them): a task's, an experiment's."""
+        for level, text in notes:
+            self.store.event(task_id, "NOTE", text, level)
 
     def _seat(self, user: User) -> AbstractContextManager[Seat]:
         """A seat under the user's cap of tasks queued or running (HPO experiments count against
