@@ -8,7 +8,9 @@ A record is trusted only when its pid is alive, is a serve process, and its URL 
 
 TLS: `server start --tls` is remembered in <data_dir>/tls.json, so the engine the CLI starts by itself
 later serves HTTPS too (`--no-tls` forgets it); the record names the certificate, which the CLI trusts
-for this engine's URL alone (`engine_cert`). `--shared-trust` is remembered in trust.json likewise.
+for this engine's URL alone (`engine_cert`). `--shared-trust` is remembered in trust.json likewise,
+and --host, --port, --slots, --session-hours and the limits in start.json (dlicli.startsettings): every
+start, the CLI's own ones too, uses what was remembered.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from dlicli import paths
+from dlicli import paths, startsettings
 from dlicli.enginetls import remembered_tls, trust
 from dlicli.errors import ConfigError, DlicliError, ExitCode
-from dlicli.paths import ADMIN_TOKEN, DEFAULT_ENGINE_URL, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
+from dlicli.paths import ADMIN_TOKEN, DEFAULT_HOST, ENGINE_JSON, ENGINE_LOG, SECRET_ENV
 from dlicli.timefmt import duration
 
 START_LOCK = "engine.start.lock"
@@ -152,6 +154,7 @@ def status(ddir: Path) -> dict[str, Any]:
         "tlsNextStart": remembered_tls(ddir) is not None,
         "isolation": record.get("isolation") if record else None,
         "sharedTrustNextStart": (ddir / paths.TRUST_SETTING).is_file(),
+        "nextStart": {startsettings.key(name): value for name, value in startsettings.remembered(ddir).items()},
         "log": str(log_path(ddir)),
     }
 
@@ -171,21 +174,12 @@ def check_extra() -> None:
         )
 
 
-def serve_command(
-    ddir: Path,
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    slots: int | None = None,
-    session_hours: float | None = None,
-    extra: tuple = (),
-) -> list[str]:
-    """serve's command line (`extra`: more serve options, e.g. limits); TLS options are the remembered ones."""
-    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), *extra]
-    if session_hours is not None:
-        cmd += ["--session-hours", f"{session_hours:g}"]
-    for flag, value in (("--host", host or None), ("--port", port), ("--slots", slots)):
-        cmd += [flag, str(value)] if value is not None else []
+def serve_command(ddir: Path, overrides: dict[str, Any] | None = None) -> list[str]:
+    """serve's command line: the remembered start options (start.json), `overrides` (by parameter
+    name, None: not given) over them for this start alone, and the remembered TLS."""
+    given = {name: value for name, value in (overrides or {}).items() if value is not None}
+    settings = {**startsettings.remembered(ddir), **given}
+    cmd = [sys.executable, "-m", SERVE_MODULE, "--data-dir", str(ddir), *startsettings.serve_args(settings)]
     tls = remembered_tls(ddir)
     if tls is not None:
         cmd.append("--tls")
@@ -224,11 +218,12 @@ def start(
     port: int | None = None,
     slots: int | None = None,
     session_hours: float | None = None,
-    extra: tuple = (),
     timeout: float = START_TIMEOUT,
     note: Note | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Start the engine detached unless one already serves `ddir`; → (its record, started now?)."""
+    """Start the engine detached unless one already serves `ddir`; → (its record, started now?).
+    It gets the remembered start options; host, port, slots and session_hours given here replace
+    them for this start alone (tests and benchmarks: `port=0`)."""
     with _start_lock(ddir):
         record = read_record(ddir)
         if record and is_serve_process(record["pid"]):
@@ -244,7 +239,7 @@ def start(
             note(f"starting the local engine ({log_path(ddir)})")
         with open_log(ddir) as log:
             proc = subprocess.Popen(
-                serve_command(ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=extra),
+                serve_command(ddir, {"host": host, "port": port, "slots": slots, "session_hours": session_hours}),
                 cwd=ddir,
                 env=engine_env(),
                 stdin=subprocess.DEVNULL,
@@ -286,13 +281,19 @@ def _wait_started(ddir: Path, proc: subprocess.Popen, timeout: float) -> dict[st
             tail = _log_tail(ddir)
             raise DlicliError(
                 f"the local engine exited with code {code} while starting" + (f": {tail}" if tail else ""),
-                hint=f"see {log_path(ddir)}",
+                hint=f"see {log_path(ddir)}" + _remembered_note(ddir),
             )
         record = read_record(ddir)
         if record and record["pid"] == proc.pid and _answers(record, timeout=1.0):
             return record
         time.sleep(0.05)
     raise DlicliError(f"the local engine did not start within {duration(timeout)}", hint=f"see {log_path(ddir)}")
+
+
+def _remembered_note(ddir: Path) -> str:
+    """For a failed start: the remembered options it was given, and how to change or forget them."""
+    given = " ".join(startsettings.serve_args(startsettings.remembered(ddir)))
+    return f"; it was given the remembered {given}: {startsettings.RESET_HINT}" if given else ""
 
 
 def ensure_running(ddir: Path, note: Note | None = None) -> tuple[str, str | None]:
@@ -307,9 +308,19 @@ def peek(ddir: Path) -> tuple[str, str | None, str | None]:
     """(URL, admin token, problem) without starting anything: for `dlicli status`."""
     record = running(ddir)
     if record is None:
-        url = client_url(str((read_record(ddir) or {}).get("url") or DEFAULT_ENGINE_URL))
+        url = client_url(str((read_record(ddir) or {}).get("url") or next_url(ddir)))
         return url, admin_token(ddir), "the local engine is not running"
     return client_url(record["url"]), admin_token(ddir), None
+
+
+def next_url(ddir: Path) -> str:
+    """Where the next start listens, as far as is known before it binds (port 0 or a taken 9281:
+    wherever the kernel puts it)."""
+    settings = startsettings.remembered(ddir)
+    scheme = "https" if remembered_tls(ddir) is not None else "http"
+    port = settings.get("port") or paths.DEFAULT_PORT
+    host = str(settings.get("host") or DEFAULT_HOST)
+    return client_url(f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}{paths.API_BASE_PATH}")
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -358,17 +369,6 @@ def stop(ddir: Path, grace: float = STOP_GRACE) -> tuple[dict[str, Any] | None, 
     if now and now.get("pid") == record["pid"]:
         (ddir / ENGINE_JSON).unlink(missing_ok=True)
     return record, clean
-
-
-def remember_shared_trust(ddir: Path, shared: bool | None) -> None:
-    """`server start --[no-]shared-trust`, kept in the data dir as --tls is: engine starts and user adds read it."""
-    if shared is not None:
-        ddir.mkdir(parents=True, exist_ok=True)
-        path = ddir / paths.TRUST_SETTING
-        if shared:
-            path.write_text('{"sharedTrust": true}\n', encoding="utf-8")
-        else:
-            path.unlink(missing_ok=True)
 
 
 def tail_lines(path: Path, count: int) -> str:

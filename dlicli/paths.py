@@ -21,6 +21,7 @@ ENGINE_JSON = "engine.json"  # written by serve once it answers: pid, url, versi
 ENGINE_LOG = "engine.log"
 ADMIN_TOKEN = "admin.token"
 TRUST_SETTING = "trust.json"  # `server start --shared-trust`, remembered for later starts and user adds
+START_SETTING = "start.json"  # `server start`'s --host, --port, --slots, limits …, remembered for later starts
 
 # Environment variables.
 ENV_URL = "DLICLI_URL"

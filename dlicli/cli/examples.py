@@ -217,12 +217,12 @@ EXAMPLES: dict[str, list[Example]] = {
     "profile delete": [("Delete profile prod and its secret, without asking", "dlicli profile delete prod --yes")],
     "server start": [
         ("Start the local engine in the background", "dlicli server start"),
-        ("Over TLS, on another port, with 4 task slots", "dlicli server start --tls --port 9243 --slots 4"),
+        ("TLS, port 9243, 4 slots: kept for later starts", "dlicli server start --tls --port 9243 --slots 4"),
     ],
-    "server stop": [("Stop the local engine (its tasks are stopped too)", "dlicli server stop")],
+    "server stop": [("Stop the local engine (its tasks keep running)", "dlicli server stop")],
     "server status": [("Whether it runs, its URL and pid", "dlicli server status --json")],
     "server logs": [
-        ("The engine's last 100 log lines", "dlicli server logs --lines 100"),
+        ("The engine's last 100 log lines", "dlicli server logs --tail 100"),
         ("Follow its log", "dlicli server logs --follow"),
     ],
     "server user add": [

@@ -1,8 +1,8 @@
 """`dlicli server start|stop|status|logs`: the local engine's lifecycle (`server user` is server_user.py).
 
-The work is in dlicli.localengine and dlicli.enginetls (typer-free); these commands parse and
-render. The engine's data dir is DLICLI_DATA_DIR (or the platform's user data dir), shared with the
-embedded default.
+The work is in dlicli.localengine, dlicli.startsettings and dlicli.enginetls (typer-free); these
+commands parse and render. The engine's data dir is DLICLI_DATA_DIR (or the platform's user data dir),
+shared with the embedded default. They reach no server, so they take none of the connection options.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import typer
 
 from dlicli import paths
 from dlicli.cli import server_notebook, server_user
+from dlicli.cli.leafopts import GlobalOption, LeafCommand
 from dlicli.cli.options import JsonOpt, OutputOpt
 from dlicli.cli.state import engine_data_dir, output
 from dlicli.output import Column, Output
@@ -23,6 +24,16 @@ app.add_typer(server_user.app, name="user")
 app.add_typer(server_notebook.app, name="notebook")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+CONNECTION = frozenset({"--url", "--profile", "--insecure", "--ca-bundle"})
+
+
+class LocalCommand(LeafCommand):
+    """A command on this machine's engine and its files: the connection options every other leaf
+    takes after the verb (cli/leafopts.py) would do nothing here, so neither help nor parser has them."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        return [p for p in params if not (isinstance(p, GlobalOption) and CONNECTION.intersection(p.opts))]
 
 
 def _limit(flag: str, text: str, metavar: str = "N") -> typer.models.OptionInfo:
@@ -81,38 +92,14 @@ PluginRootOpt = Annotated[
 ]
 
 
-SERVE_SETTINGS = (
-    "max_upload_bytes",
-    "max_unpacked_bytes",
-    "max_unpack_ratio",
-    "max_tar_members",
-    "max_job_num",
-    "max_parallel_jobs",
-    "max_grid",
-    "max_tasks_per_user",
-    "max_searches_per_user",
-    "hpo_max_failures",
-    "gpus",
-)
-"""`server start` parameters passed on as the serve option of the same name."""
+def start_options(given: dict[str, Any]) -> dict[str, Any]:
+    """The remembered options among `start`'s parameters (by name; None: not given)."""
+    from dlicli.startsettings import REMEMBERED
+
+    return {name: given.get(name) for name in REMEMBERED}
 
 
-def serve_settings(given: dict[str, Any]) -> tuple[str, ...]:
-    """serve's options for the settings `start` was given (its parameters, by name), in order."""
-    out = [
-        item
-        for name in SERVE_SETTINGS
-        if given.get(name) is not None
-        for item in (f"--{name.replace('_', '-')}", f"{given[name]:g}")
-    ]
-    for root in given.get("plugin_root") or []:
-        out += ["--plugin-root", str(root.expanduser().absolute())]
-    for name in given.get("pass_env") or []:
-        out += ["--pass-env", name]
-    return tuple(out)
-
-
-@app.command("start")
+@app.command("start", cls=LocalCommand)
 def start(
     foreground: Annotated[
         bool, typer.Option("--foreground", help="Run in this terminal (Ctrl-C stops it) instead of detached.")
@@ -122,7 +109,13 @@ def start(
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option("--port", min=0, max=65535, help="Port (default 9281 if free, else any).", metavar="PORT"),
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            help="Port (default 9281 if free, else any; 0: any free port at each start).",
+            metavar="PORT",
+        ),
     ] = None,
     slots: Annotated[
         int | None,
@@ -176,8 +169,21 @@ def start(
     hpo_max_failures: HpoFailuresOpt = None,
     gpus: GpusOpt = None,
     pass_env: PassEnvOpt = None,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Forget the options earlier starts remembered (all but --tls and --shared-trust): "
+            "this start and later ones use the defaults and the options given with it.",
+        ),
+    ] = False,
 ) -> None:
     """Start the local engine (detached; logs in <data dir>/engine.log). Does nothing if it runs.
+
+    Every option is remembered (<data dir>/start.json, tls.json, trust.json) and used by later
+    starts, the ones commands make by themselves too, until it is given again or --reset: after
+    `--port 9392`, the engine comes back on 9392. Given while the engine runs, the options whose
+    value differs apply at its next start.
 
     With --tls it serves HTTPS, which IBM's dlicmd.py needs for --logon; dlicli trusts the
     engine's own certificate without --insecure. The limits bound what one request or user may ask
@@ -186,15 +192,16 @@ def start(
     Users' tasks, searches and notebooks run in a bubblewrap sandbox where `bwrap` works; without it
     only the admin may use the engine, unless --shared-trust says every user may read everything.
     """
-    limits = serve_settings(locals())  # first: only start's parameters are its locals yet
+    given = start_options(locals())  # first: only start's parameters are its locals yet
     import os
 
-    from dlicli import enginetls, localengine
+    from dlicli import enginetls, localengine, startsettings
 
     out = Output()
     ddir = engine_data_dir()
     enginetls.remember_tls(ddir, tls, cert, key)
-    localengine.remember_shared_trust(ddir, shared_trust)
+    startsettings.remember_shared_trust(ddir, shared_trust)
+    startsettings.remember(ddir, given, reset=reset)
     if foreground:
         record = localengine.running(ddir)
         if record is not None:
@@ -204,28 +211,38 @@ def start(
             )
         localengine.check_extra()
         ddir.mkdir(parents=True, exist_ok=True)
-        cmd = localengine.serve_command(
-            ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
-        )
+        cmd = localengine.serve_command(ddir)
         os.execve(cmd[0], cmd, localengine.engine_env())  # serve handles Ctrl-C/SIGTERM itself
-    record, started = localengine.start(
-        ddir, host=host, port=port, slots=slots, session_hours=session_hours, extra=limits
-    )
+    record, started = localengine.start(ddir)
     url = localengine.client_url(record["url"])
     if not started:
-        if host or limits or any(v is not None for v in (port, slots, tls, session_hours, shared_trust)):
-            out.warn(
-                "the engine already runs; --host/--port/--slots/--tls/--session-hours/--shared-trust "
-                "and limits apply at its next start"
-            )
-        out.info(f"the local engine already runs at {url} (pid {record['pid']})")
+        names = [name for name, value in given.items() if reset or value not in (None, "")]
+        switches = {"tls": tls, "shared_trust": shared_trust}
+        names += [name if value else f"no_{name}" for name, value in switches.items() if value is not None]
+        _say_already_running(out, ddir, record, names)
         return
+    host = str(record.get("host") or "")
     if host and host not in LOOPBACK:
         out.warn(f"the engine listens on {host}: anyone who can reach it may try to use it")
     out.success(f"the local engine runs at {url} (pid {record['pid']}, data in {ddir})")
 
 
-@app.command("stop")
+def _say_already_running(out: Output, ddir: Path, record: dict[str, Any], names: list[str]) -> None:
+    """The engine runs: which of the options given (`names`) its next start changes, and where it is."""
+    from dlicli import localengine, startsettings
+
+    shared_next = (ddir / paths.TRUST_SETTING).is_file()
+    differing = startsettings.changed(record, names, localengine.serve_command(ddir), shared_next)
+    if differing:
+        out.warn(
+            f"the engine already runs: {', '.join(differing)} {'applies' if len(differing) == 1 else 'apply'} "
+            "at its next start "
+            "(`dlicli server stop`, then `dlicli server start`, to apply them now)"
+        )
+    out.info(f"the local engine already runs at {localengine.client_url(record['url'])} (pid {record['pid']})")
+
+
+@app.command("stop", cls=LocalCommand)
 def stop() -> None:
     """Stop the local engine cleanly (SIGTERM; SIGKILL after a grace period). Tasks keep running."""
     from dlicli import localengine
@@ -240,11 +257,15 @@ def stop() -> None:
         out.warn(f"the local engine (pid {record['pid']}) did not stop in time and was killed")
 
 
-@app.command("status")
+@app.command("status", cls=LocalCommand)
 def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
     """Whether the local engine runs, and where: url, pid, version, data dir; and how it isolates users:
-    bwrap (each user's processes in a bubblewrap sandbox), none (shared trust), none (single user)."""
-    from dlicli import localengine
+    bwrap (each user's processes in a bubblewrap sandbox), none (shared trust), none (single user).
+
+    NEXT START (nextStart, tlsNextStart, sharedTrustNextStart) is what `server start` remembered for
+    the next start, the one a command makes by itself too; an option not named there gets its default.
+    It exits 0 whether the engine runs or not: test `--query running` in a script."""
+    from dlicli import localengine, startsettings
     from dlicli.timefmt import time_text
 
     out = output(output_format, as_json)
@@ -261,21 +282,31 @@ def status(output_format: OutputOpt = None, as_json: JsonOpt = False) -> None:
             Column("CERT", "cert"),
             Column("ISOLATION", "isolation"),
             Column("LOG", "log"),
+            Column("NEXT START", startsettings.describe),
         ],
     )
 
 
-@app.command("logs")
+@app.command("logs", cls=LocalCommand)
 def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C ends).")] = False,
-    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Print the last N lines first.", metavar="N")] = 50,
+    tail: Annotated[
+        int | None,
+        typer.Option(
+            "--tail", min=0, help="Only the last N lines (default 50; following: start from them).", metavar="N"
+        ),
+    ] = None,
+    lines: Annotated[int | None, typer.Option("--lines", "-n", min=0, hidden=True)] = None,  # --tail's old name
 ) -> None:
     """Print the engine's log (<data dir>/engine.log)."""
     import time
 
     from dlicli import localengine
-    from dlicli.errors import NotFoundError
+    from dlicli.errors import NotFoundError, UsageError
 
+    if tail is not None and lines is not None and tail != lines:
+        raise UsageError("--lines is --tail's old name: give one of them", hint=f"dlicli server logs --tail {tail}")
+    lines = next((n for n in (tail, lines) if n is not None), 50)
     out = Output()
     path = localengine.log_path(paths.data_dir())
     if not path.exists() and not follow:
