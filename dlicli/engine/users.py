@@ -45,8 +45,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def secret_token() -> str:
+    """A fresh token (43 URL-safe characters) that never starts with `-`: dlicmd.py's argparse, and
+    ours, read `--jwt-token -x…` as a missing value followed by an option."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def new_token(store: Store, name: str, kind: str, expires: float | None = None) -> str:
-    token = secrets.token_urlsafe(32)
+    token = secret_token()
     store.insert("tokens", hash=token_hash(token), user=name, kind=kind, created=time.time(), expires=expires)
     return token
 
@@ -64,7 +73,7 @@ def add_user(store: Store, name: str, admin: bool, password_hash: str | None = N
             "INSERT INTO users (name, admin, created, password) VALUES (?, ?, ?, ?)",
             (name, int(admin), time.time(), password_hash),
         )
-        token = secrets.token_urlsafe(32)
+        token = secret_token()
         db.execute(
             "INSERT INTO tokens (hash, user, kind, created) VALUES (?, ?, 'user', ?)",
             (token_hash(token), name, time.time()),
@@ -211,7 +220,7 @@ def remove_user(store: Store, name: str) -> dict:
 def rotate_token(store: Store, name: str) -> str:
     """`server user rotate-token`: a new token; every other token of the user (their old one and
     their sessions, which the old one could have made) stops working at once."""
-    token = secrets.token_urlsafe(32)
+    token = secret_token()
     with store.tx() as db:
         if not db.execute("SELECT 1 FROM users WHERE name = ? AND removed IS NULL", (name,)).fetchone():
             raise EngineError(404, f"no such user: {name}")

@@ -104,3 +104,13 @@ def test_delete_all_deletes_only_the_callers_tasks(engine, tmp_path):
     engine.execs.delete_all(ADMIN)
     assert engine.execs.list_tasks(ADMIN) == []
     assert list(engine.tasks_root.iterdir()) == []
+
+
+def test_a_token_never_starts_with_a_dash():
+    """`dlicli dlicmd --jwt-token -x…` is a missing value then an option (as dlicmd.py's argparse reads
+    it): one token in 64 did start so, and then no dlicmd line could pass it as a separate word."""
+    from dlicli.engine.users import secret_token
+
+    tokens = [secret_token() for _ in range(3000)]
+    assert not [t for t in tokens if t.startswith("-")]
+    assert len(set(tokens)) == 3000 and {len(t) for t in tokens} == {43}
