@@ -154,8 +154,10 @@ def _tell_notes(out, response: Any) -> None:
     notes = response.get("notes") if isinstance(response, dict) else None
     for note in notes if isinstance(notes, list) else []:
         if isinstance(note, dict) and note.get("message"):
-            text = str(note["message"])
-            out.warn(text) if note.get("level") == "Warning" else out.info(f"note: {text}")
+            if note.get("level") == "Warning":
+                out.warn(str(note["message"]))
+            else:
+                out.info(f"note: {note['message']}")
 
 
 def _report(ctx, out, response, body, *, wait, follow, timeout, interval, direction) -> None:
